@@ -1,0 +1,249 @@
+//! `hostlint capture`: write a host as a fixture directory.
+//!
+//! The collectors run against a recording source, so the fixture holds a
+//! copy of exactly the sysfs and procfs files they read (symlinks kept as
+//! symlinks, failed reads kept as errors in the manifest), and the netlink
+//! and ioctl facts in the text form `ip -j` and `ethtool` print. The
+//! directory appears whole or not at all: it is written under a temporary
+//! name and renamed.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::collect::{self, Scope};
+use crate::snapshot::{Fact, Link, LinkSettings, Reason, Snapshot};
+use crate::source::{
+    FIXTURE_FORMAT, Manifest, Recording, Source, errno_name, ethtool_text, iproute, layout,
+};
+
+#[derive(Debug)]
+pub struct CaptureError(pub String);
+
+impl std::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+#[derive(Debug)]
+pub struct CaptureSummary {
+    pub dir: PathBuf,
+    pub files: usize,
+    /// Facts that could not be captured, each with its reason.
+    pub warnings: Vec<String>,
+}
+
+/// Captures `source` (the live host, or another fixture to re-capture it)
+/// into the new directory `out`.
+pub fn capture(
+    source: Source,
+    out: &Path,
+    label: Option<String>,
+) -> Result<CaptureSummary, CaptureError> {
+    if out.exists() {
+        return Err(CaptureError(format!(
+            "{}: already exists; a capture is written to a new directory",
+            out.display()
+        )));
+    }
+    let name = out
+        .file_name()
+        .ok_or_else(|| CaptureError(format!("{}: not a directory name", out.display())))?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = parent.join(format!(
+        ".{}.capture-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let source = source.recording();
+    let snapshot = collect::snapshot(&source, Scope::ALL);
+    let recording = source.root().take_recording().unwrap_or_default();
+    let written = fs::create_dir_all(&tmp)
+        .and_then(|()| write_fixture(&tmp, &snapshot, &recording, label))
+        .and_then(|summary| fs::rename(&tmp, out).map(|()| summary));
+    match written {
+        Ok((files, warnings)) => Ok(CaptureSummary {
+            dir: out.to_owned(),
+            files,
+            warnings,
+        }),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            Err(CaptureError(format!("writing {}: {e}", out.display())))
+        }
+    }
+}
+
+fn write_file(dir: &Path, rel: &str, bytes: &[u8]) -> io::Result<()> {
+    let path = dir.join(rel);
+    if let Some(p) = path.parent() {
+        fs::create_dir_all(p)?;
+    }
+    fs::write(path, bytes)
+}
+
+/// Writes the fixture files for a snapshot and the reads that produced it.
+/// Returns the number of files written and what could not be captured.
+pub fn write_fixture(
+    dir: &Path,
+    snapshot: &Snapshot,
+    recording: &Recording,
+    label: Option<String>,
+) -> io::Result<(usize, Vec<String>)> {
+    let mut files = 0;
+    let mut warnings = Vec::new();
+    for d in &recording.dirs {
+        fs::create_dir_all(dir.join(d))?;
+    }
+    for (rel, bytes) in &recording.files {
+        write_file(dir, rel, bytes)?;
+        files += 1;
+    }
+    for (rel, target) in &recording.symlinks {
+        let path = dir.join(rel);
+        if let Some(p) = path.parent() {
+            fs::create_dir_all(p)?;
+        }
+        symlink(target, &path)?;
+    }
+
+    let mut put = |rel: &str, text: String| -> io::Result<()> {
+        files += 1;
+        write_file(dir, rel, text.as_bytes())
+    };
+    let mut skip = |what: &str, m: &crate::snapshot::Missing| {
+        warnings.push(format!("{what} not captured: {m}"));
+    };
+    match &snapshot.links {
+        Fact::Known(links) => {
+            let ifaces: Vec<_> = links.iter().map(|l| l.iface.clone()).collect();
+            put(layout::LINKS, iproute::write_links(&ifaces))?;
+            match links.iter().find_map(|l| l.addresses.missing()) {
+                Some(m) => skip("addresses", m),
+                None => {
+                    let pairs: Vec<_> = links
+                        .iter()
+                        .filter_map(|l| Some((&l.iface, l.addresses.known()?.as_slice())))
+                        .collect();
+                    put(layout::ADDRESSES, iproute::write_addresses(&pairs))?;
+                }
+            }
+            for link in links {
+                let name = &link.iface.name;
+                if link.link_modes.missing().map(|m| m.reason) != Some(Reason::NotCaptured) {
+                    put(
+                        &layout::ethtool(name),
+                        ethtool_text::write_settings(name, &settings_of(link)),
+                    )?;
+                }
+                if link.driver.missing().map(|m| m.reason) != Some(Reason::NotCaptured) {
+                    put(
+                        &layout::ethtool_driver(name),
+                        ethtool_text::write_driver(&link.driver),
+                    )?;
+                }
+            }
+        }
+        Fact::Unknown(m) => skip("links", m),
+    }
+    match &snapshot.routes {
+        Fact::Known(t) => {
+            put(layout::ROUTES_V4, iproute::write_routes(t, 4))?;
+            put(layout::ROUTES_V6, iproute::write_routes(t, 6))?;
+        }
+        Fact::Unknown(m) => skip("routes", m),
+    }
+    match &snapshot.rules {
+        Fact::Known(r) => {
+            put(layout::RULES_V4, iproute::write_rules(r, 4))?;
+            put(layout::RULES_V6, iproute::write_rules(r, 6))?;
+        }
+        Fact::Unknown(m) => skip("rules", m),
+    }
+    match &snapshot.neighbors {
+        Fact::Known(n) => put(layout::NEIGHBORS, iproute::write_neighbors(n))?,
+        Fact::Unknown(m) => skip("neighbours", m),
+    }
+
+    let manifest = Manifest {
+        hostlint_fixture: FIXTURE_FORMAT,
+        hostlint_version: env!("CARGO_PKG_VERSION").to_owned(),
+        captured_at: rfc3339_now(),
+        hostname: snapshot.host.hostname.known().cloned(),
+        kernel_release: snapshot.host.kernel_release.known().cloned(),
+        label,
+        commands: layout::COMMANDS
+            .iter()
+            .map(|(f, c)| ((*f).to_owned(), (*c).to_owned()))
+            .collect(),
+        read_errors: recording
+            .errors
+            .iter()
+            .map(|(p, e)| (p.clone(), errno_name(*e)))
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;
+    text.push('\n');
+    write_file(dir, layout::MANIFEST, text.as_bytes())?;
+    Ok((files + 1, warnings))
+}
+
+/// The ethtool settings a link's facts came from, put back together.
+fn settings_of(link: &Link) -> Fact<LinkSettings> {
+    link.link_modes.clone().map(|modes| LinkSettings {
+        speed_mbps: link.speed_mbps.clone(),
+        duplex: link.duplex.clone(),
+        modes,
+    })
+}
+
+/// The current UTC time as `2026-11-25T07:23:40Z`.
+fn rfc3339_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+/// Days-to-civil conversion (proleptic Gregorian), so that no date crate is
+/// needed for one timestamp.
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_591_420), "2026-11-25T07:23:40Z");
+    }
+}

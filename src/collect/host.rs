@@ -1,0 +1,101 @@
+//! Host identity, uptime, kernel taint and crash records, from procfs and
+//! pstore.
+
+use super::{file_missing, read_parsed, read_value};
+use crate::snapshot::{Fact, Host, Missing, PstoreRecord, Reason, Taint};
+use crate::source::Source;
+
+const PSTORE_DIR: &str = "sys/fs/pstore";
+/// Where systemd-pstore moves records after boot, one directory per crash.
+const ARCHIVED_PSTORE_DIR: &str = "var/lib/systemd/pstore";
+/// Enough for every crash a host has kept; more is a sign of a loop.
+const MAX_PSTORE_RECORDS: usize = 256;
+
+pub fn collect(source: &Source) -> Host {
+    Host {
+        hostname: read_value(source, "proc/sys/kernel/hostname").into(),
+        kernel_release: read_value(source, "proc/sys/kernel/osrelease").into(),
+        uptime_seconds: read_parsed(source, "proc/uptime", |t| {
+            t.split_whitespace().next()?.parse::<f64>().ok()
+        })
+        .into(),
+        taint: read_parsed(source, "proc/sys/kernel/tainted", |t| t.parse::<u64>().ok())
+            .map(Taint::from_mask)
+            .into(),
+        pstore: pstore(source).into(),
+    }
+}
+
+pub fn skipped(m: &Missing) -> Host {
+    Host {
+        hostname: Fact::Unknown(m.clone()),
+        kernel_release: Fact::Unknown(m.clone()),
+        uptime_seconds: Fact::Unknown(m.clone()),
+        taint: Fact::Unknown(m.clone()),
+        pstore: Fact::Unknown(m.clone()),
+    }
+}
+
+/// Records in pstore and in systemd-pstore's archive. Neither place
+/// existing means nothing can be said: pstore is not mounted.
+fn pstore(source: &Source) -> Result<Vec<PstoreRecord>, Missing> {
+    let root = source.root();
+    let mut records = Vec::new();
+    let mut looked = Vec::new();
+    for dir in [PSTORE_DIR, ARCHIVED_PSTORE_DIR] {
+        let names = match root.read_dir(dir) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(file_missing(source, dir, &e)),
+        };
+        looked.push(dir);
+        for name in names {
+            let path = format!("{dir}/{name}");
+            if dir == ARCHIVED_PSTORE_DIR && root.is_dir(&path) {
+                let inner = root
+                    .read_dir(&path)
+                    .map_err(|e| file_missing(source, &path, &e))?;
+                for file in inner {
+                    add_record(source, &mut records, format!("{path}/{file}"))?;
+                }
+            } else {
+                add_record(source, &mut records, path)?;
+            }
+        }
+    }
+    if looked.is_empty() {
+        return Err(Missing::new(
+            if source.is_live() {
+                Reason::NotSupported
+            } else {
+                Reason::NotCaptured
+            },
+            format!("neither {PSTORE_DIR} (pstore not mounted) nor {ARCHIVED_PSTORE_DIR} exists"),
+        ));
+    }
+    Ok(records)
+}
+
+fn add_record(
+    source: &Source,
+    records: &mut Vec<PstoreRecord>,
+    path: String,
+) -> Result<(), Missing> {
+    if records.len() >= MAX_PSTORE_RECORDS {
+        return Err(Missing::new(
+            Reason::Failed,
+            format!("more than {MAX_PSTORE_RECORDS} pstore records; clear them"),
+        ));
+    }
+    // Reading the record (bounded) rather than stat-ing it lets a capture
+    // carry it; they are small by construction.
+    let bytes = source
+        .root()
+        .read_bytes(&path)
+        .map_err(|e| file_missing(source, &path, &e))?;
+    records.push(PstoreRecord {
+        path,
+        size: bytes.len() as u64,
+    });
+    Ok(())
+}

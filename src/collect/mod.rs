@@ -1,0 +1,121 @@
+//! Collectors: read facts through a [`Source`] and assemble the
+//! [`Snapshot`]. One file per object; every fact that cannot be read comes
+//! back as a reason, never as a guess.
+
+mod host;
+mod link;
+mod pci;
+mod route;
+mod sysfs_net;
+
+use std::io;
+
+use crate::snapshot::{Fact, Missing, Reason, SCHEMA, Snapshot};
+use crate::source::Source;
+
+/// Which parts of the host to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    pub host: bool,
+    pub links: bool,
+    pub routes: bool,
+}
+
+impl Scope {
+    pub const ALL: Scope = Scope {
+        host: true,
+        links: true,
+        routes: true,
+    };
+}
+
+/// Reads the host. Parts outside `scope` are marked as not collected.
+pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
+    let skipped = |what: &str| {
+        Missing::new(
+            Reason::NotCaptured,
+            format!("{what} not collected in this run"),
+        )
+    };
+    let host = if scope.host {
+        host::collect(source)
+    } else {
+        host::skipped(&skipped("host facts"))
+    };
+    // Routes and neighbours name links, so the link dump is needed for both.
+    let interfaces = if scope.links || scope.routes {
+        link::interfaces(source)
+    } else {
+        Err(skipped("links"))
+    };
+    let links = if scope.links {
+        match &interfaces {
+            Ok((ifaces, origin)) => Fact::Known(link::collect(source, ifaces, *origin)),
+            Err(m) => Fact::Unknown(m.clone()),
+        }
+    } else {
+        Fact::Unknown(skipped("links"))
+    };
+    let (routes, rules, neighbors) = if scope.routes {
+        let ifaces = interfaces
+            .as_ref()
+            .map(|(i, _)| i.as_slice())
+            .unwrap_or(&[]);
+        route::collect(source, ifaces)
+    } else {
+        (
+            Fact::Unknown(skipped("routes")),
+            Fact::Unknown(skipped("rules")),
+            Fact::Unknown(skipped("neighbours")),
+        )
+    };
+    Snapshot {
+        schema: SCHEMA,
+        host,
+        links,
+        routes,
+        rules,
+        neighbors,
+    }
+}
+
+/// The reason a file read failed. A file missing from a fixture was not
+/// captured; missing on a live host, it is absent.
+pub(crate) fn file_missing(source: &Source, rel: &str, err: &io::Error) -> Missing {
+    if err.kind() == io::ErrorKind::NotFound && !source.is_live() {
+        return Missing::new(Reason::NotCaptured, format!("the fixture has no {rel}"));
+    }
+    Missing::io(rel, err)
+}
+
+/// A one-value file as a fact.
+pub(crate) fn read_value(source: &Source, rel: &str) -> Result<String, Missing> {
+    source
+        .root()
+        .read_value(rel)
+        .map_err(|e| file_missing(source, rel, &e))
+}
+
+/// A one-value file parsed with `parse`; text it cannot parse is malformed.
+pub(crate) fn read_parsed<T>(
+    source: &Source,
+    rel: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, Missing> {
+    let text = read_value(source, rel)?;
+    parse(&text).ok_or_else(|| {
+        Missing::new(
+            Reason::Malformed,
+            format!("{rel}: unexpected value {text:?}"),
+        )
+    })
+}
+
+/// Parses a sysfs number: decimal, or hex with a `0x` prefix.
+pub(crate) fn parse_number(text: &str) -> Option<u64> {
+    let t = text.trim();
+    match t.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => t.parse().ok(),
+    }
+}

@@ -1,0 +1,42 @@
+//! The snapshot as a versioned JSON document (`schema` names the version),
+//! streamed to the writer: a full routing table is never built in memory a
+//! second time.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::table::Part;
+use crate::snapshot::{Fact, Host, Link, Neighbor, RouteTable, Rule, Snapshot};
+
+#[derive(Serialize)]
+struct View<'a> {
+    schema: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a Host>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    links: Option<&'a Fact<Vec<Link>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    routes: Option<&'a Fact<RouteTable>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<&'a Fact<Vec<Rule>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    neighbors: Option<&'a Fact<Vec<Neighbor>>>,
+}
+
+/// Writes the parts asked for, with `schema` always first.
+pub fn write(snapshot: &Snapshot, parts: &[Part], out: &mut impl Write) -> io::Result<()> {
+    let has = |p: Part| parts.contains(&p);
+    let view = View {
+        schema: snapshot.schema,
+        host: has(Part::Host).then_some(&snapshot.host),
+        links: has(Part::Links).then_some(&snapshot.links),
+        routes: has(Part::Routes).then_some(&snapshot.routes),
+        rules: has(Part::Routes).then_some(&snapshot.rules),
+        neighbors: has(Part::Routes).then_some(&snapshot.neighbors),
+    };
+    let mut w = io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut w, &view)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}

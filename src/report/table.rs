@@ -1,0 +1,472 @@
+//! Tables an operator reads in seconds. A fact that could not be read shows
+//! as `?` (or `n/a` when the hardware or driver does not provide it) with a
+//! numbered footnote that says why; a fact that does not apply shows as `-`.
+
+use comfy_table::presets::UTF8_BORDERS_ONLY;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+
+use crate::snapshot::{
+    Duplex, Fact, Link, Missing, Reason, RouteTable, Snapshot, names, route_flag_names,
+};
+
+/// Which parts of the snapshot to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Host,
+    Links,
+    Routes,
+}
+
+/// More routes than this are summarised: a full table belongs in JSON.
+pub const MAX_ROUTE_ROWS: usize = 200;
+
+/// Numbered explanations of the cells that hold no value.
+#[derive(Default)]
+struct Notes {
+    lines: Vec<String>,
+}
+
+impl Notes {
+    fn mark(&mut self, what: &str, m: &Missing) -> String {
+        let line = format!("{what}: {} ({})", m.reason, m.detail);
+        let n = match self.lines.iter().position(|l| *l == line) {
+            Some(i) => i + 1,
+            None => {
+                self.lines.push(line);
+                self.lines.len()
+            }
+        };
+        let shown = if m.reason == Reason::NotSupported {
+            "n/a"
+        } else {
+            "?"
+        };
+        format!("{shown}[{n}]")
+    }
+
+    fn fact<T>(&mut self, what: &str, f: &Fact<T>, show: impl FnOnce(&T) -> String) -> String {
+        match f {
+            Fact::Known(v) => show(v),
+            Fact::Unknown(m) => self.mark(what, m),
+        }
+    }
+
+    fn render(&self) -> String {
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| format!("[{}] {l}\n", i + 1))
+            .collect()
+    }
+}
+
+pub struct Style {
+    pub color: bool,
+    pub width: Option<u16>,
+}
+
+fn new_table(style: &Style, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(w) = style.width {
+        t.set_width(w);
+    }
+    if style.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t.set_header(header.iter().map(Cell::new));
+    t
+}
+
+pub fn render(snapshot: &Snapshot, parts: &[Part], style: &Style) -> String {
+    let mut out = String::new();
+    let mut notes = Notes::default();
+    for part in parts {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        match part {
+            Part::Host => host(&mut out, snapshot, &mut notes, style),
+            Part::Links => links(&mut out, snapshot, &mut notes, style),
+            Part::Routes => routes(&mut out, snapshot, &mut notes, style),
+        }
+    }
+    if !notes.lines.is_empty() {
+        out.push('\n');
+        out.push_str(&notes.render());
+    }
+    out
+}
+
+fn host(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
+    let h = &s.host;
+    let mut t = new_table(style, &["HOST", ""]);
+    t.add_row(vec![
+        "hostname".to_owned(),
+        notes.fact("hostname", &h.hostname, String::clone),
+    ]);
+    t.add_row(vec![
+        "kernel".to_owned(),
+        notes.fact("kernel release", &h.kernel_release, String::clone),
+    ]);
+    t.add_row(vec![
+        "uptime".to_owned(),
+        notes.fact("uptime", &h.uptime_seconds, |u| duration(*u)),
+    ]);
+    t.add_row(vec![
+        "taint".to_owned(),
+        notes.fact("taint", &h.taint, |taint| {
+            if taint.flags.is_empty() {
+                "none".to_owned()
+            } else {
+                taint
+                    .flags
+                    .iter()
+                    .map(|f| format!("{} {}", f.letter, f.meaning))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        }),
+    ]);
+    t.add_row(vec![
+        "pstore".to_owned(),
+        notes.fact("pstore", &h.pstore, |records| {
+            if records.is_empty() {
+                "no crash records".to_owned()
+            } else {
+                records
+                    .iter()
+                    .map(|r| format!("{} ({} bytes)", r.path, r.size))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        }),
+    ]);
+    out.push_str(&t.to_string());
+    out.push('\n');
+}
+
+fn duration(seconds: f64) -> String {
+    let s = seconds as u64;
+    let (d, h, m) = (s / 86400, s % 86400 / 3600, s % 3600 / 60);
+    if d > 0 {
+        format!("{d}d {h}h {m}m")
+    } else {
+        format!("{h}h {m}m {}s", s % 60)
+    }
+}
+
+pub fn speed(mbps: u32) -> String {
+    if mbps >= 1000 && mbps.is_multiple_of(1000) {
+        format!("{}G", mbps / 1000)
+    } else if mbps >= 1000 {
+        format!("{:.1}G", f64::from(mbps) / 1000.0)
+    } else {
+        format!("{mbps}M")
+    }
+}
+
+fn gts(v: f64) -> String {
+    let s = format!("{v:.1}");
+    s.strip_suffix(".0").map(str::to_owned).unwrap_or(s) + "GT/s"
+}
+
+fn state_cell(l: &Link, notes: &mut Notes, color: bool) -> Cell {
+    let admin = l.iface.admin_up.known().copied();
+    let text = match (admin, &l.iface.operstate) {
+        (Some(false), _) => "admin-down".to_owned(),
+        (_, Fact::Known(op)) => {
+            if op == "up" || l.iface.carrier.known() != Some(&false) {
+                op.clone()
+            } else {
+                format!("{op} no-carrier")
+            }
+        }
+        (_, Fact::Unknown(m)) => notes.mark("state", m),
+    };
+    let cell = Cell::new(&text);
+    if !color {
+        return cell;
+    }
+    let c = match text.as_str() {
+        "up" => Color::Green,
+        "unknown" => Color::Yellow,
+        _ => Color::Red,
+    };
+    cell.fg(c)
+}
+
+fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
+    let links = match &s.links {
+        Fact::Known(l) => l,
+        Fact::Unknown(m) => {
+            out.push_str(&format!("LINKS {}\n", notes.mark("links", m)));
+            return;
+        }
+    };
+    let mut t = new_table(
+        style,
+        &[
+            "LINK",
+            "KIND",
+            "STATE",
+            "SPEED",
+            "DRIVER",
+            "PCI",
+            "PCIe LINK",
+            "PLACE",
+            "FLAPS",
+            "MASTER",
+            "MTU",
+            "ADDRESSES",
+        ],
+    );
+    for l in links {
+        let i = &l.iface;
+        let name = i.name.as_str();
+        let mut speed_text = notes.fact("speed", &l.speed_mbps, |v| speed(*v));
+        if let Fact::Known(Duplex::Half) = l.duplex {
+            speed_text.push_str(" half");
+        } else if let Fact::Unknown(m) = &l.duplex
+            && l.speed_mbps.known().is_some()
+        {
+            speed_text.push(' ');
+            speed_text.push_str(&notes.mark("duplex", m));
+        }
+        let driver = notes.fact("driver", &l.driver, |d| d.driver.clone());
+        let (pci, pcie, place) = match &l.device {
+            Fact::Unknown(m) => {
+                let mark = notes.mark("device", m);
+                (mark.clone(), mark.clone(), mark)
+            }
+            Fact::Known(None) => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
+            Fact::Known(Some(dev)) => match &dev.pci {
+                None => (
+                    format!(
+                        "{} ({})",
+                        dev.address,
+                        dev.subsystem.known().map_or("?", |s| s.as_str())
+                    ),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                ),
+                Some(p) => {
+                    let pcie = match &p.pcie {
+                        Fact::Unknown(m) => notes.mark("PCIe link", m),
+                        Fact::Known(None) => "-".to_owned(),
+                        Fact::Known(Some(link)) => {
+                            let cur_speed =
+                                notes.fact("PCIe speed", &link.current_speed_gts, |v| gts(*v));
+                            let max_speed =
+                                notes.fact("PCIe max speed", &link.max_speed_gts, |v| gts(*v));
+                            let cur_width =
+                                notes.fact("PCIe width", &link.current_width, |v| format!("x{v}"));
+                            let max_width =
+                                notes.fact("PCIe max width", &link.max_width, |v| format!("x{v}"));
+                            if cur_speed == max_speed && cur_width == max_width {
+                                format!("{cur_speed} {cur_width}")
+                            } else {
+                                format!("{cur_speed} {cur_width} of {max_speed} {max_width}")
+                            }
+                        }
+                    };
+                    let place = notes.fact("placement", &p.onboard, |o| {
+                        if o.onboard {
+                            "onboard".to_owned()
+                        } else {
+                            "slot".to_owned()
+                        }
+                    });
+                    (p.address.clone(), pcie, place)
+                }
+            },
+        };
+        let flaps = notes.fact("carrier changes", &i.carrier_changes, u64::to_string);
+        let master = notes.fact("master", &i.master, |m| {
+            m.clone().unwrap_or_else(|| "-".to_owned())
+        });
+        let mtu = notes.fact("mtu", &i.mtu, u32::to_string);
+        let addrs = notes.fact("addresses", &l.addresses, |a| {
+            a.iter()
+                .map(|a| format!("{}/{}", a.address, a.prefix_len))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        let kind = notes.fact("kind", &i.kind, String::clone);
+        t.add_row(vec![
+            Cell::new(name),
+            Cell::new(kind),
+            state_cell(l, notes, style.color),
+            Cell::new(speed_text),
+            Cell::new(driver),
+            Cell::new(pci),
+            Cell::new(pcie),
+            Cell::new(place),
+            Cell::new(flaps),
+            Cell::new(master),
+            Cell::new(mtu),
+            Cell::new(addrs),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+}
+
+fn routes(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
+    match &s.routes {
+        Fact::Known(table) => route_table(out, table, style),
+        Fact::Unknown(m) => out.push_str(&format!("ROUTES {}\n", notes.mark("routes", m))),
+    }
+    out.push('\n');
+    match &s.rules {
+        Fact::Known(rules) => {
+            let mut t = new_table(style, &["RULE", "FAMILY", "SELECTOR", "ACTION"]);
+            for r in rules {
+                let mut sel = Vec::new();
+                if r.invert {
+                    sel.push("not".to_owned());
+                }
+                sel.push(format!(
+                    "from {}",
+                    r.src.map_or("all".to_owned(), |p| p.to_string())
+                ));
+                if let Some(d) = r.dst {
+                    sel.push(format!("to {d}"));
+                }
+                if let Some(i) = &r.iif {
+                    sel.push(format!("iif {i}"));
+                }
+                if let Some(o) = &r.oif {
+                    sel.push(format!("oif {o}"));
+                }
+                if let Some(m) = r.fwmark {
+                    sel.push(match r.fwmask {
+                        Some(mask) => format!("fwmark {m:#x}/{mask:#x}"),
+                        None => format!("fwmark {m:#x}"),
+                    });
+                }
+                let action = match (r.action.as_str(), &r.table, r.goto) {
+                    ("lookup", Some(t), _) => format!("lookup {t}"),
+                    ("lookup", None, _) if r.l3mdev => "lookup l3mdev-table".to_owned(),
+                    ("goto", _, Some(g)) => format!("goto {g}"),
+                    (a, _, _) => a.to_owned(),
+                };
+                t.add_row(vec![
+                    r.priority.to_string(),
+                    format!("ipv{}", r.family),
+                    sel.join(" "),
+                    action,
+                ]);
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+        }
+        Fact::Unknown(m) => out.push_str(&format!("RULES {}\n", notes.mark("rules", m))),
+    }
+    out.push('\n');
+    match &s.neighbors {
+        Fact::Known(neigh) => {
+            let mut t = new_table(style, &["NEIGHBOUR", "DEV", "LLADDR", "STATE"]);
+            for n in neigh {
+                t.add_row(vec![
+                    n.address.to_string(),
+                    n.dev.clone(),
+                    n.lladdr.clone().unwrap_or_else(|| "-".to_owned()),
+                    n.state.join(","),
+                ]);
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+        }
+        Fact::Unknown(m) => out.push_str(&format!("NEIGHBOURS {}\n", notes.mark("neighbours", m))),
+    }
+}
+
+fn route_table(out: &mut String, table: &RouteTable, style: &Style) {
+    let mut t = new_table(
+        style,
+        &[
+            "TABLE",
+            "TYPE",
+            "DESTINATION",
+            "GATEWAY",
+            "DEV",
+            "PROTO",
+            "METRIC",
+            "FLAGS",
+        ],
+    );
+    for e in table.entries().take(MAX_ROUTE_ROWS) {
+        let hops: Vec<String> = e
+            .nexthops
+            .iter()
+            .map(|(g, d, w, _)| {
+                format!(
+                    "{} dev {} weight {w}",
+                    g.map_or("-".to_owned(), |g| g.to_string()),
+                    d.as_deref().unwrap_or("-")
+                )
+            })
+            .collect();
+        let gateway = match (e.gateway, hops.is_empty()) {
+            (Some(g), _) => g.to_string(),
+            (None, false) => hops.join("\n"),
+            (None, true) => "-".to_owned(),
+        };
+        t.add_row(vec![
+            names::table(e.table),
+            names::route_type(e.kind),
+            if e.dst.len == 0 {
+                "default".to_owned()
+            } else {
+                e.dst.to_string()
+            },
+            gateway,
+            e.dev.clone().unwrap_or_else(|| "-".to_owned()),
+            names::protocol(e.protocol),
+            e.metric.to_string(),
+            route_flag_names(e.flags).collect::<Vec<_>>().join(","),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+    if table.len() > MAX_ROUTE_ROWS {
+        out.push_str(&format!(
+            "{} more routes not shown ({} IPv4, {} IPv6 in all): use --format json\n",
+            table.len() - MAX_ROUTE_ROWS,
+            table.ipv4.len(),
+            table.ipv6.len()
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speeds_read_like_nic_datasheets() {
+        assert_eq!(speed(10000), "10G");
+        assert_eq!(speed(2500), "2.5G");
+        assert_eq!(speed(100), "100M");
+    }
+
+    #[test]
+    fn the_same_reason_is_footnoted_once() {
+        let mut n = Notes::default();
+        let m = Missing::new(Reason::NotCaptured, "no file");
+        assert_eq!(n.mark("a", &m), "?[1]");
+        assert_eq!(n.mark("a", &m), "?[1]");
+        assert_eq!(
+            n.mark("b", &Missing::new(Reason::NotSupported, "x")),
+            "n/a[2]"
+        );
+        assert_eq!(
+            n.render(),
+            "[1] a: not_captured (no file)\n[2] b: not_supported (x)\n"
+        );
+    }
+}

@@ -1,0 +1,444 @@
+//! Where facts live: a root directory for files (`/` live, a fixture
+//! otherwise) and the kernel's netlink and ioctl interfaces, which a fixture
+//! stores as the text `ip -j` and `ethtool` print.
+//!
+//! This is the only module that knows the difference between a live host and
+//! a captured one; collectors ask the [`Source`] and get the same types back
+//! either way.
+
+pub mod ethtool;
+pub mod ethtool_text;
+pub mod iproute;
+pub mod netlink;
+mod root;
+pub mod rtnl;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::snapshot::{
+    Address, DriverInfo, Fact, Interface, LinkSettings, Missing, Neighbor, Reason, RouteTable, Rule,
+};
+use ethtool::IoctlSocket;
+use netlink::{NETLINK_GENERIC, NETLINK_ROUTE, Netlink, NetlinkError};
+pub use root::{MAX_FILE_BYTES, Recording, Root};
+
+/// The files of a fixture that hold netlink and ioctl facts, with the
+/// command that prints each: the fixture format's single definition.
+pub mod layout {
+    pub const MANIFEST: &str = "manifest.json";
+    pub const LINKS: &str = "cmd/ip-link.json";
+    pub const ADDRESSES: &str = "cmd/ip-addr.json";
+    pub const ROUTES_V4: &str = "cmd/ip-route-4.json";
+    pub const ROUTES_V6: &str = "cmd/ip-route-6.json";
+    pub const RULES_V4: &str = "cmd/ip-rule-4.json";
+    pub const RULES_V6: &str = "cmd/ip-rule-6.json";
+    pub const NEIGHBORS: &str = "cmd/ip-neigh.json";
+    pub const ETHTOOL_DIR: &str = "cmd/ethtool";
+    pub const ETHTOOL_DRIVER_DIR: &str = "cmd/ethtool-i";
+
+    /// Each file and the command whose output it is.
+    pub const COMMANDS: &[(&str, &str)] = &[
+        (LINKS, "ip -j -d -s -s link show"),
+        (ADDRESSES, "ip -j addr show"),
+        (ROUTES_V4, "ip -j -4 route show table all"),
+        (ROUTES_V6, "ip -j -6 route show table all"),
+        (RULES_V4, "ip -j -4 rule show"),
+        (RULES_V6, "ip -j -6 rule show"),
+        (NEIGHBORS, "ip -j neigh show nud all"),
+        ("cmd/ethtool/IFACE", "ethtool IFACE"),
+        ("cmd/ethtool-i/IFACE", "ethtool -i IFACE"),
+    ];
+
+    pub fn ethtool(ifname: &str) -> String {
+        format!("{ETHTOOL_DIR}/{ifname}")
+    }
+
+    pub fn ethtool_driver(ifname: &str) -> String {
+        format!("{ETHTOOL_DRIVER_DIR}/{ifname}")
+    }
+}
+
+/// `manifest.json` of a fixture: where and when it was captured, and the
+/// reads that failed on the live host (replayed as the same errors).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub hostlint_fixture: u32,
+    #[serde(default)]
+    pub hostlint_version: String,
+    #[serde(default)]
+    pub captured_at: String,
+    #[serde(default)]
+    pub hostname: Option<String>,
+    #[serde(default)]
+    pub kernel_release: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub commands: BTreeMap<String, String>,
+    /// Relative path → errno name (`EINVAL`, `EOPNOTSUPP`, ...).
+    #[serde(default)]
+    pub read_errors: BTreeMap<String, String>,
+}
+
+pub const FIXTURE_FORMAT: u32 = 1;
+
+const ERRNO_NAMES: &[(i32, &str)] = &[
+    (libc::EPERM, "EPERM"),
+    (libc::EIO, "EIO"),
+    (libc::ENXIO, "ENXIO"),
+    (libc::EAGAIN, "EAGAIN"),
+    (libc::EACCES, "EACCES"),
+    (libc::EBUSY, "EBUSY"),
+    (libc::ENODEV, "ENODEV"),
+    (libc::EINVAL, "EINVAL"),
+    (libc::ENODATA, "ENODATA"),
+    (libc::EOPNOTSUPP, "EOPNOTSUPP"),
+    (libc::ETIMEDOUT, "ETIMEDOUT"),
+    (libc::ENOTSUP, "ENOTSUP"),
+];
+
+pub fn errno_name(errno: i32) -> String {
+    ERRNO_NAMES
+        .iter()
+        .find(|(n, _)| *n == errno)
+        .map_or_else(|| errno.to_string(), |(_, name)| (*name).to_owned())
+}
+
+pub fn errno_from_name(name: &str) -> Option<i32> {
+    ERRNO_NAMES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(e, _)| *e)
+        .or_else(|| name.parse().ok())
+}
+
+/// A fixture that cannot be used at all.
+#[derive(Debug)]
+pub struct FixtureError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for FixtureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for FixtureError {}
+
+/// Live kernel handles, opened on first use.
+#[derive(Default)]
+struct LiveKernel {
+    route: Option<Netlink>,
+    genl: Option<Netlink>,
+    ethtool_family: Option<u16>,
+    ioctl: Option<IoctlSocket>,
+}
+
+enum Kernel {
+    Live(Mutex<LiveKernel>),
+    Fixture,
+}
+
+pub struct Source {
+    root: Root,
+    kernel: Kernel,
+    manifest: Option<Manifest>,
+}
+
+/// A netlink failure as the reason a fact is missing.
+fn netlink_missing(what: &str, e: &NetlinkError) -> Missing {
+    let reason = match e {
+        NetlinkError::Decode(_) => Reason::Malformed,
+        _ => Reason::from_io(&e.to_io()),
+    };
+    Missing::new(reason, format!("{what}: {e}"))
+}
+
+impl Source {
+    /// The live host: files under `/`, facts from the running kernel.
+    pub fn live() -> Source {
+        Source {
+            root: Root::live(),
+            kernel: Kernel::Live(Mutex::new(LiveKernel::default())),
+            manifest: None,
+        }
+    }
+
+    /// A captured host. A directory without a manifest (a sosreport, a copy
+    /// of /sys and /proc) is read for what it holds.
+    pub fn fixture(dir: &Path) -> Result<Source, FixtureError> {
+        let meta = std::fs::metadata(dir).map_err(|e| FixtureError {
+            path: dir.to_owned(),
+            message: format!("cannot read the fixture: {e}"),
+        })?;
+        if !meta.is_dir() {
+            return Err(FixtureError {
+                path: dir.to_owned(),
+                message: "a fixture is a directory".into(),
+            });
+        }
+        let manifest_path = dir.join(layout::MANIFEST);
+        let manifest = match std::fs::read_to_string(&manifest_path) {
+            Ok(text) => {
+                let m: Manifest = serde_json::from_str(&text).map_err(|e| FixtureError {
+                    path: manifest_path.clone(),
+                    message: format!("line {} column {}: {e}", e.line(), e.column()),
+                })?;
+                if m.hostlint_fixture != FIXTURE_FORMAT {
+                    return Err(FixtureError {
+                        path: manifest_path,
+                        message: format!(
+                            "fixture format {} is not {FIXTURE_FORMAT}, the one this hostlint reads",
+                            m.hostlint_fixture
+                        ),
+                    });
+                }
+                Some(m)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(FixtureError {
+                    path: manifest_path,
+                    message: e.to_string(),
+                });
+            }
+        };
+        let mut injected = BTreeMap::new();
+        for (path, name) in manifest.iter().flat_map(|m| &m.read_errors) {
+            let errno = errno_from_name(name).ok_or_else(|| FixtureError {
+                path: manifest_path.clone(),
+                message: format!("read_errors: {path}: unknown errno {name:?}"),
+            })?;
+            injected.insert(path.clone(), errno);
+        }
+        Ok(Source {
+            root: Root::fixture(dir, injected),
+            kernel: Kernel::Fixture,
+            manifest,
+        })
+    }
+
+    /// Records every file read, for `hostlint capture`.
+    pub fn recording(mut self) -> Source {
+        self.root = self.root.record();
+        self
+    }
+
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    pub fn is_live(&self) -> bool {
+        matches!(self.kernel, Kernel::Live(_))
+    }
+
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+
+    fn route_socket(k: &mut LiveKernel) -> Result<&mut Netlink, Missing> {
+        if k.route.is_none() {
+            let nl =
+                Netlink::open(NETLINK_ROUTE).map_err(|e| Missing::io("rtnetlink socket", &e))?;
+            k.route = Some(nl);
+        }
+        Ok(k.route.as_mut().expect("opened above"))
+    }
+
+    /// A fixture file through the root, with a missing file as `NotCaptured`.
+    fn captured<T>(
+        &self,
+        rel: &str,
+        parse: impl FnOnce(&str) -> Result<T, iproute::JsonError>,
+    ) -> Result<T, Missing> {
+        let text = self.root.read(rel).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                Missing::new(Reason::NotCaptured, format!("the fixture has no {rel}"))
+            } else {
+                Missing::io(rel, &e)
+            }
+        })?;
+        parse(&text).map_err(|e| {
+            let at = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+            Missing::new(Reason::Malformed, format!("{rel}{at}: {}", e.message))
+        })
+    }
+
+    /// Every interface as rtnetlink describes it.
+    pub fn interfaces(&self) -> Result<Vec<Interface>, Missing> {
+        match &self.kernel {
+            Kernel::Live(k) => with_kernel(k, |k| {
+                rtnl::dump_links(Self::route_socket(k)?)
+                    .map_err(|e| netlink_missing("RTM_GETLINK", &e))
+            }),
+            Kernel::Fixture => self.captured(layout::LINKS, iproute::parse_links),
+        }
+    }
+
+    /// Addresses by interface name.
+    pub fn addresses(&self, links: &[Interface]) -> Result<HashMap<String, Vec<Address>>, Missing> {
+        match &self.kernel {
+            Kernel::Live(k) => with_kernel(k, |k| {
+                let by_index = rtnl::dump_addresses(Self::route_socket(k)?)
+                    .map_err(|e| netlink_missing("RTM_GETADDR", &e))?;
+                let names: HashMap<u32, &str> = links
+                    .iter()
+                    .filter_map(|l| Some((*l.ifindex.known()?, l.name.as_str())))
+                    .collect();
+                Ok(by_index
+                    .into_iter()
+                    .filter_map(|(idx, addrs)| names.get(&idx).map(|n| ((*n).to_owned(), addrs)))
+                    .collect())
+            }),
+            Kernel::Fixture => self.captured(layout::ADDRESSES, iproute::parse_addresses),
+        }
+    }
+
+    /// Routes of every table, both families.
+    pub fn routes(&self, links: &[Interface]) -> Result<RouteTable, Missing> {
+        match &self.kernel {
+            Kernel::Live(k) => with_kernel(k, |k| {
+                let names = ifnames(links);
+                rtnl::dump_routes(Self::route_socket(k)?, &names)
+                    .map_err(|e| netlink_missing("RTM_GETROUTE", &e))
+            }),
+            Kernel::Fixture => {
+                let mut table = RouteTable::default();
+                self.captured(layout::ROUTES_V4, |t| {
+                    iproute::parse_routes(t, 4, &mut table)
+                })?;
+                self.captured(layout::ROUTES_V6, |t| {
+                    iproute::parse_routes(t, 6, &mut table)
+                })?;
+                Ok(table)
+            }
+        }
+    }
+
+    pub fn rules(&self) -> Result<Vec<Rule>, Missing> {
+        match &self.kernel {
+            Kernel::Live(k) => with_kernel(k, |k| {
+                rtnl::dump_rules(Self::route_socket(k)?)
+                    .map_err(|e| netlink_missing("RTM_GETRULE", &e))
+            }),
+            Kernel::Fixture => {
+                let mut rules = self.captured(layout::RULES_V4, |t| iproute::parse_rules(t, 4))?;
+                rules.extend(self.captured(layout::RULES_V6, |t| iproute::parse_rules(t, 6))?);
+                Ok(rules)
+            }
+        }
+    }
+
+    pub fn neighbors(&self, links: &[Interface]) -> Result<Vec<Neighbor>, Missing> {
+        match &self.kernel {
+            Kernel::Live(k) => with_kernel(k, |k| {
+                rtnl::dump_neighbors(Self::route_socket(k)?, &ifnames(links))
+                    .map_err(|e| netlink_missing("RTM_GETNEIGH", &e))
+            }),
+            Kernel::Fixture => self.captured(layout::NEIGHBORS, iproute::parse_neighbors),
+        }
+    }
+
+    /// ethtool link settings of each named interface.
+    pub fn link_settings(&self, ifnames: &[&str]) -> Vec<Fact<LinkSettings>> {
+        match &self.kernel {
+            Kernel::Live(k) => {
+                let dumped = with_kernel(k, |k| {
+                    if k.genl.is_none() {
+                        let nl = Netlink::open(NETLINK_GENERIC)
+                            .map_err(|e| Missing::io("generic netlink socket", &e))?;
+                        k.genl = Some(nl);
+                    }
+                    let genl = k.genl.as_mut().expect("opened above");
+                    let family = match k.ethtool_family {
+                        Some(f) => f,
+                        None => {
+                            let f = genl
+                                .genl_family_id("ethtool")
+                                .map_err(|e| netlink_missing("ethtool netlink family", &e))?;
+                            k.ethtool_family = Some(f);
+                            f
+                        }
+                    };
+                    ethtool::dump_link_modes(genl, family)
+                        .map_err(|e| netlink_missing("ETHTOOL_MSG_LINKMODES_GET", &e))
+                });
+                ifnames
+                    .iter()
+                    .map(|name| match &dumped {
+                        Ok(map) => map.get(*name).cloned().map_or_else(
+                            || Fact::unknown(Reason::NotSupported, ethtool_text::NO_LINK_SETTINGS),
+                            Fact::Known,
+                        ),
+                        Err(m) => Fact::Unknown(m.clone()),
+                    })
+                    .collect()
+            }
+            Kernel::Fixture => ifnames
+                .iter()
+                .map(|name| {
+                    self.captured_text(&layout::ethtool(name), ethtool_text::parse_settings)
+                })
+                .collect(),
+        }
+    }
+
+    /// `ETHTOOL_GDRVINFO` of one interface.
+    pub fn driver_info(&self, ifname: &str) -> Fact<DriverInfo> {
+        match &self.kernel {
+            Kernel::Live(k) => with_kernel(k, |k| {
+                if k.ioctl.is_none() {
+                    k.ioctl =
+                        Some(IoctlSocket::open().map_err(|e| Missing::io("ioctl socket", &e))?);
+                }
+                let sock = k.ioctl.as_ref().expect("opened above");
+                Ok(match sock.driver_info(ifname) {
+                    Ok(info) => Fact::Known(info),
+                    Err(e) => Fact::Unknown(ethtool_text::driver_info_error(&e)),
+                })
+            })
+            .unwrap_or_else(Fact::Unknown),
+            Kernel::Fixture => {
+                self.captured_text(&layout::ethtool_driver(ifname), ethtool_text::parse_driver)
+            }
+        }
+    }
+
+    fn captured_text<T>(
+        &self,
+        rel: &str,
+        parse: impl FnOnce(&str) -> Result<Fact<T>, String>,
+    ) -> Fact<T> {
+        let text = match self.root.read(rel) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Fact::unknown(Reason::NotCaptured, format!("the fixture has no {rel}"));
+            }
+            Err(e) => return Fact::Unknown(Missing::io(rel, &e)),
+        };
+        parse(&text).unwrap_or_else(|e| Fact::unknown(Reason::Malformed, format!("{rel}: {e}")))
+    }
+}
+
+fn with_kernel<T>(
+    lock: &Mutex<LiveKernel>,
+    f: impl FnOnce(&mut LiveKernel) -> Result<T, Missing>,
+) -> Result<T, Missing> {
+    let mut k = lock.lock().unwrap_or_else(|p| p.into_inner());
+    f(&mut k)
+}
+
+fn ifnames(links: &[Interface]) -> HashMap<u32, String> {
+    links
+        .iter()
+        .filter_map(|l| Some((*l.ifindex.known()?, l.name.clone())))
+        .collect()
+}

@@ -1,0 +1,369 @@
+//! Every file hostlint reads, read relative to a root directory: `/` on a
+//! live host, a fixture folder otherwise.
+//!
+//! Paths are relative (`sys/class/net/eth0/operstate`), so a fact's evidence
+//! reads the same live and in a fixture. In a fixture, symlinks are resolved
+//! inside the root, never out of it. While capturing, every file, symlink and
+//! directory read is recorded so that the capture holds exactly what the
+//! collectors needed and nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A file larger than this is not a sysfs or procfs attribute: refuse it
+/// rather than read a huge or endless file.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// What a capture must reproduce: files with their content, symlinks with
+/// their targets, directories listed, and reads that failed with an error
+/// other than "not found".
+#[derive(Debug, Default, Clone)]
+pub struct Recording {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub symlinks: BTreeMap<String, String>,
+    pub dirs: BTreeSet<String>,
+    pub errors: BTreeMap<String, i32>,
+}
+
+pub struct Root {
+    dir: PathBuf,
+    live: bool,
+    /// Reads that must fail: a fixture's record of errors the live host gave.
+    injected: BTreeMap<String, i32>,
+    recording: Option<Mutex<Recording>>,
+}
+
+impl Root {
+    /// The live host's root, `/`.
+    pub fn live() -> Root {
+        Root {
+            dir: PathBuf::from("/"),
+            live: true,
+            injected: BTreeMap::new(),
+            recording: None,
+        }
+    }
+
+    /// A captured tree. `injected` maps relative paths to the errno their
+    /// read fails with.
+    pub fn fixture(dir: impl Into<PathBuf>, injected: BTreeMap<String, i32>) -> Root {
+        Root {
+            dir: dir.into(),
+            live: false,
+            injected,
+            recording: None,
+        }
+    }
+
+    /// Starts recording every read, for `hostlint capture`.
+    pub fn record(mut self) -> Root {
+        self.recording = Some(Mutex::new(Recording::default()));
+        self
+    }
+
+    pub fn take_recording(&self) -> Option<Recording> {
+        let rec = self.recording.as_ref()?;
+        let mut guard = rec.lock().unwrap_or_else(|p| p.into_inner());
+        Some(std::mem::take(&mut *guard))
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn with_recording(&self, f: impl FnOnce(&mut Recording)) {
+        if let Some(rec) = &self.recording {
+            f(&mut rec.lock().unwrap_or_else(|p| p.into_inner()));
+        }
+    }
+
+    fn injected_error(&self, rel: &str) -> io::Result<()> {
+        match self.injected.get(rel) {
+            Some(errno) => Err(io::Error::from_raw_os_error(*errno)),
+            None => Ok(()),
+        }
+    }
+
+    /// The path to open for `rel`. Live and not recording, the kernel
+    /// resolves symlinks itself (the fast path); otherwise they are resolved
+    /// here, inside the root, and recorded.
+    fn open_path(&self, rel: &str) -> io::Result<(String, PathBuf)> {
+        if self.live && self.recording.is_none() {
+            let rel = rel.trim_start_matches('/').to_owned();
+            let path = self.dir.join(&rel);
+            return Ok((rel, path));
+        }
+        let resolved = self.resolve(rel)?;
+        let path = self.dir.join(&resolved);
+        Ok((resolved, path))
+    }
+
+    /// Reads a whole file as bytes, refusing one larger than
+    /// [`MAX_FILE_BYTES`].
+    pub fn read_bytes(&self, rel: &str) -> io::Result<Vec<u8>> {
+        let (rel, path) = self.open_path(rel)?;
+        self.injected_error(&rel)?;
+        let result = read_bounded(&path);
+        match &result {
+            Ok(bytes) => self.with_recording(|r| {
+                r.files.insert(rel, bytes.clone());
+            }),
+            Err(e) => self.record_error(&rel, e),
+        }
+        result
+    }
+
+    /// Reads a text file.
+    pub fn read(&self, rel: &str) -> io::Result<String> {
+        let bytes = self.read_bytes(rel)?;
+        String::from_utf8(bytes).map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: not UTF-8 text"))
+        })
+    }
+
+    /// Reads a one-value attribute file, without its trailing newline.
+    pub fn read_value(&self, rel: &str) -> io::Result<String> {
+        let mut s = self.read(rel)?;
+        let trimmed_len = s.trim_end_matches(['\n', '\r', ' ', '\0']).len();
+        s.truncate(trimmed_len);
+        Ok(s)
+    }
+
+    fn record_error(&self, rel: &str, e: &io::Error) {
+        if e.kind() == io::ErrorKind::NotFound {
+            return;
+        }
+        if let Some(errno) = e.raw_os_error() {
+            self.with_recording(|r| {
+                r.errors.insert(rel.to_owned(), errno);
+            });
+        }
+    }
+
+    /// The target of a symlink, as written in the link. Symlinks on the way
+    /// to it are followed (inside the root, and recorded, unless live).
+    pub fn read_link(&self, rel: &str) -> io::Result<String> {
+        let rel = rel.trim_start_matches('/');
+        let rel = if self.live && self.recording.is_none() {
+            rel.to_owned()
+        } else {
+            match rel.rsplit_once('/') {
+                Some((parent, name)) => {
+                    let parent = self.resolve(parent)?;
+                    if parent.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{parent}/{name}")
+                    }
+                }
+                None => rel.to_owned(),
+            }
+        };
+        self.read_link_exact(&rel)
+    }
+
+    fn read_link_exact(&self, rel: &str) -> io::Result<String> {
+        self.injected_error(rel)?;
+        let target = fs::read_link(self.dir.join(rel))?;
+        let target = target.to_string_lossy().into_owned();
+        self.with_recording(|r| {
+            r.symlinks.insert(rel.to_owned(), target.clone());
+        });
+        Ok(target)
+    }
+
+    /// Whether `rel` is a directory. A capture keeps the directory even when
+    /// nothing inside it is read, so that its existence replays.
+    pub fn is_dir(&self, rel: &str) -> bool {
+        let Ok((rel, path)) = self.open_path(rel) else {
+            return false;
+        };
+        let is_dir = path.is_dir();
+        if is_dir {
+            self.with_recording(|r| {
+                r.dirs.insert(rel);
+            });
+        }
+        is_dir
+    }
+
+    /// The names in a directory, sorted.
+    pub fn read_dir(&self, rel: &str) -> io::Result<Vec<String>> {
+        let (rel, path) = self.open_path(rel)?;
+        self.injected_error(&rel)?;
+        let mut names = Vec::new();
+        let entries = fs::read_dir(&path).inspect_err(|e| self.record_error(&rel, e))?;
+        for entry in entries {
+            let entry = entry?;
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        self.with_recording(|r| {
+            r.dirs.insert(rel);
+        });
+        Ok(names)
+    }
+
+    /// Resolves every symlink in `rel` inside the root and returns the
+    /// canonical relative path. An absolute link target is taken relative to
+    /// the root, and `..` stops at the root, as in a chroot.
+    pub fn resolve(&self, rel: &str) -> io::Result<String> {
+        let mut done: Vec<String> = Vec::new();
+        let mut todo: Vec<String> = components(rel).rev().map(str::to_owned).collect();
+        let mut hops = 0;
+        while let Some(part) = todo.pop() {
+            match part.as_str() {
+                "" | "." => continue,
+                ".." => {
+                    done.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            let candidate = join(&done, &part);
+            let meta = fs::symlink_metadata(self.dir.join(&candidate))?;
+            if !meta.file_type().is_symlink() {
+                done.push(part);
+                continue;
+            }
+            hops += 1;
+            if hops > MAX_SYMLINK_HOPS {
+                return Err(io::Error::other(format!(
+                    "{rel}: more than {MAX_SYMLINK_HOPS} symlinks"
+                )));
+            }
+            let target = self.read_link_exact(&candidate)?;
+            if target.starts_with('/') {
+                done.clear();
+            }
+            todo.extend(components(&target).rev().map(str::to_owned));
+        }
+        Ok(done.join("/"))
+    }
+}
+
+fn components(path: &str) -> impl DoubleEndedIterator<Item = &str> {
+    path.split('/').filter(|p| !p.is_empty())
+}
+
+fn join(done: &[String], part: &str) -> String {
+    if done.is_empty() {
+        part.to_owned()
+    } else {
+        format!("{}/{}", done.join("/"), part)
+    }
+}
+
+fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+    let file = fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: larger than {MAX_FILE_BYTES} bytes", path.display()),
+        ));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(
+            d.path()
+                .join("sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/net/eth0"),
+        )
+        .unwrap();
+        fs::create_dir_all(d.path().join("sys/class/net")).unwrap();
+        fs::write(
+            d.path()
+                .join("sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/vendor"),
+            "0x8086\n",
+        )
+        .unwrap();
+        symlink(
+            "../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0/net/eth0/",
+            d.path().join("sys/class/net/eth0"),
+        )
+        .unwrap();
+        symlink(
+            "../../../0000:03:00.0",
+            d.path()
+                .join("sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/net/eth0/device"),
+        )
+        .unwrap();
+        // An absolute link must stay inside the root.
+        symlink("/sys/class/net", d.path().join("escape")).unwrap();
+        d
+    }
+
+    #[test]
+    fn resolves_sysfs_style_links_inside_the_root() {
+        let d = tree();
+        let root = Root::fixture(d.path(), BTreeMap::new());
+        assert_eq!(
+            root.resolve("sys/class/net/eth0/device").unwrap(),
+            "sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0"
+        );
+        assert_eq!(
+            root.read_value("sys/class/net/eth0/device/vendor").unwrap(),
+            "0x8086"
+        );
+        assert_eq!(root.resolve("escape").unwrap(), "sys/class/net");
+        assert_eq!(
+            root.resolve("../../sys/class/net/eth0/../eth0").unwrap(),
+            "sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/net/eth0"
+        );
+    }
+
+    #[test]
+    fn recording_keeps_links_and_files_at_their_real_place() {
+        let d = tree();
+        let root = Root::fixture(d.path(), BTreeMap::new()).record();
+        root.read_value("sys/class/net/eth0/device/vendor").unwrap();
+        let rec = root.take_recording().unwrap();
+        assert!(rec.symlinks.contains_key("sys/class/net/eth0"));
+        assert!(
+            rec.files
+                .contains_key("sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/vendor")
+        );
+    }
+
+    #[test]
+    fn injected_errors_replay() {
+        let d = tree();
+        let mut inject = BTreeMap::new();
+        inject.insert(
+            "sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/vendor".to_owned(),
+            libc::EIO,
+        );
+        let root = Root::fixture(d.path(), inject);
+        let err = root.read("sys/class/net/eth0/device/vendor").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EIO));
+    }
+
+    #[test]
+    fn oversized_files_are_refused() {
+        let d = tree();
+        let big = vec![b'x'; (MAX_FILE_BYTES + 1) as usize];
+        fs::write(d.path().join("big"), big).unwrap();
+        let root = Root::fixture(d.path(), BTreeMap::new());
+        assert_eq!(
+            root.read("big").unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+    }
+}
