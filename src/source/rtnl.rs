@@ -448,7 +448,10 @@ fn rule_from_netlink(msg: &RuleMessage, family: u8) -> Rule {
             RuleAttribute::Table(t) => table = *t,
             RuleAttribute::Goto(g) => rule.goto = Some(*g),
             RuleAttribute::L3MDev(on) => rule.l3mdev = *on,
-            RuleAttribute::SuppressPrefixLen(n) => rule.suppress_prefixlen = Some(*n),
+            // The kernel sends -1 for "not set"; ip shows nothing then.
+            RuleAttribute::SuppressPrefixLen(n) if *n != u32::MAX => {
+                rule.suppress_prefixlen = Some(*n)
+            }
             RuleAttribute::UidRange(r) => rule.uid_range = Some((r.start, r.end)),
             RuleAttribute::IpProtocol(p) => rule.ip_proto = Some(u8::from(*p)),
             RuleAttribute::SourcePortRange(r) => rule.sport = Some((r.start, r.end)),
