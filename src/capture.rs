@@ -114,6 +114,14 @@ pub fn write_fixture(
         }
         symlink(target, &path)?;
     }
+    // git keeps no empty directory, and an empty one still says something
+    // (a virtual link's device directory, an empty pstore).
+    for d in &recording.dirs {
+        let path = dir.join(d);
+        if fs::read_dir(&path)?.next().is_none() {
+            fs::write(path.join(".keep"), b"")?;
+        }
+    }
 
     let mut put = |rel: &str, text: String| -> io::Result<()> {
         files += 1;

@@ -195,15 +195,19 @@ impl Root {
         is_dir
     }
 
-    /// The names in a directory, sorted.
+    /// The names in a directory, sorted. Hidden names are skipped: sysfs
+    /// and procfs have none, and a fixture keeps an empty directory in git
+    /// with a `.keep` file.
     pub fn read_dir(&self, rel: &str) -> io::Result<Vec<String>> {
         let (rel, path) = self.open_path(rel)?;
         self.injected_error(&rel)?;
         let mut names = Vec::new();
         let entries = fs::read_dir(&path).inspect_err(|e| self.record_error(&rel, e))?;
         for entry in entries {
-            let entry = entry?;
-            names.push(entry.file_name().to_string_lossy().into_owned());
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') {
+                names.push(name);
+            }
         }
         names.sort();
         self.with_recording(|r| {

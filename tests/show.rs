@@ -1,0 +1,244 @@
+//! `hostlint show` and `hostlint capture` on the bundled fixtures: golden
+//! output for every fixture, the capture round trip, and the errors an
+//! operator sees.
+
+use std::fs;
+
+use crate::util::{
+    fixture, hostlint, json_diff, parse_json, path_str, repo, run_expect, run_ok, tempdir,
+};
+
+/// Every scenario under `fixtures/`.
+fn fixtures() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(repo().join("fixtures"))
+        .expect("fixtures/")
+        .filter_map(|e| {
+            let e = e.ok()?;
+            e.file_type()
+                .ok()?
+                .is_dir()
+                .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 2, "fixtures/ holds {names:?}");
+    names
+}
+
+#[test]
+fn show_table_of_every_fixture() {
+    for name in fixtures() {
+        let dir = fixture(&name);
+        let out = run_ok(&mut hostlint(&["show", "--root", path_str(&dir)]));
+        insta::assert_snapshot!(format!("show_table_{name}"), out);
+    }
+}
+
+#[test]
+fn show_json_of_every_fixture() {
+    for name in fixtures() {
+        let dir = fixture(&name);
+        let out = run_ok(&mut hostlint(&[
+            "show",
+            "--root",
+            path_str(&dir),
+            "--format",
+            "json",
+        ]));
+        let doc = parse_json(&out);
+        assert_eq!(doc["schema"], "hostlint.snapshot/1");
+        insta::assert_snapshot!(format!("show_json_{name}"), out);
+    }
+}
+
+#[test]
+fn show_parts_keep_only_what_was_asked() {
+    let dir = fixture("lb-healthy");
+    let out = run_ok(&mut hostlint(&[
+        "show",
+        "links",
+        "--root",
+        path_str(&dir),
+        "--format",
+        "json",
+    ]));
+    let doc = parse_json(&out);
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["links", "schema"]);
+    let table = run_ok(&mut hostlint(&["show", "routes", "--root", path_str(&dir)]));
+    assert!(
+        table.contains("198.51.100.1") && !table.contains("LINK "),
+        "{table}"
+    );
+    let host = run_ok(&mut hostlint(&["show", "host", "--root", path_str(&dir)]));
+    assert!(
+        host.contains("lb-01") && host.contains("6.8.0-45-generic"),
+        "{host}"
+    );
+}
+
+/// A fixture re-captured reads back the same: the writers of every fixture
+/// file and the readers agree, for hardware this machine does not have.
+#[test]
+fn recapturing_a_fixture_changes_nothing() {
+    for name in fixtures() {
+        let dir = fixture(&name);
+        let tmp = tempdir();
+        let again = tmp.path().join("again");
+        run_ok(&mut hostlint(&[
+            "capture",
+            "--root",
+            path_str(&dir),
+            "-o",
+            path_str(&again),
+        ]));
+        let show = |d: &std::path::Path| {
+            parse_json(&run_ok(&mut hostlint(&[
+                "show",
+                "--root",
+                path_str(d),
+                "--format",
+                "json",
+            ])))
+        };
+        let diffs = json_diff(&show(&dir), &show(&again));
+        assert!(
+            diffs.is_empty(),
+            "{name}: re-capture differs:\n{}",
+            diffs.join("\n")
+        );
+    }
+}
+
+#[test]
+fn facts_a_fixture_lacks_are_unknown_not_invented() {
+    let tmp = tempdir();
+    let copy = tmp.path().join("lb");
+    run_ok(&mut hostlint(&[
+        "capture",
+        "--root",
+        path_str(&fixture("lb-healthy")),
+        "-o",
+        path_str(&copy),
+    ]));
+    fs::remove_file(copy.join("cmd/ethtool/enp65s0f0")).unwrap();
+    fs::remove_file(copy.join("cmd/ip-addr.json")).unwrap();
+    fs::remove_file(
+        copy.join("sys/devices/pci0000:40/0000:40:03.1/0000:41:00.0/current_link_width"),
+    )
+    .unwrap();
+    let doc = parse_json(&run_ok(&mut hostlint(&[
+        "show",
+        "--root",
+        path_str(&copy),
+        "--format",
+        "json",
+    ])));
+    let link = doc["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "enp65s0f0")
+        .unwrap();
+    assert_eq!(link["speed_mbps"]["unknown"], "not_captured");
+    assert_eq!(link["addresses"]["unknown"], "not_captured");
+    assert_eq!(
+        link["device"]["pci"]["pcie"]["current_width"]["unknown"],
+        "not_captured"
+    );
+    assert_eq!(link["device"]["pci"]["pcie"]["max_width"], 8);
+    let table = run_ok(&mut hostlint(&["show", "links", "--root", path_str(&copy)]));
+    assert!(table.contains("?["), "{table}");
+    assert!(
+        table.contains("not_captured (the fixture has no cmd/ethtool/enp65s0f0)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn malformed_fixture_files_say_where() {
+    let tmp = tempdir();
+    let copy = tmp.path().join("lb");
+    run_ok(&mut hostlint(&[
+        "capture",
+        "--root",
+        path_str(&fixture("lb-healthy")),
+        "-o",
+        path_str(&copy),
+    ]));
+    fs::write(
+        copy.join("cmd/ip-route-4.json"),
+        "[{\"dst\": \"10.0.0.0/8\",\n \"table\": 7\n",
+    )
+    .unwrap();
+    fs::write(
+        copy.join("cmd/ethtool/eno1"),
+        "Settings for eno1:\n\tSpeed: fast\n",
+    )
+    .unwrap();
+    let doc = parse_json(&run_ok(&mut hostlint(&[
+        "show",
+        "--root",
+        path_str(&copy),
+        "--format",
+        "json",
+    ])));
+    assert_eq!(doc["routes"]["unknown"], "malformed");
+    let detail = doc["routes"]["detail"].as_str().unwrap();
+    assert!(detail.starts_with("cmd/ip-route-4.json:"), "{detail}");
+    let eno1 = doc["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "eno1")
+        .unwrap();
+    assert_eq!(eno1["speed_mbps"]["unknown"], "malformed");
+    assert!(
+        eno1["speed_mbps"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line 2: bad speed")
+    );
+}
+
+#[test]
+fn errors_exit_unknown_and_name_the_path() {
+    let out = run_expect(
+        &mut hostlint(&["show", "--root", "/nonexistent/fixture"]),
+        3,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/fixture"), "{err}");
+
+    let out = run_expect(&mut hostlint(&["show", "--frobnicate"]), 3);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--frobnicate"));
+
+    let tmp = tempdir();
+    let out = run_expect(
+        &mut hostlint(&[
+            "capture",
+            "--root",
+            path_str(&fixture("lb-healthy")),
+            "-o",
+            path_str(tmp.path()),
+        ]),
+        3,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    let bad = tmp.path().join("bad");
+    fs::create_dir(&bad).unwrap();
+    fs::write(
+        bad.join("manifest.json"),
+        "{\"hostlint_fixture\": 1, \"surprise\": true}",
+    )
+    .unwrap();
+    let out = run_expect(&mut hostlint(&["show", "--root", path_str(&bad)]), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("manifest.json") && err.contains("surprise"),
+        "{err}"
+    );
+
+    run_ok(&mut hostlint(&["--help"]));
+}
