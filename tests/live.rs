@@ -316,7 +316,7 @@ fn live_snapshot_agrees_with_iproute2_and_ethtool() {
         if std::env::var_os("HOSTLINT_REQUIRE_LIVE").is_some_and(|v| v == "1") {
             panic!("{test}: ethtool is not installed");
         }
-        eprintln!("SKIPPED {test}: ethtool is not installed");
+        crate::util::skipped(test, "ethtool is not installed");
         return;
     }
     let ns = lab_host();

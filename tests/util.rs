@@ -98,10 +98,17 @@ pub fn live_ready(test: &str) -> bool {
             if std::env::var_os("HOSTLINT_REQUIRE_LIVE").is_some_and(|v| v == "1") {
                 panic!("{test}: live test required (HOSTLINT_REQUIRE_LIVE=1) but {why}");
             }
-            eprintln!("SKIPPED {test}: {why}; live namespace tests need root and iproute2");
+            skipped(test, &format!("{why}; live namespace tests need root and iproute2"));
             false
         }
     }
+}
+
+/// Says a test was skipped where `cargo test` shows it: libtest captures
+/// `eprintln!` of passing tests, not writes to the stderr handle.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
 /// A network namespace that is deleted, by name, when dropped.
