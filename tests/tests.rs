@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a module per area.
 
 mod live;
+mod robustness;
 mod show;
 mod util;

@@ -98,7 +98,10 @@ pub fn live_ready(test: &str) -> bool {
             if std::env::var_os("HOSTLINT_REQUIRE_LIVE").is_some_and(|v| v == "1") {
                 panic!("{test}: live test required (HOSTLINT_REQUIRE_LIVE=1) but {why}");
             }
-            skipped(test, &format!("{why}; live namespace tests need root and iproute2"));
+            skipped(
+                test,
+                &format!("{why}; live namespace tests need root and iproute2"),
+            );
             false
         }
     }
