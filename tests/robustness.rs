@@ -125,23 +125,24 @@ fn fixture_text_parsers_survive_mutation() {
 #[test]
 fn netlink_decoders_survive_mutation() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let mut seeds: Vec<Vec<u8>> = Vec::new();
     // An RTM_NEWLINK body and an RTM_NEWROUTE body with attributes.
-    seeds.push(vec![
-        0, 0, 1, 0, 3, 0, 0, 0, 0x43, 0x10, 1, 0, 0, 0, 0, 0, // ifinfomsg
-        8, 0, 3, 0, b'v', b'a', 0, 0, // IFLA_IFNAME
-        8, 0, 4, 0, 0xdc, 5, 0, 0, // IFLA_MTU
-        5, 0, 16, 0, 6, 0, 0, 0, // IFLA_OPERSTATE
-        12, 0, 18, 0, 8, 0, 1, 0, b'v', b'e', b't', b'h', // IFLA_LINKINFO/KIND
-    ]);
-    seeds.push(vec![
-        2, 24, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0, // rtmsg
-        8, 0, 1, 0, 10, 1, 0, 0, // RTA_DST
-        8, 0, 5, 0, 10, 1, 0, 254, // RTA_GATEWAY
-        8, 0, 4, 0, 3, 0, 0, 0, // RTA_OIF
-        8, 0, 15, 0, 100, 0, 0, 0, // RTA_TABLE
-        20, 0, 9, 0, 16, 0, 0, 1, 3, 0, 0, 0, 8, 0, 5, 0, 10, 1, 0, 253, // RTA_MULTIPATH
-    ]);
+    let seeds: Vec<Vec<u8>> = vec![
+        vec![
+            0, 0, 1, 0, 3, 0, 0, 0, 0x43, 0x10, 1, 0, 0, 0, 0, 0, // ifinfomsg
+            8, 0, 3, 0, b'v', b'a', 0, 0, // IFLA_IFNAME
+            8, 0, 4, 0, 0xdc, 5, 0, 0, // IFLA_MTU
+            5, 0, 16, 0, 6, 0, 0, 0, // IFLA_OPERSTATE
+            12, 0, 18, 0, 8, 0, 1, 0, b'v', b'e', b't', b'h', // IFLA_LINKINFO/KIND
+        ],
+        vec![
+            2, 24, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0, // rtmsg
+            8, 0, 1, 0, 10, 1, 0, 0, // RTA_DST
+            8, 0, 5, 0, 10, 1, 0, 254, // RTA_GATEWAY
+            8, 0, 4, 0, 3, 0, 0, 0, // RTA_OIF
+            8, 0, 15, 0, 100, 0, 0, 0, // RTA_TABLE
+            20, 0, 9, 0, 16, 0, 0, 1, 3, 0, 0, 0, 8, 0, 5, 0, 10, 1, 0, 253, // RTA_MULTIPATH
+        ],
+    ];
     for seed in &seeds {
         for m in mutants(seed, &mut rng, 3000) {
             never_panics("LinkMessage::parse", &m, |b| {
