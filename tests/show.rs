@@ -110,17 +110,23 @@ fn recapturing_a_fixture_changes_nothing() {
     }
 }
 
-#[test]
-fn facts_a_fixture_lacks_are_unknown_not_invented() {
+/// A copy of a fixture to break, made the way a user would: by capture.
+fn editable_copy(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempdir();
-    let copy = tmp.path().join("lb");
+    let copy = tmp.path().join(name);
     run_ok(&mut hostlint(&[
         "capture",
         "--root",
-        path_str(&fixture("lb-healthy")),
+        path_str(&fixture(name)),
         "-o",
         path_str(&copy),
     ]));
+    (tmp, copy)
+}
+
+#[test]
+fn facts_a_fixture_lacks_are_unknown_not_invented() {
+    let (_tmp, copy) = editable_copy("lb-healthy");
     fs::remove_file(copy.join("cmd/ethtool/enp65s0f0")).unwrap();
     fs::remove_file(copy.join("cmd/ip-addr.json")).unwrap();
     fs::remove_file(
@@ -157,15 +163,7 @@ fn facts_a_fixture_lacks_are_unknown_not_invented() {
 
 #[test]
 fn malformed_fixture_files_say_where() {
-    let tmp = tempdir();
-    let copy = tmp.path().join("lb");
-    run_ok(&mut hostlint(&[
-        "capture",
-        "--root",
-        path_str(&fixture("lb-healthy")),
-        "-o",
-        path_str(&copy),
-    ]));
+    let (_tmp, copy) = editable_copy("lb-healthy");
     fs::write(
         copy.join("cmd/ip-route-4.json"),
         "[{\"dst\": \"10.0.0.0/8\",\n \"table\": 7\n",
