@@ -21,10 +21,12 @@ pub fn device(source: &Source, ifname: &str) -> Fact<Option<Device>> {
             // No device link: a virtual interface, provided the interface
             // itself is there to have one.
             let dir = format!("sys/class/net/{ifname}");
-            return if root.is_dir(&dir) {
+            return if !root.is_dir(&dir) {
+                Fact::Unknown(file_missing(source, &dir, &e))
+            } else if source.is_live() {
                 Fact::Known(None)
             } else {
-                Fact::Unknown(file_missing(source, &dir, &e))
+                device_by_place(source, ifname, &dir, &link)
             };
         }
         Err(e) => return Fact::Unknown(file_missing(source, &link, &e)),
@@ -34,6 +36,29 @@ pub fn device(source: &Source, ifname: &str) -> Fact<Option<Device>> {
         Err(e) => return Fact::Unknown(file_missing(source, &link, &e)),
     };
     Fact::Known(Some(describe(source, ifname, path)))
+}
+
+/// The device of an interface whose copied tree lacks the `device` link.
+/// Trees copied by other tools drop links (ghw keeps none), and a missing
+/// link does not make a NIC virtual. The kernel puts an interface's
+/// directory under its parent device (`<device>/net/<name>`), or under
+/// `devices/virtual/net` when it has none, so the place still tells; a plain
+/// `class/net/<name>` directory does not.
+fn device_by_place(source: &Source, ifname: &str, dir: &str, link: &str) -> Fact<Option<Device>> {
+    let resolved = match source.root().resolve(dir) {
+        Ok(p) => p,
+        Err(e) => return Fact::Unknown(file_missing(source, dir, &e)),
+    };
+    match resolved.strip_suffix(&format!("/net/{ifname}")) {
+        Some("sys/devices/virtual") => Fact::Known(None),
+        Some(parent) if parent.starts_with("sys/devices/") => {
+            Fact::Known(Some(describe(source, ifname, parent.to_owned())))
+        }
+        _ => Fact::unknown(
+            Reason::NotCaptured,
+            format!("the fixture has no {link}, and {resolved} is not a directory under a device"),
+        ),
+    }
 }
 
 fn subsystem(source: &Source, path: &str) -> Result<String, Missing> {
