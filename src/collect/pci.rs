@@ -80,6 +80,12 @@ fn describe(source: &Source, ifname: &str, path: String) -> Device {
         Ok("virtio") => parent(&path)
             .filter(|p| subsystem(source, p).as_deref() == Ok("pci"))
             .map(str::to_owned),
+        // Trees copied by other tools drop the subsystem link (ghw, procfs'
+        // test tree) yet keep the PCI files. A directory named by a PCI
+        // address in a chain of them under a PCI root bus is a PCI function
+        // whatever the copy kept; without this its ids and PCIe link would be
+        // dropped as if it were on another bus.
+        Err(m) if m.reason == Reason::NotCaptured && in_pci_tree(&path) => Some(path.clone()),
         _ => None,
     };
     Device {
@@ -92,6 +98,18 @@ fn describe(source: &Source, ifname: &str, path: String) -> Device {
 
 fn parent(path: &str) -> Option<&str> {
     path.rsplit_once('/').map(|(p, _)| p)
+}
+
+/// `sys/devices/pciDDDD:BB/DDDD:BB:DD.F[/DDDD:BB:DD.F...]`
+fn in_pci_tree(path: &str) -> bool {
+    let mut parts = path.split('/');
+    parts.next() == Some("sys")
+        && parts.next() == Some("devices")
+        && parts.next().is_some_and(|bus| bus.starts_with("pci"))
+        && {
+            let mut functions = parts.peekable();
+            functions.peek().is_some() && functions.all(is_pci_address)
+        }
 }
 
 /// `DDDD:BB:DD.F`
@@ -282,6 +300,18 @@ mod tests {
         assert!(!is_pci_address("pci0000:00"));
         assert!(!is_pci_address("virtio0"));
         assert!(!is_pci_address("0000:03:00"));
+    }
+
+    #[test]
+    fn pci_tree_paths() {
+        assert!(in_pci_tree(
+            "sys/devices/pci0000:00/0000:00:01.3/0000:01:00.2/0000:03:00.0"
+        ));
+        assert!(in_pci_tree("sys/devices/pci0000:00/0000:00:1f.6"));
+        assert!(!in_pci_tree("sys/devices/pci0000:00"));
+        assert!(!in_pci_tree("sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"));
+        assert!(!in_pci_tree("sys/devices/platform/soc/ethernet0"));
+        assert!(!in_pci_tree("sys/class/net/eth0"));
     }
 
     #[test]
