@@ -137,7 +137,20 @@ fn pci_device(source: &Source, ifname: &str, path: &str) -> PciDevice {
     let mut upstream = Vec::new();
     let mut above = parent(path);
     while let Some(port) = above.filter(|p| is_pci_address(basename(p))) {
-        if let Fact::Known(Some(link)) = pcie_link(source, port) {
+        let link = match pcie_link(source, port) {
+            Fact::Known(Some(link)) => Some(link),
+            Fact::Known(None) => None,
+            // A port whose link could not be read may still be the one that
+            // holds the device back: keep it in the chain, unknown, rather
+            // than let the chain look shorter than it is.
+            Fact::Unknown(m) => Some(PcieLink {
+                current_speed_gts: Fact::Unknown(m.clone()),
+                current_width: Fact::Unknown(m.clone()),
+                max_speed_gts: Fact::Unknown(m.clone()),
+                max_width: Fact::Unknown(m),
+            }),
+        };
+        if let Some(link) = link {
             upstream.push(PciePort {
                 address: basename(port).to_owned(),
                 link,
@@ -181,8 +194,8 @@ fn parse_gts(text: &str) -> Option<f64> {
     n.parse::<f64>().ok().filter(|v| *v > 0.0)
 }
 
-/// The PCIe link of a device or port; `None` when it has no link files
-/// (conventional PCI, an integrated device).
+/// The PCIe link of a device or port; `None` when a live device has no link
+/// files (conventional PCI, an integrated device).
 fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
     let root = source.root();
     let read = |file: &str| {
@@ -199,7 +212,17 @@ fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
         .iter()
         .all(|(_, r)| matches!(r, Err(e) if e.kind() == io::ErrorKind::NotFound))
     {
-        return Fact::Known(None);
+        // On a live host no link files means no PCIe link. A copied tree
+        // may just have left them out (ghw's does), and "no PCIe link" would
+        // let a link check pass on a device it knows nothing of.
+        return if source.is_live() {
+            Fact::Known(None)
+        } else {
+            Fact::unknown(
+                Reason::NotCaptured,
+                format!("the fixture has no {path}/current_link_speed nor the other link files"),
+            )
+        };
     }
     let speed = |(rel, r): &(String, io::Result<String>)| -> Fact<f64> {
         match r {
@@ -283,10 +306,18 @@ fn onboard(source: &Source, ifname: &str, path: &str) -> Fact<Onboard> {
             basis: format!("named {ifname} by udev from a firmware slot number"),
         });
     }
-    Fact::unknown(
-        Reason::NotSupported,
-        format!("firmware gives {address} no onboard index, label or slot"),
-    )
+    if source.is_live() {
+        Fact::unknown(
+            Reason::NotSupported,
+            format!("firmware gives {address} no onboard index, label or slot"),
+        )
+    } else {
+        // A copied tree may have left the firmware's files out.
+        Fact::unknown(
+            Reason::NotCaptured,
+            format!("the fixture holds no onboard index, label or slot for {address}"),
+        )
+    }
 }
 
 #[cfg(test)]
