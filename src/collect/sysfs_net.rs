@@ -129,17 +129,26 @@ fn interface(source: &Source, name: String, bonds: &HashMap<String, String>) -> 
 /// bridge, vlan, wlan), the loopback type. Physical links are recognised by
 /// their device later.
 fn kind(source: &Source, name: &str) -> Fact<String> {
-    if let Ok(uevent) = source.root().read(&attr(name, "uevent"))
+    let rel = attr(name, "uevent");
+    let uevent = source.root().read(&rel);
+    if let Ok(uevent) = &uevent
         && let Some(t) = uevent.lines().find_map(|l| l.strip_prefix("DEVTYPE="))
     {
         return Fact::Known(t.trim().to_owned());
     }
     match read_parsed(source, &attr(name, "type"), parse_number) {
         Ok(ARPHRD_LOOPBACK) => Fact::Known("loopback".to_owned()),
-        Ok(_) => Fact::unknown(
-            Reason::NotSupported,
-            "sysfs names no link kind for this link",
-        ),
+        // Without the uevent the kind is unread, not absent: a copied tree
+        // (node_exporter's bonds) may lack the file that names it.
+        Ok(_) => match uevent {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !source.is_live() => {
+                Fact::Unknown(file_missing(source, &rel, &e))
+            }
+            _ => Fact::unknown(
+                Reason::NotSupported,
+                "sysfs names no link kind for this link",
+            ),
+        },
         Err(m) => Fact::Unknown(m),
     }
 }
