@@ -277,20 +277,23 @@ pub fn parse_driver(text: &str) -> Result<Fact<DriverInfo>, String> {
             fields.push((k.trim(), v.trim()));
         }
     }
-    let get = |key: &str| {
-        fields
+    // ethtool prints all four lines, empty values included; a missing line
+    // means the output was cut or edited, and reading it as "none" would
+    // claim the driver reports no version or bus address.
+    let get = |key: &str| -> Result<Option<String>, String> {
+        let value = fields
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| *v)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+            .ok_or_else(|| format!("no \"{key}:\" line"))?;
+        Ok((!value.is_empty()).then(|| value.to_owned()))
     };
-    let driver = get("driver").ok_or("no \"driver:\" line")?;
+    let driver = get("driver")?.ok_or("an empty \"driver:\" line")?;
     Ok(Fact::Known(DriverInfo {
         driver,
-        version: get("version"),
-        firmware_version: get("firmware-version"),
-        bus_info: get("bus-info"),
+        version: get("version")?,
+        firmware_version: get("firmware-version")?,
+        bus_info: get("bus-info")?,
     }))
 }
 
