@@ -21,10 +21,12 @@ pub fn device(source: &Source, ifname: &str) -> Fact<Option<Device>> {
             // No device link: a virtual interface, provided the interface
             // itself is there to have one.
             let dir = format!("sys/class/net/{ifname}");
-            return if root.is_dir(&dir) {
+            return if !root.is_dir(&dir) {
+                Fact::Unknown(file_missing(source, &dir, &e))
+            } else if source.is_live() {
                 Fact::Known(None)
             } else {
-                Fact::Unknown(file_missing(source, &dir, &e))
+                device_by_place(source, ifname, &dir, &link)
             };
         }
         Err(e) => return Fact::Unknown(file_missing(source, &link, &e)),
@@ -34,6 +36,29 @@ pub fn device(source: &Source, ifname: &str) -> Fact<Option<Device>> {
         Err(e) => return Fact::Unknown(file_missing(source, &link, &e)),
     };
     Fact::Known(Some(describe(source, ifname, path)))
+}
+
+/// The device of an interface whose copied tree lacks the `device` link.
+/// Trees copied by other tools drop links (ghw keeps none), and a missing
+/// link does not make a NIC virtual. The kernel puts an interface's
+/// directory under its parent device (`<device>/net/<name>`), or under
+/// `devices/virtual/net` when it has none, so the place still tells; a plain
+/// `class/net/<name>` directory does not.
+fn device_by_place(source: &Source, ifname: &str, dir: &str, link: &str) -> Fact<Option<Device>> {
+    let resolved = match source.root().resolve(dir) {
+        Ok(p) => p,
+        Err(e) => return Fact::Unknown(file_missing(source, dir, &e)),
+    };
+    match resolved.strip_suffix(&format!("/net/{ifname}")) {
+        Some("sys/devices/virtual") => Fact::Known(None),
+        Some(parent) if parent.starts_with("sys/devices/") => {
+            Fact::Known(Some(describe(source, ifname, parent.to_owned())))
+        }
+        _ => Fact::unknown(
+            Reason::NotCaptured,
+            format!("the fixture has no {link}, and {resolved} is not a directory under a device"),
+        ),
+    }
 }
 
 fn subsystem(source: &Source, path: &str) -> Result<String, Missing> {
@@ -55,6 +80,12 @@ fn describe(source: &Source, ifname: &str, path: String) -> Device {
         Ok("virtio") => parent(&path)
             .filter(|p| subsystem(source, p).as_deref() == Ok("pci"))
             .map(str::to_owned),
+        // Trees copied by other tools drop the subsystem link (ghw, procfs'
+        // test tree) yet keep the PCI files. A directory named by a PCI
+        // address in a chain of them under a PCI root bus is a PCI function
+        // whatever the copy kept; without this its ids and PCIe link would be
+        // dropped as if it were on another bus.
+        Err(m) if m.reason == Reason::NotCaptured && in_pci_tree(&path) => Some(path.clone()),
         _ => None,
     };
     Device {
@@ -67,6 +98,18 @@ fn describe(source: &Source, ifname: &str, path: String) -> Device {
 
 fn parent(path: &str) -> Option<&str> {
     path.rsplit_once('/').map(|(p, _)| p)
+}
+
+/// `sys/devices/pciDDDD:BB/DDDD:BB:DD.F[/DDDD:BB:DD.F...]`
+fn in_pci_tree(path: &str) -> bool {
+    let mut parts = path.split('/');
+    parts.next() == Some("sys")
+        && parts.next() == Some("devices")
+        && parts.next().is_some_and(|bus| bus.starts_with("pci"))
+        && {
+            let mut functions = parts.peekable();
+            functions.peek().is_some() && functions.all(is_pci_address)
+        }
 }
 
 /// `DDDD:BB:DD.F`
@@ -94,7 +137,20 @@ fn pci_device(source: &Source, ifname: &str, path: &str) -> PciDevice {
     let mut upstream = Vec::new();
     let mut above = parent(path);
     while let Some(port) = above.filter(|p| is_pci_address(basename(p))) {
-        if let Fact::Known(Some(link)) = pcie_link(source, port) {
+        let link = match pcie_link(source, port) {
+            Fact::Known(Some(link)) => Some(link),
+            Fact::Known(None) => None,
+            // A port whose link could not be read may still be the one that
+            // holds the device back: keep it in the chain, unknown, rather
+            // than let the chain look shorter than it is.
+            Fact::Unknown(m) => Some(PcieLink {
+                current_speed_gts: Fact::Unknown(m.clone()),
+                current_width: Fact::Unknown(m.clone()),
+                max_speed_gts: Fact::Unknown(m.clone()),
+                max_width: Fact::Unknown(m),
+            }),
+        };
+        if let Some(link) = link {
             upstream.push(PciePort {
                 address: basename(port).to_owned(),
                 link,
@@ -138,8 +194,8 @@ fn parse_gts(text: &str) -> Option<f64> {
     n.parse::<f64>().ok().filter(|v| *v > 0.0)
 }
 
-/// The PCIe link of a device or port; `None` when it has no link files
-/// (conventional PCI, an integrated device).
+/// The PCIe link of a device or port; `None` when a live device has no link
+/// files (conventional PCI, an integrated device).
 fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
     let root = source.root();
     let read = |file: &str| {
@@ -156,7 +212,17 @@ fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
         .iter()
         .all(|(_, r)| matches!(r, Err(e) if e.kind() == io::ErrorKind::NotFound))
     {
-        return Fact::Known(None);
+        // On a live host no link files means no PCIe link. A copied tree
+        // may just have left them out (ghw's does), and "no PCIe link" would
+        // let a link check pass on a device it knows nothing of.
+        return if source.is_live() {
+            Fact::Known(None)
+        } else {
+            Fact::unknown(
+                Reason::NotCaptured,
+                format!("the fixture has no {path}/current_link_speed nor the other link files"),
+            )
+        };
     }
     let speed = |(rel, r): &(String, io::Result<String>)| -> Fact<f64> {
         match r {
@@ -240,10 +306,18 @@ fn onboard(source: &Source, ifname: &str, path: &str) -> Fact<Onboard> {
             basis: format!("named {ifname} by udev from a firmware slot number"),
         });
     }
-    Fact::unknown(
-        Reason::NotSupported,
-        format!("firmware gives {address} no onboard index, label or slot"),
-    )
+    if source.is_live() {
+        Fact::unknown(
+            Reason::NotSupported,
+            format!("firmware gives {address} no onboard index, label or slot"),
+        )
+    } else {
+        // A copied tree may have left the firmware's files out.
+        Fact::unknown(
+            Reason::NotCaptured,
+            format!("the fixture holds no onboard index, label or slot for {address}"),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -257,6 +331,18 @@ mod tests {
         assert!(!is_pci_address("pci0000:00"));
         assert!(!is_pci_address("virtio0"));
         assert!(!is_pci_address("0000:03:00"));
+    }
+
+    #[test]
+    fn pci_tree_paths() {
+        assert!(in_pci_tree(
+            "sys/devices/pci0000:00/0000:00:01.3/0000:01:00.2/0000:03:00.0"
+        ));
+        assert!(in_pci_tree("sys/devices/pci0000:00/0000:00:1f.6"));
+        assert!(!in_pci_tree("sys/devices/pci0000:00"));
+        assert!(!in_pci_tree("sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"));
+        assert!(!in_pci_tree("sys/devices/platform/soc/ethernet0"));
+        assert!(!in_pci_tree("sys/class/net/eth0"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! full capture never come here; netlink is cheaper and does not take the
 //! RTNL lock the way sysfs `speed` and `carrier` do.
 
+use std::collections::HashMap;
 use std::io;
 
 use super::link::link_down_reason;
@@ -19,12 +20,47 @@ pub fn interfaces(source: &Source) -> Result<Vec<Interface>, Missing> {
         .root()
         .read_dir(CLASS_NET)
         .map_err(|e| file_missing(source, CLASS_NET, &e))?;
+    // `bonding_masters` and other files sit beside the interfaces.
+    let names: Vec<String> = names
+        .into_iter()
+        .filter(|n| source.root().is_dir(&format!("{CLASS_NET}/{n}")))
+        .collect();
+    let bonds = bond_members(source, &names);
     Ok(names
         .into_iter()
-        // `bonding_masters` and other files sit beside the interfaces.
-        .filter(|n| source.root().is_dir(&format!("{CLASS_NET}/{n}")))
-        .map(|name| interface(source, name))
+        .map(|name| interface(source, name, &bonds))
         .collect())
+}
+
+/// Member name → bond, from each bond's `bonding/slaves`.
+fn bond_members(source: &Source, names: &[String]) -> HashMap<String, String> {
+    let mut members = HashMap::new();
+    for bond in names {
+        if let Ok(list) = source.root().read_value(&attr(bond, "bonding/slaves")) {
+            for member in list.split_whitespace() {
+                members.insert(member.to_owned(), bond.clone());
+            }
+        }
+    }
+    members
+}
+
+/// The link's master, from its `master` link. Trees copied by other tools
+/// drop links (node_exporter's bond members have none), so in a fixture a
+/// missing link is not "no master": a bond that lists the link as a member
+/// is its master, as the kernel keeps the two in step; otherwise the tree
+/// does not say.
+fn master(source: &Source, name: &str, bonds: &HashMap<String, String>) -> Fact<Option<String>> {
+    let rel = attr(name, "master");
+    match source.root().read_link(&rel) {
+        Ok(target) => Fact::Known(Some(basename(&target).to_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match bonds.get(name) {
+            Some(bond) => Fact::Known(Some(bond.clone())),
+            None if source.is_live() => Fact::Known(None),
+            None => Fact::Unknown(file_missing(source, &rel, &e)),
+        },
+        Err(e) => Fact::Unknown(file_missing(source, &rel, &e)),
+    }
 }
 
 fn attr(name: &str, file: &str) -> String {
@@ -35,7 +71,7 @@ fn number(source: &Source, name: &str, file: &str) -> Fact<u64> {
     read_parsed(source, &attr(name, file), parse_number).into()
 }
 
-fn interface(source: &Source, name: String) -> Interface {
+fn interface(source: &Source, name: String, bonds: &HashMap<String, String>) -> Interface {
     let flags = read_parsed(source, &attr(&name, "flags"), parse_number);
     let admin_up: Fact<bool> = flags.map(|f| f & IFF_UP != 0).into();
     let carrier = match source.root().read_value(&attr(&name, "carrier")) {
@@ -78,11 +114,7 @@ fn interface(source: &Source, name: String) -> Interface {
             Ok(m) => Fact::Known(m),
             Err(_) => Fact::unknown(Reason::Malformed, format!("mtu {n} out of range")),
         }),
-        master: match source.root().read_link(&attr(&name, "master")) {
-            Ok(target) => Fact::Known(Some(basename(&target).to_owned())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Fact::Known(None),
-            Err(e) => Fact::Unknown(file_missing(source, &attr(&name, "master"), &e)),
-        },
+        master: master(source, &name, bonds),
         phys_port_name: match source.root().read_value(&attr(&name, "phys_port_name")) {
             Ok(v) => Fact::Known((!v.is_empty()).then_some(v)),
             Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => Fact::Known(None),
@@ -97,17 +129,26 @@ fn interface(source: &Source, name: String) -> Interface {
 /// bridge, vlan, wlan), the loopback type. Physical links are recognised by
 /// their device later.
 fn kind(source: &Source, name: &str) -> Fact<String> {
-    if let Ok(uevent) = source.root().read(&attr(name, "uevent"))
+    let rel = attr(name, "uevent");
+    let uevent = source.root().read(&rel);
+    if let Ok(uevent) = &uevent
         && let Some(t) = uevent.lines().find_map(|l| l.strip_prefix("DEVTYPE="))
     {
         return Fact::Known(t.trim().to_owned());
     }
     match read_parsed(source, &attr(name, "type"), parse_number) {
         Ok(ARPHRD_LOOPBACK) => Fact::Known("loopback".to_owned()),
-        Ok(_) => Fact::unknown(
-            Reason::NotSupported,
-            "sysfs names no link kind for this link",
-        ),
+        // Without the uevent the kind is unread, not absent: a copied tree
+        // (node_exporter's bonds) may lack the file that names it.
+        Ok(_) => match uevent {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !source.is_live() => {
+                Fact::Unknown(file_missing(source, &rel, &e))
+            }
+            _ => Fact::unknown(
+                Reason::NotSupported,
+                "sysfs names no link kind for this link",
+            ),
+        },
         Err(m) => Fact::Unknown(m),
     }
 }

@@ -89,13 +89,25 @@ fn mode_list(value: &str) -> Vec<String> {
     value.split_whitespace().map(str::to_owned).collect()
 }
 
+/// The lines `ethtool IFACE` prints whenever it has a link's settings: the
+/// kernel sends autoneg, speed, duplex and the mode sets in every reply, the
+/// ioctl-era layout prints the same lines, and [`write_settings`] writes them.
+const SETTINGS_LINES: [&str; 6] = [
+    "Supported link modes",
+    "Supports auto-negotiation",
+    "Advertised link modes",
+    "Speed",
+    "Duplex",
+    "Auto-negotiation",
+];
+
 /// Reads `ethtool IFACE`. Output without link settings (a loopback, a driver
 /// without `get_link_ksettings`) is a link without link modes, with
 /// ethtool's own message as the detail.
 pub fn parse_settings(text: &str) -> Result<Fact<LinkSettings>, String> {
     let (entries, messages) = settings_entries(text)?;
     let find = |key: &str| entries.iter().find(|e| e.key == key);
-    if find("Speed").is_none() && find("Supported link modes").is_none() {
+    if SETTINGS_LINES.iter().all(|key| find(key).is_none()) {
         return Ok(Fact::Unknown(match messages.first() {
             None => Missing::new(Reason::NotSupported, NO_LINK_SETTINGS),
             Some(first) => Missing::new(
@@ -104,41 +116,49 @@ pub fn parse_settings(text: &str) -> Result<Fact<LinkSettings>, String> {
             ),
         }));
     }
-    let yes = |key: &str| find(key).is_some_and(|e| e.value.eq_ignore_ascii_case("yes"));
-    let speed_mbps = match find("Speed") {
-        None => Fact::unknown(Reason::NotCaptured, "ethtool output has no Speed line"),
-        Some(e) => match e.value.strip_suffix("Mb/s").map(str::parse::<u32>) {
-            Some(Ok(s)) if s > 0 => Fact::Known(s),
-            _ if e.value.starts_with("Unknown") => {
-                Fact::unknown(Reason::NotSupported, "the driver reports an unknown speed")
-            }
-            _ => return Err(format!("line {}: bad speed {:?}", e.line, e.value)),
-        },
+    // Some of the lines without the others: the output was cut off (a
+    // truncated capture, a pasted excerpt). Reading a missing line as
+    // "autoneg off" or "no modes" would make up values.
+    let line =
+        |key: &str| find(key).ok_or_else(|| format!("no \"{key}:\" line: the output is cut off"));
+    let e = line("Speed")?;
+    let speed_mbps = match e.value.strip_suffix("Mb/s").map(str::parse::<u32>) {
+        Some(Ok(s)) if s > 0 => Fact::Known(s),
+        _ if e.value.starts_with("Unknown") => {
+            Fact::unknown(Reason::NotSupported, "the driver reports an unknown speed")
+        }
+        _ => return Err(format!("line {}: bad speed {:?}", e.line, e.value)),
     };
-    let duplex = match find("Duplex").map(|e| (e, e.value.as_str())) {
-        Some((_, "Full")) => Fact::Known(Duplex::Full),
-        Some((_, "Half")) => Fact::Known(Duplex::Half),
-        Some((_, v)) if v.starts_with("Unknown") => {
+    let e = line("Duplex")?;
+    let duplex = match e.value.as_str() {
+        "Full" => Fact::Known(Duplex::Full),
+        "Half" => Fact::Known(Duplex::Half),
+        v if v.starts_with("Unknown") => {
             Fact::unknown(Reason::NotSupported, "the driver reports an unknown duplex")
         }
-        Some((e, v)) => return Err(format!("line {}: bad duplex {v:?}", e.line)),
-        None => Fact::unknown(Reason::NotCaptured, "ethtool output has no Duplex line"),
+        v => return Err(format!("line {}: bad duplex {v:?}", e.line)),
     };
-    let autoneg = match find("Auto-negotiation").map(|e| (e, e.value.as_str())) {
-        Some((_, "on")) => true,
-        Some((_, "off")) | None => false,
-        Some((e, v)) => return Err(format!("line {}: bad auto-negotiation {v:?}", e.line)),
+    let e = line("Auto-negotiation")?;
+    let autoneg = match e.value.as_str() {
+        "on" => true,
+        "off" => false,
+        v => return Err(format!("line {}: bad auto-negotiation {v:?}", e.line)),
     };
-    let modes = |key: &str| find(key).map(|e| mode_list(&e.value)).unwrap_or_default();
+    let modes = |key: &str| line(key).map(|e| mode_list(&e.value));
     Ok(Fact::Known(LinkSettings {
         speed_mbps,
         duplex,
         modes: LinkModes {
             autoneg,
-            supports_autoneg: yes("Supports auto-negotiation"),
-            supported: modes("Supported link modes"),
-            advertised: modes("Advertised link modes"),
-            partner_advertised: modes("Link partner advertised link modes"),
+            supports_autoneg: line("Supports auto-negotiation")?
+                .value
+                .eq_ignore_ascii_case("yes"),
+            supported: modes("Supported link modes")?,
+            advertised: modes("Advertised link modes")?,
+            // ethtool prints the partner's modes only when it has some.
+            partner_advertised: find("Link partner advertised link modes")
+                .map(|e| mode_list(&e.value))
+                .unwrap_or_default(),
         },
     }))
 }
@@ -257,20 +277,23 @@ pub fn parse_driver(text: &str) -> Result<Fact<DriverInfo>, String> {
             fields.push((k.trim(), v.trim()));
         }
     }
-    let get = |key: &str| {
-        fields
+    // ethtool prints all four lines, empty values included; a missing line
+    // means the output was cut or edited, and reading it as "none" would
+    // claim the driver reports no version or bus address.
+    let get = |key: &str| -> Result<Option<String>, String> {
+        let value = fields
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| *v)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+            .ok_or_else(|| format!("no \"{key}:\" line"))?;
+        Ok((!value.is_empty()).then(|| value.to_owned()))
     };
-    let driver = get("driver").ok_or("no \"driver:\" line")?;
+    let driver = get("driver")?.ok_or("an empty \"driver:\" line")?;
     Ok(Fact::Known(DriverInfo {
         driver,
-        version: get("version"),
-        firmware_version: get("firmware-version"),
-        bus_info: get("bus-info"),
+        version: get("version")?,
+        firmware_version: get("firmware-version")?,
+        bus_info: get("bus-info")?,
     }))
 }
 

@@ -1,0 +1,751 @@
+//! Collectors and parsers on real data: sysfs trees and command outputs from
+//! other projects, copied under `tests/data/realdata` (its README says from
+//! where). Every expected value below was read from those files by hand; a
+//! comment names the file where the value is not obvious.
+
+use std::fmt::Debug;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use hostlint::collect::{self, Scope};
+use hostlint::snapshot::{Duplex, Fact, Link, Missing, PciDevice, PcieLink, Reason, Snapshot};
+use hostlint::source::Source;
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/realdata")
+        .join(rel)
+}
+
+fn snapshot(dir: &Path) -> Snapshot {
+    let source = Source::fixture(dir).unwrap();
+    collect::snapshot(&source, Scope::ALL)
+}
+
+fn names(snap: &Snapshot) -> Vec<&str> {
+    known(&snap.links)
+        .iter()
+        .map(|l| l.iface.name.as_str())
+        .collect()
+}
+
+#[track_caller]
+fn link<'a>(snap: &'a Snapshot, name: &str) -> &'a Link {
+    snap.link(name)
+        .unwrap_or_else(|| panic!("no link {name} in {:?}", names(snap)))
+}
+
+#[track_caller]
+fn known<T: Debug>(fact: &Fact<T>) -> &T {
+    match fact {
+        Fact::Known(v) => v,
+        Fact::Unknown(m) => panic!("expected a value, got unknown: {m}"),
+    }
+}
+
+#[track_caller]
+fn unknown<T: Debug>(fact: &Fact<T>, reason: Reason) -> &Missing {
+    match fact {
+        Fact::Known(v) => panic!("expected {reason}, got the value {v:?}"),
+        Fact::Unknown(m) => {
+            assert_eq!(m.reason, reason, "{m}");
+            m
+        }
+    }
+}
+
+/// Unknown because the tree lacks `file`, which the detail names.
+#[track_caller]
+fn not_captured<T: Debug>(fact: &Fact<T>, file: &str) {
+    let m = unknown(fact, Reason::NotCaptured);
+    assert!(m.detail.contains(file), "{m} does not name {file}");
+}
+
+#[track_caller]
+fn pci(link: &Link) -> &PciDevice {
+    let device = known(&link.device)
+        .as_ref()
+        .unwrap_or_else(|| panic!("{} has no device", link.iface.name));
+    device
+        .pci
+        .as_ref()
+        .unwrap_or_else(|| panic!("{} is not read as PCI", link.iface.name))
+}
+
+#[track_caller]
+fn assert_pcie(link: &PcieLink, current: (f64, u32), max: (f64, u32)) {
+    assert_eq!(*known(&link.current_speed_gts), current.0);
+    assert_eq!(*known(&link.current_width), current.1);
+    assert_eq!(*known(&link.max_speed_gts), max.0);
+    assert_eq!(*known(&link.max_width), max.1);
+}
+
+#[track_caller]
+fn assert_pcie_not_captured(link: &PcieLink) {
+    not_captured(&link.current_speed_gts, "current_link_speed");
+    not_captured(&link.current_width, "current_link_speed");
+    not_captured(&link.max_speed_gts, "current_link_speed");
+    not_captured(&link.max_width, "current_link_speed");
+}
+
+/// A copy of a test tree in a temporary directory, symlinks kept as
+/// symlinks, to add what the upstream tree leaves out.
+fn temp_copy(rel: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            let dst = to.join(entry.file_name());
+            if kind.is_symlink() {
+                symlink(fs::read_link(entry.path()).unwrap(), &dst).unwrap();
+            } else if kind.is_dir() {
+                fs::create_dir(&dst).unwrap();
+                copy(&entry.path(), &dst);
+            } else {
+                fs::copy(entry.path(), &dst).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&data(rel), dir.path());
+    dir
+}
+
+fn add_symlink(root: &Path, rel: &str, target: &str) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    symlink(target, path).unwrap();
+}
+
+#[track_caller]
+fn assert_is_symlink(path: PathBuf) {
+    let meta = fs::symlink_metadata(&path).unwrap();
+    assert!(
+        meta.file_type().is_symlink(),
+        "{} is no symlink",
+        path.display()
+    );
+}
+
+/// jaypipes/ghw: a real host. `class/net` holds symlinks and nothing else of
+/// the interfaces but `addr_assign_type`; the PCI functions keep their ids
+/// and NUMA node, not their `subsystem` links or PCIe link files.
+mod ghw {
+    use super::*;
+
+    const PORTS: &str = "sys/devices/pci0000:00/0000:00:01.3/0000:01:00.2";
+
+    fn snap() -> Snapshot {
+        snapshot(&data("ghw"))
+    }
+
+    #[test]
+    fn every_class_net_symlink_is_a_physical_link_on_its_pci_function() {
+        for name in ["enp3s0", "enp6s0f0", "enp6s0f1", "enp8s0"] {
+            assert_is_symlink(data("ghw/sys/class/net").join(name));
+        }
+        let snap = snap();
+        assert_eq!(names(&snap), ["enp3s0", "enp6s0f0", "enp6s0f1", "enp8s0"]);
+        for (name, path) in [
+            ("enp3s0", "0000:02:00.0/0000:03:00.0"),
+            ("enp6s0f0", "0000:02:04.0/0000:06:00.0"),
+            ("enp6s0f1", "0000:02:04.0/0000:06:00.1"),
+            ("enp8s0", "0000:02:06.0/0000:08:00.0"),
+        ] {
+            let l = link(&snap, name);
+            // The tree has no `device` link: the device is the directory
+            // the interface sits in, and it is not a virtual link.
+            let device = known(&l.device).as_ref().unwrap();
+            assert_eq!(device.path, format!("{PORTS}/{path}"));
+            assert_eq!(known(&l.iface.kind), "physical");
+            not_captured(&device.subsystem, "/subsystem");
+        }
+    }
+
+    #[test]
+    fn pci_ids_of_the_realtek_ports_and_the_dual_port_intel_card() {
+        let snap = snap();
+        for (name, address, vendor, device) in [
+            ("enp3s0", "0000:03:00.0", "0x10ec", "0x8168"),
+            ("enp6s0f0", "0000:06:00.0", "0x8086", "0x1521"),
+            ("enp6s0f1", "0000:06:00.1", "0x8086", "0x1521"),
+            ("enp8s0", "0000:08:00.0", "0x10ec", "0x8168"),
+        ] {
+            let p = pci(link(&snap, name));
+            assert_eq!(p.address, address);
+            assert_eq!(known(&p.vendor_id), vendor, "{name}");
+            assert_eq!(known(&p.device_id), device, "{name}");
+            // Only modalias carries the subsystem ids here; the files are
+            // not in the tree.
+            not_captured(&p.subsystem_vendor_id, "subsystem_vendor");
+            not_captured(&p.subsystem_device_id, "subsystem_device");
+            // numa_node holds -1: no NUMA affinity, not node 0.
+            assert_eq!(*known(&p.numa_node), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn both_ports_of_the_card_sit_behind_one_switch_port() {
+        let snap = snap();
+        let chain = |name: &str| -> Vec<String> {
+            pci(link(&snap, name))
+                .upstream
+                .iter()
+                .map(|p| p.address.clone())
+                .collect()
+        };
+        let card = ["0000:02:04.0", "0000:01:00.2", "0000:00:01.3"];
+        assert_eq!(chain("enp6s0f0"), card);
+        assert_eq!(chain("enp6s0f1"), card);
+        assert_eq!(
+            chain("enp3s0"),
+            ["0000:02:00.0", "0000:01:00.2", "0000:00:01.3"]
+        );
+        assert_eq!(
+            chain("enp8s0"),
+            ["0000:02:06.0", "0000:01:00.2", "0000:00:01.3"]
+        );
+    }
+
+    #[test]
+    fn link_files_firmware_files_and_attributes_not_in_the_tree_are_not_captured() {
+        let snap = snap();
+        for l in known(&snap.links) {
+            let p = pci(l);
+            // No *_link_speed files anywhere in ghw's tree: not "no PCIe
+            // link", which would pass a PCIe check.
+            not_captured(&p.pcie, "current_link_speed");
+            for port in &p.upstream {
+                assert_pcie_not_captured(&port.link);
+            }
+            // enp* names come from the bus path; the tree holds neither
+            // acpi_index, label, index nor slots.
+            not_captured(&p.onboard, "onboard index");
+            let name = &l.iface.name;
+            not_captured(&l.iface.operstate, &format!("{name}/operstate"));
+            not_captured(&l.iface.carrier, &format!("{name}/carrier"));
+            not_captured(&l.iface.mtu, &format!("{name}/mtu"));
+            not_captured(&l.iface.master, &format!("{name}/master"));
+            not_captured(&l.iface.counters, &format!("{name}/statistics/"));
+            not_captured(&l.speed_mbps, &format!("{name}/speed"));
+            not_captured(&l.driver, "device/driver");
+        }
+    }
+}
+
+/// prometheus/node_exporter's test tree: bonds as plain directories,
+/// `bonding_masters` beside them, `eth0` a symlink into an empty PCI
+/// directory; `ens10f0` (igb) and an NVMe function with its port hold real
+/// PCI files but are not in `class/net`.
+mod node_exporter {
+    use super::*;
+
+    fn snap() -> Snapshot {
+        snapshot(&data("node_exporter"))
+    }
+
+    /// The tree with `class/net` entries for `ens10f0`, which upstream keeps
+    /// under its PCI function only, and for `probe0`, an interface made up
+    /// here and hung under the NVMe function 0000:01:00.0: the one device
+    /// whose port above it has PCIe link files too. Everything read of them
+    /// but `probe0`'s own directory is upstream's.
+    fn extended() -> (tempfile::TempDir, Snapshot) {
+        let dir = temp_copy("node_exporter");
+        let root = dir.path();
+        add_symlink(
+            root,
+            "sys/class/net/ens10f0",
+            "../../devices/pci0000:40/0000:40:01.3/0000:45:00.0/net/ens10f0",
+        );
+        let nvme = "sys/devices/pci0000:00/0000:00:02.1/0000:01:00.0";
+        add_symlink(
+            root,
+            &format!("{nvme}/net/probe0/device"),
+            "../../../0000:01:00.0",
+        );
+        add_symlink(
+            root,
+            "sys/class/net/probe0",
+            "../../devices/pci0000:00/0000:00:02.1/0000:01:00.0/net/probe0",
+        );
+        let snap = snapshot(root);
+        (dir, snap)
+    }
+
+    #[test]
+    fn bonding_masters_beside_the_interfaces_is_not_an_interface() {
+        assert!(data("node_exporter/sys/class/net/bonding_masters").is_file());
+        assert_eq!(names(&snap()), ["bond0", "dmz", "eth0", "int"]);
+    }
+
+    #[test]
+    fn eth0_is_read_through_its_class_net_symlink() {
+        assert_is_symlink(data("node_exporter/sys/class/net/eth0"));
+        let snap = snap();
+        let eth0 = link(&snap, "eth0");
+        let i = &eth0.iface;
+        assert_eq!(*known(&i.ifindex), 2);
+        assert_eq!(known(&i.operstate), "up");
+        assert!(*known(&i.carrier));
+        // flags is hex: 0x1303 has IFF_UP.
+        assert!(*known(&i.admin_up));
+        assert_eq!(*known(&i.mtu), 1500);
+        assert_eq!(*known(&i.carrier_changes), 2);
+        assert_eq!(*known(&i.carrier_up_count), 1);
+        assert_eq!(*known(&i.carrier_down_count), 1);
+        assert_eq!(known(&i.mac).as_deref(), Some("01:01:01:01:01:01"));
+        // An empty phys_port_name: the driver names no port.
+        assert_eq!(*known(&i.phys_port_name), None);
+        assert_eq!(*known(&eth0.speed_mbps), 1000);
+        assert_eq!(*known(&eth0.duplex), Duplex::Full);
+        not_captured(&i.counters, "eth0/statistics/rx_bytes");
+        // The directory sits under 0000:03:00.0, which holds no file at all.
+        let p = pci(eth0);
+        assert_eq!(
+            known(&eth0.device).as_ref().unwrap().path,
+            "sys/devices/pci0000:00/0000:00:03.0/0000:03:00.0"
+        );
+        not_captured(&p.vendor_id, "0000:03:00.0/vendor");
+        not_captured(&p.numa_node, "0000:03:00.0/numa_node");
+        not_captured(&p.pcie, "0000:03:00.0/current_link_speed");
+        assert_eq!(p.upstream.len(), 1);
+        assert_eq!(p.upstream[0].address, "0000:00:03.0");
+        assert_pcie_not_captured(&p.upstream[0].link);
+    }
+
+    #[test]
+    fn a_bond_member_without_a_master_link_takes_the_bond_that_lists_it() {
+        // dmz/bonding/slaves: "eth0 eth4"; eth0's directory has no master.
+        let snap = snap();
+        assert_eq!(
+            known(&link(&snap, "eth0").iface.master).as_deref(),
+            Some("dmz")
+        );
+        for bond in ["bond0", "dmz", "int"] {
+            not_captured(&link(&snap, bond).iface.master, &format!("{bond}/master"));
+        }
+    }
+
+    #[test]
+    fn a_bond_speed_of_minus_one_is_unknown_not_zero() {
+        let snap = snap();
+        let bond0 = link(&snap, "bond0");
+        // bond0/speed: -1 with carrier 1 and IFF_UP: the driver does not
+        // know, the link is not down.
+        assert!(*known(&bond0.iface.carrier));
+        let m = unknown(&bond0.speed_mbps, Reason::NotSupported);
+        assert!(m.detail.contains("unknown speed"), "{m}");
+        assert_eq!(*known(&bond0.duplex), Duplex::Full);
+        assert_eq!(*known(&link(&snap, "dmz").speed_mbps), 1000);
+        assert_eq!(*known(&link(&snap, "int").speed_mbps), 1000);
+    }
+
+    #[test]
+    fn bonds_without_uevent_or_device_say_so() {
+        let snap = snap();
+        let bond0 = link(&snap, "bond0");
+        not_captured(&bond0.iface.kind, "bond0/uevent");
+        // A plain class/net/bond0 directory does not show whether it has a
+        // device.
+        not_captured(&bond0.device, "bond0/device");
+        not_captured(&bond0.iface.counters, "bond0/statistics/");
+    }
+
+    #[test]
+    fn ens10f0_igb_on_pcie_gen2_x4_in_a_slot() {
+        let (_dir, snap) = extended();
+        let l = link(&snap, "ens10f0");
+        let device = known(&l.device).as_ref().unwrap();
+        assert_eq!(
+            device.path,
+            "sys/devices/pci0000:40/0000:40:01.3/0000:45:00.0"
+        );
+        assert_eq!(known(&device.subsystem), "pci");
+        assert_eq!(known(&l.iface.kind), "physical");
+        let p = pci(l);
+        assert_eq!(p.address, "0000:45:00.0");
+        assert_eq!(known(&p.vendor_id), "0x8086");
+        assert_eq!(known(&p.device_id), "0x1521");
+        assert_eq!(known(&p.subsystem_vendor_id), "0x8086");
+        assert_eq!(known(&p.subsystem_device_id), "0x00a3");
+        assert_eq!(*known(&p.numa_node), Some(0));
+        // current_link_speed and max_link_speed: "5.0 GT/s PCIe"; widths 4.
+        assert_pcie(known(&p.pcie).as_ref().unwrap(), (5.0, 4), (5.0, 4));
+        // Port 0000:40:01.3 keeps ids but no link files.
+        assert_eq!(p.upstream.len(), 1);
+        assert_eq!(p.upstream[0].address, "0000:40:01.3");
+        assert_pcie_not_captured(&p.upstream[0].link);
+        // No firmware index or label; udev named it from a slot number.
+        let onboard = known(&p.onboard);
+        assert!(!onboard.onboard);
+        assert!(onboard.basis.contains("ens10f0"), "{}", onboard.basis);
+        let driver = known(&l.driver);
+        assert_eq!(driver.driver, "igb");
+        assert_eq!(driver.bus_info.as_deref(), Some("0000:45:00.0"));
+        assert_eq!(driver.version, None);
+    }
+
+    #[test]
+    fn ens10f0_attributes_master_and_counters() {
+        let (_dir, snap) = extended();
+        let l = link(&snap, "ens10f0");
+        let i = &l.iface;
+        assert_eq!(*known(&i.ifindex), 2);
+        assert_eq!(known(&i.mac).as_deref(), Some("68:05:ca:f0:cb:12"));
+        assert_eq!(known(&i.operstate), "up");
+        assert!(*known(&i.carrier));
+        assert!(*known(&i.admin_up));
+        assert_eq!(*known(&i.mtu), 1500);
+        assert_eq!(*known(&l.speed_mbps), 1000);
+        assert_eq!(*known(&l.duplex), Duplex::Full);
+        assert_eq!(*known(&i.carrier_changes), 2);
+        // master -> ../../../../../virtual/net/vmbr0 (not in the tree).
+        assert_eq!(known(&i.master).as_deref(), Some("vmbr0"));
+        let c = known(&i.counters);
+        assert_eq!(c.rx_bytes, 10_013_625_365);
+        assert_eq!(c.rx_packets, 46_422_718);
+        assert_eq!(c.rx_dropped, 29_220);
+        assert_eq!(c.multicast, 656_633);
+        assert_eq!(c.tx_bytes, 10_275_718_925);
+        assert_eq!(c.tx_packets, 47_308_115);
+        assert_eq!(
+            (c.rx_errors, c.rx_crc_errors, c.rx_missed_errors),
+            (0, 0, 0)
+        );
+        assert_eq!(
+            (c.tx_errors, c.tx_dropped, c.tx_carrier_errors, c.collisions),
+            (0, 0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn pcie_link_of_a_device_trained_below_max_and_of_its_narrower_port() {
+        let (_dir, snap) = extended();
+        let l = link(&snap, "probe0");
+        let p = pci(l);
+        assert_eq!(p.address, "0000:01:00.0");
+        assert_eq!(known(&p.vendor_id), "0xc0a9");
+        assert_eq!(known(&p.device_id), "0x540a");
+        assert_eq!(*known(&p.numa_node), None);
+        // 0000:01:00.0: current "8.0 GT/s PCIe" x4, max "16.0 GT/s PCIe" x4.
+        assert_pcie(known(&p.pcie).as_ref().unwrap(), (8.0, 4), (16.0, 4));
+        // 0000:00:02.1: current "8.0 GT/s PCIe" x4, max "8.0 GT/s PCIe" x8.
+        assert_eq!(p.upstream.len(), 1);
+        assert_eq!(p.upstream[0].address, "0000:00:02.1");
+        assert_pcie(&p.upstream[0].link, (8.0, 4), (8.0, 8));
+    }
+}
+
+/// prometheus/procfs's test tree: `class/net/eth0` a plain directory with a
+/// `device` link to a PCI function without `subsystem` link or PCIe link
+/// files; `enp162s0f0np0` (ice, link down) under a function that has both.
+mod procfs {
+    use super::*;
+
+    fn snap() -> Snapshot {
+        snapshot(&data("prometheus-procfs"))
+    }
+
+    fn extended() -> (tempfile::TempDir, Snapshot) {
+        let dir = temp_copy("prometheus-procfs");
+        add_symlink(
+            dir.path(),
+            "sys/class/net/enp162s0f0np0",
+            "../../devices/pci0000:a2/0000:a2:00.0/net/enp162s0f0np0",
+        );
+        let snap = snapshot(dir.path());
+        (dir, snap)
+    }
+
+    #[test]
+    fn eth0_hex_flags_and_empty_files() {
+        let snap = snap();
+        assert_eq!(names(&snap), ["eth0"]);
+        let eth0 = link(&snap, "eth0");
+        let i = &eth0.iface;
+        assert!(*known(&i.admin_up)); // flags: 0x1303
+        assert_eq!(known(&i.operstate), "up");
+        assert!(*known(&i.carrier));
+        assert_eq!(*known(&i.mtu), 1500);
+        assert_eq!(*known(&i.ifindex), 2);
+        assert_eq!(*known(&eth0.speed_mbps), 1000);
+        assert_eq!(*known(&eth0.duplex), Duplex::Full);
+        assert_eq!(*known(&i.phys_port_name), None); // an empty file
+        not_captured(&i.master, "eth0/master");
+        not_captured(&i.counters, "eth0/statistics/");
+    }
+
+    #[test]
+    fn eth0_device_link_with_a_trailing_slash_reaches_its_pci_function() {
+        assert_is_symlink(data("prometheus-procfs/sys/class/net/eth0/device"));
+        let snap = snap();
+        let eth0 = link(&snap, "eth0");
+        let device = known(&eth0.device).as_ref().unwrap();
+        assert_eq!(device.path, "sys/devices/pci0000:00/0000:00:1f.6");
+        not_captured(&device.subsystem, "0000:00:1f.6/subsystem");
+        assert_eq!(known(&eth0.iface.kind), "physical");
+        let p = pci(eth0);
+        assert_eq!(p.address, "0000:00:1f.6");
+        assert_eq!(known(&p.vendor_id), "0x8086");
+        assert_eq!(known(&p.device_id), "0x15d7");
+        assert_eq!(known(&p.subsystem_vendor_id), "0x17aa");
+        assert_eq!(known(&p.subsystem_device_id), "0x225a");
+        assert_eq!(*known(&p.numa_node), None); // -1
+        not_captured(&p.pcie, "0000:00:1f.6/current_link_speed");
+        // On the root bus: no port above it.
+        assert!(p.upstream.is_empty());
+        not_captured(&p.onboard, "0000:00:1f.6");
+        // uevent names DRIVER=e1000e, but the driver link is not there.
+        not_captured(&eth0.driver, "eth0/device/driver");
+    }
+
+    #[test]
+    fn ice_port_down_with_empty_speed_and_duplex() {
+        let (_dir, snap) = extended();
+        let l = link(&snap, "enp162s0f0np0");
+        let i = &l.iface;
+        assert_eq!(*known(&i.ifindex), 4);
+        assert_eq!(known(&i.mac).as_deref(), Some("30:3e:a7:01:1a:5a"));
+        assert_eq!(known(&i.operstate), "down");
+        assert!(!*known(&i.carrier));
+        assert!(*known(&i.admin_up)); // flags: 0x1003
+        assert_eq!(*known(&i.carrier_changes), 1);
+        assert_eq!(*known(&i.carrier_up_count), 0);
+        assert_eq!(*known(&i.carrier_down_count), 1);
+        assert_eq!(known(&i.phys_port_name).as_deref(), Some("p0"));
+        assert_eq!(*known(&i.counters), Default::default());
+        // speed and duplex are empty files: neither a speed nor a duplex.
+        let m = unknown(&l.speed_mbps, Reason::Malformed);
+        assert!(m.detail.contains("enp162s0f0np0/speed"), "{m}");
+        let m = unknown(&l.duplex, Reason::Malformed);
+        assert!(m.detail.contains("enp162s0f0np0/duplex"), "{m}");
+    }
+
+    #[test]
+    fn ice_on_pcie_gen4_x8_numa_node_1() {
+        let (_dir, snap) = extended();
+        let l = link(&snap, "enp162s0f0np0");
+        let device = known(&l.device).as_ref().unwrap();
+        assert_eq!(device.path, "sys/devices/pci0000:a2/0000:a2:00.0");
+        // subsystem -> ../../../../../../../../bus/pci, above the root.
+        assert_eq!(known(&device.subsystem), "pci");
+        let p = pci(l);
+        assert_eq!(known(&p.vendor_id), "0x8086");
+        assert_eq!(known(&p.device_id), "0x159b");
+        assert_eq!(known(&p.subsystem_vendor_id), "0x8086");
+        assert_eq!(known(&p.subsystem_device_id), "0x0003");
+        assert_eq!(*known(&p.numa_node), Some(1));
+        // "16.0 GT/s PCIe", width 8, both current and max.
+        assert_pcie(known(&p.pcie).as_ref().unwrap(), (16.0, 8), (16.0, 8));
+        assert!(p.upstream.is_empty());
+        let driver = known(&l.driver);
+        assert_eq!(driver.driver, "ice");
+        assert_eq!(driver.bus_info.as_deref(), Some("0000:a2:00.0"));
+        not_captured(&p.onboard, "0000:a2:00.0");
+        not_captured(&l.iface.master, "enp162s0f0np0/master");
+    }
+}
+
+/// influxdata/telegraf's test tree: two interfaces, a `speed` file each.
+mod telegraf {
+    use super::*;
+
+    fn snap() -> Snapshot {
+        snapshot(&data("telegraf"))
+    }
+
+    #[test]
+    fn speed_of_minus_one_is_unknown_with_a_reason_never_zero() {
+        let snap = snap();
+        assert_eq!(names(&snap), ["eth0", "eth1"]);
+        assert_eq!(*known(&link(&snap, "eth0").speed_mbps), 100);
+        let m = unknown(&link(&snap, "eth1").speed_mbps, Reason::NotSupported);
+        assert!(m.detail.contains("unknown speed"), "{m}");
+    }
+
+    #[test]
+    fn every_other_fact_is_not_captured() {
+        let snap = snap();
+        for name in ["eth0", "eth1"] {
+            let l = link(&snap, name);
+            let i = &l.iface;
+            not_captured(&i.ifindex, &format!("{name}/ifindex"));
+            not_captured(&i.kind, &format!("{name}/type"));
+            not_captured(&i.mac, &format!("{name}/address"));
+            not_captured(&i.admin_up, &format!("{name}/flags"));
+            not_captured(&i.operstate, &format!("{name}/operstate"));
+            not_captured(&i.carrier, &format!("{name}/carrier"));
+            not_captured(&i.carrier_changes, &format!("{name}/carrier_changes"));
+            not_captured(&i.mtu, &format!("{name}/mtu"));
+            not_captured(&i.master, &format!("{name}/master"));
+            not_captured(&i.phys_port_name, &format!("{name}/phys_port_name"));
+            not_captured(&i.counters, &format!("{name}/statistics/rx_bytes"));
+            not_captured(&l.duplex, &format!("{name}/duplex"));
+            // A plain class/net directory without a device link: neither a
+            // device nor "virtual".
+            not_captured(&l.device, &format!("{name}/device"));
+            not_captured(&l.driver, &format!("{name}/device/driver"));
+        }
+    }
+
+    #[test]
+    fn host_and_route_facts_the_tree_lacks_are_not_captured() {
+        let snap = snap();
+        not_captured(&snap.host.hostname, "proc/sys/kernel/hostname");
+        not_captured(&snap.host.kernel_release, "proc/sys/kernel/osrelease");
+        not_captured(&snap.host.uptime_seconds, "proc/uptime");
+        not_captured(&snap.host.taint, "proc/sys/kernel/tainted");
+        not_captured(&snap.host.pstore, "pstore");
+        not_captured(&snap.routes, "ip-route");
+        not_captured(&snap.neighbors, "ip-neigh");
+    }
+}
+
+/// RedHatInsights/insights-core samples: `ethtool IFACE` and `ethtool -i
+/// IFACE` outputs from hosts, and broken ones.
+mod ethtool {
+    use super::*;
+    use hostlint::snapshot::{DriverInfo, LinkSettings};
+    use hostlint::source::ethtool_text::{parse_driver, parse_settings};
+
+    fn sample(name: &str) -> String {
+        fs::read_to_string(data("insights-core/test_ethtool").join(name)).unwrap()
+    }
+
+    fn modes(list: &str) -> Vec<String> {
+        list.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn settings(name: &str) -> LinkSettings {
+        known(&parse_settings(&sample(name)).unwrap()).clone()
+    }
+
+    fn driver(name: &str) -> DriverInfo {
+        known(&parse_driver(&sample(name)).unwrap()).clone()
+    }
+
+    #[test]
+    fn settings_after_permission_errors_and_with_continuation_lines() {
+        // Two "Cannot get ...: Operation not permitted" lines come first;
+        // "Current message level" continues on a second line.
+        let s = settings("ETHTOOL_INFO.txt");
+        assert_eq!(*known(&s.speed_mbps), 1000);
+        assert_eq!(*known(&s.duplex), Duplex::Full);
+        assert!(s.modes.autoneg);
+        assert!(s.modes.supports_autoneg);
+        let all = modes("10baseT/Half 10baseT/Full 100baseT/Half 100baseT/Full 1000baseT/Full");
+        assert_eq!(s.modes.supported, all);
+        assert_eq!(s.modes.advertised, all);
+        assert!(s.modes.partner_advertised.is_empty());
+    }
+
+    #[test]
+    fn settings_indented_as_a_whole_with_partner_modes() {
+        // Every line is indented by 8 more, and error lines sit between
+        // the settings at the header's indentation.
+        let s = settings("TEST_ETHTOOL_DOCS.txt");
+        assert_eq!(*known(&s.speed_mbps), 100);
+        assert_eq!(*known(&s.duplex), Duplex::Full);
+        assert!(s.modes.autoneg);
+        assert!(s.modes.supports_autoneg);
+        let four = modes("10baseT/Half 10baseT/Full 100baseT/Half 100baseT/Full");
+        assert_eq!(s.modes.supported, four);
+        assert_eq!(s.modes.advertised, four);
+        assert_eq!(s.modes.partner_advertised, four);
+    }
+
+    #[test]
+    fn an_error_message_instead_of_settings_is_unknown_with_it() {
+        // "Settings for dummy2:" then "No data available".
+        let f = parse_settings(&sample("ETHTOOL_INFO_BAD_1.txt")).unwrap();
+        let m = unknown(&f, Reason::Failed);
+        assert!(m.detail.contains("No data available"), "{m}");
+    }
+
+    #[test]
+    fn a_key_without_colon_is_an_error_naming_its_line() {
+        // Line 3 is "    Supported ports" (line 1 is empty).
+        let err = parse_settings(&sample("ETHTOOL_INFO_BAD_3.txt")).unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+    }
+
+    #[test]
+    fn settings_cut_short_are_an_error_not_defaults() {
+        // Pause and autoneg support only: no speed, duplex, modes or
+        // autoneg state. Not "no link settings", and not autoneg off.
+        let err = parse_settings(&sample("ETHTOOL_INFO_TEST.txt")).unwrap_err();
+        assert!(err.contains("cut off"), "{err}");
+    }
+
+    /// Cutting a good output anywhere gives an error, an unknown, or (once
+    /// every setting is in) the whole output's settings: never other values.
+    #[test]
+    fn every_cut_of_a_good_output_is_refused_or_complete() {
+        for name in ["ETHTOOL_INFO.txt", "TEST_ETHTOOL_DOCS.txt"] {
+            let text = sample(name);
+            let whole = parse_settings(&text).unwrap();
+            for (cut, _) in text.char_indices() {
+                match parse_settings(&text[..cut]) {
+                    Err(_) | Ok(Fact::Unknown(_)) => {}
+                    Ok(partial) => assert_eq!(partial, whole, "{name} cut at byte {cut}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn driver_info() {
+        let d = driver("TEST_ETHTOOL_I_GOOD.txt");
+        assert_eq!(d.driver, "virtio_net");
+        assert_eq!(d.version.as_deref(), Some("1.0.0"));
+        assert_eq!(d.firmware_version, None); // "firmware-version:" empty
+        assert_eq!(d.bus_info.as_deref(), Some("0000:00:03.0"));
+        let d = driver("TEST_ETHTOOL_I_DOCS.txt");
+        assert_eq!(d.driver, "bonding");
+        assert_eq!(d.version.as_deref(), Some("3.6.0"));
+        assert_eq!(d.firmware_version.as_deref(), Some("2"));
+        assert_eq!(d.bus_info, None); // "bus-info:" empty
+    }
+
+    #[test]
+    fn driver_info_without_its_version_line_is_an_error() {
+        // No "version:" line: the version is not known to be empty.
+        let err = parse_driver(&sample("TEST_ETHTOOL_I_MISSING_KEYS.txt")).unwrap_err();
+        assert!(err.contains("version"), "{err}");
+    }
+
+    #[test]
+    fn every_cut_of_driver_info_is_refused_or_complete() {
+        for name in ["TEST_ETHTOOL_I_GOOD.txt", "TEST_ETHTOOL_I_DOCS.txt"] {
+            let text = sample(name);
+            let whole = parse_driver(&text).unwrap();
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            for n in 0..lines.len() {
+                match parse_driver(&lines[..n].concat()) {
+                    Err(_) | Ok(Fact::Unknown(_)) => {}
+                    Ok(partial) => assert_eq!(partial, whole, "{name} cut after line {n}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_commands_output_is_refused_by_both_parsers() {
+        for name in [
+            "ETHTOOL_K_BAD_ARGS.txt",
+            "FAIL_ETHTOOL_A_2.txt",
+            "TEST_ETHTOOL_I_GOOD.txt",
+        ] {
+            assert!(parse_settings(&sample(name)).is_err(), "{name}");
+        }
+        for name in [
+            "ETHTOOL_K_BAD_ARGS.txt",
+            "FAIL_ETHTOOL_A_2.txt",
+            "ETHTOOL_INFO.txt",
+            "TEST_ETHTOOL_DOCS.txt",
+        ] {
+            assert!(parse_driver(&sample(name)).is_err(), "{name}");
+        }
+    }
+}
