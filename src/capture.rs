@@ -197,6 +197,7 @@ pub fn write_fixture(
             .iter()
             .map(|(p, e)| (p.clone(), errno_name(*e)))
             .collect(),
+        absent: recording.absent.clone(),
     };
     let mut text = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;
     text.push('\n');

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area.
 
 mod live;
+mod realdata;
 mod robustness;
 mod show;
 mod util;

@@ -1,7 +1,7 @@
 //! Host identity, uptime, kernel taint and crash records, from procfs and
 //! pstore.
 
-use super::{file_missing, read_parsed, read_value};
+use super::{absent_on_host, file_missing, read_parsed, read_value};
 use crate::snapshot::{Fact, Host, Missing, PstoreRecord, Reason, Taint};
 use crate::source::Source;
 
@@ -45,16 +45,16 @@ fn pstore(source: &Source) -> Result<Vec<PstoreRecord>, Missing> {
     for dir in [PSTORE_DIR, ARCHIVED_PSTORE_DIR] {
         let names = match root.read_dir(dir) {
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(file_missing(source, dir, &e)),
+            // Absent on the host is an answer; not copied into a fixture is
+            // not, and must not read as "no crash records".
+            Err(e) if absent_on_host(&e) => continue,
+            Err(e) => return Err(file_missing(dir, &e)),
         };
         looked.push(dir);
         for name in names {
             let path = format!("{dir}/{name}");
             if dir == ARCHIVED_PSTORE_DIR && root.is_dir(&path) {
-                let inner = root
-                    .read_dir(&path)
-                    .map_err(|e| file_missing(source, &path, &e))?;
+                let inner = root.read_dir(&path).map_err(|e| file_missing(&path, &e))?;
                 for file in inner {
                     add_record(source, &mut records, format!("{path}/{file}"))?;
                 }
@@ -65,11 +65,7 @@ fn pstore(source: &Source) -> Result<Vec<PstoreRecord>, Missing> {
     }
     if looked.is_empty() {
         return Err(Missing::new(
-            if source.is_live() {
-                Reason::NotSupported
-            } else {
-                Reason::NotCaptured
-            },
+            Reason::NotSupported,
             format!("neither {PSTORE_DIR} (pstore not mounted) nor {ARCHIVED_PSTORE_DIR} exists"),
         ));
     }
@@ -92,7 +88,7 @@ fn add_record(
     let bytes = source
         .root()
         .read_bytes(&path)
-        .map_err(|e| file_missing(source, &path, &e))?;
+        .map_err(|e| file_missing(&path, &e))?;
     records.push(PstoreRecord {
         path,
         size: bytes.len() as u64,

@@ -11,7 +11,7 @@ mod sysfs_net;
 use std::io;
 
 use crate::snapshot::{Fact, Missing, Reason, SCHEMA, Snapshot};
-use crate::source::Source;
+use crate::source::{Source, is_not_captured};
 
 /// Which parts of the host to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +79,19 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
     }
 }
 
-/// The reason a file read failed. A file missing from a fixture was not
-/// captured; missing on a live host, it is absent.
-pub(crate) fn file_missing(source: &Source, rel: &str, err: &io::Error) -> Missing {
-    if err.kind() == io::ErrorKind::NotFound && !source.is_live() {
+/// The reason a file read failed. A file a fixture does not hold (and did
+/// not see absent on the captured host) was not captured.
+pub(crate) fn file_missing(rel: &str, err: &io::Error) -> Missing {
+    if is_not_captured(err) {
         return Missing::new(Reason::NotCaptured, format!("the fixture has no {rel}"));
     }
     Missing::io(rel, err)
+}
+
+/// Whether a read failed because the host has no such file (live, or seen
+/// absent by the capture), which is often a fact in itself.
+pub(crate) fn absent_on_host(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::NotFound && !is_not_captured(err)
 }
 
 /// A one-value file as a fact.
@@ -93,7 +99,7 @@ pub(crate) fn read_value(source: &Source, rel: &str) -> Result<String, Missing> 
     source
         .root()
         .read_value(rel)
-        .map_err(|e| file_missing(source, rel, &e))
+        .map_err(|e| file_missing(rel, &e))
 }
 
 /// A one-value file parsed with `parse`; text it cannot parse is malformed.

@@ -5,7 +5,7 @@
 use std::io;
 
 use super::sysfs_net::basename;
-use super::{file_missing, parse_number};
+use super::{absent_on_host, file_missing, parse_number};
 use crate::snapshot::{Device, Fact, Missing, Onboard, PciDevice, PcieLink, PciePort, Reason};
 use crate::source::Source;
 
@@ -22,18 +22,18 @@ pub fn device(source: &Source, ifname: &str) -> Fact<Option<Device>> {
             // itself is there to have one.
             let dir = format!("sys/class/net/{ifname}");
             return if !root.is_dir(&dir) {
-                Fact::Unknown(file_missing(source, &dir, &e))
-            } else if source.is_live() {
+                Fact::Unknown(file_missing(&dir, &e))
+            } else if absent_on_host(&e) {
                 Fact::Known(None)
             } else {
                 device_by_place(source, ifname, &dir, &link)
             };
         }
-        Err(e) => return Fact::Unknown(file_missing(source, &link, &e)),
+        Err(e) => return Fact::Unknown(file_missing(&link, &e)),
     }
     let path = match root.resolve(&link) {
         Ok(p) => p,
-        Err(e) => return Fact::Unknown(file_missing(source, &link, &e)),
+        Err(e) => return Fact::Unknown(file_missing(&link, &e)),
     };
     Fact::Known(Some(describe(source, ifname, path)))
 }
@@ -47,7 +47,7 @@ pub fn device(source: &Source, ifname: &str) -> Fact<Option<Device>> {
 fn device_by_place(source: &Source, ifname: &str, dir: &str, link: &str) -> Fact<Option<Device>> {
     let resolved = match source.root().resolve(dir) {
         Ok(p) => p,
-        Err(e) => return Fact::Unknown(file_missing(source, dir, &e)),
+        Err(e) => return Fact::Unknown(file_missing(dir, &e)),
     };
     match resolved.strip_suffix(&format!("/net/{ifname}")) {
         Some("sys/devices/virtual") => Fact::Known(None),
@@ -67,7 +67,7 @@ fn subsystem(source: &Source, path: &str) -> Result<String, Missing> {
         .root()
         .read_link(&rel)
         .map(|t| basename(&t).to_owned())
-        .map_err(|e| file_missing(source, &rel, &e))
+        .map_err(|e| file_missing(&rel, &e))
 }
 
 fn describe(source: &Source, ifname: &str, path: String) -> Device {
@@ -131,7 +131,7 @@ fn pci_device(source: &Source, ifname: &str, path: &str) -> PciDevice {
         source
             .root()
             .read_value(&rel)
-            .map_err(|e| file_missing(source, &rel, &e))
+            .map_err(|e| file_missing(&rel, &e))
             .into()
     };
     let mut upstream = Vec::new();
@@ -183,8 +183,8 @@ fn numa_node(source: &Source, path: &str) -> Fact<Option<u32>> {
             Err(_) => Fact::unknown(Reason::Malformed, format!("{rel}: {v:?}")),
         },
         // A kernel built without NUMA has no such file.
-        Err(e) if e.kind() == io::ErrorKind::NotFound && source.is_live() => Fact::Known(None),
-        Err(e) => Fact::Unknown(file_missing(source, &rel, &e)),
+        Err(e) if absent_on_host(&e) => Fact::Known(None),
+        Err(e) => Fact::Unknown(file_missing(&rel, &e)),
     }
 }
 
@@ -212,10 +212,13 @@ fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
         .iter()
         .all(|(_, r)| matches!(r, Err(e) if e.kind() == io::ErrorKind::NotFound))
     {
-        // On a live host no link files means no PCIe link. A copied tree
-        // may just have left them out (ghw's does), and "no PCIe link" would
-        // let a link check pass on a device it knows nothing of.
-        return if source.is_live() {
+        // On the host no link files means no PCIe link. A copied tree may
+        // just have left them out (ghw's does), and "no PCIe link" would let
+        // a link check pass on a device it knows nothing of.
+        return if files
+            .iter()
+            .all(|(_, r)| matches!(r, Err(e) if absent_on_host(e)))
+        {
             Fact::Known(None)
         } else {
             Fact::unknown(
@@ -234,7 +237,7 @@ fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
                 || Fact::unknown(Reason::Malformed, format!("{rel}: {v:?}")),
                 Fact::Known,
             ),
-            Err(e) => Fact::Unknown(file_missing(source, rel, e)),
+            Err(e) => Fact::Unknown(file_missing(rel, e)),
         }
     };
     let width = |(rel, r): &(String, io::Result<String>)| -> Fact<u32> {
@@ -245,7 +248,7 @@ fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
                     || Fact::unknown(Reason::Malformed, format!("{rel}: {v:?}")),
                     Fact::Known,
                 ),
-            Err(e) => Fact::Unknown(file_missing(source, rel, e)),
+            Err(e) => Fact::Unknown(file_missing(rel, e)),
         }
     };
     Fact::Known(Some(PcieLink {
@@ -260,7 +263,16 @@ fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
 /// `eno*` or `ens*`. Without any of them, nothing is claimed.
 fn onboard(source: &Source, ifname: &str, path: &str) -> Fact<Onboard> {
     let root = source.root();
-    let value = |file: &str| root.read_value(&format!("{path}/{file}")).ok();
+    // Whether every firmware file that is missing is known to be absent:
+    // only then may "no firmware data" be concluded.
+    let mut all_read = true;
+    let mut value = |file: &str| match root.read_value(&format!("{path}/{file}")) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            all_read &= absent_on_host(&e);
+            None
+        }
+    };
     let label = value("label")
         .map(|l| format!(", label {l:?}"))
         .unwrap_or_default();
@@ -279,7 +291,11 @@ fn onboard(source: &Source, ifname: &str, path: &str) -> Fact<Onboard> {
     let address = basename(path);
     // Slots are listed by domain:bus:device, without the function.
     let slot_address = address.rsplit_once('.').map_or(address, |(a, _)| a);
-    if let Ok(slots) = root.read_dir(PCI_SLOTS) {
+    let slots = root.read_dir(PCI_SLOTS);
+    if let Err(e) = &slots {
+        all_read &= absent_on_host(e);
+    }
+    if let Ok(slots) = slots {
         for slot in slots {
             if root
                 .read_value(&format!("{PCI_SLOTS}/{slot}/address"))
@@ -306,7 +322,7 @@ fn onboard(source: &Source, ifname: &str, path: &str) -> Fact<Onboard> {
             basis: format!("named {ifname} by udev from a firmware slot number"),
         });
     }
-    if source.is_live() {
+    if all_read {
         Fact::unknown(
             Reason::NotSupported,
             format!("firmware gives {address} no onboard index, label or slot"),

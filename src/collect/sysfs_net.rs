@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::io;
 
 use super::link::link_down_reason;
-use super::{file_missing, parse_number, read_parsed, read_value};
+use super::{absent_on_host, file_missing, parse_number, read_parsed, read_value};
 use crate::snapshot::{Counters, DriverInfo, Duplex, Fact, Interface, Missing, Reason};
-use crate::source::Source;
+use crate::source::{Source, is_not_captured};
 
 const CLASS_NET: &str = "sys/class/net";
 const IFF_UP: u64 = 0x1;
@@ -19,7 +19,7 @@ pub fn interfaces(source: &Source) -> Result<Vec<Interface>, Missing> {
     let names = source
         .root()
         .read_dir(CLASS_NET)
-        .map_err(|e| file_missing(source, CLASS_NET, &e))?;
+        .map_err(|e| file_missing(CLASS_NET, &e))?;
     // `bonding_masters` and other files sit beside the interfaces.
     let names: Vec<String> = names
         .into_iter()
@@ -56,10 +56,10 @@ fn master(source: &Source, name: &str, bonds: &HashMap<String, String>) -> Fact<
         Ok(target) => Fact::Known(Some(basename(&target).to_owned())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => match bonds.get(name) {
             Some(bond) => Fact::Known(Some(bond.clone())),
-            None if source.is_live() => Fact::Known(None),
-            None => Fact::Unknown(file_missing(source, &rel, &e)),
+            None if absent_on_host(&e) => Fact::Known(None),
+            None => Fact::Unknown(file_missing(&rel, &e)),
         },
-        Err(e) => Fact::Unknown(file_missing(source, &rel, &e)),
+        Err(e) => Fact::Unknown(file_missing(&rel, &e)),
     }
 }
 
@@ -89,7 +89,7 @@ fn interface(source: &Source, name: String, bonds: &HashMap<String, String>) -> 
                 attr(&name, "carrier")
             ),
         ),
-        Err(e) => Fact::Unknown(file_missing(source, &attr(&name, "carrier"), &e)),
+        Err(e) => Fact::Unknown(file_missing(&attr(&name, "carrier"), &e)),
     };
     Interface {
         ifindex: number(source, &name, "ifindex").and_then(|n| match u32::try_from(n) {
@@ -118,7 +118,7 @@ fn interface(source: &Source, name: String, bonds: &HashMap<String, String>) -> 
         phys_port_name: match source.root().read_value(&attr(&name, "phys_port_name")) {
             Ok(v) => Fact::Known((!v.is_empty()).then_some(v)),
             Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => Fact::Known(None),
-            Err(e) => Fact::Unknown(file_missing(source, &attr(&name, "phys_port_name"), &e)),
+            Err(e) => Fact::Unknown(file_missing(&attr(&name, "phys_port_name"), &e)),
         },
         counters: counters(source, &name).into(),
         name,
@@ -141,9 +141,7 @@ fn kind(source: &Source, name: &str) -> Fact<String> {
         // Without the uevent the kind is unread, not absent: a copied tree
         // (node_exporter's bonds) may lack the file that names it.
         Ok(_) => match uevent {
-            Err(e) if e.kind() == io::ErrorKind::NotFound && !source.is_live() => {
-                Fact::Unknown(file_missing(source, &rel, &e))
-            }
+            Err(e) if is_not_captured(&e) => Fact::Unknown(file_missing(&rel, &e)),
             _ => Fact::unknown(
                 Reason::NotSupported,
                 "sysfs names no link kind for this link",
@@ -194,7 +192,7 @@ pub fn speed_duplex(source: &Source, iface: &Interface) -> (Fact<u32>, Fact<Dupl
         let m = if e.raw_os_error() == Some(libc::EINVAL) {
             Missing::new(Reason::NotSupported, format!("{}: {e}", attr(name, file)))
         } else {
-            file_missing(source, &attr(name, file), e)
+            file_missing(&attr(name, file), e)
         };
         link_down_reason(iface, m)
     };
@@ -247,7 +245,7 @@ pub fn driver(source: &Source, name: &str) -> Fact<DriverInfo> {
             Reason::NotCaptured,
             format!("no {rel}; for a virtual link the driver comes from ethtool -i"),
         ),
-        Err(e) => Fact::Unknown(file_missing(source, &rel, &e)),
+        Err(e) => Fact::Unknown(file_missing(&rel, &e)),
     }
 }
 

@@ -13,7 +13,7 @@ pub mod netlink;
 mod root;
 pub mod rtnl;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -25,7 +25,7 @@ use crate::snapshot::{
 };
 use ethtool::IoctlSocket;
 use netlink::{NETLINK_GENERIC, NETLINK_ROUTE, Netlink, NetlinkError};
-pub use root::{MAX_FILE_BYTES, Recording, Root};
+pub use root::{MAX_FILE_BYTES, NotCaptured, Recording, Root, is_not_captured};
 
 /// The files of a fixture that hold netlink and ioctl facts, with the
 /// command that prints each: the fixture format's single definition.
@@ -84,6 +84,10 @@ pub struct Manifest {
     /// Relative path → errno name (`EINVAL`, `EOPNOTSUPP`, ...).
     #[serde(default)]
     pub read_errors: BTreeMap<String, String>,
+    /// Paths hostlint looked for on the captured host and did not find.
+    /// Any other path missing from the fixture is "not captured".
+    #[serde(default)]
+    pub absent: BTreeSet<String>,
 }
 
 pub const FIXTURE_FORMAT: u32 = 1;
@@ -219,8 +223,12 @@ impl Source {
             })?;
             injected.insert(path.clone(), errno);
         }
+        let absent = manifest
+            .as_ref()
+            .map(|m| m.absent.clone())
+            .unwrap_or_default();
         Ok(Source {
-            root: Root::fixture(dir, injected),
+            root: Root::fixture(dir, injected, absent),
             kernel: Kernel::Fixture,
             manifest,
         })

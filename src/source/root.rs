@@ -5,7 +5,13 @@
 //! reads the same live and in a fixture. In a fixture, symlinks are resolved
 //! inside the root, never out of it. While capturing, every file, symlink and
 //! directory read is recorded so that the capture holds exactly what the
-//! collectors needed and nothing else.
+//! collectors needed and nothing else, including the files they looked for
+//! and did not find.
+//!
+//! A file missing from a fixture is ambiguous: absent on the captured host,
+//! or never copied? A capture lists what was absent; any other missing file
+//! reads as "not captured" (an error carrying [`NotCaptured`]), so that a
+//! tree copied by another tool never passes for a host without the file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -27,6 +33,27 @@ pub struct Recording {
     pub symlinks: BTreeMap<String, String>,
     pub dirs: BTreeSet<String>,
     pub errors: BTreeMap<String, i32>,
+    /// Paths looked for that did not exist.
+    pub absent: BTreeSet<String>,
+}
+
+/// The cause of a "not found" error for a path a fixture does not hold and
+/// does not list as absent on the captured host.
+#[derive(Debug)]
+pub struct NotCaptured;
+
+impl std::fmt::Display for NotCaptured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not in the fixture")
+    }
+}
+
+impl std::error::Error for NotCaptured {}
+
+/// Whether `err` means "the fixture does not hold it", as opposed to "the
+/// host does not have it".
+pub fn is_not_captured(err: &io::Error) -> bool {
+    err.get_ref().is_some_and(|inner| inner.is::<NotCaptured>())
 }
 
 pub struct Root {
@@ -34,6 +61,8 @@ pub struct Root {
     live: bool,
     /// Reads that must fail: a fixture's record of errors the live host gave.
     injected: BTreeMap<String, i32>,
+    /// Paths a fixture records as absent on the captured host.
+    absent: BTreeSet<String>,
     recording: Option<Mutex<Recording>>,
 }
 
@@ -44,17 +73,24 @@ impl Root {
             dir: PathBuf::from("/"),
             live: true,
             injected: BTreeMap::new(),
+            absent: BTreeSet::new(),
             recording: None,
         }
     }
 
     /// A captured tree. `injected` maps relative paths to the errno their
-    /// read fails with.
-    pub fn fixture(dir: impl Into<PathBuf>, injected: BTreeMap<String, i32>) -> Root {
+    /// read fails with; `absent` lists paths that did not exist on the
+    /// captured host.
+    pub fn fixture(
+        dir: impl Into<PathBuf>,
+        injected: BTreeMap<String, i32>,
+        absent: BTreeSet<String>,
+    ) -> Root {
         Root {
             dir: dir.into(),
             live: false,
             injected,
+            absent,
             recording: None,
         }
     }
@@ -85,6 +121,30 @@ impl Root {
         }
     }
 
+    /// A "not found" for `rel`: recorded while capturing; in a fixture,
+    /// marked as not captured unless the capture saw it absent.
+    fn not_found(&self, rel: &str, err: io::Error) -> io::Error {
+        self.not_found_within(rel, rel, err)
+    }
+
+    /// As [`Self::not_found`], for a path `missing` met while resolving
+    /// `requested`: a fixture that lists either as absent means absent.
+    fn not_found_within(&self, missing: &str, requested: &str, err: io::Error) -> io::Error {
+        if err.kind() != io::ErrorKind::NotFound {
+            return err;
+        }
+        let rel = missing;
+        if self.live || self.absent.contains(missing) || self.absent.contains(requested) {
+            // Re-capturing a fixture keeps what it knew absent, and only that.
+            self.with_recording(|r| {
+                r.absent.insert(rel.to_owned());
+            });
+            err
+        } else {
+            io::Error::new(io::ErrorKind::NotFound, NotCaptured)
+        }
+    }
+
     fn injected_error(&self, rel: &str) -> io::Result<()> {
         match self.injected.get(rel) {
             Some(errno) => Err(io::Error::from_raw_os_error(*errno)),
@@ -111,7 +171,7 @@ impl Root {
     pub fn read_bytes(&self, rel: &str) -> io::Result<Vec<u8>> {
         let (rel, path) = self.open_path(rel)?;
         self.injected_error(&rel)?;
-        let result = read_bounded(&path);
+        let result = read_bounded(&path).map_err(|e| self.not_found(&rel, e));
         match &result {
             Ok(bytes) => self.with_recording(|r| {
                 r.files.insert(rel, bytes.clone());
@@ -172,7 +232,7 @@ impl Root {
 
     fn read_link_exact(&self, rel: &str) -> io::Result<String> {
         self.injected_error(rel)?;
-        let target = fs::read_link(self.dir.join(rel))?;
+        let target = fs::read_link(self.dir.join(rel)).map_err(|e| self.not_found(rel, e))?;
         let target = target.to_string_lossy().into_owned();
         self.with_recording(|r| {
             r.symlinks.insert(rel.to_owned(), target.clone());
@@ -202,7 +262,9 @@ impl Root {
         let (rel, path) = self.open_path(rel)?;
         self.injected_error(&rel)?;
         let mut names = Vec::new();
-        let entries = fs::read_dir(&path).inspect_err(|e| self.record_error(&rel, e))?;
+        let entries = fs::read_dir(&path)
+            .inspect_err(|e| self.record_error(&rel, e))
+            .map_err(|e| self.not_found(&rel, e))?;
         for entry in entries {
             let name = entry?.file_name().to_string_lossy().into_owned();
             if !name.starts_with('.') {
@@ -233,7 +295,8 @@ impl Root {
                 _ => {}
             }
             let candidate = join(&done, &part);
-            let meta = fs::symlink_metadata(self.dir.join(&candidate))?;
+            let meta = fs::symlink_metadata(self.dir.join(&candidate))
+                .map_err(|e| self.not_found_within(&candidate, rel.trim_matches('/'), e))?;
             if !meta.file_type().is_symlink() {
                 done.push(part);
                 continue;
@@ -282,6 +345,7 @@ fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
     use std::os::unix::fs::symlink;
 
     fn tree() -> tempfile::TempDir {
@@ -317,7 +381,7 @@ mod tests {
     #[test]
     fn resolves_sysfs_style_links_inside_the_root() {
         let d = tree();
-        let root = Root::fixture(d.path(), BTreeMap::new());
+        let root = Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new());
         assert_eq!(
             root.resolve("sys/class/net/eth0/device").unwrap(),
             "sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0"
@@ -336,7 +400,7 @@ mod tests {
     #[test]
     fn recording_keeps_links_and_files_at_their_real_place() {
         let d = tree();
-        let root = Root::fixture(d.path(), BTreeMap::new()).record();
+        let root = Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new()).record();
         root.read_value("sys/class/net/eth0/device/vendor").unwrap();
         let rec = root.take_recording().unwrap();
         assert!(rec.symlinks.contains_key("sys/class/net/eth0"));
@@ -354,9 +418,39 @@ mod tests {
             "sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/vendor".to_owned(),
             libc::EIO,
         );
-        let root = Root::fixture(d.path(), inject);
+        let root = Root::fixture(d.path(), inject, BTreeSet::new());
         let err = root.read("sys/class/net/eth0/device/vendor").unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EIO));
+    }
+
+    #[test]
+    fn missing_files_are_not_captured_unless_recorded_absent() {
+        let d = tree();
+        let root = Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new());
+        assert!(is_not_captured(
+            &root.read("sys/class/net/eth0/device/label").unwrap_err()
+        ));
+        let absent = ["sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/label".to_owned()];
+        let root = Root::fixture(d.path(), BTreeMap::new(), absent.into_iter().collect());
+        let err = root.read("sys/class/net/eth0/device/label").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(!is_not_captured(&err));
+        // A capture records what it did not find, at its real place; a
+        // re-capture of a fixture keeps what was known absent and does not
+        // turn "not captured" into "absent".
+        let absent = ["sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/label".to_owned()];
+        let root = Root::fixture(d.path(), BTreeMap::new(), absent.into_iter().collect()).record();
+        let _ = root.read("sys/class/net/eth0/device/label");
+        let _ = root.read_link("sys/class/net/eth0/master");
+        let rec = root.take_recording().unwrap();
+        assert!(
+            rec.absent
+                .contains("sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/label")
+        );
+        assert_eq!(rec.absent.len(), 1, "{:?}", rec.absent);
+        assert!(!is_not_captured(
+            &Root::live().read("proc/hostlint-no-such-file").unwrap_err()
+        ));
     }
 
     #[test]
@@ -364,7 +458,7 @@ mod tests {
         let d = tree();
         let big = vec![b'x'; (MAX_FILE_BYTES + 1) as usize];
         fs::write(d.path().join("big"), big).unwrap();
-        let root = Root::fixture(d.path(), BTreeMap::new());
+        let root = Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new());
         assert_eq!(
             root.read("big").unwrap_err().kind(),
             io::ErrorKind::InvalidData
