@@ -221,7 +221,7 @@ mod ghw {
             }
             // enp* names come from the bus path; the tree holds neither
             // acpi_index, label, index nor slots.
-            not_captured(&p.onboard, "onboard index");
+            not_captured(&p.onboard, "/label");
             let name = &l.iface.name;
             not_captured(&l.iface.operstate, &format!("{name}/operstate"));
             not_captured(&l.iface.carrier, &format!("{name}/carrier"));

@@ -125,3 +125,19 @@ pub(crate) fn parse_number(text: &str) -> Option<u64> {
         None => t.parse().ok(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_number;
+
+    #[test]
+    fn sysfs_numbers_are_decimal_or_prefixed_hex() {
+        assert_eq!(parse_number("1003"), Some(1003));
+        assert_eq!(parse_number("0x1003"), Some(0x1003));
+        assert_eq!(parse_number(" 0x90\n"), Some(0x90));
+        assert_eq!(parse_number("0xffffffffffffffff"), Some(u64::MAX));
+        assert_eq!(parse_number("-1"), None);
+        assert_eq!(parse_number("0xzz"), None);
+        assert_eq!(parse_number(""), None);
+    }
+}

@@ -263,15 +263,18 @@ fn pcie_link(source: &Source, path: &str) -> Fact<Option<PcieLink>> {
 /// `eno*` or `ens*`. Without any of them, nothing is claimed.
 fn onboard(source: &Source, ifname: &str, path: &str) -> Fact<Onboard> {
     let root = source.root();
-    // Whether every firmware file that is missing is known to be absent:
-    // only then may "no firmware data" be concluded.
-    let mut all_read = true;
-    let mut value = |file: &str| match root.read_value(&format!("{path}/{file}")) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            all_read &= absent_on_host(&e);
-            None
+    // The first firmware file that could not be read for another reason
+    // than being absent on the host: "no firmware data" may be concluded
+    // only when there is none.
+    let mut unread: Option<Missing> = None;
+    let mut note = |rel: &str, e: &io::Error| {
+        if !absent_on_host(e) && unread.is_none() {
+            unread = Some(file_missing(rel, e));
         }
+    };
+    let mut value = |file: &str| {
+        let rel = format!("{path}/{file}");
+        root.read_value(&rel).map_err(|e| note(&rel, &e)).ok()
     };
     let label = value("label")
         .map(|l| format!(", label {l:?}"))
@@ -291,24 +294,23 @@ fn onboard(source: &Source, ifname: &str, path: &str) -> Fact<Onboard> {
     let address = basename(path);
     // Slots are listed by domain:bus:device, without the function.
     let slot_address = address.rsplit_once('.').map_or(address, |(a, _)| a);
-    let slots = root.read_dir(PCI_SLOTS);
-    if let Err(e) = &slots {
-        all_read &= absent_on_host(e);
-    }
-    if let Ok(slots) = slots {
-        for slot in slots {
-            if root
-                .read_value(&format!("{PCI_SLOTS}/{slot}/address"))
-                .ok()
-                .as_deref()
-                == Some(slot_address)
-            {
-                return Fact::Known(Onboard {
-                    onboard: false,
-                    basis: format!("PCI slot {slot}{label}"),
-                });
+    match root.read_dir(PCI_SLOTS) {
+        Ok(slots) => {
+            for slot in slots {
+                if root
+                    .read_value(&format!("{PCI_SLOTS}/{slot}/address"))
+                    .ok()
+                    .as_deref()
+                    == Some(slot_address)
+                {
+                    return Fact::Known(Onboard {
+                        onboard: false,
+                        basis: format!("PCI slot {slot}{label}"),
+                    });
+                }
             }
         }
+        Err(e) => note(PCI_SLOTS, &e),
     }
     if ifname.starts_with("eno") {
         return Fact::Known(Onboard {
@@ -322,17 +324,12 @@ fn onboard(source: &Source, ifname: &str, path: &str) -> Fact<Onboard> {
             basis: format!("named {ifname} by udev from a firmware slot number"),
         });
     }
-    if all_read {
-        Fact::unknown(
+    match unread {
+        Some(m) => Fact::Unknown(m),
+        None => Fact::unknown(
             Reason::NotSupported,
             format!("firmware gives {address} no onboard index, label or slot"),
-        )
-    } else {
-        // A copied tree may have left the firmware's files out.
-        Fact::unknown(
-            Reason::NotCaptured,
-            format!("the fixture holds no onboard index, label or slot for {address}"),
-        )
+        ),
     }
 }
 
