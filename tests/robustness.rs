@@ -10,7 +10,7 @@ use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::route::RouteMessage;
 
 use hostlint::snapshot::RouteTable;
-use hostlint::source::{ethtool, ethtool_text, iproute};
+use hostlint::source::{ethtool, ethtool_text, iproute, rtnl};
 
 use crate::util::fixture;
 
@@ -147,6 +147,9 @@ fn netlink_decoders_survive_mutation() {
         for m in mutants(seed, &mut rng, 3000) {
             never_panics("LinkMessage::parse", &m, |b| {
                 let _ = LinkMessage::parse(b);
+            });
+            never_panics("rtnl::decode_link", &m, |b| {
+                let _ = rtnl::decode_link(b);
             });
             never_panics("RouteMessage::parse", &m, |b| {
                 let _ = RouteMessage::parse(b);

@@ -111,6 +111,11 @@ impl Root {
         self.live
     }
 
+    /// Whether reads are being recorded for a capture.
+    pub fn is_recording(&self) -> bool {
+        self.recording.is_some()
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Builds (or with `down`, removes) the network namespaces the collection
+# benchmark (benches/collect.rs) runs in:
+#
+#   hlbench-routes  a veth pair (hlr0, hlr1: 10.255.0.1/30 and .2/30) and
+#                   1,000,000 IPv4 /32 routes via 10.255.0.2, 250,000 in
+#                   each of the tables 100, 101, 102 and 103
+#   hlbench-links   500 veth pairs (hlva0..hlva499 / hlvb0..hlvb499), all up,
+#                   each end with one IPv4 address (a /31 per pair)
+#
+# Usage: sudo benches/netns.sh [up|down|status]
+#
+# `up` is idempotent: a namespace that already holds what it should is kept,
+# an incomplete one is removed and rebuilt. If building fails, the namespaces
+# this run created are removed again. Only these two namespaces, by name, are
+# ever touched.
+set -euo pipefail
+
+ROUTES_NS=hlbench-routes
+LINKS_NS=hlbench-links
+ROUTES=1000000
+TABLES=(100 101 102 103)
+PAIRS=500
+
+die() {
+	echo "netns.sh: $*" >&2
+	exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (network namespaces, veth and routes need CAP_NET_ADMIN and CAP_SYS_ADMIN): sudo $0 ${1:-up}"
+command -v ip >/dev/null || die "iproute2's ip is not installed"
+
+ns_exists() { [[ -e /run/netns/$1 ]]; }
+
+# Namespaces this invocation created, removed again if it fails.
+CREATED=()
+TMP=""
+cleanup_on_failure() {
+	local rc=$?
+	[[ -n $TMP ]] && rm -f "$TMP"
+	if [[ $rc -ne 0 ]]; then
+		for ns in "${CREATED[@]}"; do
+			echo "netns.sh: failed (exit $rc); removing $ns" >&2
+			ip netns del "$ns" 2>/dev/null || true
+		done
+	fi
+	exit "$rc"
+}
+trap cleanup_on_failure EXIT
+trap 'exit 130' INT TERM
+
+# IPv4 routes in the benchmark tables (the gateway routes only).
+route_count() {
+	local n=0 t
+	for t in "${TABLES[@]}"; do
+		n=$((n + $(ip -n "$ROUTES_NS" -4 route show table "$t" | wc -l)))
+	done
+	echo "$n"
+}
+
+veth_up_count() {
+	ip -n "$LINKS_NS" -o link show type veth up | wc -l
+}
+
+veth_addr_count() {
+	ip -n "$LINKS_NS" -o -4 addr show | grep -c ' hlv[ab][0-9]* ' || true
+}
+
+routes_ok() {
+	ns_exists "$ROUTES_NS" && [[ $(route_count) -eq $ROUTES ]]
+}
+
+links_ok() {
+	ns_exists "$LINKS_NS" &&
+		[[ $(veth_up_count) -eq $((2 * PAIRS)) ]] &&
+		[[ $(veth_addr_count) -eq $((2 * PAIRS)) ]]
+}
+
+fresh_ns() {
+	local ns=$1
+	if ns_exists "$ns"; then
+		echo "$ns: incomplete, rebuilding"
+		ip netns del "$ns"
+	fi
+	ip netns add "$ns"
+	CREATED+=("$ns")
+	ip -n "$ns" link set lo up
+}
+
+build_routes() {
+	if routes_ok; then
+		echo "$ROUTES_NS: already holds $ROUTES routes, kept"
+		return
+	fi
+	local start=$SECONDS
+	fresh_ns "$ROUTES_NS"
+	ip -n "$ROUTES_NS" link add hlr0 type veth peer name hlr1
+	ip -n "$ROUTES_NS" addr add 10.255.0.1/30 dev hlr0
+	ip -n "$ROUTES_NS" addr add 10.255.0.2/30 dev hlr1
+	ip -n "$ROUTES_NS" link set hlr0 up
+	ip -n "$ROUTES_NS" link set hlr1 up
+	TMP=$(mktemp /tmp/hlbench-routes.XXXXXX)
+	# 11.0.0.0 upwards, one /32 each, a quarter of them in each table.
+	awk -v n="$ROUTES" -v tables="${TABLES[*]}" 'BEGIN {
+		k = split(tables, t, " ")
+		per = int((n + k - 1) / k)
+		for (i = 0; i < n; i++) {
+			a = 11 * 16777216 + i
+			printf "route add %d.%d.%d.%d/32 via 10.255.0.2 dev hlr0 table %d\n",
+				int(a / 16777216) % 256, int(a / 65536) % 256, int(a / 256) % 256, a % 256,
+				t[int(i / per) + 1]
+		}
+	}' >"$TMP"
+	ip -n "$ROUTES_NS" -batch "$TMP"
+	rm -f "$TMP"
+	TMP=""
+	local got
+	got=$(route_count)
+	[[ $got -eq $ROUTES ]] || die "$ROUTES_NS: $got routes after the batch, expected $ROUTES"
+	echo "$ROUTES_NS: built $got IPv4 routes in tables ${TABLES[*]} via 10.255.0.2 dev hlr0 ($((SECONDS - start)) s)"
+}
+
+build_links() {
+	if links_ok; then
+		echo "$LINKS_NS: already holds $((2 * PAIRS)) veth links up with an address each, kept"
+		return
+	fi
+	local start=$SECONDS
+	fresh_ns "$LINKS_NS"
+	TMP=$(mktemp /tmp/hlbench-links.XXXXXX)
+	# Pair i: hlva<i> = 10.1.x.(2i) and hlvb<i> = 10.1.x.(2i+1), a /31.
+	awk -v pairs="$PAIRS" 'BEGIN {
+		for (i = 0; i < pairs; i++) {
+			n = 2 * i
+			printf "link add hlva%d type veth peer name hlvb%d\n", i, i
+			printf "addr add 10.1.%d.%d/31 dev hlva%d\n", int(n / 256), n % 256, i
+			printf "addr add 10.1.%d.%d/31 dev hlvb%d\n", int((n + 1) / 256), (n + 1) % 256, i
+			printf "link set hlva%d up\n", i
+			printf "link set hlvb%d up\n", i
+		}
+	}' >"$TMP"
+	ip -n "$LINKS_NS" -batch "$TMP"
+	rm -f "$TMP"
+	TMP=""
+	local up addrs
+	up=$(veth_up_count)
+	addrs=$(veth_addr_count)
+	[[ $up -eq $((2 * PAIRS)) ]] || die "$LINKS_NS: $up veth links up, expected $((2 * PAIRS))"
+	[[ $addrs -eq $((2 * PAIRS)) ]] || die "$LINKS_NS: $addrs veth addresses, expected $((2 * PAIRS))"
+	echo "$LINKS_NS: built $up veth links ($PAIRS pairs) up, $addrs IPv4 addresses ($((SECONDS - start)) s)"
+}
+
+remove() {
+	local ns
+	for ns in "$ROUTES_NS" "$LINKS_NS"; do
+		if ns_exists "$ns"; then
+			ip netns del "$ns"
+			echo "$ns: removed"
+		else
+			echo "$ns: not present"
+		fi
+	done
+}
+
+status() {
+	if ns_exists "$ROUTES_NS"; then
+		echo "$ROUTES_NS: $(route_count) benchmark routes"
+	else
+		echo "$ROUTES_NS: not present"
+	fi
+	if ns_exists "$LINKS_NS"; then
+		echo "$LINKS_NS: $(veth_up_count) veth links up, $(veth_addr_count) addresses"
+	else
+		echo "$LINKS_NS: not present"
+	fi
+}
+
+case "${1:-up}" in
+up)
+	build_links
+	build_routes
+	;;
+down) remove ;;
+status) status ;;
+*) die "usage: $0 [up|down|status]" ;;
+esac
