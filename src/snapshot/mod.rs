@@ -20,8 +20,8 @@ pub use link::{
 };
 pub use neighbor::{Neighbor, nud_name, nud_names};
 pub use route::{
-    DevId, NextHop, Prefix, Route, RouteEntry, RouteError, RouteHeaderFields, RouteTable, Rule,
-    names, route_flag_names,
+    DevId, Family, NextHop, Prefix, Route, RouteEntry, RouteError, RouteHeaderFields, RouteTable,
+    Rule, names, route_flag_names,
 };
 
 pub const SCHEMA: &str = "hostlint.snapshot/1";

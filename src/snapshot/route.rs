@@ -70,6 +70,44 @@ pub fn route_flag_names(flags: u8) -> impl Iterator<Item = &'static str> {
         .map(|(_, name)| *name)
 }
 
+/// An address family whose routes a [`RouteTable`] keeps in a vector of
+/// their own, so that an IPv4 route does not pay for an IPv6 address.
+pub trait Family: Copy {
+    fn to_ip(self) -> IpAddr;
+    fn from_ip(ip: IpAddr) -> Option<Self>;
+    fn routes(table: &mut RouteTable) -> &mut Vec<Route<Self>>;
+}
+
+impl Family for Ipv4Addr {
+    fn to_ip(self) -> IpAddr {
+        IpAddr::V4(self)
+    }
+    fn from_ip(ip: IpAddr) -> Option<Self> {
+        match ip {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        }
+    }
+    fn routes(table: &mut RouteTable) -> &mut Vec<Route<Self>> {
+        &mut table.ipv4
+    }
+}
+
+impl Family for Ipv6Addr {
+    fn to_ip(self) -> IpAddr {
+        IpAddr::V6(self)
+    }
+    fn from_ip(ip: IpAddr) -> Option<Self> {
+        match ip {
+            IpAddr::V6(a) => Some(a),
+            IpAddr::V4(_) => None,
+        }
+    }
+    fn routes(table: &mut RouteTable) -> &mut Vec<Route<Self>> {
+        &mut table.ipv6
+    }
+}
+
 /// One route of one family. `A` is `Ipv4Addr` or `Ipv6Addr`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route<A> {
@@ -172,20 +210,51 @@ impl RouteTable {
         (self.groups.len() - 1) as u32
     }
 
-    /// Adds an IPv4 route whose device is already interned: the hot path of
-    /// a full-table dump, with no allocation unless the route is multipath.
-    #[allow(clippy::too_many_arguments)]
-    pub fn push_v4(
+    /// Adds a route whose device is already interned: the hot path of a
+    /// full-table dump, with no allocation unless the route has next hops.
+    /// A gateway of the other family (the kernel's RTA_VIA: an IPv4 route
+    /// via an IPv6 next hop) becomes the route's single next hop.
+    pub fn push_route<A: Family>(
         &mut self,
         header: RouteHeaderFields,
-        dst: Ipv4Addr,
-        gateway: Option<Ipv4Addr>,
-        pref_src: Option<Ipv4Addr>,
+        dst: A,
+        gateway: Option<IpAddr>,
+        pref_src: Option<IpAddr>,
         dev: DevId,
-        hops: Vec<NextHop>,
-    ) {
+        mut hops: Vec<NextHop>,
+    ) -> Result<(), RouteError> {
+        let gateway = match gateway {
+            None => None,
+            Some(g) => match A::from_ip(g) {
+                Some(same) => Some(same),
+                None if hops.is_empty() => {
+                    hops.push(NextHop {
+                        gateway: Some(g),
+                        dev,
+                        weight: 1,
+                        flags: 0,
+                    });
+                    None
+                }
+                None => {
+                    return Err(RouteError(format!(
+                        "route to {}: gateway {g} of the other family on a multipath route",
+                        dst.to_ip()
+                    )));
+                }
+            },
+        };
+        let pref_src = match pref_src {
+            None => None,
+            Some(s) => Some(A::from_ip(s).ok_or_else(|| {
+                RouteError(format!(
+                    "route to {}: preferred source {s} of the other family",
+                    dst.to_ip()
+                ))
+            })?),
+        };
         let group = self.add_group(hops);
-        self.ipv4.push(Route {
+        A::routes(self).push(Route {
             table: header.table,
             metric: header.metric,
             dev,
@@ -199,37 +268,10 @@ impl RouteTable {
             scope: header.scope,
             flags: header.flags,
         });
+        Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn push_v6(
-        &mut self,
-        header: RouteHeaderFields,
-        dst: Ipv6Addr,
-        gateway: Option<Ipv6Addr>,
-        pref_src: Option<Ipv6Addr>,
-        dev: DevId,
-        hops: Vec<NextHop>,
-    ) {
-        let group = self.add_group(hops);
-        self.ipv6.push(Route {
-            table: header.table,
-            metric: header.metric,
-            dev,
-            group,
-            dst,
-            gateway,
-            pref_src,
-            dst_len: header.dst_len,
-            kind: header.kind,
-            protocol: header.protocol,
-            scope: header.scope,
-            flags: header.flags,
-        });
-    }
-
-    /// Adds a route given in family-neutral form (fixtures, tests). A gateway
-    /// of the other family becomes a single next hop, as the kernel's RTA_VIA.
+    /// Adds a route given in family-neutral form (fixtures, tests).
     pub fn push(&mut self, entry: RouteEntry) -> Result<(), RouteError> {
         let header = RouteHeaderFields {
             table: entry.table,
@@ -244,7 +286,7 @@ impl RouteTable {
             .dev
             .as_deref()
             .map_or(DevId::NONE, |name| self.intern(name));
-        let mut hops: Vec<NextHop> = entry
+        let hops: Vec<NextHop> = entry
             .nexthops
             .iter()
             .map(|(gateway, dev, weight, flags)| NextHop {
@@ -256,72 +298,23 @@ impl RouteTable {
             .collect();
         match entry.dst.addr {
             IpAddr::V4(dst) => {
-                let gateway = match entry.gateway {
-                    None => None,
-                    Some(IpAddr::V4(g)) => Some(g),
-                    Some(other) if hops.is_empty() => {
-                        hops.push(NextHop {
-                            gateway: Some(other),
-                            dev,
-                            weight: 1,
-                            flags: 0,
-                        });
-                        None
-                    }
-                    Some(other) => {
-                        return Err(RouteError(format!(
-                            "route {}: IPv6 gateway {other} on a multipath route",
-                            entry.dst
-                        )));
-                    }
-                };
-                let pref_src = match entry.pref_src {
-                    None => None,
-                    Some(IpAddr::V4(a)) => Some(a),
-                    Some(other) => {
-                        return Err(RouteError(format!(
-                            "route {}: IPv6 preferred source {other}",
-                            entry.dst
-                        )));
-                    }
-                };
-                self.push_v4(header, dst, gateway, pref_src, dev, hops);
+                self.push_route(header, dst, entry.gateway, entry.pref_src, dev, hops)
             }
             IpAddr::V6(dst) => {
-                let gateway = match entry.gateway {
-                    None => None,
-                    Some(IpAddr::V6(g)) => Some(g),
-                    Some(other) => {
-                        return Err(RouteError(format!(
-                            "route {}: IPv4 gateway {other} on an IPv6 route",
-                            entry.dst
-                        )));
-                    }
-                };
-                let pref_src = match entry.pref_src {
-                    None => None,
-                    Some(IpAddr::V6(a)) => Some(a),
-                    Some(other) => {
-                        return Err(RouteError(format!(
-                            "route {}: IPv4 preferred source {other}",
-                            entry.dst
-                        )));
-                    }
-                };
-                self.push_v6(header, dst, gateway, pref_src, dev, hops);
+                self.push_route(header, dst, entry.gateway, entry.pref_src, dev, hops)
             }
         }
-        Ok(())
     }
 
     /// Every route in family-neutral form, IPv4 first.
     pub fn entries(&self) -> impl Iterator<Item = RouteEntry> + '_ {
-        let v4 = self.ipv4.iter().map(|r| self.entry(r, IpAddr::V4));
-        let v6 = self.ipv6.iter().map(|r| self.entry(r, IpAddr::V6));
+        let v4 = self.ipv4.iter().map(|r| self.entry(r));
+        let v6 = self.ipv6.iter().map(|r| self.entry(r));
         v4.chain(v6)
     }
 
-    fn entry<A: Copy>(&self, r: &Route<A>, to_ip: fn(A) -> IpAddr) -> RouteEntry {
+    fn entry<A: Family>(&self, r: &Route<A>) -> RouteEntry {
+        let to_ip = A::to_ip;
         RouteEntry {
             table: r.table,
             dst: Prefix {
@@ -480,30 +473,31 @@ pub mod names {
 impl Serialize for RouteTable {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("ipv4", &Family(self, &self.ipv4, IpAddr::V4))?;
-        map.serialize_entry("ipv6", &Family(self, &self.ipv6, IpAddr::V6))?;
+        map.serialize_entry("ipv4", &Routes(self, &self.ipv4))?;
+        map.serialize_entry("ipv6", &Routes(self, &self.ipv6))?;
         map.end()
     }
 }
 
-struct Family<'a, A>(&'a RouteTable, &'a [Route<A>], fn(A) -> IpAddr);
+struct Routes<'a, A>(&'a RouteTable, &'a [Route<A>]);
 
-impl<A: Copy> Serialize for Family<'_, A> {
+impl<A: Family> Serialize for Routes<'_, A> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Family(table, routes, to_ip) = *self;
+        let Routes(table, routes) = *self;
         let mut seq = s.serialize_seq(Some(routes.len()))?;
         for r in routes {
-            seq.serialize_element(&RouteView(table, r, to_ip))?;
+            seq.serialize_element(&RouteView(table, r))?;
         }
         seq.end()
     }
 }
 
-struct RouteView<'a, A>(&'a RouteTable, &'a Route<A>, fn(A) -> IpAddr);
+struct RouteView<'a, A>(&'a RouteTable, &'a Route<A>);
 
-impl<A: Copy> Serialize for RouteView<'_, A> {
+impl<A: Family> Serialize for RouteView<'_, A> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let RouteView(table, r, to_ip) = *self;
+        let RouteView(table, r) = *self;
+        let to_ip = A::to_ip;
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("table", &names::table(r.table))?;
         map.serialize_entry("type", &names::route_type(r.kind))?;

@@ -316,24 +316,38 @@ pub fn push_attr(buf: &mut Vec<u8>, kind: u16, value: &[u8]) {
     buf.resize(buf.len() + align4(len) - len, 0);
 }
 
-/// Iterates the attributes of a buffer as (type without flags, value). Stops
-/// at the first malformed attribute rather than reading past it.
-pub fn attrs(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+/// Iterates the attributes of a buffer as (type without flags, value), each
+/// checked: a malformed one is an error, and the end of the iteration.
+pub fn checked_attrs(buf: &[u8]) -> impl Iterator<Item = Result<(u16, &[u8]), String>> {
     let mut rest = buf;
     std::iter::from_fn(move || {
-        if rest.len() < 4 {
+        if rest.is_empty() {
             return None;
         }
-        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
-        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
+        let len = if rest.len() >= 4 {
+            u16::from_ne_bytes([rest[0], rest[1]]) as usize
+        } else {
+            0
+        };
         if len < 4 || len > rest.len() {
+            let left = rest.len();
             rest = &[];
-            return None;
+            return Some(Err(format!(
+                "attribute of length {len} with {left} bytes left"
+            )));
         }
+        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
         let value = &rest[4..len];
         rest = rest.get(align4(len)..).unwrap_or(&[]);
-        Some((kind, value))
+        Some(Ok((kind, value)))
     })
+}
+
+/// The well-formed attributes of a buffer, stopping at the first malformed
+/// one rather than reading past it: for replies where a damaged tail should
+/// cost that tail, not the whole reply.
+pub fn attrs(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    checked_attrs(buf).map_while(Result::ok)
 }
 
 #[cfg(test)]

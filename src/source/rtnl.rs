@@ -2,7 +2,7 @@
 //! links, addresses, routes, rules and neighbours.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::Parseable;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
@@ -13,7 +13,7 @@ use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, Ro
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 
 use super::iproute::address_flag_names;
-use super::netlink::{Netlink, NetlinkError, align4};
+use super::netlink::{Netlink, NetlinkError, checked_attrs};
 use crate::snapshot::{
     Address, Counters, DevId, Fact, Interface, Neighbor, NextHop, Prefix, Reason,
     RouteHeaderFields, RouteTable, Rule, names, nud_names,
@@ -85,34 +85,6 @@ const IFLA_INFO_KIND: u16 = 1;
 /// `struct rtnl_link_stats64` as of Linux 5.19 (25 counters); an older
 /// kernel's shorter struct reads as zeros past its end.
 const STATS64_LEN: usize = 25 * 8;
-
-/// The attributes of a netlink message body, every one well-formed: the
-/// strictness of `netlink-packet-core`'s iterator, which the link decoder
-/// replaced.
-fn strict_attrs(buf: &[u8]) -> impl Iterator<Item = Result<(u16, &[u8]), String>> {
-    let mut rest = buf;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let len = if rest.len() >= 4 {
-            u16::from_ne_bytes([rest[0], rest[1]]) as usize
-        } else {
-            0
-        };
-        if len < 4 || len > rest.len() {
-            let left = rest.len();
-            rest = &[];
-            return Some(Err(format!(
-                "attribute of length {len} with {left} bytes left"
-            )));
-        }
-        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
-        let value = &rest[4..len];
-        rest = rest.get(align4(len)..).unwrap_or(&[]);
-        Some(Ok((kind, value)))
-    })
-}
 
 fn attr_u8(value: &[u8], name: &str) -> Result<u8, String> {
     match value {
@@ -201,7 +173,7 @@ pub fn decode_link(body: &[u8]) -> Result<(Interface, Option<u32>), String> {
     let mut master = None;
     let mut port_name = None;
     let mut stats = None;
-    for attr in strict_attrs(&body[IFINFOMSG_LEN..]) {
+    for attr in checked_attrs(&body[IFINFOMSG_LEN..]) {
         let (attr_kind, value) = attr?;
         match attr_kind {
             IFLA_IFNAME => name = Some(attr_string(value, "IFLA_IFNAME")?),
@@ -209,7 +181,7 @@ pub fn decode_link(body: &[u8]) -> Result<(Interface, Option<u32>), String> {
                 if value.len() < 4 {
                     return Err("invalid IFLA_LINKINFO: too short".into());
                 }
-                for info in strict_attrs(value) {
+                for info in checked_attrs(value) {
                     let (info_kind, v) = info?;
                     if info_kind == IFLA_INFO_KIND {
                         kind = Some(attr_string(v, "IFLA_INFO_KIND")?);
@@ -353,8 +325,7 @@ pub fn dump_routes(
         req[0] = family;
         nl.request(RTM_GETROUTE, true, &req, &mut |_, body| {
             let msg = RouteMessage::parse(body).map_err(|e| decode_error("route message", e))?;
-            add_route(&mut table, &mut devs, ifnames, &msg);
-            Ok(())
+            add_route(&mut table, &mut devs, ifnames, &msg)
         })?;
     }
     Ok(table)
@@ -398,7 +369,7 @@ fn add_route(
     devs: &mut HashMap<u32, DevId>,
     ifnames: &HashMap<u32, String>,
     msg: &RouteMessage,
-) {
+) -> Result<(), String> {
     let h = &msg.header;
     let mut header = RouteHeaderFields {
         table: u32::from(h.table),
@@ -450,50 +421,24 @@ fn add_route(
             _ => {}
         }
     }
-    match (h.address_family.into(), dst) {
-        (AF_INET, dst) => {
-            let dst = match dst {
-                Some(IpAddr::V4(a)) => a,
-                _ => std::net::Ipv4Addr::UNSPECIFIED,
-            };
-            let gw = match gateway {
-                Some(IpAddr::V4(g)) => Some(g),
-                Some(other) => {
-                    // RFC 5549: an IPv4 route via an IPv6 next hop.
-                    hops.push(NextHop {
-                        gateway: Some(other),
-                        dev,
-                        weight: 1,
-                        flags: 0,
-                    });
-                    None
-                }
-                None => None,
-            };
-            let src = match pref_src {
-                Some(IpAddr::V4(s)) => Some(s),
-                _ => None,
-            };
-            table.push_v4(header, dst, gw, src, dev, hops);
+    // No RTA_DST is the default route. A destination of the other family
+    // cannot come from the kernel; refuse it rather than file it wrongly.
+    let result = match (u8::from(h.address_family), dst) {
+        (AF_INET, None) => {
+            table.push_route(header, Ipv4Addr::UNSPECIFIED, gateway, pref_src, dev, hops)
         }
-        (AF_INET6, dst) => {
-            let dst = match dst {
-                Some(IpAddr::V6(a)) => a,
-                _ => std::net::Ipv6Addr::UNSPECIFIED,
-            };
-            let gw = match gateway {
-                Some(IpAddr::V6(g)) => Some(g),
-                _ => None,
-            };
-            let src = match pref_src {
-                Some(IpAddr::V6(s)) => Some(s),
-                _ => None,
-            };
-            table.push_v6(header, dst, gw, src, dev, hops);
+        (AF_INET, Some(IpAddr::V4(d))) => table.push_route(header, d, gateway, pref_src, dev, hops),
+        (AF_INET6, None) => {
+            table.push_route(header, Ipv6Addr::UNSPECIFIED, gateway, pref_src, dev, hops)
         }
-        // Another family in an inet dump is not possible; skip it.
-        _ => {}
-    }
+        (AF_INET6, Some(IpAddr::V6(d))) => {
+            table.push_route(header, d, gateway, pref_src, dev, hops)
+        }
+        (family, dst) => {
+            return Err(format!("route of family {family} with destination {dst:?}"));
+        }
+    };
+    result.map_err(|e| e.to_string())
 }
 
 /// `RTM_GETRULE` dumps of both families.
