@@ -1,10 +1,11 @@
 //! hostlint: audit a Linux host's network hardware and paths.
 //!
 //! Data flows one way: [`source`] (where facts live) → [`collect`] →
-//! [`snapshot::Snapshot`] → [`report`].
+//! [`snapshot::Snapshot`] → checks → [`finding::Finding`]s → [`report`].
 
 pub mod capture;
 pub mod collect;
+pub mod finding;
 pub mod report;
 pub mod snapshot;
 pub mod source;
