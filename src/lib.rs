@@ -6,6 +6,7 @@
 pub mod capture;
 pub mod collect;
 pub mod finding;
+pub mod policy;
 pub mod report;
 pub mod snapshot;
 pub mod source;

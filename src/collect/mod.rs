@@ -4,9 +4,13 @@
 
 mod host;
 mod link;
+mod lookup;
 mod pci;
+pub mod resolve;
 mod route;
 mod sysfs_net;
+
+pub use lookup::route_lookups;
 
 use std::io;
 
@@ -76,6 +80,7 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
         routes,
         rules,
         neighbors,
+        route_lookups: Vec::new(),
     }
 }
 

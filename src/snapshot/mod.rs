@@ -20,7 +20,7 @@ pub use link::{
 };
 pub use neighbor::{Neighbor, nud_name, nud_names};
 pub use route::{
-    DevId, Family, NextHop, Prefix, Route, RouteEntry, RouteError, RouteHeaderFields, RouteTable,
+    DevId, Family, Hop, NextHop, Prefix, Resolution, Route, RouteEntry, RouteLookup, RouteError, RouteHeaderFields, RouteTable,
     Rule, names, route_flag_names,
 };
 
@@ -34,6 +34,9 @@ pub struct Snapshot {
     pub routes: Fact<RouteTable>,
     pub rules: Fact<Vec<Rule>>,
     pub neighbors: Fact<Vec<Neighbor>>,
+    /// Lookups the audited policies asked for; none in a plain `show`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub route_lookups: Vec<RouteLookup>,
 }
 
 impl Snapshot {

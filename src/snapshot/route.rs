@@ -591,6 +591,97 @@ pub struct Rule {
     pub dport: Option<(u16, u16)>,
 }
 
+/// Where traffic to a destination goes, as a policy asked it: the kernel's
+/// own answer on a live host (for an address), or hostlint's walk of the
+/// rules and tables (for a prefix, and in a fixture).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteLookup {
+    pub to: Prefix,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fwmark: Option<u32>,
+    /// `kernel` (RTM_GETROUTE) or `tables` (rules, longest prefix, metric).
+    pub method: &'static str,
+    pub result: super::Fact<Resolution>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolution {
+    /// `unicast`, `local`, `blackhole`, `unreachable`, `prohibit`, ...
+    pub kind: String,
+    /// The table the route was found in; none when no route matched.
+    pub table: Option<String>,
+    /// The route that matched, e.g. `0.0.0.0/0`.
+    pub route: Option<Prefix>,
+    /// Every next hop traffic may take.
+    pub hops: Vec<Hop>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    pub dev: Option<String>,
+    pub gateway: Option<IpAddr>,
+}
+
+impl Resolution {
+    /// The resolution of a route entry that matched.
+    pub fn of_entry(e: &RouteEntry) -> Resolution {
+        let hops = if e.nexthops.is_empty() {
+            vec![Hop {
+                dev: e.dev.clone(),
+                gateway: e.gateway,
+            }]
+        } else {
+            e.nexthops
+                .iter()
+                .map(|(gateway, dev, _, _)| Hop {
+                    dev: dev.clone(),
+                    gateway: *gateway,
+                })
+                .collect()
+        };
+        let delivers = matches!(e.kind, 1..=5);
+        Resolution {
+            kind: names::route_type(e.kind),
+            table: Some(names::table(e.table)),
+            route: Some(e.dst),
+            hops: if delivers { hops } else { Vec::new() },
+        }
+    }
+}
+
+impl Prefix {
+    /// Whether every address of `other` is inside `self`.
+    pub fn contains(&self, other: &Prefix) -> bool {
+        if self.addr.is_ipv4() != other.addr.is_ipv4() || other.len < self.len {
+            return false;
+        }
+        mask(other.addr, self.len) == mask(self.addr, self.len)
+    }
+
+    /// A prefix as long as its family allows: a single address.
+    pub fn is_host(&self) -> bool {
+        self.len == if self.addr.is_ipv4() { 32 } else { 128 }
+    }
+}
+
+/// `addr` with all but the first `len` bits cleared.
+fn mask(addr: IpAddr, len: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(a) => {
+            let bits = u32::from(a);
+            let m = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len.min(32))) };
+            IpAddr::V4(Ipv4Addr::from(bits & m))
+        }
+        IpAddr::V6(a) => {
+            let bits = u128::from(a);
+            let m = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len.min(128))) };
+            IpAddr::V6(Ipv6Addr::from(bits & m))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,6 +690,18 @@ mod tests {
     fn an_ipv4_route_stays_compact() {
         // The million-route target depends on this staying small.
         assert!(std::mem::size_of::<Route<Ipv4Addr>>() <= 36);
+    }
+
+    #[test]
+    fn prefixes_contain_prefixes() {
+        let p = |s: &str| Prefix::parse(s).unwrap();
+        assert!(p("0.0.0.0/0").contains(&p("203.0.113.7")));
+        assert!(p("10.0.0.0/8").contains(&p("10.1.0.0/16")));
+        assert!(!p("10.1.0.0/16").contains(&p("10.0.0.0/8")));
+        assert!(!p("10.0.0.0/8").contains(&p("11.0.0.1")));
+        assert!(p("2001:db8::/32").contains(&p("2001:db8:1::1")));
+        assert!(!p("::/0").contains(&p("10.0.0.1")));
+        assert!(p("203.0.113.7").is_host());
     }
 
     #[test]

@@ -15,13 +15,15 @@ pub mod rtnl;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{
-    Address, DriverInfo, Fact, Interface, LinkSettings, Missing, Neighbor, Reason, RouteTable, Rule,
+    Address, DriverInfo, Fact, Interface, LinkSettings, Missing, Neighbor, Reason, RouteEntry,
+    RouteTable, Rule,
 };
 use ethtool::IoctlSocket;
 use netlink::{NETLINK_GENERIC, NETLINK_ROUTE, Netlink, NetlinkError};
@@ -136,6 +138,15 @@ impl std::fmt::Display for FixtureError {
 }
 
 impl std::error::Error for FixtureError {}
+
+/// The kernel's answer to a route lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelRoute {
+    Route(RouteEntry),
+    /// No route: the errno (ENETUNREACH, EACCES for prohibit, EINVAL for
+    /// blackhole) and the kernel's words.
+    Refused { errno: i32, message: String },
+}
 
 /// Live kernel handles, opened on first use.
 #[derive(Default)]
@@ -353,6 +364,31 @@ impl Source {
             }),
             Kernel::Fixture => self.captured(layout::NEIGHBORS, iproute::parse_neighbors),
         }
+    }
+
+    /// Asks the live kernel where traffic to `to` goes (`None` for a
+    /// fixture, which has no kernel to ask). A route the kernel refuses to
+    /// give (no route, a prohibit rule) is an answer, not a failure.
+    pub fn route_get(
+        &self,
+        links: &[Interface],
+        to: IpAddr,
+        from: Option<IpAddr>,
+        fwmark: Option<u32>,
+    ) -> Option<Result<KernelRoute, Missing>> {
+        let Kernel::Live(k) = &self.kernel else {
+            return None;
+        };
+        Some(with_kernel(k, |k| {
+            match rtnl::route_get(Self::route_socket(k)?, &ifnames(links), to, from, fwmark) {
+                Ok(entry) => Ok(KernelRoute::Route(entry)),
+                Err(NetlinkError::Kernel { errno, message }) => Ok(KernelRoute::Refused {
+                    errno,
+                    message: message.unwrap_or_else(|| io::Error::from_raw_os_error(errno).to_string()),
+                }),
+                Err(e) => Err(netlink_missing("RTM_GETROUTE", &e)),
+            }
+        }))
     }
 
     /// ethtool link settings of each named interface.

@@ -13,9 +13,9 @@ use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, Ro
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 
 use super::iproute::address_flag_names;
-use super::netlink::{Netlink, NetlinkError, checked_attrs};
+use super::netlink::{Netlink, NetlinkError, checked_attrs, push_attr};
 use crate::snapshot::{
-    Address, Counters, DevId, Fact, Interface, Neighbor, NextHop, Prefix, Reason,
+    Address, Counters, DevId, Fact, Interface, Neighbor, NextHop, Prefix, Reason, RouteEntry,
     RouteHeaderFields, RouteTable, Rule, names, nud_names,
 };
 
@@ -329,6 +329,57 @@ pub fn dump_routes(
         })?;
     }
     Ok(table)
+}
+
+/// The kernel's own answer to "where does traffic to `to` go", as `ip route
+/// get fibmatch` asks it: the whole FIB entry that matched (every next hop
+/// of a multipath route, and its real table), not one cached next hop.
+pub fn route_get(
+    nl: &mut Netlink,
+    ifnames: &HashMap<u32, String>,
+    to: IpAddr,
+    from: Option<IpAddr>,
+    fwmark: Option<u32>,
+) -> Result<RouteEntry, NetlinkError> {
+    const RTA_DST: u16 = 1;
+    const RTA_SRC: u16 = 2;
+    const RTA_MARK: u16 = 16;
+    const RTM_F_FIB_MATCH: u32 = 0x2000;
+    let octets = |a: IpAddr| match a {
+        IpAddr::V4(v) => v.octets().to_vec(),
+        IpAddr::V6(v) => v.octets().to_vec(),
+    };
+    let bits = if to.is_ipv4() { 32 } else { 128 };
+    // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope,
+    // type, flags. Everything else zero: strict checking refuses more.
+    let mut req = vec![
+        if to.is_ipv4() { AF_INET } else { AF_INET6 },
+        bits,
+        if from.is_some() { bits } else { 0 },
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    req.extend_from_slice(&RTM_F_FIB_MATCH.to_ne_bytes());
+    push_attr(&mut req, RTA_DST, &octets(to));
+    if let Some(src) = from {
+        push_attr(&mut req, RTA_SRC, &octets(src));
+    }
+    if let Some(mark) = fwmark {
+        push_attr(&mut req, RTA_MARK, &mark.to_ne_bytes());
+    }
+    let mut table = RouteTable::default();
+    let mut devs = HashMap::new();
+    nl.request(RTM_GETROUTE, false, &req, &mut |_, body| {
+        let msg = RouteMessage::parse(body).map_err(|e| decode_error("route message", e))?;
+        add_route(&mut table, &mut devs, ifnames, &msg)
+    })?;
+    table
+        .entries()
+        .next()
+        .ok_or_else(|| NetlinkError::Decode("RTM_GETROUTE answered without a route".into()))
 }
 
 fn dev_id(

@@ -1,0 +1,459 @@
+//! The matchers every check kind shares: equality, `min`/`max`,
+//! `in`/`not_in`, globs and regular expressions.
+//!
+//! ```yaml
+//! name: "enp*"                       # a glob (a plain string matches itself)
+//! driver: { in: [ixgbe, i40e] }
+//! driver: { not_in: [e1000e] }
+//! name: { regex: "^enp[0-9]+s0f[01]$" }
+//! mtu: 9000
+//! mtu: { min: 1500, max: 9000 }
+//! ```
+
+use std::fmt;
+
+use regex::Regex;
+
+use super::fields::{Ctx, Fields};
+use super::yaml::{Node, Value};
+
+/// A shell-style pattern: `*`, `?` and `[...]` classes (`[!...]` negates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob(pub String);
+
+impl Glob {
+    pub fn matches(&self, text: &str) -> bool {
+        glob_match(self.0.as_bytes(), text.as_bytes())
+    }
+
+    pub fn is_literal(&self) -> bool {
+        !self.0.contains(['*', '?', '['])
+    }
+}
+
+fn glob_match(pat: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    // Where to resume after the last `*`: the pattern after it, and the
+    // text position it has swallowed up to.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pat.get(p) {
+            Some(b'*') => {
+                star = Some((p + 1, t));
+                p += 1;
+                continue;
+            }
+            Some(b'?') => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            Some(b'[') => {
+                if let Some((matched, next)) = class_match(pat, p, text[t]) {
+                    if matched {
+                        p = next;
+                        t += 1;
+                        continue;
+                    }
+                } else if text[t] == b'[' {
+                    // An unclosed bracket is a literal.
+                    p += 1;
+                    t += 1;
+                    continue;
+                }
+            }
+            Some(c) if *c == text[t] => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((sp, st)) => {
+                p = sp;
+                t = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
+        }
+    }
+    pat[p..].iter().all(|c| *c == b'*')
+}
+
+/// Matches `c` against the class starting at `pat[start] == b'['`; returns
+/// whether it matched and where the pattern continues, or `None` for an
+/// unclosed class.
+fn class_match(pat: &[u8], start: usize, c: u8) -> Option<(bool, usize)> {
+    let mut i = start + 1;
+    let negate = matches!(pat.get(i), Some(b'!') | Some(b'^'));
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    while i < pat.len() {
+        if pat[i] == b']' && !first {
+            return Some((matched != negate, i + 1));
+        }
+        first = false;
+        if i + 2 < pat.len() && pat[i + 1] == b'-' && pat[i + 2] != b']' {
+            if pat[i] <= c && c <= pat[i + 2] {
+                matched = true;
+            }
+            i += 3;
+        } else {
+            if pat[i] == c {
+                matched = true;
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
+/// A matcher for text facts (names, drivers, states).
+#[derive(Debug, Clone)]
+pub struct Text {
+    any_of: Vec<Glob>,
+    none_of: Vec<Glob>,
+    regex: Option<Regex>,
+}
+
+impl Text {
+    pub fn literal(s: &str) -> Text {
+        Text {
+            any_of: vec![Glob(s.to_owned())],
+            none_of: Vec::new(),
+            regex: None,
+        }
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        (self.any_of.is_empty() || self.any_of.iter().any(|g| g.matches(text)))
+            && !self.none_of.iter().any(|g| g.matches(text))
+            && self.regex.as_ref().is_none_or(|r| r.is_match(text))
+    }
+
+    /// Accepts a string, or `{in: [...]}`, `{not_in: [...]}`, `{regex: ...}`
+    /// (together they must all hold). Numbers are taken as their text, so
+    /// `table: 100` works.
+    pub fn parse(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Text> {
+        match &node.value {
+            Value::Str(s) => Some(Text::literal(s)),
+            Value::Int(i) => Some(Text::literal(&i.to_string())),
+            Value::Map(_) => {
+                let f = Fields::new(ctx, node, what, &["in", "not_in", "regex"])?;
+                let mut t = Text {
+                    any_of: Vec::new(),
+                    none_of: Vec::new(),
+                    regex: None,
+                };
+                if let Some(n) = f.get("in") {
+                    t.any_of = globs(ctx, n, what)?;
+                    if t.any_of.is_empty() {
+                        ctx.error(n.pos, format!("`in` of {what} is empty: nothing could match"));
+                    }
+                }
+                if let Some(n) = f.get("not_in") {
+                    t.none_of = globs(ctx, n, what)?;
+                }
+                if let Some(n) = f.get("regex") {
+                    let Value::Str(r) = &n.value else {
+                        ctx.error(n.pos, format!("expected a regular expression, found {}", n.value.kind()));
+                        return None;
+                    };
+                    match Regex::new(r) {
+                        Ok(re) => t.regex = Some(re),
+                        Err(e) => {
+                            ctx.error(n.pos, format!("invalid regular expression: {e}"));
+                            return None;
+                        }
+                    }
+                }
+                if f.get("in").is_none() && f.get("not_in").is_none() && f.get("regex").is_none() {
+                    ctx.error(node.pos, format!("{what} needs `in`, `not_in` or `regex`"));
+                    return None;
+                }
+                Some(t)
+            }
+            other => {
+                ctx.error(node.pos, format!("expected {what} (a name, a glob, or in/not_in/regex), found {}", other.kind()));
+                None
+            }
+        }
+    }
+}
+
+fn globs(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Glob>> {
+    let Value::Seq(items) = &node.value else {
+        ctx.error(node.pos, format!("expected a list for {what}, found {}", node.value.kind()));
+        return None;
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match &item.value {
+            Value::Str(s) => out.push(Glob(s.clone())),
+            Value::Int(i) => out.push(Glob(i.to_string())),
+            other => {
+                ctx.error(item.pos, format!("expected a name in the list for {what}, found {}", other.kind()));
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        match self.any_of.as_slice() {
+            [] => {}
+            [one] => parts.push(one.0.clone()),
+            many => parts.push(format!(
+                "one of {}",
+                many.iter().map(|g| g.0.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+        if !self.none_of.is_empty() {
+            parts.push(format!(
+                "not {}",
+                self.none_of.iter().map(|g| g.0.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if let Some(r) = &self.regex {
+            parts.push(format!("matching /{}/", r.as_str()));
+        }
+        f.write_str(&parts.join(" and "))
+    }
+}
+
+/// A matcher for numbers (speeds, MTUs, counts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Num {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub any_of: Vec<f64>,
+    pub none_of: Vec<f64>,
+}
+
+impl Num {
+    pub fn exactly(v: f64) -> Num {
+        Num {
+            min: None,
+            max: None,
+            any_of: vec![v],
+            none_of: Vec::new(),
+        }
+    }
+
+    pub fn at_most(v: f64) -> Num {
+        Num {
+            min: None,
+            max: Some(v),
+            any_of: Vec::new(),
+            none_of: Vec::new(),
+        }
+    }
+
+    pub fn matches(&self, v: f64) -> bool {
+        self.min.is_none_or(|m| v >= m)
+            && self.max.is_none_or(|m| v <= m)
+            && (self.any_of.is_empty() || self.any_of.contains(&v))
+            && !self.none_of.contains(&v)
+    }
+
+    /// Accepts a number, or `{min, max, in, not_in}`. `unit` turns a
+    /// string such as `10G` into a number (speeds); without it a string is
+    /// an error.
+    pub fn parse(ctx: &mut Ctx, node: &Node, what: &str, unit: Option<fn(&str) -> Option<f64>>) -> Option<Num> {
+        let number = |ctx: &mut Ctx, n: &Node| -> Option<f64> {
+            match &n.value {
+                Value::Int(i) => Some(*i as f64),
+                Value::Float(f) => Some(*f),
+                Value::Str(s) => match unit.and_then(|u| u(s)) {
+                    Some(v) => Some(v),
+                    None => {
+                        ctx.error(n.pos, format!("expected a number for {what}, found the string {s:?}"));
+                        None
+                    }
+                },
+                other => {
+                    ctx.error(n.pos, format!("expected a number for {what}, found {}", other.kind()));
+                    None
+                }
+            }
+        };
+        match &node.value {
+            Value::Map(_) => {
+                let f = Fields::new(ctx, node, what, &["min", "max", "in", "not_in"])?;
+                let mut m = Num {
+                    min: None,
+                    max: None,
+                    any_of: Vec::new(),
+                    none_of: Vec::new(),
+                };
+                if let Some(n) = f.get("min") {
+                    m.min = Some(number(ctx, n)?);
+                }
+                if let Some(n) = f.get("max") {
+                    m.max = Some(number(ctx, n)?);
+                }
+                for (key, list) in [("in", &mut m.any_of), ("not_in", &mut m.none_of)] {
+                    if let Some(n) = f.get(key) {
+                        let Value::Seq(items) = &n.value else {
+                            ctx.error(n.pos, format!("expected a list for `{key}`, found {}", n.value.kind()));
+                            return None;
+                        };
+                        for item in items {
+                            list.push(number(ctx, item)?);
+                        }
+                    }
+                }
+                if let (Some(lo), Some(hi)) = (m.min, m.max)
+                    && lo > hi
+                {
+                    ctx.error(node.pos, format!("{what}: min {lo} is above max {hi}: nothing could match"));
+                }
+                if m.min.is_none() && m.max.is_none() && m.any_of.is_empty() && m.none_of.is_empty() {
+                    ctx.error(node.pos, format!("{what} needs `min`, `max`, `in` or `not_in`"));
+                    return None;
+                }
+                Some(m)
+            }
+            _ => number(ctx, node).map(Num::exactly),
+        }
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        match self.any_of.as_slice() {
+            [] => {}
+            [one] => parts.push(fmt_num(*one)),
+            many => parts.push(format!(
+                "one of {}",
+                many.iter().map(|v| fmt_num(*v)).collect::<Vec<_>>().join(", ")
+            )),
+        }
+        if let Some(m) = self.min {
+            parts.push(format!(">= {}", fmt_num(m)));
+        }
+        if let Some(m) = self.max {
+            parts.push(format!("<= {}", fmt_num(m)));
+        }
+        if !self.none_of.is_empty() {
+            parts.push(format!(
+                "not {}",
+                self.none_of.iter().map(|v| fmt_num(*v)).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        f.write_str(&parts.join(" and "))
+    }
+}
+
+/// `10000`, `10G`, `25G`, `100M`, `2.5G`: a link speed in Mb/s.
+pub fn speed_unit(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (num, mult) = if let Some(n) = t.strip_suffix('G') {
+        (n, 1000.0)
+    } else if let Some(n) = t.strip_suffix('M') {
+        (n, 1.0)
+    } else {
+        return None;
+    };
+    num.parse::<f64>().ok().filter(|v| *v > 0.0).map(|v| v * mult)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::yaml::parse;
+
+    #[test]
+    fn globs() {
+        let g = |p: &str, t: &str| Glob(p.into()).matches(t);
+        assert!(g("enp*", "enp65s0f0"));
+        assert!(g("eno?", "eno1"));
+        assert!(!g("eno?", "eno12"));
+        assert!(g("*s0f[01]", "enp65s0f1"));
+        assert!(!g("*s0f[01]", "enp65s0f2"));
+        assert!(g("eth[!0]", "eth1"));
+        assert!(!g("eth[!0]", "eth0"));
+        assert!(g("*", ""));
+        assert!(g("bond0", "bond0"));
+        assert!(!g("bond0", "bond01"));
+        assert!(g("a*b*c", "axxbyyc"));
+        assert!(!g("a*b*c", "axxbyy"));
+        assert!(g("x[", "x["));
+        assert!(g("lb-*", "lb-01"));
+    }
+
+    fn text(yaml: &str) -> Text {
+        let node = parse(yaml).unwrap();
+        let mut ctx = Ctx::new("t");
+        let t = Text::parse(&mut ctx, &node, "driver").unwrap();
+        assert!(ctx.errors.is_empty(), "{:?}", ctx.errors);
+        t
+    }
+
+    #[test]
+    fn text_matchers() {
+        assert!(text("ixgbe").matches("ixgbe"));
+        assert!(!text("ixgbe").matches("igb"));
+        let t = text("{in: [ixgbe, i40e, 'mlx5*']}");
+        assert!(t.matches("i40e") && t.matches("mlx5_core") && !t.matches("igb"));
+        assert_eq!(t.to_string(), "one of ixgbe, i40e, mlx5*");
+        let t = text("{not_in: [e1000e]}");
+        assert!(t.matches("igb") && !t.matches("e1000e"));
+        let t = text("{regex: '^enp[0-9]+s0f[01]$'}");
+        assert!(t.matches("enp65s0f1") && !t.matches("enp65s0f2"));
+    }
+
+    #[test]
+    fn bad_text_matchers_are_errors() {
+        let node = parse("{regex: '(['}").unwrap();
+        let mut ctx = Ctx::new("t");
+        assert!(Text::parse(&mut ctx, &node, "name").is_none());
+        assert!(ctx.errors[0].message.starts_with("invalid regular expression"));
+        let node = parse("{inn: [a]}").unwrap();
+        let mut ctx = Ctx::new("t");
+        let _ = Text::parse(&mut ctx, &node, "name");
+        assert!(ctx.errors[0].message.contains("did you mean `in`?"), "{:?}", ctx.errors);
+    }
+
+    fn num(yaml: &str) -> Num {
+        let node = parse(yaml).unwrap();
+        let mut ctx = Ctx::new("t");
+        let n = Num::parse(&mut ctx, &node, "speed", Some(speed_unit)).unwrap();
+        assert!(ctx.errors.is_empty(), "{:?}", ctx.errors);
+        n
+    }
+
+    #[test]
+    fn number_matchers() {
+        assert!(num("10000").matches(10000.0));
+        assert!(num("10G").matches(10000.0));
+        assert!(num("{min: 10G}").matches(25000.0));
+        assert!(!num("{min: 10G}").matches(1000.0));
+        assert_eq!(num("{min: 1500, max: 9000}").to_string(), ">= 1500 and <= 9000");
+        assert!(num("{in: [10G, 25G]}").matches(25000.0));
+        assert!(!num("{not_in: [1000]}").matches(1000.0));
+        let node = parse("{min: 9000, max: 1500}").unwrap();
+        let mut ctx = Ctx::new("t");
+        let _ = Num::parse(&mut ctx, &node, "mtu", None);
+        assert!(ctx.errors[0].message.contains("nothing could match"));
+        let node = parse("fast").unwrap();
+        let mut ctx = Ctx::new("t");
+        assert!(Num::parse(&mut ctx, &node, "speed", Some(speed_unit)).is_none());
+    }
+}

@@ -1,0 +1,2 @@
+//! Policies.
+pub mod yaml;
