@@ -3,7 +3,9 @@
 //! Data flows one way: [`source`] (where facts live) → [`collect`] →
 //! [`snapshot::Snapshot`] → checks → [`finding::Finding`]s → [`report`].
 
+pub mod audit;
 pub mod capture;
+pub mod check;
 pub mod collect;
 pub mod finding;
 pub mod policy;

@@ -8,11 +8,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use hostlint::capture;
 use hostlint::collect::{self, Scope};
+use hostlint::report::catalog;
 use hostlint::report::json;
 use hostlint::report::table::{self, Part, Style};
 use hostlint::source::Source;
+use hostlint::{capture, check, policy};
 
 const EXIT_UNKNOWN: u8 = 3;
 
@@ -51,6 +52,27 @@ enum Command {
         /// A note stored in the manifest, e.g. "before ticket 4711"
         #[arg(long)]
         label: Option<String>,
+    },
+    /// Work with policy files
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// List the check kinds
+    Rules,
+    /// Explain a check kind: what it checks, why, its fields and an example
+    Explain {
+        #[arg(value_name = "CHECK_KIND")]
+        kind: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate policy files (and what they include) without auditing
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -133,6 +155,46 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Policy {
+            command: PolicyCommand::Check { files },
+        } => match policy::load(&files) {
+            Ok(policies) => {
+                for p in &policies {
+                    println!(
+                        "{}: policy {} with {} checks: valid",
+                        p.file,
+                        p.name,
+                        p.checks.len()
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("hostlint: {} error(s) in the policies", errors.len());
+                Ok(ExitCode::from(EXIT_UNKNOWN))
+            }
+        },
+        Command::Rules => {
+            print!("{}", catalog::rules());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { kind } => match check::kind(&kind) {
+            Some(k) => {
+                print!("{}", catalog::explain(k));
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                let names: Vec<&str> = check::KINDS.iter().map(|k| k.name).collect();
+                eprintln!(
+                    "hostlint: no check kind `{kind}`: {}",
+                    policy::fields::suggestion(&kind, &names)
+                );
+                Ok(ExitCode::from(EXIT_UNKNOWN))
+            }
+        },
         Command::Capture {
             output,
             root,

@@ -39,12 +39,18 @@ pub fn route_lookups(source: &Source, snapshot: &Snapshot, flows: &[Flow]) -> Ve
                 None
             };
             let (method, result) = match asked {
-                Some(Ok(KernelRoute::Route(e))) => ("kernel", Fact::Known(Resolution::of_entry(&e))),
-                Some(Ok(KernelRoute::Refused { errno, .. })) => ("kernel", Fact::Known(no_route(refused_kind(errno)))),
+                Some(Ok(KernelRoute::Route(e))) => {
+                    ("kernel", Fact::Known(Resolution::of_entry(&e)))
+                }
+                Some(Ok(KernelRoute::Refused { errno, .. })) => {
+                    ("kernel", Fact::Known(no_route(refused_kind(errno))))
+                }
                 Some(Err(m)) => ("kernel", Fact::Unknown(m)),
                 None => {
                     let result = match (&snapshot.routes, &snapshot.rules) {
-                        (Fact::Known(routes), Fact::Known(rules)) => Fact::Known(resolve(routes, rules, flow)),
+                        (Fact::Known(routes), Fact::Known(rules)) => {
+                            Fact::Known(resolve(routes, rules, flow))
+                        }
                         (Fact::Unknown(m), _) | (_, Fact::Unknown(m)) => Fact::Unknown(m.clone()),
                     };
                     ("tables", result)

@@ -81,6 +81,7 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
         rules,
         neighbors,
         route_lookups: Vec::new(),
+        origin: source.origin(matches!(interfaces, Ok((_, link::Origin::Sysfs)))),
     }
 }
 

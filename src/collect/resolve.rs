@@ -99,7 +99,10 @@ pub fn resolve(routes: &RouteTable, rules: &[Rule], flow: &Flow) -> Resolution {
                 let Some(route) = best_in_table(routes, table, &flow.to) else {
                     continue;
                 };
-                if rule.suppress_prefixlen.is_some_and(|n| u32::from(route.dst.len) <= n) {
+                if rule
+                    .suppress_prefixlen
+                    .is_some_and(|n| u32::from(route.dst.len) <= n)
+                {
                     continue;
                 }
                 if route.kind == RTN_THROW {
@@ -200,7 +203,10 @@ mod tests {
     fn rules_pick_the_table() {
         let r = go("8.8.8.8", Some("192.0.2.10"), None);
         assert_eq!((dev(&r), r.table.as_deref()), ("eno1", Some("100")));
-        assert_eq!(go("8.8.8.8", None, Some(0x10)).table.as_deref(), Some("100"));
+        assert_eq!(
+            go("8.8.8.8", None, Some(0x10)).table.as_deref(),
+            Some("100")
+        );
         // `throw` in table 100 falls through to the next rule (main).
         let r = go("172.16.1.1", Some("192.0.2.10"), None);
         assert_eq!((dev(&r), r.table.as_deref()), ("bond0", Some("main")));

@@ -46,28 +46,38 @@ impl Ctx {
     }
 
     fn expected(&mut self, node: &Node, what: &str) {
-        self.error(node.pos, format!("expected {what}, found {}", node.value.kind()));
+        self.error(
+            node.pos,
+            format!("expected {what}, found {}", node.value.kind()),
+        );
     }
 }
 
-/// Edit distance, for suggesting the key that was probably meant.
+/// Edit distance counting a swap of neighbours as one edit (optimal string
+/// alignment), for suggesting the key that was probably meant.
 fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 /// "did you mean `speed`?" for a key close to a valid one, else the list.
@@ -123,11 +133,17 @@ impl<'n> Fields<'n> {
     }
 
     pub fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
     }
 
     pub fn key_pos(&self, key: &str) -> Option<Pos> {
-        self.entries.iter().find(|(k, _)| k.name == key).map(|(k, _)| k.pos)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k.pos)
     }
 
     /// The keys present, in file order.
@@ -182,7 +198,7 @@ pub fn unsigned(ctx: &mut Ctx, node: &Node, what: &str) -> Option<u64> {
 }
 
 /// One item or a list of them: `to: 10.0.0.1` and `to: [10.0.0.1, ::/0]`.
-pub fn one_or_many<'n>(node: &'n Node) -> Vec<&'n Node> {
+pub fn one_or_many(node: &Node) -> Vec<&Node> {
     match &node.value {
         Value::Seq(items) => items.iter().collect(),
         _ => vec![node],

@@ -152,7 +152,10 @@ impl Text {
                 if let Some(n) = f.get("in") {
                     t.any_of = globs(ctx, n, what)?;
                     if t.any_of.is_empty() {
-                        ctx.error(n.pos, format!("`in` of {what} is empty: nothing could match"));
+                        ctx.error(
+                            n.pos,
+                            format!("`in` of {what} is empty: nothing could match"),
+                        );
                     }
                 }
                 if let Some(n) = f.get("not_in") {
@@ -160,7 +163,10 @@ impl Text {
                 }
                 if let Some(n) = f.get("regex") {
                     let Value::Str(r) = &n.value else {
-                        ctx.error(n.pos, format!("expected a regular expression, found {}", n.value.kind()));
+                        ctx.error(
+                            n.pos,
+                            format!("expected a regular expression, found {}", n.value.kind()),
+                        );
                         return None;
                     };
                     match Regex::new(r) {
@@ -178,7 +184,13 @@ impl Text {
                 Some(t)
             }
             other => {
-                ctx.error(node.pos, format!("expected {what} (a name, a glob, or in/not_in/regex), found {}", other.kind()));
+                ctx.error(
+                    node.pos,
+                    format!(
+                        "expected {what} (a name, a glob, or in/not_in/regex), found {}",
+                        other.kind()
+                    ),
+                );
                 None
             }
         }
@@ -187,7 +199,10 @@ impl Text {
 
 fn globs(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Glob>> {
     let Value::Seq(items) = &node.value else {
-        ctx.error(node.pos, format!("expected a list for {what}, found {}", node.value.kind()));
+        ctx.error(
+            node.pos,
+            format!("expected a list for {what}, found {}", node.value.kind()),
+        );
         return None;
     };
     let mut out = Vec::new();
@@ -196,7 +211,13 @@ fn globs(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Glob>> {
             Value::Str(s) => out.push(Glob(s.clone())),
             Value::Int(i) => out.push(Glob(i.to_string())),
             other => {
-                ctx.error(item.pos, format!("expected a name in the list for {what}, found {}", other.kind()));
+                ctx.error(
+                    item.pos,
+                    format!(
+                        "expected a name in the list for {what}, found {}",
+                        other.kind()
+                    ),
+                );
                 return None;
             }
         }
@@ -212,13 +233,20 @@ impl fmt::Display for Text {
             [one] => parts.push(one.0.clone()),
             many => parts.push(format!(
                 "one of {}",
-                many.iter().map(|g| g.0.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|g| g.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
         if !self.none_of.is_empty() {
             parts.push(format!(
                 "not {}",
-                self.none_of.iter().map(|g| g.0.as_str()).collect::<Vec<_>>().join(", ")
+                self.none_of
+                    .iter()
+                    .map(|g| g.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if let Some(r) = &self.regex {
@@ -266,7 +294,12 @@ impl Num {
     /// Accepts a number, or `{min, max, in, not_in}`. `unit` turns a
     /// string such as `10G` into a number (speeds); without it a string is
     /// an error.
-    pub fn parse(ctx: &mut Ctx, node: &Node, what: &str, unit: Option<fn(&str) -> Option<f64>>) -> Option<Num> {
+    pub fn parse(
+        ctx: &mut Ctx,
+        node: &Node,
+        what: &str,
+        unit: Option<fn(&str) -> Option<f64>>,
+    ) -> Option<Num> {
         let number = |ctx: &mut Ctx, n: &Node| -> Option<f64> {
             match &n.value {
                 Value::Int(i) => Some(*i as f64),
@@ -274,12 +307,18 @@ impl Num {
                 Value::Str(s) => match unit.and_then(|u| u(s)) {
                     Some(v) => Some(v),
                     None => {
-                        ctx.error(n.pos, format!("expected a number for {what}, found the string {s:?}"));
+                        ctx.error(
+                            n.pos,
+                            format!("expected a number for {what}, found the string {s:?}"),
+                        );
                         None
                     }
                 },
                 other => {
-                    ctx.error(n.pos, format!("expected a number for {what}, found {}", other.kind()));
+                    ctx.error(
+                        n.pos,
+                        format!("expected a number for {what}, found {}", other.kind()),
+                    );
                     None
                 }
             }
@@ -302,7 +341,10 @@ impl Num {
                 for (key, list) in [("in", &mut m.any_of), ("not_in", &mut m.none_of)] {
                     if let Some(n) = f.get(key) {
                         let Value::Seq(items) = &n.value else {
-                            ctx.error(n.pos, format!("expected a list for `{key}`, found {}", n.value.kind()));
+                            ctx.error(
+                                n.pos,
+                                format!("expected a list for `{key}`, found {}", n.value.kind()),
+                            );
                             return None;
                         };
                         for item in items {
@@ -313,10 +355,17 @@ impl Num {
                 if let (Some(lo), Some(hi)) = (m.min, m.max)
                     && lo > hi
                 {
-                    ctx.error(node.pos, format!("{what}: min {lo} is above max {hi}: nothing could match"));
+                    ctx.error(
+                        node.pos,
+                        format!("{what}: min {lo} is above max {hi}: nothing could match"),
+                    );
                 }
-                if m.min.is_none() && m.max.is_none() && m.any_of.is_empty() && m.none_of.is_empty() {
-                    ctx.error(node.pos, format!("{what} needs `min`, `max`, `in` or `not_in`"));
+                if m.min.is_none() && m.max.is_none() && m.any_of.is_empty() && m.none_of.is_empty()
+                {
+                    ctx.error(
+                        node.pos,
+                        format!("{what} needs `min`, `max`, `in` or `not_in`"),
+                    );
                     return None;
                 }
                 Some(m)
@@ -342,7 +391,10 @@ impl fmt::Display for Num {
             [one] => parts.push(fmt_num(*one)),
             many => parts.push(format!(
                 "one of {}",
-                many.iter().map(|v| fmt_num(*v)).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|v| fmt_num(*v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
         if let Some(m) = self.min {
@@ -354,7 +406,11 @@ impl fmt::Display for Num {
         if !self.none_of.is_empty() {
             parts.push(format!(
                 "not {}",
-                self.none_of.iter().map(|v| fmt_num(*v)).collect::<Vec<_>>().join(", ")
+                self.none_of
+                    .iter()
+                    .map(|v| fmt_num(*v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         f.write_str(&parts.join(" and "))
@@ -371,7 +427,10 @@ pub fn speed_unit(text: &str) -> Option<f64> {
     } else {
         return None;
     };
-    num.parse::<f64>().ok().filter(|v| *v > 0.0).map(|v| v * mult)
+    num.parse::<f64>()
+        .ok()
+        .filter(|v| *v > 0.0)
+        .map(|v| v * mult)
 }
 
 #[cfg(test)]
@@ -424,11 +483,19 @@ mod tests {
         let node = parse("{regex: '(['}").unwrap();
         let mut ctx = Ctx::new("t");
         assert!(Text::parse(&mut ctx, &node, "name").is_none());
-        assert!(ctx.errors[0].message.starts_with("invalid regular expression"));
+        assert!(
+            ctx.errors[0]
+                .message
+                .starts_with("invalid regular expression")
+        );
         let node = parse("{inn: [a]}").unwrap();
         let mut ctx = Ctx::new("t");
         let _ = Text::parse(&mut ctx, &node, "name");
-        assert!(ctx.errors[0].message.contains("did you mean `in`?"), "{:?}", ctx.errors);
+        assert!(
+            ctx.errors[0].message.contains("did you mean `in`?"),
+            "{:?}",
+            ctx.errors
+        );
     }
 
     fn num(yaml: &str) -> Num {
@@ -445,7 +512,10 @@ mod tests {
         assert!(num("10G").matches(10000.0));
         assert!(num("{min: 10G}").matches(25000.0));
         assert!(!num("{min: 10G}").matches(1000.0));
-        assert_eq!(num("{min: 1500, max: 9000}").to_string(), ">= 1500 and <= 9000");
+        assert_eq!(
+            num("{min: 1500, max: 9000}").to_string(),
+            ">= 1500 and <= 9000"
+        );
         assert!(num("{in: [10G, 25G]}").matches(25000.0));
         assert!(!num("{not_in: [1000]}").matches(1000.0));
         let node = parse("{min: 9000, max: 1500}").unwrap();

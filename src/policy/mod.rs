@@ -1,2 +1,549 @@
-//! Policies.
+//! The policy language: YAML files naming checks, parsed with their
+//! positions and validated into types the evaluator trusts. Every mistake
+//! is reported at its file, line and column; nothing is silently ignored.
+//!
+//! ```yaml
+//! policy: lb-node
+//! description: What a load balancer must look like.
+//! include: [baseline.yaml]          # loaded as policies of their own
+//! applies_to:
+//!   hostname: "lb-*"
+//!   kernel: { regex: "^6\\." }
+//!   facts: { "links.*.driver.driver": i40e }
+//! defaults:
+//!   severity: critical
+//! checks:
+//!   - id: egress-via-10g
+//!     description: Client traffic leaves through a 10G NIC.
+//!     severity: critical
+//!     route: { to: [0.0.0.0/0], egress: { speed: { min: 10G }, onboard: false } }
+//! ```
+
+pub mod fields;
+pub mod matcher;
 pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use crate::check::{self, Spec};
+use crate::finding::Severity;
+use crate::snapshot::{Fact, Snapshot};
+use fields::{Ctx, Fields, PolicyError, boolean, one_or_many, string};
+use matcher::{Num, Text};
+use yaml::{Node, Pos, Value};
+
+/// A validated check.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub id: String,
+    pub description: Option<String>,
+    pub severity: Severity,
+    pub allow_empty: bool,
+    pub spec: Spec,
+    /// The policy file, as given on the command line or included.
+    pub policy: String,
+    pub pos: Pos,
+}
+
+/// A condition on a snapshot fact, addressed by its path in the JSON
+/// document (`host.kernel_release`, `links.*.driver.driver`).
+#[derive(Debug, Clone)]
+pub enum FactCondition {
+    Text(Text),
+    Num(Num),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AppliesTo {
+    pub hostname: Option<Text>,
+    pub kernel: Option<Text>,
+    pub facts: Vec<(String, FactCondition)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    pub file: String,
+    pub description: Option<String>,
+    pub applies_to: AppliesTo,
+    pub checks: Vec<Check>,
+}
+
+/// Whether a policy is for this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicability {
+    Applies,
+    /// It is for other hosts: the reason says which condition ruled it out.
+    Not(String),
+    /// A fact the condition needs could not be read.
+    Unknown(String),
+}
+
+const TOP_KEYS: &[&str] = &[
+    "policy",
+    "description",
+    "include",
+    "applies_to",
+    "defaults",
+    "checks",
+];
+const CHECK_KEYS: &[&str] = &[
+    "id",
+    "description",
+    "severity",
+    "allow_empty",
+    "link",
+    "route",
+    "kernel",
+];
+
+/// Loads policy files and everything they include. Either every policy
+/// is valid, or every mistake found is returned.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Policy>, Vec<PolicyError>> {
+    let mut loader = Loader::default();
+    for p in paths {
+        loader.load_file(p, &[]);
+    }
+    let mut ids: BTreeMap<String, (String, Pos)> = BTreeMap::new();
+    for policy in &loader.policies {
+        for c in &policy.checks {
+            if let Some((file, pos)) = ids.get(&c.id) {
+                loader.errors.push(PolicyError {
+                    file: c.policy.clone(),
+                    pos: Some(c.pos),
+                    message: format!(
+                        "check id `{}` is already used at {file}:{}:{}: check ids are unique",
+                        c.id, pos.line, pos.col
+                    ),
+                });
+            } else {
+                ids.insert(c.id.clone(), (c.policy.clone(), c.pos));
+            }
+        }
+    }
+    if loader.errors.is_empty() {
+        Ok(loader.policies)
+    } else {
+        Err(loader.errors)
+    }
+}
+
+#[derive(Default)]
+struct Loader {
+    policies: Vec<Policy>,
+    loaded: Vec<PathBuf>,
+    errors: Vec<PolicyError>,
+}
+
+impl Loader {
+    fn load_file(&mut self, path: &Path, stack: &[PathBuf]) {
+        let shown = path.display().to_string();
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+        if stack.contains(&canonical) {
+            self.errors.push(PolicyError {
+                file: shown,
+                pos: None,
+                message: "includes itself (an include cycle)".into(),
+            });
+            return;
+        }
+        if self.loaded.contains(&canonical) {
+            return;
+        }
+        self.loaded.push(canonical.clone());
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.errors.push(PolicyError {
+                    file: shown,
+                    pos: None,
+                    message: format!("cannot read: {e}"),
+                });
+                return;
+            }
+        };
+        let node = match yaml::parse(&text) {
+            Ok(n) => n,
+            Err(e) => {
+                self.errors.push(PolicyError {
+                    file: shown,
+                    pos: e.pos,
+                    message: e.message,
+                });
+                return;
+            }
+        };
+        let mut ctx = Ctx::new(shown.clone());
+        let (policy, includes) = parse_policy(&mut ctx, &node);
+        self.errors.append(&mut ctx.errors);
+        let mut stack = stack.to_vec();
+        stack.push(canonical);
+        for (inc, pos) in includes {
+            let target = path.parent().unwrap_or(Path::new(".")).join(&inc);
+            if !target.exists() {
+                self.errors.push(PolicyError {
+                    file: shown.clone(),
+                    pos: Some(pos),
+                    message: format!("included file {} does not exist", target.display()),
+                });
+                continue;
+            }
+            self.load_file(&target, &stack);
+        }
+        if let Some(p) = policy {
+            self.policies.push(p);
+        }
+    }
+}
+
+fn severity(ctx: &mut Ctx, node: &Node) -> Option<Severity> {
+    let s = string(ctx, node, "a severity (critical or warning)")?;
+    match s.as_str() {
+        "critical" => Some(Severity::Critical),
+        "warning" => Some(Severity::Warning),
+        other => {
+            ctx.error(
+                node.pos,
+                format!(
+                    "unknown severity `{other}`: {}",
+                    fields::suggestion(other, &["critical", "warning"])
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn parse_policy(ctx: &mut Ctx, node: &Node) -> (Option<Policy>, Vec<(String, Pos)>) {
+    let Some(top) = Fields::new(ctx, node, "a policy", TOP_KEYS) else {
+        return (None, Vec::new());
+    };
+    let name = top
+        .required(ctx, "policy", "a policy")
+        .and_then(|n| string(ctx, n, "the policy's name"));
+    let description = top
+        .get("description")
+        .and_then(|n| string(ctx, n, "a description"));
+    let mut includes = Vec::new();
+    if let Some(n) = top.get("include") {
+        for item in one_or_many(n) {
+            if let Some(s) = string(ctx, item, "a file to include") {
+                includes.push((s, item.pos));
+            }
+        }
+    }
+    let applies_to = top
+        .get("applies_to")
+        .map(|n| parse_applies_to(ctx, n))
+        .unwrap_or_default();
+    let mut default_severity = None;
+    if let Some(n) = top.get("defaults")
+        && let Some(d) = Fields::new(ctx, n, "defaults", &["severity"])
+        && let Some(s) = d.get("severity")
+    {
+        default_severity = severity(ctx, s);
+    }
+    let mut checks = Vec::new();
+    match top.get("checks") {
+        Some(n) => match &n.value {
+            Value::Seq(items) => {
+                for item in items {
+                    if let Some(c) = parse_check(ctx, item, default_severity) {
+                        checks.push(c);
+                    }
+                }
+            }
+            Value::Null if !includes.is_empty() => {}
+            other => ctx.error(
+                n.pos,
+                format!("expected a list of checks, found {}", other.kind()),
+            ),
+        },
+        None if includes.is_empty() => {
+            ctx.error(top.pos, "a policy needs `checks` (or `include`)");
+        }
+        None => {}
+    }
+    let policy = name.map(|name| Policy {
+        name,
+        file: ctx.file.clone(),
+        description,
+        applies_to,
+        checks,
+    });
+    (policy, includes)
+}
+
+fn parse_check(ctx: &mut Ctx, node: &Node, default_severity: Option<Severity>) -> Option<Check> {
+    let f = Fields::new(ctx, node, "a check", CHECK_KEYS)?;
+    let id = f.required(ctx, "id", "a check").and_then(|n| {
+        let id = string(ctx, n, "a check id")?;
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            ctx.error(
+                n.pos,
+                format!("check id {id:?}: use letters, digits, `-`, `_` and `.`"),
+            );
+            return None;
+        }
+        Some(id)
+    });
+    let description = f
+        .get("description")
+        .and_then(|n| string(ctx, n, "a description"));
+    let kinds: Vec<(&str, &Node)> = check::KINDS
+        .iter()
+        .filter_map(|k| f.get(k.name).map(|n| (k.name, n)))
+        .collect();
+    let (kind, body) = match kinds.as_slice() {
+        [one] => *one,
+        [] => {
+            ctx.error(
+                f.pos,
+                format!(
+                    "a check needs one kind: {}",
+                    check::KINDS
+                        .iter()
+                        .map(|k| format!("`{}`", k.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return None;
+        }
+        [_, second, ..] => {
+            ctx.error(
+                second.1.pos,
+                "a check has one kind; split it into several checks",
+            );
+            return None;
+        }
+    };
+    let doc = check::kind(kind)?;
+    let severity = match f.get("severity") {
+        Some(n) => severity(ctx, n),
+        None => Some(default_severity.unwrap_or(doc.default_severity)),
+    };
+    let allow_empty = match f.get("allow_empty") {
+        Some(n) => boolean(ctx, n, "true or false"),
+        None => Some(false),
+    };
+    let spec = check::parse_spec(ctx, kind, body);
+    Some(Check {
+        id: id?,
+        description,
+        severity: severity?,
+        allow_empty: allow_empty?,
+        spec: spec?,
+        policy: ctx.file.clone(),
+        pos: node.pos,
+    })
+}
+
+fn parse_applies_to(ctx: &mut Ctx, node: &Node) -> AppliesTo {
+    let mut a = AppliesTo::default();
+    let Some(f) = Fields::new(ctx, node, "applies_to", &["hostname", "kernel", "facts"]) else {
+        return a;
+    };
+    a.hostname = f
+        .get("hostname")
+        .and_then(|n| Text::parse(ctx, n, "a hostname"));
+    a.kernel = f
+        .get("kernel")
+        .and_then(|n| Text::parse(ctx, n, "a kernel release"));
+    if let Some(n) = f.get("facts") {
+        let Value::Map(entries) = &n.value else {
+            ctx.error(
+                n.pos,
+                format!(
+                    "expected a mapping of fact paths to conditions, found {}",
+                    n.value.kind()
+                ),
+            );
+            return a;
+        };
+        for (key, cond) in entries {
+            let parsed = match &cond.value {
+                Value::Bool(b) => Some(FactCondition::Bool(*b)),
+                Value::Int(_) | Value::Float(_) => {
+                    Num::parse(ctx, cond, &key.name, None).map(FactCondition::Num)
+                }
+                Value::Map(m)
+                    if m.iter()
+                        .any(|(k, _)| matches!(k.name.as_str(), "min" | "max")) =>
+                {
+                    Num::parse(ctx, cond, &key.name, None).map(FactCondition::Num)
+                }
+                _ => Text::parse(ctx, cond, &key.name).map(FactCondition::Text),
+            };
+            if let Some(p) = parsed {
+                a.facts.push((key.name.clone(), p));
+            }
+        }
+    }
+    a
+}
+
+/// The values at a dotted path of a JSON document; `*` walks every element
+/// of a list.
+fn values_at<'a>(doc: &'a Json, path: &[&str]) -> Vec<&'a Json> {
+    let Some((head, rest)) = path.split_first() else {
+        return vec![doc];
+    };
+    match (head, doc) {
+        (&"*", Json::Array(items)) => items.iter().flat_map(|i| values_at(i, rest)).collect(),
+        (key, Json::Object(m)) => m.get(*key).map(|v| values_at(v, rest)).unwrap_or_default(),
+        (key, Json::Array(items)) => key
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| items.get(i))
+            .map(|v| values_at(v, rest))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+impl AppliesTo {
+    pub fn decide(&self, snapshot: &Snapshot) -> Applicability {
+        let text = |what: &str, fact: &Fact<String>, m: &Text| match fact {
+            Fact::Known(v) if m.matches(v) => None,
+            Fact::Known(v) => Some(Applicability::Not(format!("{what} {v} is not {m}"))),
+            Fact::Unknown(miss) => Some(Applicability::Unknown(format!("{what} unknown: {miss}"))),
+        };
+        if let Some(m) = &self.hostname
+            && let Some(a) = text("hostname", &snapshot.host.hostname, m)
+        {
+            return a;
+        }
+        if let Some(m) = &self.kernel
+            && let Some(a) = text("kernel", &snapshot.host.kernel_release, m)
+        {
+            return a;
+        }
+        if self.facts.is_empty() {
+            return Applicability::Applies;
+        }
+        let doc = serde_json::to_value(snapshot).unwrap_or(Json::Null);
+        for (path, cond) in &self.facts {
+            let parts: Vec<&str> = path.split('.').collect();
+            let found = values_at(&doc, &parts);
+            if found.iter().any(|v| v.get("unknown").is_some())
+                && !found.iter().any(|v| cond_matches(cond, v))
+            {
+                return Applicability::Unknown(format!("fact {path} could not be read"));
+            }
+            if !found.iter().any(|v| cond_matches(cond, v)) {
+                return Applicability::Not(format!("no fact {path} matches"));
+            }
+        }
+        Applicability::Applies
+    }
+}
+
+fn cond_matches(cond: &FactCondition, v: &Json) -> bool {
+    match (cond, v) {
+        (FactCondition::Bool(b), Json::Bool(x)) => b == x,
+        (FactCondition::Num(n), Json::Number(x)) => x.as_f64().is_some_and(|x| n.matches(x)),
+        (FactCondition::Text(t), Json::String(s)) => t.matches(s),
+        (FactCondition::Text(t), Json::Number(x)) => t.matches(&x.to_string()),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Vec<Policy>, Vec<PolicyError>> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.yaml");
+        std::fs::write(&p, text).unwrap();
+        load(&[p])
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        load_text(text)
+            .unwrap_err()
+            .iter()
+            .map(|e| {
+                let s = e.to_string();
+                s[s.find("p.yaml").unwrap()..].to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_policy_loads() {
+        let p = load_text(
+            "policy: t\ndefaults: {severity: warning}\nchecks:\n  - id: up\n    link: {select: {name: 'eth*'}, expect: {operstate: up}}\n  - id: k\n    severity: critical\n    kernel: {expect: {tainted: false}}\n",
+        )
+        .unwrap();
+        assert_eq!(p[0].checks.len(), 2);
+        assert_eq!(p[0].checks[0].severity, Severity::Warning);
+        assert_eq!(p[0].checks[1].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn mistakes_are_located_with_suggestions() {
+        assert_eq!(
+            errors(
+                "policy: t\nchecks:\n  - id: a\n    link: {select: {name: x}, expect: {sped: 1}}\n"
+            ),
+            ["p.yaml:4:40: unknown key `sped` in a link expectation: did you mean `speed`?"]
+        );
+        assert_eq!(
+            errors("policy: t\nchekcs: []\n"),
+            [
+                "p.yaml:2:1: unknown key `chekcs` in a policy: did you mean `checks`?",
+                "p.yaml:1:1: a policy needs `checks` (or `include`)"
+            ]
+        );
+        assert_eq!(
+            errors(
+                "policy: t\nchecks:\n  - id: a\n    severity: critcal\n    kernel: {expect: {tainted: false}}\n"
+            ),
+            ["p.yaml:4:15: unknown severity `critcal`: did you mean `critical`?"]
+        );
+        assert_eq!(
+            errors(
+                "policy: t\nchecks:\n  - id: a\n    allow_empty: yes\n    kernel: {expect: {tainted: false}}\n"
+            ),
+            ["p.yaml:4:18: expected true or false, found the string \"yes\": write true or false"]
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_and_missing_kinds_are_errors() {
+        let e = errors(
+            "policy: t\nchecks:\n  - id: a\n    kernel: {expect: {tainted: false}}\n  - id: a\n    kernel: {expect: {tainted: false}}\n  - id: b\n",
+        );
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].contains("a check needs one kind"), "{e:?}");
+        assert!(e[1].contains("check id `a` is already used at"), "{e:?}");
+    }
+
+    #[test]
+    fn includes_load_once_and_cycles_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        let b = dir.path().join("b.yaml");
+        std::fs::write(&a, "policy: a\ninclude: b.yaml\nchecks:\n  - id: k1\n    kernel: {expect: {tainted: false}}\n").unwrap();
+        std::fs::write(
+            &b,
+            "policy: b\nchecks:\n  - id: k2\n    kernel: {expect: {pstore_records: 0}}\n",
+        )
+        .unwrap();
+        let p = load(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!(p.len(), 2);
+        std::fs::write(&b, "policy: b\ninclude: a.yaml\nchecks: []\n").unwrap();
+        let e = load(&[a]).unwrap_err();
+        assert!(e[0].message.contains("include cycle"), "{e:?}");
+    }
+}

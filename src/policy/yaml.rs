@@ -170,7 +170,12 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         // The crate's message carries a source snippet; the first line is
         // the message itself.
         let text = e.to_string();
-        let message = text.lines().next().unwrap_or("invalid YAML").trim().to_owned();
+        let message = text
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .trim()
+            .to_owned();
         SyntaxError { pos, message }
     })
 }
@@ -185,8 +190,12 @@ mod tests {
         let Value::Map(top) = &n.value else { panic!() };
         assert_eq!(top[1].0.name, "checks");
         assert_eq!(top[1].0.pos, Pos { line: 2, col: 1 });
-        let Value::Seq(checks) = &top[1].1.value else { panic!() };
-        let Value::Map(check) = &checks[0].value else { panic!() };
+        let Value::Seq(checks) = &top[1].1.value else {
+            panic!()
+        };
+        let Value::Map(check) = &checks[0].value else {
+            panic!()
+        };
         assert_eq!(check[1].0.name, "link");
         assert_eq!(check[1].0.pos.line, 4);
         assert_eq!(check[1].1.pos.line, 4);

@@ -20,8 +20,8 @@ pub use link::{
 };
 pub use neighbor::{Neighbor, nud_name, nud_names};
 pub use route::{
-    DevId, Family, Hop, NextHop, Prefix, Resolution, Route, RouteEntry, RouteLookup, RouteError, RouteHeaderFields, RouteTable,
-    Rule, names, route_flag_names,
+    DevId, Family, Hop, NextHop, Prefix, Resolution, Route, RouteEntry, RouteError,
+    RouteHeaderFields, RouteLookup, RouteTable, Rule, names, route_flag_names,
 };
 
 pub const SCHEMA: &str = "hostlint.snapshot/1";
@@ -37,6 +37,48 @@ pub struct Snapshot {
     /// Lookups the audited policies asked for; none in a plain `show`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub route_lookups: Vec<RouteLookup>,
+    /// Where the facts were read, for the evidence of findings; the same
+    /// host live and captured has the same document, so this is not in it.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where each kind of fact came from: templates in which `{}` stands for
+/// an interface name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub live: bool,
+    /// What a relative file path is shown under: `/` live, the fixture
+    /// directory otherwise.
+    pub root: String,
+    pub link: String,
+    pub link_settings: String,
+    pub driver: String,
+    pub routes: String,
+    pub rules: String,
+    pub neighbors: String,
+}
+
+impl Origin {
+    pub fn file(&self, rel: &str) -> String {
+        format!("{}/{}", self.root.trim_end_matches('/'), rel)
+    }
+
+    fn fill(template: &str, name: &str) -> String {
+        template.replace("{}", name)
+    }
+
+    pub fn link(&self, name: &str) -> String {
+        Self::fill(&self.link, name)
+    }
+
+    pub fn link_settings(&self, name: &str) -> String {
+        Self::fill(&self.link_settings, name)
+    }
+
+    pub fn driver(&self, name: &str) -> String {
+        Self::fill(&self.driver, name)
+    }
 }
 
 impl Snapshot {

@@ -22,8 +22,8 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{
-    Address, DriverInfo, Fact, Interface, LinkSettings, Missing, Neighbor, Reason, RouteEntry,
-    RouteTable, Rule,
+    Address, DriverInfo, Fact, Interface, LinkSettings, Missing, Neighbor, Origin, Reason,
+    RouteEntry, RouteTable, Rule,
 };
 use ethtool::IoctlSocket;
 use netlink::{NETLINK_GENERIC, NETLINK_ROUTE, Netlink, NetlinkError};
@@ -145,7 +145,10 @@ pub enum KernelRoute {
     Route(RouteEntry),
     /// No route: the errno (ENETUNREACH, EACCES for prohibit, EINVAL for
     /// blackhole) and the kernel's words.
-    Refused { errno: i32, message: String },
+    Refused {
+        errno: i32,
+        message: String,
+    },
 }
 
 /// Live kernel handles, opened on first use.
@@ -291,6 +294,64 @@ impl Source {
         })
     }
 
+    /// Where this source's facts come from, for evidence. `links_from_sysfs`
+    /// when the interfaces had to be read from a copy of sysfs alone.
+    pub fn origin(&self, links_from_sysfs: bool) -> Origin {
+        let live = self.is_live();
+        let root = if live {
+            String::new()
+        } else {
+            self.root.dir().display().to_string()
+        };
+        let file = |rel: &str| format!("{}/{rel}", root.trim_end_matches('/'));
+        let (link, link_settings, driver) = if live {
+            (
+                "rtnetlink RTM_GETLINK {}".to_owned(),
+                "ethtool netlink LINKMODES_GET {}".to_owned(),
+                "ioctl SIOCETHTOOL ETHTOOL_GDRVINFO {}".to_owned(),
+            )
+        } else if links_from_sysfs {
+            (
+                file("sys/class/net/{}"),
+                file("sys/class/net/{}/speed"),
+                file("sys/class/net/{}/device/driver"),
+            )
+        } else {
+            (
+                format!("{} ({{}})", file(layout::LINKS)),
+                file(&layout::ethtool("{}")),
+                file(&layout::ethtool_driver("{}")),
+            )
+        };
+        let (routes, rules, neighbors) = if live {
+            (
+                "rtnetlink RTM_GETROUTE".to_owned(),
+                "rtnetlink RTM_GETRULE".to_owned(),
+                "rtnetlink RTM_GETNEIGH".to_owned(),
+            )
+        } else {
+            (
+                format!(
+                    "{} and {}",
+                    file(layout::ROUTES_V4),
+                    file(layout::ROUTES_V6)
+                ),
+                format!("{} and {}", file(layout::RULES_V4), file(layout::RULES_V6)),
+                file(layout::NEIGHBORS),
+            )
+        };
+        Origin {
+            live,
+            root,
+            link,
+            link_settings,
+            driver,
+            routes,
+            rules,
+            neighbors,
+        }
+    }
+
     /// Every interface as rtnetlink describes it.
     pub fn interfaces(&self) -> Result<Vec<Interface>, Missing> {
         match &self.kernel {
@@ -384,7 +445,8 @@ impl Source {
                 Ok(entry) => Ok(KernelRoute::Route(entry)),
                 Err(NetlinkError::Kernel { errno, message }) => Ok(KernelRoute::Refused {
                     errno,
-                    message: message.unwrap_or_else(|| io::Error::from_raw_os_error(errno).to_string()),
+                    message: message
+                        .unwrap_or_else(|| io::Error::from_raw_os_error(errno).to_string()),
                 }),
                 Err(e) => Err(netlink_missing("RTM_GETROUTE", &e)),
             }

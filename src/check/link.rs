@@ -1,0 +1,851 @@
+//! `link`: the state, speed, duplex, driver and PCIe link of the NICs a
+//! selector picks.
+
+use super::{FieldDoc, Judgement, KindDoc, finding, nothing_selected, unreadable};
+use crate::finding::{Finding, Severity};
+use crate::policy::Check;
+use crate::policy::fields::{Ctx, Fields, boolean};
+use crate::policy::matcher::{Num, Text, speed_unit};
+use crate::policy::yaml::{Node, Value};
+use crate::snapshot::{Counters, Duplex, Fact, Link, LinkModes, PciDevice, Reason, Snapshot};
+
+pub const DOC: KindDoc = KindDoc {
+    name: "link",
+    summary: "NIC state, negotiated speed and duplex, driver, firmware and PCIe link",
+    what: "Selects network links by name, driver, kind, PCI ids, placement or master, and \
+           checks each against the expectations given: operational state, carrier, speed \
+           (a number, or at the best speed both ends of the cable support), duplex, \
+           autonegotiation, MTU, driver and firmware, the PCIe link against the slowest \
+           maximum on the way to the CPU, NUMA node, onboard or slot, counters.",
+    why: "A link that is up but slow raises no alarm: a 10G port that renegotiated to 1G \
+          after a cable fault, a 25G NIC on 10G optics, a NIC trained at x4 in an x8 slot. \
+          Each halves or worse the capacity the host was sized for.",
+    fields: &[
+        FieldDoc {
+            name: "select",
+            doc: "which links: `name` (glob or matcher), `driver`, `kind` (physical, bond, bridge, veth, ...), `vendor` and `device` (PCI ids such as 0x8086), `onboard` (true/false), `master`. All given must match. A link whose selected fact cannot be read gives an UNKNOWN finding, not a silent skip.",
+        },
+        FieldDoc {
+            name: "expect.operstate",
+            doc: "up, down, lowerlayerdown, unknown, dormant, ... (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.carrier",
+            doc: "true or false",
+        },
+        FieldDoc {
+            name: "expect.admin_up",
+            doc: "true or false",
+        },
+        FieldDoc {
+            name: "expect.speed",
+            doc: "Mb/s or with a unit (10G, 100M), a number matcher ({min: 10G}), or `at_supported_max`: the negotiated speed equals the fastest mode both this side and the link partner advertise (this side's modes when the partner advertises none)",
+        },
+        FieldDoc {
+            name: "expect.duplex",
+            doc: "full or half",
+        },
+        FieldDoc {
+            name: "expect.autoneg",
+            doc: "true or false",
+        },
+        FieldDoc {
+            name: "expect.mtu",
+            doc: "a number matcher",
+        },
+        FieldDoc {
+            name: "expect.driver",
+            doc: "driver name (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.driver_version",
+            doc: "text matcher",
+        },
+        FieldDoc {
+            name: "expect.firmware",
+            doc: "firmware version (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.pcie",
+            doc: "`at_max`: the current speed and width equal the lowest maximum of the device and every PCIe port above it; or {speed: GT/s matcher, width: lanes matcher}",
+        },
+        FieldDoc {
+            name: "expect.numa_node",
+            doc: "a number matcher",
+        },
+        FieldDoc {
+            name: "expect.onboard",
+            doc: "true or false (a virtual link is not onboard)",
+        },
+        FieldDoc {
+            name: "expect.kind",
+            doc: "text matcher",
+        },
+        FieldDoc {
+            name: "expect.master",
+            doc: "the bond, bridge or VRF it belongs to (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.carrier_changes",
+            doc: "a number matcher on the carrier changes since boot",
+        },
+        FieldDoc {
+            name: "expect.counters",
+            doc: "{COUNTER: number matcher}: rx_crc_errors, rx_missed_errors, tx_carrier_errors, rx_dropped, ... (the names of `hostlint show --format json`)",
+        },
+    ],
+    example: r#"- id: uplinks-at-capability
+  description: Uplink NICs run at the speed their optics and the switch support.
+  link:
+    select: { driver: { in: [ixgbe, i40e, ice, mlx5_core] } }
+    expect:
+      operstate: up
+      speed: at_supported_max
+      duplex: full
+      pcie: at_max
+      counters: { rx_crc_errors: { max: 0 } }"#,
+    default_severity: Severity::Critical,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct Select {
+    pub name: Option<Text>,
+    pub driver: Option<Text>,
+    pub kind: Option<Text>,
+    pub vendor: Option<Text>,
+    pub device: Option<Text>,
+    pub onboard: Option<bool>,
+    pub master: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Speed {
+    AtSupportedMax,
+    Is(Num),
+}
+
+#[derive(Debug, Clone)]
+pub enum Pcie {
+    AtMax,
+    Is {
+        speed: Option<Num>,
+        width: Option<Num>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Expect {
+    Operstate(Text),
+    Carrier(bool),
+    AdminUp(bool),
+    Speed(Speed),
+    Duplex(Text),
+    Autoneg(bool),
+    Mtu(Num),
+    Driver(Text),
+    DriverVersion(Text),
+    Firmware(Text),
+    Pcie(Pcie),
+    NumaNode(Num),
+    Onboard(bool),
+    Kind(Text),
+    Master(Text),
+    CarrierChanges(Num),
+    Counter(String, Num),
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub select: Select,
+    pub expect: Vec<Expect>,
+}
+
+const SELECT_KEYS: &[&str] = &[
+    "name", "driver", "kind", "vendor", "device", "onboard", "master",
+];
+pub const EXPECT_KEYS: &[&str] = &[
+    "operstate",
+    "carrier",
+    "admin_up",
+    "speed",
+    "duplex",
+    "autoneg",
+    "mtu",
+    "driver",
+    "driver_version",
+    "firmware",
+    "pcie",
+    "numa_node",
+    "onboard",
+    "kind",
+    "master",
+    "carrier_changes",
+    "counters",
+];
+
+fn counter_names() -> Vec<String> {
+    match serde_json::to_value(Counters::default()) {
+        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
+    let f = Fields::new(ctx, node, "a link check", &["select", "expect"])?;
+    let select_node = f.required(ctx, "select", "a link check")?;
+    let select = parse_select(ctx, select_node)?;
+    let expect_node = f.required(ctx, "expect", "a link check")?;
+    let expect = parse_expect(ctx, expect_node, "a link expectation")?;
+    Some(Spec { select, expect })
+}
+
+pub fn parse_select(ctx: &mut Ctx, node: &Node) -> Option<Select> {
+    let f = Fields::new(ctx, node, "a link selector", SELECT_KEYS)?;
+    let text = |ctx: &mut Ctx, key: &str| f.get(key).and_then(|n| Text::parse(ctx, n, key));
+    let s = Select {
+        name: text(ctx, "name"),
+        driver: text(ctx, "driver"),
+        kind: text(ctx, "kind"),
+        vendor: text(ctx, "vendor"),
+        device: text(ctx, "device"),
+        onboard: f
+            .get("onboard")
+            .and_then(|n| boolean(ctx, n, "true or false")),
+        master: text(ctx, "master"),
+    };
+    if f.keys().next().is_none() {
+        ctx.error(
+            node.pos,
+            "an empty selector: give at least `name: \"*\"` to select every link",
+        );
+        return None;
+    }
+    Some(s)
+}
+
+pub fn parse_expect(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Expect>> {
+    let before = ctx.errors.len();
+    let f = Fields::new(ctx, node, what, EXPECT_KEYS)?;
+    let mut out = Vec::new();
+    for (key, n) in f.keys() {
+        let k = key.name.as_str();
+        let e = match k {
+            "operstate" => Text::parse(ctx, n, k).map(Expect::Operstate),
+            "carrier" => boolean(ctx, n, "true or false").map(Expect::Carrier),
+            "admin_up" => boolean(ctx, n, "true or false").map(Expect::AdminUp),
+            "speed" => match &n.value {
+                Value::Str(s) if s == "at_supported_max" => {
+                    Some(Expect::Speed(Speed::AtSupportedMax))
+                }
+                _ => Num::parse(ctx, n, "speed", Some(speed_unit))
+                    .map(|m| Expect::Speed(Speed::Is(m))),
+            },
+            "duplex" => Text::parse(ctx, n, k).map(Expect::Duplex),
+            "autoneg" => boolean(ctx, n, "true or false").map(Expect::Autoneg),
+            "mtu" => Num::parse(ctx, n, k, None).map(Expect::Mtu),
+            "driver" => Text::parse(ctx, n, k).map(Expect::Driver),
+            "driver_version" => Text::parse(ctx, n, k).map(Expect::DriverVersion),
+            "firmware" => Text::parse(ctx, n, k).map(Expect::Firmware),
+            "pcie" => match &n.value {
+                Value::Str(s) if s == "at_max" => Some(Expect::Pcie(Pcie::AtMax)),
+                Value::Map(_) => {
+                    let p = Fields::new(ctx, n, "a PCIe expectation", &["speed", "width"])?;
+                    Some(Expect::Pcie(Pcie::Is {
+                        speed: p
+                            .get("speed")
+                            .and_then(|s| Num::parse(ctx, s, "PCIe speed (GT/s)", None)),
+                        width: p
+                            .get("width")
+                            .and_then(|w| Num::parse(ctx, w, "PCIe width (lanes)", None)),
+                    }))
+                }
+                other => {
+                    ctx.error(
+                        n.pos,
+                        format!(
+                            "expected `at_max` or {{speed, width}} for pcie, found {}",
+                            other.kind()
+                        ),
+                    );
+                    None
+                }
+            },
+            "numa_node" => Num::parse(ctx, n, k, None).map(Expect::NumaNode),
+            "onboard" => boolean(ctx, n, "true or false").map(Expect::Onboard),
+            "kind" => Text::parse(ctx, n, k).map(Expect::Kind),
+            "master" => Text::parse(ctx, n, k).map(Expect::Master),
+            "carrier_changes" => Num::parse(ctx, n, k, None).map(Expect::CarrierChanges),
+            "counters" => {
+                let names = counter_names();
+                let known: Vec<&str> = names.iter().map(String::as_str).collect();
+                let c = Fields::new(ctx, n, "counters", &known)?;
+                for (ck, cn) in c.keys() {
+                    if known.contains(&ck.name.as_str())
+                        && let Some(m) = Num::parse(ctx, cn, &ck.name, None)
+                    {
+                        out.push(Expect::Counter(ck.name.clone(), m));
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if let Some(e) = e {
+            out.push(e);
+        }
+    }
+    if out.is_empty() && ctx.errors.len() == before {
+        ctx.error(
+            node.pos,
+            format!("{what} is empty: there would be nothing to check"),
+        );
+        return None;
+    }
+    Some(out)
+}
+
+/// Whether a link is selected: `Ok(true/false)`, or the fact that could
+/// not be read to decide it. A fact the hardware or driver does not have
+/// (lo's driver) cannot match and does not select.
+fn selects(sel: &Select, l: &Link) -> Result<bool, String> {
+    let mut undecided = None;
+    let mut all = true;
+    let mut text = |what: &str, fact: Fact<&str>, m: &Option<Text>| {
+        let Some(m) = m else { return };
+        match fact {
+            Fact::Known(v) => all &= m.matches(v),
+            Fact::Unknown(miss)
+                if matches!(miss.reason, Reason::NotSupported | Reason::LinkDown) =>
+            {
+                all = false
+            }
+            Fact::Unknown(miss) => undecided = Some(format!("{what} unknown: {miss}")),
+        }
+    };
+    text("name", Fact::Known(&l.iface.name), &sel.name);
+    text(
+        "driver",
+        l.driver.as_ref().map(|d| d.driver.as_str()),
+        &sel.driver,
+    );
+    text("kind", l.iface.kind.as_ref().map(String::as_str), &sel.kind);
+    let pci = pci_of(l);
+    let pci_fact = |f: fn(&PciDevice) -> &Fact<String>| -> Fact<&str> {
+        match &pci {
+            Fact::Known(Some(p)) => f(p).as_ref().map(String::as_str),
+            Fact::Known(None) => Fact::unknown(Reason::NotSupported, "not a PCI device"),
+            Fact::Unknown(m) => Fact::Unknown(m.clone()),
+        }
+    };
+    text("PCI vendor", pci_fact(|p| &p.vendor_id), &sel.vendor);
+    text("PCI device", pci_fact(|p| &p.device_id), &sel.device);
+    match &l.iface.master {
+        Fact::Known(Some(m)) => text("master", Fact::Known(m.as_str()), &sel.master),
+        Fact::Known(None) => {
+            if sel.master.is_some() {
+                all = false;
+            }
+        }
+        Fact::Unknown(m) => text("master", Fact::Unknown(m.clone()), &sel.master),
+    }
+    if let Some(want) = sel.onboard {
+        match onboard(l) {
+            Fact::Known((is, _)) => all &= is == want,
+            Fact::Unknown(m) => undecided = Some(format!("onboard unknown: {m}")),
+        }
+    }
+    match undecided {
+        Some(why) if all => Err(why),
+        _ => Ok(all),
+    }
+}
+
+fn pci_of(l: &Link) -> Fact<Option<&PciDevice>> {
+    l.device
+        .as_ref()
+        .map(|d| d.as_ref().and_then(|d| d.pci.as_ref()))
+}
+
+/// Whether the link's hardware is on the board, and why hostlint thinks so.
+/// A virtual link has no hardware, so it is not an onboard port.
+pub fn onboard(l: &Link) -> Fact<(bool, String)> {
+    match &l.device {
+        Fact::Known(None) => Fact::Known((false, "a virtual link".to_owned())),
+        Fact::Known(Some(d)) => match &d.pci {
+            Some(p) => p.onboard.as_ref().map(|o| (o.onboard, o.basis.clone())),
+            None => Fact::Known((
+                false,
+                format!(
+                    "a {} device",
+                    d.subsystem.known().map_or("non-PCI", |s| s.as_str())
+                ),
+            )),
+        },
+        Fact::Unknown(m) => Fact::Unknown(m.clone()),
+    }
+}
+
+/// The speed of a link mode name: `25000baseSR/Full` → 25000.
+fn mode_speed(mode: &str) -> Option<u32> {
+    mode.split("base").next()?.parse().ok()
+}
+
+/// The fastest speed both ends advertise, and which modes it came from.
+pub fn best_common_speed(m: &LinkModes) -> Option<(u32, &'static str)> {
+    let ours: Vec<u32> = m.advertised.iter().filter_map(|s| mode_speed(s)).collect();
+    if m.partner_advertised.is_empty() {
+        return ours.iter().max().map(|s| {
+            (
+                *s,
+                "the fastest mode this side advertises (the partner advertises none)",
+            )
+        });
+    }
+    let theirs: Vec<u32> = m
+        .partner_advertised
+        .iter()
+        .filter_map(|s| mode_speed(s))
+        .collect();
+    ours.iter()
+        .filter(|s| theirs.contains(s))
+        .max()
+        .map(|s| (*s, "the fastest mode both ends advertise"))
+}
+
+fn mbps(v: u32) -> String {
+    format!("{v} Mb/s")
+}
+
+/// The lowest of the maxima from the device up to the root port.
+fn pcie_ceiling(p: &PciDevice) -> Result<(f64, u32), String> {
+    let Fact::Known(Some(link)) = &p.pcie else {
+        return Err(match &p.pcie {
+            Fact::Unknown(m) => format!("unknown: {m}"),
+            _ => "no PCIe link".to_owned(),
+        });
+    };
+    let mut speed = *link.max_speed_gts.known().ok_or("max speed unknown")?;
+    let mut width = *link.max_width.known().ok_or("max width unknown")?;
+    for port in &p.upstream {
+        let s = port
+            .link
+            .max_speed_gts
+            .known()
+            .ok_or_else(|| format!("max speed of port {} unknown", port.address))?;
+        let w = port
+            .link
+            .max_width
+            .known()
+            .ok_or_else(|| format!("max width of port {} unknown", port.address))?;
+        speed = speed.min(*s);
+        width = width.min(*w);
+    }
+    Ok((speed, width))
+}
+
+pub const HINT_STATE: &str = "check the cable, the transceiver and the switch port; `ip link show` and `ethtool` on the host";
+pub const HINT_SPEED: &str = "the link runs slower than required: check the cable or optic, and the switch port's speed setting";
+const HINT_AT_MAX: &str = "the link negotiated below what both ends support: a damaged cable, a wrong optic or a switch port forced to a lower speed";
+const HINT_DUPLEX: &str = "half duplex on a modern link means autonegotiation failed on one side: let both sides autonegotiate";
+const HINT_PCIE: &str = "the NIC trained below what its slot allows: reseat it or move it to a full-width slot, and check the BIOS PCIe settings";
+const HINT_CONFIG: &str =
+    "the configuration differs from the policy: change the host or the policy";
+pub const HINT_ONBOARD: &str =
+    "traffic on an onboard port: cable the add-in NIC and move the addresses and routes to it";
+const HINT_DRIVER: &str = "install the driver or firmware version the policy requires";
+const HINT_ERRORS: &str = "error counters grow with bad cables, dirty optics and failing ports: clean or replace the optic and cable";
+
+/// The judgements of one link against expectations, shared with the
+/// egress of a route check.
+pub fn judge(l: &Link, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement> {
+    let name = l.iface.name.as_str();
+    let o = &snap.origin;
+    let ev_link = o.link(name);
+    let ev_settings = o.link_settings(name);
+    let ev_driver = o.driver(name);
+    let ev_dev = match &l.device {
+        Fact::Known(Some(d)) => o.file(&d.path),
+        _ => o.file(&format!("sys/class/net/{name}/device")),
+    };
+    expect
+        .iter()
+        .map(|e| match e {
+            Expect::Operstate(m) => Judgement::of(
+                "operstate",
+                &l.iface.operstate,
+                m,
+                &ev_link,
+                HINT_STATE,
+                |v| m.matches(v),
+                String::clone,
+            ),
+            Expect::Carrier(want) => Judgement::of(
+                "carrier",
+                &l.iface.carrier,
+                want,
+                &ev_link,
+                HINT_STATE,
+                |v| v == want,
+                |v| v.to_string(),
+            ),
+            Expect::AdminUp(want) => Judgement::of(
+                "admin_up",
+                &l.iface.admin_up,
+                want,
+                &ev_link,
+                HINT_CONFIG,
+                |v| v == want,
+                |v| v.to_string(),
+            ),
+            Expect::Speed(Speed::Is(m)) => Judgement::of(
+                "speed",
+                &l.speed_mbps,
+                format!("{m} Mb/s"),
+                &ev_settings,
+                HINT_SPEED,
+                |v| m.matches(f64::from(*v)),
+                |v| mbps(*v),
+            ),
+            Expect::Speed(Speed::AtSupportedMax) => at_supported_max(l, &ev_settings),
+            Expect::Duplex(m) => Judgement::of(
+                "duplex",
+                &l.duplex,
+                m,
+                &ev_settings,
+                HINT_DUPLEX,
+                |v| m.matches(duplex_name(*v)),
+                |v| duplex_name(*v).to_owned(),
+            ),
+            Expect::Autoneg(want) => Judgement::of(
+                "autoneg",
+                &l.link_modes,
+                want,
+                &ev_settings,
+                HINT_CONFIG,
+                |v| v.autoneg == *want,
+                |v| v.autoneg.to_string(),
+            ),
+            Expect::Mtu(m) => Judgement::of(
+                "mtu",
+                &l.iface.mtu,
+                m,
+                &ev_link,
+                HINT_CONFIG,
+                |v| m.matches(f64::from(*v)),
+                |v| v.to_string(),
+            ),
+            Expect::Driver(m) => Judgement::of(
+                "driver",
+                &l.driver,
+                m,
+                &ev_driver,
+                HINT_DRIVER,
+                |d| m.matches(&d.driver),
+                |d| d.driver.clone(),
+            ),
+            Expect::DriverVersion(m) => Judgement::of(
+                "driver_version",
+                &l.driver,
+                m,
+                &ev_driver,
+                HINT_DRIVER,
+                |d| d.version.as_deref().is_some_and(|v| m.matches(v)),
+                |d| d.version.clone().unwrap_or_else(|| "none reported".into()),
+            ),
+            Expect::Firmware(m) => Judgement::of(
+                "firmware",
+                &l.driver,
+                m,
+                &ev_driver,
+                HINT_DRIVER,
+                |d| d.firmware_version.as_deref().is_some_and(|v| m.matches(v)),
+                |d| {
+                    d.firmware_version
+                        .clone()
+                        .unwrap_or_else(|| "none reported".into())
+                },
+            ),
+            Expect::Pcie(p) => pcie(l, p, &ev_dev),
+            Expect::NumaNode(m) => {
+                let numa: Fact<Option<u32>> = pci_of(l).and_then(|p| match p {
+                    Some(p) => p.numa_node.clone(),
+                    None => Fact::unknown(Reason::NotSupported, "not a PCI device"),
+                });
+                Judgement::of(
+                    "numa_node",
+                    &numa,
+                    m,
+                    &ev_dev,
+                    HINT_CONFIG,
+                    |v| v.is_some_and(|n| m.matches(f64::from(n))),
+                    |v| v.map_or("none".into(), |n| n.to_string()),
+                )
+            }
+            Expect::Onboard(want) => Judgement::of(
+                "onboard",
+                &onboard(l),
+                want,
+                &ev_dev,
+                HINT_ONBOARD,
+                |(is, _)| is == want,
+                |(is, basis)| format!("{is} ({basis})"),
+            ),
+            Expect::Kind(m) => Judgement::of(
+                "kind",
+                &l.iface.kind,
+                m,
+                &ev_link,
+                HINT_CONFIG,
+                |v| m.matches(v),
+                String::clone,
+            ),
+            Expect::Master(m) => Judgement::of(
+                "master",
+                &l.iface.master,
+                m,
+                &ev_link,
+                HINT_CONFIG,
+                |v| v.as_deref().is_some_and(|v| m.matches(v)),
+                |v| v.clone().unwrap_or_else(|| "none".into()),
+            ),
+            Expect::CarrierChanges(m) => Judgement::of(
+                "carrier_changes",
+                &l.iface.carrier_changes,
+                m,
+                &ev_link,
+                HINT_STATE,
+                |v| m.matches(*v as f64),
+                |v| v.to_string(),
+            ),
+            Expect::Counter(c, m) => {
+                let value: Fact<u64> = l.iface.counters.as_ref().and_then(|cs| {
+                    match serde_json::to_value(cs)
+                        .ok()
+                        .and_then(|v| v.get(c).and_then(|x| x.as_u64()))
+                    {
+                        Some(v) => Fact::Known(v),
+                        None => Fact::unknown(Reason::NotSupported, format!("no counter {c}")),
+                    }
+                });
+                Judgement::of(
+                    c,
+                    &value,
+                    m,
+                    &ev_link,
+                    HINT_ERRORS,
+                    |v| m.matches(*v as f64),
+                    |v| v.to_string(),
+                )
+            }
+        })
+        .collect()
+}
+
+fn duplex_name(d: Duplex) -> &'static str {
+    match d {
+        Duplex::Full => "full",
+        Duplex::Half => "half",
+    }
+}
+
+fn at_supported_max(l: &Link, evidence: &str) -> Judgement {
+    let unjudged = |observed: String| Judgement {
+        ok: None,
+        expected: "speed at the best both ends support".to_owned(),
+        observed,
+        evidence: vec![evidence.to_owned()],
+        remediation: HINT_AT_MAX,
+    };
+    let speed = match &l.speed_mbps {
+        Fact::Known(s) => *s,
+        Fact::Unknown(m) => return unjudged(format!("speed unknown: {m}")),
+    };
+    let modes = match &l.link_modes {
+        Fact::Known(m) => m,
+        Fact::Unknown(m) => return unjudged(format!("link modes unknown: {m}")),
+    };
+    match best_common_speed(modes) {
+        None => unjudged(format!(
+            "speed {} with no link modes reported to compare it with",
+            mbps(speed)
+        )),
+        Some((best, basis)) => Judgement {
+            ok: Some(speed >= best),
+            expected: format!("speed {} ({basis})", mbps(best)),
+            observed: format!("speed {}", mbps(speed)),
+            evidence: vec![evidence.to_owned()],
+            remediation: HINT_AT_MAX,
+        },
+    }
+}
+
+fn pcie(l: &Link, want: &Pcie, evidence: &str) -> Judgement {
+    let judged = |ok: Option<bool>, expected: String, observed: String| Judgement {
+        ok,
+        expected,
+        observed,
+        evidence: vec![evidence.to_owned()],
+        remediation: HINT_PCIE,
+    };
+    let pci = match pci_of(l) {
+        Fact::Known(Some(p)) => p,
+        Fact::Known(None) => {
+            return judged(None, "a PCIe link".into(), "pcie: not a PCI device".into());
+        }
+        Fact::Unknown(m) => {
+            return judged(None, "a PCIe link".into(), format!("pcie unknown: {m}"));
+        }
+    };
+    let link = match &pci.pcie {
+        Fact::Known(Some(link)) => link,
+        Fact::Known(None) => {
+            return judged(
+                None,
+                "a PCIe link".into(),
+                format!("pcie: {} has no PCIe link", pci.address),
+            );
+        }
+        Fact::Unknown(m) => {
+            return judged(None, "a PCIe link".into(), format!("pcie unknown: {m}"));
+        }
+    };
+    let (Some(cur_s), Some(cur_w)) = (link.current_speed_gts.known(), link.current_width.known())
+    else {
+        return judged(
+            None,
+            "a PCIe link".into(),
+            "pcie current speed or width unknown".into(),
+        );
+    };
+    let observed = format!("pcie {cur_s} GT/s x{cur_w}");
+    match want {
+        Pcie::AtMax => match pcie_ceiling(pci) {
+            Ok((s, w)) => judged(
+                Some(*cur_s >= s && *cur_w >= w),
+                format!("pcie {s} GT/s x{w} (the lowest maximum from the device to the root port)"),
+                observed,
+            ),
+            Err(why) => judged(
+                None,
+                "pcie at its maximum".into(),
+                format!("{observed}, maximum {why}"),
+            ),
+        },
+        Pcie::Is { speed, width } => {
+            let ok = speed.as_ref().is_none_or(|m| m.matches(*cur_s))
+                && width.as_ref().is_none_or(|m| m.matches(f64::from(*cur_w)));
+            let mut exp = Vec::new();
+            if let Some(m) = speed {
+                exp.push(format!("speed {m} GT/s"));
+            }
+            if let Some(m) = width {
+                exp.push(format!("width {m}"));
+            }
+            judged(Some(ok), format!("pcie {}", exp.join(", ")), observed)
+        }
+    }
+}
+
+fn describe_select(s: &Select) -> String {
+    let mut parts = Vec::new();
+    let mut add = |k: &str, v: &Option<Text>| {
+        if let Some(m) = v {
+            parts.push(format!("{k} {m}"));
+        }
+    };
+    add("name", &s.name);
+    add("driver", &s.driver);
+    add("kind", &s.kind);
+    add("vendor", &s.vendor);
+    add("device", &s.device);
+    add("master", &s.master);
+    if let Some(o) = s.onboard {
+        parts.push(format!("onboard {o}"));
+    }
+    parts.join(", ")
+}
+
+pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
+    let links = match &snap.links {
+        Fact::Known(l) => l,
+        Fact::Unknown(m) => {
+            return vec![unreadable(
+                check,
+                "(links)",
+                "links",
+                m,
+                vec![snap.origin.link("*")],
+            )];
+        }
+    };
+    let mut out = Vec::new();
+    let mut selected = 0;
+    for l in links {
+        match selects(&spec.select, l) {
+            Ok(false) => {}
+            Ok(true) => {
+                selected += 1;
+                out.push(finding(check, &l.iface.name, judge(l, &spec.expect, snap)));
+            }
+            Err(why) => {
+                selected += 1;
+                let mut f = finding(
+                    check,
+                    &l.iface.name,
+                    vec![Judgement {
+                        ok: None,
+                        expected: format!("a link {}", describe_select(&spec.select)),
+                        observed: format!("cannot tell whether it is selected: {why}"),
+                        evidence: vec![snap.origin.link(&l.iface.name)],
+                        remediation: "",
+                    }],
+                );
+                f.remediation = "read the fact by hand, or select the link by name".into();
+                out.push(f);
+            }
+        }
+    }
+    if selected == 0 {
+        out.push(nothing_selected(
+            check,
+            "link",
+            &describe_select(&spec.select),
+            vec![snap.origin.link("*")],
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn modes(adv: &[&str], partner: &[&str]) -> LinkModes {
+        LinkModes {
+            autoneg: true,
+            supports_autoneg: true,
+            supported: adv.iter().map(|s| s.to_string()).collect(),
+            advertised: adv.iter().map(|s| s.to_string()).collect(),
+            partner_advertised: partner.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn best_common_speed_needs_both_ends() {
+        let m = modes(
+            &["1000baseT/Full", "10000baseT/Full"],
+            &["1000baseT/Full", "10000baseT/Full"],
+        );
+        assert_eq!(best_common_speed(&m).unwrap().0, 10000);
+        // A partner that only does 1G caps the link at 1G: not a fault here.
+        let m = modes(
+            &["1000baseT/Full", "10000baseT/Full"],
+            &["100baseT/Full", "1000baseT/Full"],
+        );
+        assert_eq!(best_common_speed(&m).unwrap().0, 1000);
+        let m = modes(&["1000baseX/Full", "10000baseSR/Full"], &[]);
+        assert_eq!(best_common_speed(&m).unwrap().0, 10000);
+        assert_eq!(best_common_speed(&modes(&[], &[])), None);
+        assert_eq!(mode_speed("100000baseSR4/Full"), Some(100000));
+    }
+}

@@ -1,0 +1,276 @@
+//! Check kinds: the registry, each kind declared once with its
+//! documentation, example and default severity, and the evaluation of
+//! validated checks against a snapshot. No I/O: a check reads the snapshot
+//! and produces findings.
+
+pub mod kernel;
+pub mod link;
+pub mod route;
+
+use std::fmt::Display;
+
+use crate::collect::resolve::Flow;
+use crate::finding::{Finding, Severity, Status};
+use crate::policy::Check;
+use crate::policy::fields::Ctx;
+use crate::policy::yaml::Node;
+use crate::snapshot::{Fact, Snapshot};
+
+/// One key of a check kind, for `hostlint explain`.
+pub struct FieldDoc {
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+/// A check kind as `hostlint rules` and `hostlint explain` show it.
+pub struct KindDoc {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// What it checks.
+    pub what: &'static str,
+    /// Why it matters: the failure it catches.
+    pub why: &'static str,
+    pub fields: &'static [FieldDoc],
+    /// A complete check, as it stands in a policy's `checks:` list.
+    pub example: &'static str,
+    pub default_severity: Severity,
+}
+
+/// Every check kind, in the order `hostlint rules` lists them.
+pub const KINDS: &[&KindDoc] = &[&link::DOC, &route::DOC, &kernel::DOC];
+
+pub fn kind(name: &str) -> Option<&'static KindDoc> {
+    KINDS.iter().copied().find(|k| k.name == name)
+}
+
+/// A validated check body, by kind.
+#[derive(Debug, Clone)]
+pub enum Spec {
+    Link(link::Spec),
+    Route(route::Spec),
+    Kernel(kernel::Spec),
+}
+
+impl Spec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Spec::Link(_) => link::DOC.name,
+            Spec::Route(_) => route::DOC.name,
+            Spec::Kernel(_) => kernel::DOC.name,
+        }
+    }
+}
+
+/// Reads the body of a check of `kind`.
+pub fn parse_spec(ctx: &mut Ctx, kind: &str, node: &Node) -> Option<Spec> {
+    match kind {
+        "link" => link::parse(ctx, node).map(Spec::Link),
+        "route" => route::parse(ctx, node).map(Spec::Route),
+        "kernel" => kernel::parse(ctx, node).map(Spec::Kernel),
+        _ => None,
+    }
+}
+
+/// The route lookups the checks need answered before they are evaluated.
+pub fn flows<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Vec<Flow> {
+    let mut out: Vec<Flow> = Vec::new();
+    for check in checks {
+        if let Spec::Route(r) = &check.spec {
+            for flow in r.flows() {
+                if !out.contains(&flow) {
+                    out.push(flow);
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn evaluate(check: &Check, snapshot: &Snapshot) -> Vec<Finding> {
+    match &check.spec {
+        Spec::Link(s) => link::evaluate(check, s, snapshot),
+        Spec::Route(s) => route::evaluate(check, s, snapshot),
+        Spec::Kernel(s) => kernel::evaluate(check, s, snapshot),
+    }
+}
+
+/// One expectation judged on one subject.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    /// `Some(true)` met, `Some(false)` not met, `None` could not be judged.
+    pub ok: Option<bool>,
+    pub expected: String,
+    pub observed: String,
+    pub evidence: Vec<String>,
+    pub remediation: &'static str,
+}
+
+impl Judgement {
+    /// Judges a fact: unknown facts give an unjudged expectation, with the
+    /// reason as what was observed.
+    pub fn of<T>(
+        what: &str,
+        fact: &Fact<T>,
+        expected: impl Display,
+        evidence: impl Into<String>,
+        remediation: &'static str,
+        test: impl FnOnce(&T) -> bool,
+        show: impl FnOnce(&T) -> String,
+    ) -> Judgement {
+        let (ok, observed) = match fact {
+            Fact::Known(v) => (Some(test(v)), format!("{what} {}", show(v))),
+            Fact::Unknown(m) => (None, format!("{what} unknown: {} ({})", m.reason, m.detail)),
+        };
+        Judgement {
+            ok,
+            expected: format!("{what} {expected}"),
+            observed,
+            evidence: vec![evidence.into()],
+            remediation,
+        }
+    }
+}
+
+const UNKNOWN_HINT: &str =
+    "a fact the check needs could not be read: see what was observed, and read it by hand";
+
+/// The finding for one subject from its judgements: any expectation not
+/// met fails it; else any that could not be judged makes it unknown.
+pub fn finding(check: &Check, subject: impl Into<String>, judgements: Vec<Judgement>) -> Finding {
+    let failed: Vec<&Judgement> = judgements.iter().filter(|j| j.ok == Some(false)).collect();
+    let unknown: Vec<&Judgement> = judgements.iter().filter(|j| j.ok.is_none()).collect();
+    let (status, shown): (Status, Vec<&Judgement>) = if !failed.is_empty() {
+        let status = match check.severity {
+            Severity::Critical => Status::Fail,
+            Severity::Warning => Status::Warn,
+        };
+        (status, failed)
+    } else if !unknown.is_empty() {
+        (Status::Unknown, unknown)
+    } else if judgements.is_empty() {
+        (Status::Unknown, Vec::new())
+    } else {
+        (Status::Pass, judgements.iter().collect())
+    };
+    let mut evidence: Vec<String> = Vec::new();
+    for e in judgements.iter().flat_map(|j| &j.evidence) {
+        if !evidence.contains(e) {
+            evidence.push(e.clone());
+        }
+    }
+    let mut remediation: Vec<&str> = Vec::new();
+    if status != Status::Pass {
+        for j in &shown {
+            let hint = if j.ok.is_none() {
+                UNKNOWN_HINT
+            } else {
+                j.remediation
+            };
+            if !remediation.contains(&hint) {
+                remediation.push(hint);
+            }
+        }
+    }
+    let join =
+        |f: fn(&Judgement) -> &str| shown.iter().map(|j| f(j)).collect::<Vec<_>>().join("; ");
+    Finding {
+        check: check.id.clone(),
+        kind: check.spec.kind(),
+        severity: check.severity,
+        status,
+        subject: subject.into(),
+        expected: if judgements.is_empty() {
+            "something to judge".to_owned()
+        } else {
+            join(|j| &j.expected)
+        },
+        observed: if judgements.is_empty() {
+            "nothing".to_owned()
+        } else {
+            join(|j| &j.observed)
+        },
+        evidence,
+        remediation: remediation.join("; "),
+        policy: check.policy.clone(),
+    }
+}
+
+/// A selector that matched nothing: never a pass (a typo must not turn into
+/// a green audit), unless the check allows it.
+pub fn nothing_selected(
+    check: &Check,
+    what: &str,
+    selector: &str,
+    evidence: Vec<String>,
+) -> Finding {
+    let status = if check.allow_empty {
+        Status::Pass
+    } else {
+        match check.severity {
+            Severity::Critical => Status::Fail,
+            Severity::Warning => Status::Warn,
+        }
+    };
+    Finding {
+        check: check.id.clone(),
+        kind: check.spec.kind(),
+        severity: check.severity,
+        status,
+        subject: format!("(no {what})"),
+        expected: format!("at least one {what} matching {selector}"),
+        observed: format!("no {what} matched"),
+        evidence,
+        remediation: if check.allow_empty {
+            String::new()
+        } else {
+            format!(
+                "correct the selector (a misspelt name selects nothing), or set `allow_empty: true` if no {what} may match"
+            )
+        },
+        policy: check.policy.clone(),
+    }
+}
+
+/// A finding for a whole part of the host that could not be read.
+pub fn unreadable(
+    check: &Check,
+    subject: &str,
+    what: &str,
+    m: &crate::snapshot::Missing,
+    evidence: Vec<String>,
+) -> Finding {
+    Finding {
+        check: check.id.clone(),
+        kind: check.spec.kind(),
+        severity: check.severity,
+        status: Status::Unknown,
+        subject: subject.to_owned(),
+        expected: format!("{what} to judge"),
+        observed: format!("{what} unknown: {} ({})", m.reason, m.detail),
+        evidence,
+        remediation: UNKNOWN_HINT.to_owned(),
+        policy: check.policy.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_are_unique_and_every_example_is_a_valid_check() {
+        let mut names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+        let dir = tempfile::tempdir().unwrap();
+        for k in KINDS {
+            let indented: String = k.example.lines().map(|l| format!("  {l}\n")).collect();
+            let path = dir.path().join(format!("{}.yaml", k.name));
+            std::fs::write(&path, format!("policy: example\nchecks:\n{indented}")).unwrap();
+            let policies =
+                crate::policy::load(&[path]).unwrap_or_else(|e| panic!("{}: {e:?}", k.name));
+            assert_eq!(policies[0].checks[0].spec.kind(), k.name);
+        }
+    }
+}

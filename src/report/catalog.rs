@@ -1,0 +1,64 @@
+//! The check catalog: `hostlint rules` lists the kinds, `hostlint explain
+//! KIND` documents one, both read from the registry in `check`.
+
+use crate::check::{KINDS, KindDoc};
+
+pub fn rules() -> String {
+    let width = KINDS.iter().map(|k| k.name.len()).max().unwrap_or(0);
+    let mut out =
+        String::from("Check kinds (hostlint explain KIND for the fields and an example):\n\n");
+    for k in KINDS {
+        out.push_str(&format!(
+            "  {:width$}  {} (default severity {})\n",
+            k.name,
+            k.summary,
+            k.default_severity.as_str()
+        ));
+    }
+    out
+}
+
+fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(indent);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+pub fn explain(k: &KindDoc) -> String {
+    let mut out = format!("{}: {}\n\nWhat it does\n", k.name, k.summary);
+    out.push_str(&wrap(k.what, "  ", 76));
+    out.push_str("\nWhy\n");
+    out.push_str(&wrap(k.why, "  ", 76));
+    out.push_str(&format!(
+        "\nDefault severity: {}\n\nFields\n",
+        k.default_severity.as_str()
+    ));
+    for f in k.fields {
+        out.push_str(&format!("  {}\n", f.name));
+        out.push_str(&wrap(f.doc, "      ", 72));
+    }
+    out.push_str("\nExample (an entry of a policy's `checks:` list)\n\n");
+    for line in k.example.lines() {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
