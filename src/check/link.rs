@@ -116,6 +116,7 @@ pub struct Select {
     pub device: Option<Text>,
     pub onboard: Option<bool>,
     pub master: Option<Text>,
+    pub operstate: Option<Text>,
 }
 
 #[derive(Debug, Clone)]
@@ -212,6 +213,7 @@ pub fn parse_select(ctx: &mut Ctx, node: &Node) -> Option<Select> {
             .get("onboard")
             .and_then(|n| boolean(ctx, n, "true or false")),
         master: text(ctx, "master"),
+        operstate: text(ctx, "operstate"),
     };
     if f.keys().next().is_none() {
         ctx.error(
@@ -329,6 +331,7 @@ fn selects(sel: &Select, l: &Link) -> Result<bool, String> {
         &sel.driver,
     );
     text("kind", l.iface.kind.as_ref().map(String::as_str), &sel.kind);
+    text("operstate", l.iface.operstate.as_ref().map(String::as_str), &sel.operstate);
     let pci = pci_of(l);
     let pci_fact = |f: fn(&PciDevice) -> &Fact<String>| -> Fact<&str> {
         match &pci {
@@ -759,6 +762,7 @@ fn describe_select(s: &Select) -> String {
     add("vendor", &s.vendor);
     add("device", &s.device);
     add("master", &s.master);
+    add("operstate", &s.operstate);
     if let Some(o) = s.onboard {
         parts.push(format!("onboard {o}"));
     }
