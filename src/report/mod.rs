@@ -5,13 +5,15 @@
 //! [`audit_table`] (a person at a terminal), [`audit_json`] (the log
 //! pipeline), [`junit`] (CI test reporters), [`nagios`] (a plugin's output)
 //! or [`prometheus`] (node_exporter's textfile collector); each is a pure
-//! function of an [`Audit`](crate::finding::Audit).
+//! function of an [`Audit`](crate::finding::Audit). [`output`] writes any of
+//! them to a file atomically.
 
 pub mod audit_json;
 pub mod audit_table;
 pub mod json;
 pub mod junit;
 pub mod nagios;
+pub mod output;
 pub mod prometheus;
 pub mod table;
 

@@ -1,5 +1,6 @@
 //! The audit in the Prometheus text exposition format, for node_exporter's
-//! textfile collector (`--format prometheus --output DIR/hostlint.prom`).
+//! textfile collector (`--format prometheus --output DIR/hostlint.prom`,
+//! written with [`super::output::write_atomic`]).
 //!
 //! Every family is a gauge, has `# HELP` and `# TYPE` before its samples
 //! (and is left out when it has none: an audit without findings has no
