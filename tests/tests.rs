@@ -2,6 +2,7 @@
 
 mod live;
 mod realdata;
+mod report;
 mod robustness;
 mod show;
 mod util;

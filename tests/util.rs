@@ -193,3 +193,18 @@ pub fn tempdir() -> tempfile::TempDir {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
 }
+
+/// Whether an external tool a test needs is installed. Without it the test
+/// says so and passes, except under `HOSTLINT_REQUIRE_LIVE=1` (CI installs
+/// it), where the test fails rather than pass without checking anything.
+pub fn tool_ready(test: &str, program: &str, package: &str) -> bool {
+    if Command::new(program).arg("--version").output().is_ok() {
+        return true;
+    }
+    let why = format!("`{program}` is not installed (Debian package {package})");
+    if std::env::var_os("HOSTLINT_REQUIRE_LIVE").is_some_and(|v| v == "1") {
+        panic!("{test}: required (HOSTLINT_REQUIRE_LIVE=1) but {why}");
+    }
+    skipped(test, &why);
+    false
+}

@@ -60,12 +60,14 @@ impl Notes {
     }
 }
 
+/// How to draw: colour only when the caller says so (a terminal and no
+/// `NO_COLOR`), and the width when it is not the terminal's.
 pub struct Style {
     pub color: bool,
     pub width: Option<u16>,
 }
 
-fn new_table(style: &Style, header: &[&str]) -> Table {
+pub(super) fn new_table(style: &Style, header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_BORDERS_ONLY);
     t.set_content_arrangement(ContentArrangement::Dynamic);

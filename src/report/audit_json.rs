@@ -1,0 +1,109 @@
+//! The audit as a versioned JSON document for programs and log pipelines.
+//!
+//! `schema` names the version (`hostlint.audit/1`) and comes first. Fields
+//! keep the order below whatever the order of `Finding`'s fields: the
+//! document is declared here, so a change to the internal types cannot
+//! reshape it silently. Findings keep the audit's order (policy, then
+//! check, as evaluated), not the status order of the table: a finding that
+//! changes status does not move in a diff between two runs. Values are
+//! written as read: JSON escapes control characters itself, so nothing is
+//! lost.
+//!
+//! ```json
+//! { "schema": "hostlint.audit/1", "host": "lb-01", "source": "live",
+//!   "policies": ["policies/lb.yaml"], "verdict": "CRITICAL", "exit_code": 2,
+//!   "counts": { "pass": 4, "warn": 1, "fail": 1, "unknown": 1 }, "checks": 3,
+//!   "findings": [ { "check": "egress-via-10g", "kind": "route",
+//!     "severity": "critical", "status": "FAIL", "subject": "0.0.0.0/0",
+//!     "expected": "...", "observed": "...", "evidence": ["..."],
+//!     "remediation": "...", "policy": "policies/lb.yaml" } ],
+//!   "notes": [] }
+//! ```
+
+use serde::Serialize;
+
+use super::{Counts, checks};
+use crate::finding::{Audit, Finding};
+
+pub const SCHEMA: &str = "hostlint.audit/1";
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    host: &'a str,
+    source: &'a str,
+    policies: &'a [String],
+    verdict: &'static str,
+    exit_code: u8,
+    counts: CountsView,
+    checks: usize,
+    findings: Vec<FindingView<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CountsView {
+    pass: usize,
+    warn: usize,
+    fail: usize,
+    unknown: usize,
+}
+
+#[derive(Serialize)]
+struct FindingView<'a> {
+    check: &'a str,
+    kind: &'a str,
+    severity: &'static str,
+    status: &'static str,
+    subject: &'a str,
+    expected: &'a str,
+    observed: &'a str,
+    evidence: &'a [String],
+    remediation: &'a str,
+    policy: &'a str,
+}
+
+impl<'a> From<&'a Finding> for FindingView<'a> {
+    fn from(f: &'a Finding) -> Self {
+        FindingView {
+            check: &f.check,
+            kind: f.kind,
+            severity: f.severity.as_str(),
+            status: f.status.as_str(),
+            subject: &f.subject,
+            expected: &f.expected,
+            observed: &f.observed,
+            evidence: &f.evidence,
+            remediation: &f.remediation,
+            policy: &f.policy,
+        }
+    }
+}
+
+/// The document, pretty-printed, with a final newline.
+pub fn render(audit: &Audit) -> String {
+    let verdict = audit.verdict();
+    let c = Counts::of(&audit.findings);
+    let doc = Document {
+        schema: SCHEMA,
+        host: &audit.host,
+        source: &audit.source,
+        policies: &audit.policies,
+        verdict: verdict.as_str(),
+        exit_code: verdict.code(),
+        counts: CountsView {
+            pass: c.pass,
+            warn: c.warn,
+            fail: c.fail,
+            unknown: c.unknown,
+        },
+        checks: checks(&audit.findings),
+        findings: audit.findings.iter().map(FindingView::from).collect(),
+        notes: &audit.notes,
+    };
+    // Serialising strings, string slices and integers into memory has no
+    // way to fail: no map with non-string keys, no I/O.
+    let mut text = serde_json::to_string_pretty(&doc).expect("the audit document serialises");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,132 @@
+//! Writing a report to a file atomically (`--output FILE`): a reader sees
+//! the old file or the new one, never a half-written one. This matters for
+//! node_exporter's textfile collector, which reads `*.prom` whenever it is
+//! scraped, and for anything that tails a JSON report.
+//!
+//! The report goes to a temporary file in the target's directory (a rename
+//! is atomic only within one filesystem), named `.NAME.PID.N.tmp`: hidden,
+//! and never ending in `.prom`, so the collector does not read it half
+//! written. The file is flushed to disk, then renamed over the target, then
+//! the directory is flushed so the rename survives a crash. On any failure
+//! the temporary file is removed and the target keeps its old content.
+//!
+//! The new file has the default mode for new files (0666 less the umask),
+//! not the old file's: the report is replaced, not edited.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A file being written that replaces `target` only on [`commit`]
+/// (`AtomicFile::commit`); dropped without it, it leaves no trace.
+#[derive(Debug)]
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file beside `target`. Errors name the target
+    /// and say what could not be done.
+    pub fn create(target: &Path) -> io::Result<AtomicFile> {
+        let name = target.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{}: not a file name", target.display()),
+            )
+        })?;
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        // The process id keeps two hostlint runs apart, the counter two
+        // writes in one run; `create_new` refuses a stale file of the same
+        // name rather than writing through a link someone left there.
+        static N: AtomicU32 = AtomicU32::new(0);
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(
+            ".{}.{}.tmp",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let temp = dir.join(temp_name);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| context(e, target, &format!("cannot create {}", temp.display())))?;
+        Ok(AtomicFile {
+            target: target.to_owned(),
+            temp,
+            file,
+            committed: false,
+        })
+    }
+
+    /// Where the content goes until the commit.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Flushes the content to disk and renames it over the target.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.file
+            .sync_all()
+            .map_err(|e| context(e, &self.target, "cannot flush the new content to disk"))?;
+        fs::rename(&self.temp, &self.target).map_err(|e| {
+            context(
+                e,
+                &self.target,
+                &format!("cannot rename {} over it", self.temp.display()),
+            )
+        })?;
+        self.committed = true;
+        // The rename is done and visible; flushing the directory only makes
+        // it durable across a crash, and some filesystems refuse to fsync a
+        // directory, so a failure here does not undo a good write.
+        if let Some(dir) = self.temp.parent()
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file
+            .write(buf)
+            .map_err(|e| context(e, &self.target, "cannot write the new content"))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: the error that got us here is the one to report.
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Replaces `target` with `contents` atomically.
+pub fn write_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut f = AtomicFile::create(target)?;
+    f.write_all(contents)?;
+    f.commit()
+}
+
+/// The error with the target named first, keeping its kind so a caller can
+/// still tell (say) a permission problem from a missing directory.
+fn context(e: io::Error, target: &Path, what: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {what}: {e}", target.display()))
+}

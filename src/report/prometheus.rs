@@ -1,0 +1,189 @@
+//! The audit in the Prometheus text exposition format, for node_exporter's
+//! textfile collector (`--format prometheus --output DIR/hostlint.prom`,
+//! written with [`super::output::write_atomic`]).
+//!
+//! Every family is a gauge, has `# HELP` and `# TYPE` before its samples
+//! (and is left out when it has none: an audit without findings has no
+//! per-check series), and carries no timestamp (the collector refuses them; its own
+//! `node_textfile_mtime_seconds` says when the file was written). Label
+//! values escape `\`, `"` and line feeds as the format requires; other
+//! control characters are written `\u{1b}`, as in every hostlint report.
+//! A status as a value is its Nagios code: 0 pass, 1 warn, 2 fail,
+//! 3 unknown; "worst" follows the verdict's order (fail, warn, unknown,
+//! pass), so 3 means nothing failed but something could not be read.
+//!
+//! | metric | labels | value |
+//! | --- | --- | --- |
+//! | `hostlint_audit_status` | | the verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also when there are no findings) |
+//! | `hostlint_audit_info` | `host`, `source` | 1: the host as it names itself, and `live` or the fixture |
+//! | `hostlint_findings` | `status` (`pass`, `warn`, `fail`, `unknown`) | findings with that status; all four always present |
+//! | `hostlint_notes` | | problems of the run not tied to a check (a part of the host that could not be read at all) |
+//! | `hostlint_check_status` | `check`, `kind`, `severity`, `policy` | the worst status of the check's findings |
+//! | `hostlint_finding_status` | `check`, `subject`, `policy` | the worst status of the check on that subject |
+//! | `hostlint_finding_series_dropped` | | per-subject series left out over the cap |
+//!
+//! Label cardinality: checks come from hand-written policies, so one series
+//! per check is bounded by the policies. Subjects come from the host (a
+//! route check over a full table could have a million), so
+//! `hostlint_finding_status` holds at most the cap passed to [`render`]
+//! ([`MAX_SUBJECT_SERIES`] by default), the worst first, and
+//! `hostlint_finding_series_dropped` says how many were left out: a
+//! dashboard can show that the list is incomplete instead of looking
+//! complete. Alert on `hostlint_check_status == 2`, which no cap affects.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Counts, STATUSES, escape_controls, status_code, worse};
+use crate::finding::{Audit, Status};
+
+/// The default cap on `hostlint_finding_status` series.
+pub const MAX_SUBJECT_SERIES: usize = 500;
+
+/// The exposition text, each family in the order of the table above, at
+/// most `max_subject_series` per-subject series.
+pub fn render(audit: &Audit, max_subject_series: usize) -> String {
+    let mut out = String::new();
+
+    family(
+        &mut out,
+        "hostlint_audit_status",
+        "The audit verdict as a Nagios exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+    );
+    let _ = writeln!(out, "hostlint_audit_status {}", audit.verdict().code());
+
+    family(
+        &mut out,
+        "hostlint_audit_info",
+        "The audited host and where its facts came from (live or a fixture directory).",
+    );
+    let _ = writeln!(
+        out,
+        "hostlint_audit_info{{host=\"{}\",source=\"{}\"}} 1",
+        label(&audit.host),
+        label(&audit.source)
+    );
+
+    family(
+        &mut out,
+        "hostlint_findings",
+        "Findings of the audit by status.",
+    );
+    let counts = Counts::of(&audit.findings);
+    for s in STATUSES {
+        let _ = writeln!(
+            out,
+            "hostlint_findings{{status=\"{}\"}} {}",
+            s.as_str().to_ascii_lowercase(),
+            counts.get(s)
+        );
+    }
+
+    family(
+        &mut out,
+        "hostlint_notes",
+        "Problems of the run not tied to a check, such as a part of the host that could not be read.",
+    );
+    let _ = writeln!(out, "hostlint_notes {}", audit.notes.len());
+
+    // Keyed by (policy, check): check ids are unique within a policy set,
+    // but two policies audited together may reuse one, and two series must
+    // never share a label set.
+    let mut per_check: BTreeMap<(&str, &str), (Status, &str, &str)> = BTreeMap::new();
+    for f in &audit.findings {
+        per_check
+            .entry((f.policy.as_str(), f.check.as_str()))
+            .and_modify(|e| e.0 = worse(e.0, f.status))
+            .or_insert((f.status, f.kind, f.severity.as_str()));
+    }
+    if !per_check.is_empty() {
+        family(
+            &mut out,
+            "hostlint_check_status",
+            "Worst status of a check's findings: 0 pass, 1 warn, 2 fail, 3 unknown.",
+        );
+    }
+    for ((policy, check), (status, kind, severity)) in &per_check {
+        let _ = writeln!(
+            out,
+            "hostlint_check_status{{check=\"{}\",kind=\"{}\",severity=\"{}\",policy=\"{}\"}} {}",
+            label(check),
+            label(kind),
+            severity,
+            label(policy),
+            status_code(*status)
+        );
+    }
+
+    // A check may report one subject more than once (one finding per
+    // expectation); the series holds the worst of them.
+    let mut per_subject: BTreeMap<(&str, &str, &str), Status> = BTreeMap::new();
+    for f in &audit.findings {
+        per_subject
+            .entry((f.policy.as_str(), f.check.as_str(), f.subject.as_str()))
+            .and_modify(|s| *s = worse(*s, f.status))
+            .or_insert(f.status);
+    }
+    let mut subjects: Vec<_> = per_subject.into_iter().collect();
+    // The worst first, so a cap drops passes before failures; ties keep the
+    // key order, which makes the output the same on every run.
+    subjects.sort_by_key(|(_, s)| s.rank());
+    let dropped = subjects.len().saturating_sub(max_subject_series);
+    subjects.truncate(max_subject_series);
+    if !subjects.is_empty() {
+        family(
+            &mut out,
+            "hostlint_finding_status",
+            "Worst status of a check on one subject: 0 pass, 1 warn, 2 fail, 3 unknown (capped: see hostlint_finding_series_dropped).",
+        );
+    }
+    for ((policy, check, subject), status) in &subjects {
+        let _ = writeln!(
+            out,
+            "hostlint_finding_status{{check=\"{}\",subject=\"{}\",policy=\"{}\"}} {}",
+            label(check),
+            label(subject),
+            label(policy),
+            status_code(*status)
+        );
+    }
+    family(
+        &mut out,
+        "hostlint_finding_series_dropped",
+        "Per-subject series left out of hostlint_finding_status by the cap on their number.",
+    );
+    let _ = writeln!(out, "hostlint_finding_series_dropped {dropped}");
+    out
+}
+
+/// `# HELP` and `# TYPE` of a gauge. The help texts are constants without
+/// backslashes or line feeds, the two characters HELP would need escaped.
+fn family(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+}
+
+/// A label value: `\`, `"` and a line feed escaped as the format requires.
+fn label(s: &str) -> String {
+    let s = escape_controls(s, |c| c == '\n');
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_escape_what_the_format_requires() {
+        assert_eq!(label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+        assert_eq!(label("esc\u{1b}é"), "esc\\\\u{1b}é");
+    }
+}
