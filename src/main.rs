@@ -9,9 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use hostlint::collect::{self, Scope};
-use hostlint::report::catalog;
+use hostlint::finding::Audit;
+use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::json;
 use hostlint::report::table::{self, Part, Style};
+use hostlint::report::{audit_json, catalog, junit, nagios, output, prometheus};
 use hostlint::source::Source;
 use hostlint::{capture, check, policy};
 
@@ -41,6 +43,24 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: ShowFormat,
     },
+    /// Audit the host against policies; the exit code is the worst finding
+    /// (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
+    Audit {
+        /// Policy files (what they include is loaded too)
+        #[arg(short = 'p', long = "policy", required = true, num_args = 1.., value_name = "POLICY")]
+        policies: Vec<PathBuf>,
+        /// Audit a captured fixture directory instead of the live host
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: AuditFormat,
+        /// Write the report to FILE atomically (temporary file, then rename)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// List passing findings in the table too
+        #[arg(long)]
+        passes: bool,
+    },
     /// Write the live host (or, with --root, a fixture) as a fixture directory
     Capture {
         /// The directory to create; it must not exist
@@ -65,6 +85,15 @@ enum Command {
         #[arg(value_name = "CHECK_KIND")]
         kind: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuditFormat {
+    Table,
+    Json,
+    Junit,
+    Nagios,
+    Prometheus,
 }
 
 #[derive(Subcommand)]
@@ -143,18 +172,20 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             match format {
                 ShowFormat::Json => json::write(&snapshot, parts, &mut out)?,
                 ShowFormat::Table => {
-                    let tty = io::stdout().is_terminal();
-                    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-                    let style = Style {
-                        color: tty && !no_color,
-                        width: None,
-                    };
+                    let style = terminal_style(true);
                     out.write_all(table::render(&snapshot, parts, &style).as_bytes())?;
                     out.flush()?;
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit {
+            policies,
+            root,
+            format,
+            output,
+            passes,
+        } => audit(&policies, root, format, output, passes),
         Command::Policy {
             command: PolicyCommand::Check { files },
         } => match policy::load(&files) {
@@ -212,4 +243,84 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn render_audit(a: &Audit, format: AuditFormat, passes: bool, style: &Style) -> String {
+    match format {
+        AuditFormat::Table => {
+            let passes = if passes { Passes::Show } else { Passes::Count };
+            audit_table::render(a, style, passes)
+        }
+        AuditFormat::Json => audit_json::render(a),
+        AuditFormat::Junit => junit::render(a),
+        AuditFormat::Nagios => nagios::render(a),
+        AuditFormat::Prometheus => prometheus::render(a, prometheus::MAX_SUBJECT_SERIES),
+    }
+}
+
+/// Colour only on a terminal, and never with NO_COLOR set.
+fn terminal_style(to_stdout: bool) -> Style {
+    let tty = to_stdout && io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Style {
+        color: tty && !no_color,
+        width: None,
+    }
+}
+
+fn audit(
+    policy_files: &[PathBuf],
+    root: Option<PathBuf>,
+    format: AuditFormat,
+    output: Option<PathBuf>,
+    passes: bool,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    // A run that cannot audit still reports, in the format asked for, so a
+    // scheduler reading the file or the status line sees UNKNOWN and why.
+    let failed = |notes: Vec<String>, source: String| Audit {
+        host: "(not read)".into(),
+        source,
+        policies: policy_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        findings: Vec::new(),
+        notes,
+    };
+    let shown_source = root
+        .as_ref()
+        .map_or("live".to_owned(), |r| r.display().to_string());
+    let report = match policy::load(policy_files) {
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            failed(
+                errors
+                    .iter()
+                    .map(|e| format!("invalid policy: {e}"))
+                    .collect(),
+                shown_source,
+            )
+        }
+        Ok(policies) => match source(root) {
+            Err(e) => {
+                eprintln!("hostlint: {e}");
+                failed(vec![e.to_string()], shown_source)
+            }
+            Ok(src) => hostlint::audit::run(&src, &policies),
+        },
+    };
+    let style = terminal_style(output.is_none());
+    let text = render_audit(&report, format, passes, &style);
+    match output {
+        Some(path) => output::write_atomic(&path, text.as_bytes())
+            .map_err(|e| format!("writing {}: {e}", path.display()))?,
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::from(report.verdict().code()))
 }

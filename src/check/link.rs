@@ -331,7 +331,11 @@ fn selects(sel: &Select, l: &Link) -> Result<bool, String> {
         &sel.driver,
     );
     text("kind", l.iface.kind.as_ref().map(String::as_str), &sel.kind);
-    text("operstate", l.iface.operstate.as_ref().map(String::as_str), &sel.operstate);
+    text(
+        "operstate",
+        l.iface.operstate.as_ref().map(String::as_str),
+        &sel.operstate,
+    );
     let pci = pci_of(l);
     let pci_fact = |f: fn(&PciDevice) -> &Fact<String>| -> Fact<&str> {
         match &pci {
@@ -397,12 +401,10 @@ fn mode_speed(mode: &str) -> Option<u32> {
 pub fn best_common_speed(m: &LinkModes) -> Option<(u32, &'static str)> {
     let ours: Vec<u32> = m.advertised.iter().filter_map(|s| mode_speed(s)).collect();
     if m.partner_advertised.is_empty() {
-        return ours.iter().max().map(|s| {
-            (
-                *s,
-                "the fastest mode this side advertises (the partner advertises none)",
-            )
-        });
+        return ours
+            .iter()
+            .max()
+            .map(|s| (*s, "the best mode advertised; the partner advertises none"));
     }
     let theirs: Vec<u32> = m
         .partner_advertised
@@ -412,7 +414,7 @@ pub fn best_common_speed(m: &LinkModes) -> Option<(u32, &'static str)> {
     ours.iter()
         .filter(|s| theirs.contains(s))
         .max()
-        .map(|s| (*s, "the fastest mode both ends advertise"))
+        .map(|s| (*s, "the best mode both ends advertise"))
 }
 
 fn mbps(v: u32) -> String {
