@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a module per area.
 
+mod audit;
 mod live;
 mod realdata;
 mod report;
