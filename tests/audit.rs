@@ -74,7 +74,7 @@ fn live_route_policy_passes_then_names_the_wrong_interface() {
     assert!(findings.iter().all(|f| f["status"] == "PASS"), "{good:#}");
     let by_kernel = findings
         .iter()
-        .find(|f| f["subject"] == "203.0.113.7/32")
+        .find(|f| f["subject"] == "203.0.113.7")
         .unwrap();
     assert!(
         by_kernel["evidence"][0]

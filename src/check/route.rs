@@ -414,6 +414,8 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         .map(|flow| {
             let subject = if flow.to.len == 0 {
                 format!("default ({})", flow.to)
+            } else if flow.to.is_host() {
+                flow.to.addr.to_string()
             } else {
                 flow.to.to_string()
             };
