@@ -321,9 +321,11 @@ pub fn parse_proc(name: &str, rel: &str, text: &str) -> Bond {
     } else {
         Fact::Known(None)
     };
-    // The bond-level LACP lines and the per-member LACPDU details are shown
-    // under the same capability check; kernels from before the check
-    // showed the former to everyone and did not have the latter.
+    // Kernels that check CAP_NET_ADMIN hide the active aggregator and the
+    // members' LACPDU details together; older ones always print the
+    // aggregator (or that there is none). So a file with the aggregator but
+    // no details comes from a kernel that does not print details, and one
+    // with neither from a reader without the capability.
     let no_aggregator = h
         .notes
         .iter()
@@ -641,4 +643,324 @@ fn sysfs_speed_duplex(
         },
     };
     (speed, duplex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REL: &str = "proc/net/bonding/bond0";
+
+    /// What a 6.x kernel prints for a privileged reader: an 802.3ad bond
+    /// whose second member is down and sits in an aggregator of its own.
+    const LACP: &str = "Ethernet Channel Bonding Driver: v6.8.0
+
+Bonding Mode: IEEE 802.3ad Dynamic link aggregation
+Transmit Hash Policy: layer2 (0)
+MII Status: up
+MII Polling Interval (ms): 100
+Up Delay (ms): 0
+Down Delay (ms): 0
+Peer Notification Delay (ms): 0
+
+802.3ad info
+LACP active: on
+LACP rate: fast
+Min links: 0
+Aggregator selection policy (ad_select): stable
+System priority: 65535
+System MAC address: 02:00:00:00:00:01
+Active Aggregator Info:
+\tAggregator ID: 1
+\tNumber of ports: 1
+\tActor Key: 15
+\tPartner Key: 10
+\tPartner Mac Address: 02:00:00:00:00:99
+
+Slave Interface: eth0
+MII Status: up
+Speed: 10000 Mbps
+Duplex: full
+Link Failure Count: 0
+Permanent HW addr: 02:00:00:00:00:01
+Slave queue ID: 0
+Aggregator ID: 1
+details partner lacp pdu:
+    system priority: 32768
+    system mac address: 02:00:00:00:00:99
+    oper key: 10
+
+Slave Interface: eth1
+MII Status: down
+Speed: Unknown
+Duplex: Unknown
+Link Failure Count: 3
+Permanent HW addr: 02:00:00:00:00:02
+Slave queue ID: 0
+Aggregator ID: 2
+details partner lacp pdu:
+    system priority: 65535
+    system mac address: 00:00:00:00:00:00
+    oper key: 1
+";
+
+    fn known<T: std::fmt::Debug>(f: &Fact<T>) -> &T {
+        f.known().unwrap_or_else(|| panic!("unknown: {f:?}"))
+    }
+
+    fn missing<T: std::fmt::Debug>(f: &Fact<T>, reason: Reason) -> &Missing {
+        match f {
+            Fact::Unknown(m) if m.reason == reason => m,
+            other => panic!("expected {reason}, got {other:?}"),
+        }
+    }
+
+    fn members(b: &Bond) -> &[BondMember] {
+        known(&b.members).as_slice()
+    }
+
+    fn member_lacp(m: &BondMember) -> &MemberLacp {
+        known(&m.lacp).as_ref().expect("an 802.3ad member")
+    }
+
+    #[test]
+    fn an_lacp_bond_with_one_member_down() {
+        let b = parse_proc("bond0", REL, LACP);
+        assert_eq!(b.source, REL);
+        assert_eq!(known(&b.mode), "802.3ad");
+        assert_eq!(*known(&b.miimon_ms), 100);
+        assert_eq!(known(&b.mii_status), "up");
+        assert_eq!(*known(&b.active_member), None);
+        let lacp = known(&b.lacp).as_ref().unwrap();
+        assert_eq!(known(&lacp.rate), "fast");
+        assert_eq!(*known(&lacp.active_aggregator_id), Some(1));
+        assert_eq!(
+            known(&lacp.partner_mac).as_deref(),
+            Some("02:00:00:00:00:99")
+        );
+        let [eth0, eth1] = members(&b) else {
+            panic!("{:?}", b.members)
+        };
+        assert_eq!(eth0.name, "eth0");
+        assert_eq!(*known(&eth0.speed_mbps), 10000);
+        assert_eq!(*known(&eth0.duplex), Duplex::Full);
+        assert_eq!(*known(&member_lacp(eth0).aggregator_id), Some(1));
+        assert_eq!(known(&member_lacp(eth0).partner_mac), "02:00:00:00:00:99");
+        assert_eq!(known(&eth1.mii_status), "down");
+        assert_eq!(*known(&eth1.link_failure_count), 3);
+        // Down, so no speed: a link-down reason naming the line, never 0.
+        let m = missing(&eth1.speed_mbps, Reason::LinkDown);
+        assert!(m.detail.starts_with(&format!("{REL}:40:")), "{m}");
+        missing(&eth1.duplex, Reason::LinkDown);
+        assert_eq!(*known(&member_lacp(eth1).aggregator_id), Some(2));
+        // An all-zero partner is kept: it is the sign of no partner.
+        assert_eq!(known(&member_lacp(eth1).partner_mac), "00:00:00:00:00:00");
+    }
+
+    #[test]
+    fn speed_unknown_while_mii_is_up_is_not_supported_not_link_down() {
+        let text = LACP.replace("MII Status: down", "MII Status: up");
+        let b = parse_proc("bond0", REL, &text);
+        let m = missing(&members(&b)[1].speed_mbps, Reason::NotSupported);
+        assert!(m.detail.contains("MII status is up"), "{m}");
+        // Kernels before "Unknown" printed -1.
+        let text = LACP.replace("Speed: Unknown", "Speed: -1 Mbps");
+        let b = parse_proc("bond0", REL, &text);
+        missing(&members(&b)[1].speed_mbps, Reason::LinkDown);
+    }
+
+    #[test]
+    fn modes_by_their_kernel_names() {
+        for (text, mode) in MODE_TEXTS {
+            let file = LACP.replace("IEEE 802.3ad Dynamic link aggregation", text);
+            let b = parse_proc("bond0", REL, &file);
+            assert_eq!(known(&b.mode), mode);
+            // Only 802.3ad has LACP state, for the bond and each member.
+            assert_eq!(known(&b.lacp).is_some(), mode == "802.3ad");
+            assert_eq!(known(&members(&b)[0].lacp).is_some(), mode == "802.3ad");
+        }
+        assert_eq!(
+            mode_of("fault-tolerance (active-backup) (fail_over_mac active)").as_deref(),
+            Some("active-backup")
+        );
+        assert_eq!(mode_of("load balancing (round-robin)x"), None);
+        let b = parse_proc("bond0", REL, &LACP.replace("IEEE 802.3ad", "IEEE 802.1AX"));
+        let m = missing(&b.mode, Reason::Malformed);
+        assert!(m.detail.starts_with(&format!("{REL}:3: ")), "{m}");
+    }
+
+    #[test]
+    fn active_backup_without_an_active_member() {
+        let text = LACP
+            .replace(
+                "IEEE 802.3ad Dynamic link aggregation",
+                "fault-tolerance (active-backup)",
+            )
+            .replace(
+                "MII Status: up\nMII Polling",
+                "Primary Slave: None\nCurrently Active Slave: None\nMII Status: up\nMII Polling",
+            );
+        let b = parse_proc("bond0", REL, &text);
+        assert_eq!(*known(&b.active_member), None);
+        let text = text.replace("Active Slave: None", "Active Slave: eth0");
+        let b = parse_proc("bond0", REL, &text);
+        assert_eq!(known(&b.active_member).as_deref(), Some("eth0"));
+        // The mode has one: a file without the line does not say "none".
+        let text = text.replace("Currently Active Slave: eth0\n", "");
+        missing(
+            &parse_proc("bond0", REL, &text).active_member,
+            Reason::Malformed,
+        );
+    }
+
+    #[test]
+    fn no_active_aggregator_and_a_port_in_none() {
+        let text = LACP
+            .replace(
+                "Active Aggregator Info:\n\tAggregator ID: 1\n\tNumber of ports: 1\n\tActor Key: 15\n\tPartner Key: 10\n\tPartner Mac Address: 02:00:00:00:00:99\n",
+                "bond bond0 has no active aggregator\n",
+            )
+            .replace("Aggregator ID: 2\ndetails partner lacp pdu:\n    system priority: 65535\n    system mac address: 00:00:00:00:00:00\n    oper key: 1\n", "Aggregator ID: N/A\n");
+        let b = parse_proc("bond0", REL, &text);
+        let lacp = known(&b.lacp).as_ref().unwrap();
+        assert_eq!(*known(&lacp.active_aggregator_id), None);
+        assert_eq!(*known(&lacp.partner_mac), None);
+        let eth1 = member_lacp(&members(&b)[1]);
+        assert_eq!(*known(&eth1.aggregator_id), None);
+        missing(&eth1.partner_mac, Reason::NotSupported);
+    }
+
+    #[test]
+    fn an_unprivileged_read_lacks_the_aggregator_and_partners() {
+        let mut text = String::new();
+        let mut skip = false;
+        for line in LACP.lines() {
+            skip = match line {
+                "System priority: 65535" | "details partner lacp pdu:" => true,
+                "" | "Slave Interface: eth1" => false,
+                _ => skip,
+            };
+            if !skip {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        let b = parse_proc("bond0", REL, &text);
+        let lacp = known(&b.lacp).as_ref().unwrap();
+        assert_eq!(known(&lacp.rate), "fast");
+        missing(&lacp.active_aggregator_id, Reason::Permission);
+        missing(&lacp.partner_mac, Reason::Permission);
+        let eth0 = member_lacp(&members(&b)[0]);
+        assert_eq!(*known(&eth0.aggregator_id), Some(1));
+        let m = missing(&eth0.partner_mac, Reason::Permission);
+        assert!(m.detail.contains("CAP_NET_ADMIN"), "{m}");
+    }
+
+    #[test]
+    fn a_bad_line_makes_its_section_unknown_and_names_it() {
+        // In the bond's part: the bond's facts, and what depends on the
+        // mode; the members' own facts still read.
+        let b = parse_proc("bond0", REL, &LACP.replace("Up Delay (ms): 0", "Up Delay"));
+        let m = missing(&b.mode, Reason::Malformed);
+        assert_eq!(
+            m.detail,
+            format!("{REL}:7: not a \"key: value\" line: \"Up Delay\"")
+        );
+        missing(&b.miimon_ms, Reason::Malformed);
+        missing(&b.lacp, Reason::Malformed);
+        assert_eq!(*known(&members(&b)[0].speed_mbps), 10000);
+        missing(&members(&b)[0].lacp, Reason::Malformed);
+        // In a member's: that member only.
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &LACP.replace("Link Failure Count: 3", "Link Failure"),
+        );
+        assert_eq!(*known(&b.miimon_ms), 100);
+        assert_eq!(*known(&members(&b)[0].link_failure_count), 0);
+        let eth1 = &members(&b)[1];
+        assert_eq!(eth1.name, "eth1");
+        let m = missing(&eth1.mii_status, Reason::Malformed);
+        assert!(m.detail.starts_with(&format!("{REL}:42:")), "{m}");
+        // A repeated key, and an indented line outside a block.
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &LACP.replace("Duplex: full", "Speed: 1000 Mbps"),
+        );
+        let m = missing(&members(&b)[0].speed_mbps, Reason::Malformed);
+        assert!(m.detail.contains(":28: a second \"Speed\" line"), "{m}");
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &LACP.replace("Duplex: full", "  Duplex: full"),
+        );
+        missing(&members(&b)[0].duplex, Reason::Malformed);
+    }
+
+    #[test]
+    fn bad_values_and_missing_lines_name_their_line() {
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &LACP.replace("Speed: 10000 Mbps", "Speed: fast"),
+        );
+        let m = missing(&members(&b)[0].speed_mbps, Reason::Malformed);
+        assert_eq!(m.detail, format!("{REL}:27: unexpected Speed \"fast\""));
+        let b = parse_proc("bond0", REL, &LACP.replace("Duplex: full\n", ""));
+        let m = missing(&members(&b)[0].duplex, Reason::Malformed);
+        assert_eq!(
+            m.detail,
+            format!("{REL}:25: no \"Duplex\" line for member eth0")
+        );
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &LACP.replace("02:00:00:00:00:99", "02:00:00:00:00"),
+        );
+        missing(
+            &known(&b.lacp).as_ref().unwrap().partner_mac,
+            Reason::Malformed,
+        );
+        missing(&member_lacp(&members(&b)[0]).partner_mac, Reason::Malformed);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_bonding_report_is_unknown_as_a_whole() {
+        for (text, line) in [("", 1), ("\n\nMII Status: up\n", 3), ("garbage", 1)] {
+            let b = parse_proc("bond0", REL, text);
+            let m = missing(&b.members, Reason::Malformed);
+            assert!(m.detail.starts_with(&format!("{REL}:{line}: ")), "{m}");
+            assert_eq!(b.mode.missing(), Some(m));
+        }
+    }
+
+    #[test]
+    fn an_empty_permanent_address_is_none() {
+        let text = LACP.replace("Permanent HW addr: 02:00:00:00:00:01", "Permanent HW addr:");
+        let b = parse_proc("bond0", REL, &text);
+        assert_eq!(*known(&members(&b)[0].permanent_mac), None);
+        // InfiniBand members have 20-byte addresses.
+        let ib = ["80"; 20].join(":");
+        let text = LACP.replace("02:00:00:00:00:01\nSlave", &format!("{ib}\nSlave"));
+        let b = parse_proc("bond0", REL, &text);
+        assert_eq!(known(&members(&b)[0].permanent_mac).as_deref(), Some(&*ib));
+    }
+
+    /// Any cut of the file, as a truncated copy would give, reads without
+    /// a panic, and never makes a known speed other than the whole file's.
+    #[test]
+    fn every_cut_reads_without_inventing_a_speed() {
+        let whole = parse_proc("bond0", REL, LACP);
+        for (cut, _) in LACP.char_indices() {
+            let b = parse_proc("bond0", REL, &LACP[..cut]);
+            if let Fact::Known(members) = &b.members {
+                for (m, w) in members.iter().zip(known(&whole.members)) {
+                    if let Fact::Known(s) = m.speed_mbps {
+                        assert_eq!(Fact::Known(s), w.speed_mbps, "cut at {cut}");
+                    }
+                }
+            }
+        }
+    }
 }
