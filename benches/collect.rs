@@ -106,6 +106,7 @@ fn child(name: &str) -> Result<ExitCode> {
                 Scope {
                     host: false,
                     links: false,
+                    bonds: false,
                     routes: true,
                 },
             );
@@ -123,6 +124,7 @@ fn child(name: &str) -> Result<ExitCode> {
                 Scope {
                     host: false,
                     links: true,
+                    bonds: false,
                     routes: false,
                 },
             );

@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Show what hostlint reads of a host: links, routes, host facts
+    /// Show what hostlint reads of a host: links, bonds, routes, host facts
     Show {
         /// Which part to show
         #[arg(value_enum, default_value = "all")]
@@ -108,6 +108,7 @@ enum PolicyCommand {
 #[derive(Clone, Copy, ValueEnum)]
 enum ShowWhat {
     Links,
+    Bonds,
     Routes,
     Host,
     All,
@@ -158,13 +159,15 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Show { what, root, format } => {
             let parts: &[Part] = match what {
                 ShowWhat::Links => &[Part::Links],
+                ShowWhat::Bonds => &[Part::Bonds],
                 ShowWhat::Routes => &[Part::Routes],
                 ShowWhat::Host => &[Part::Host],
-                ShowWhat::All => &[Part::Host, Part::Links, Part::Routes],
+                ShowWhat::All => &[Part::Host, Part::Links, Part::Bonds, Part::Routes],
             };
             let scope = Scope {
                 host: parts.contains(&Part::Host),
                 links: parts.contains(&Part::Links),
+                bonds: parts.contains(&Part::Bonds),
                 routes: parts.contains(&Part::Routes),
             };
             let snapshot = collect::snapshot(&source(root)?, scope);

@@ -160,6 +160,8 @@ fn link<'a>(snapshot: &'a Value, name: &str) -> &'a Value {
 /// The snapshot really holds what the namespace was built with, so that the
 /// equality tests below cannot pass on two empty documents.
 fn assert_lab_contents(s: &Value) {
+    // This kernel has no bonding module: no bonds, known as none.
+    assert_eq!(s["bonds"], serde_json::json!([]));
     let up0 = link(s, "uplink0");
     assert_eq!(up0["kind"], "veth");
     assert_eq!(up0["speed_mbps"], 10000);
@@ -286,6 +288,15 @@ fn live_snapshot_equals_the_snapshot_of_its_capture() {
     let manifest = parse_json(&fs::read_to_string(cap.join("manifest.json")).unwrap());
     assert_eq!(manifest["label"], "live test");
     assert_eq!(manifest["hostlint_fixture"], 1);
+    // Absent where the collector looked, not behind procfs' per-process
+    // links (proc/net -> self/net -> <pid>/net): those would replay only
+    // by the accident of the links being copied, and name a dead pid.
+    let absent = manifest["absent"].as_array().unwrap();
+    for path in ["proc/net/bonding", "sys/class/net/bonding_masters"] {
+        assert!(absent.iter().any(|a| a == path), "{path} not in {absent:?}");
+    }
+    assert!(fs::symlink_metadata(cap.join("proc/net")).is_err());
+    assert!(fs::symlink_metadata(cap.join("proc/self")).is_err());
 }
 
 /// Runs `ethtool` in the namespace; its errors go to stderr, which a

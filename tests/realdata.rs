@@ -749,3 +749,317 @@ mod ethtool {
         }
     }
 }
+
+/// `/proc/net/bonding` files from RedHatInsights/insights-core (collected
+/// from hosts: modes 0, 1, 2 and 4, one cut-off file) and
+/// influxdata/telegraf (active-backup, LACP read without privileges, an
+/// LACP member down); and node_exporter's sysfs bonds, read where the proc
+/// file is missing.
+mod bonding {
+    use super::*;
+    use hostlint::collect::bond::parse_proc;
+    use hostlint::snapshot::{Bond, BondLacp, BondMember, MemberLacp};
+
+    fn parse(rel: &str) -> Bond {
+        let text = fs::read_to_string(data(rel)).unwrap();
+        parse_proc("bond0", rel, &text)
+    }
+
+    #[track_caller]
+    fn members(bond: &Bond) -> &[BondMember] {
+        known(&bond.members).as_slice()
+    }
+
+    #[track_caller]
+    fn lacp(bond: &Bond) -> &BondLacp {
+        known(&bond.lacp).as_ref().expect("an 802.3ad bond")
+    }
+
+    #[track_caller]
+    fn port(member: &BondMember) -> &MemberLacp {
+        known(&member.lacp).as_ref().expect("an 802.3ad member")
+    }
+
+    /// Name, MII status, speed, duplex, link failures, permanent MAC.
+    #[track_caller]
+    fn assert_member(
+        m: &BondMember,
+        name: &str,
+        mii: &str,
+        speed: u32,
+        failures: u64,
+        mac: Option<&str>,
+    ) {
+        assert_eq!(m.name, name);
+        assert_eq!(known(&m.mii_status), mii, "{name}");
+        assert_eq!(*known(&m.speed_mbps), speed, "{name}");
+        assert_eq!(*known(&m.duplex), Duplex::Full, "{name}");
+        assert_eq!(*known(&m.link_failure_count), failures, "{name}");
+        assert_eq!(known(&m.permanent_mac).as_deref(), mac, "{name}");
+    }
+
+    #[test]
+    fn round_robin_and_xor_over_two_gigabit_ports() {
+        for (file, mode) in [
+            ("insights-core/test_bond/BONDINFO_1.txt", "balance-rr"),
+            ("insights-core/test_bond/BONDINFO_MODE_2.txt", "balance-xor"),
+        ] {
+            let b = parse(file);
+            assert_eq!(b.source, file);
+            assert_eq!(known(&b.mode), mode);
+            assert_eq!(*known(&b.miimon_ms), 100);
+            assert_eq!(known(&b.mii_status), "up");
+            // No active member in these modes, and no LACP.
+            assert_eq!(*known(&b.active_member), None);
+            assert!(known(&b.lacp).is_none());
+            let [eno1, eno2] = members(&b) else {
+                panic!("{:?}", b.members)
+            };
+            assert_member(eno1, "eno1", "up", 1000, 0, Some("2c:44:fd:80:5c:f8"));
+            assert_member(eno2, "eno2", "up", 1000, 0, Some("2c:44:fd:80:5c:f9"));
+            assert!(known(&eno1.lacp).is_none());
+        }
+    }
+
+    #[test]
+    fn active_backup_names_its_active_member() {
+        let b = parse("insights-core/test_bond/BONDINFO_MODE_5.txt");
+        assert_eq!(known(&b.mode), "active-backup");
+        assert_eq!(known(&b.active_member).as_deref(), Some("enp17s0f0"));
+        let [a, b2] = members(&b) else { panic!() };
+        assert_member(a, "enp17s0f0", "up", 10000, 0, Some("00:1f:f3:af:d3:f0"));
+        assert_member(b2, "enp17s0f1", "up", 10000, 0, Some("00:1f:f3:af:d3:f1"));
+    }
+
+    #[test]
+    fn arp_monitored_active_backup_with_tens_of_thousands_of_failures() {
+        // "MII Polling Interval (ms): 0": the ARP monitor watches instead;
+        // "Primary Slave: em3 (primary_reselect failure)".
+        let b = parse("insights-core/test_bond/BONDINFO_MODE_7.txt");
+        assert_eq!(known(&b.mode), "active-backup");
+        assert_eq!(*known(&b.miimon_ms), 0);
+        assert_eq!(known(&b.active_member).as_deref(), Some("em3"));
+        let [em3, p2p3] = members(&b) else { panic!() };
+        // Both ports show one permanent address in the file: kept as read.
+        assert_member(em3, "em3", "up", 1000, 92028, Some("00:1f:f3:af:d3:f1"));
+        assert_member(p2p3, "p2p3", "up", 1000, 71524, Some("00:1f:f3:af:d3:f1"));
+    }
+
+    #[test]
+    fn active_backup_with_the_backup_down_and_mixed_speeds() {
+        // The file starts with an empty line; "Permanent HW addr:" is
+        // empty for both, and eth2's section ends without a queue ID.
+        let b = parse("telegraf/bond/sampleTestAB.txt");
+        assert_eq!(known(&b.mode), "active-backup");
+        assert_eq!(known(&b.active_member).as_deref(), Some("eth2"));
+        assert_eq!(known(&b.mii_status), "up");
+        let [eth3, eth2] = members(&b) else { panic!() };
+        // Down, yet the bond keeps the speed it last saw.
+        assert_member(eth3, "eth3", "down", 1000, 2, None);
+        assert_member(eth2, "eth2", "up", 100, 0, None);
+    }
+
+    #[test]
+    fn lacp_with_a_member_down_in_an_aggregator_of_its_own_and_no_partner() {
+        let file = "insights-core/test_bond/BOND_MODE_4.txt";
+        let b = parse(file);
+        assert_eq!(known(&b.mode), "802.3ad");
+        assert_eq!(*known(&b.miimon_ms), 100);
+        assert_eq!(*known(&b.active_member), None);
+        let l = lacp(&b);
+        assert_eq!(known(&l.rate), "slow");
+        assert_eq!(*known(&l.active_aggregator_id), Some(1));
+        assert_eq!(known(&l.partner_mac).as_deref(), Some("00:00:00:00:00:00"));
+        let [up, down] = members(&b) else { panic!() };
+        assert_member(up, "enp0s9", "up", 1000, 0, Some("08:00:27:99:a3:6b"));
+        assert_eq!(*known(&port(up).aggregator_id), Some(1));
+        // All zeros: no LACP partner answers. Kept as read.
+        assert_eq!(known(&port(up).partner_mac), "00:00:00:00:00:00");
+        assert_eq!(down.name, "enp0s8");
+        assert_eq!(known(&down.mii_status), "down");
+        // "Speed: Unknown" on line 52, "Duplex: Unknown" on 53.
+        let m = unknown(&down.speed_mbps, Reason::LinkDown);
+        assert!(m.detail.starts_with(&format!("{file}:52: ")), "{m}");
+        let m = unknown(&down.duplex, Reason::LinkDown);
+        assert!(m.detail.starts_with(&format!("{file}:53: ")), "{m}");
+        assert_eq!(*known(&down.link_failure_count), 0);
+        assert_eq!(
+            known(&down.permanent_mac).as_deref(),
+            Some("08:00:27:a2:8d:f5")
+        );
+        assert_eq!(*known(&port(down).aggregator_id), Some(2));
+        assert_eq!(known(&port(down).partner_mac), "00:00:00:00:00:00");
+    }
+
+    #[test]
+    fn lacp_of_an_old_kernel_and_a_stray_line_in_one_member() {
+        // Driver v3.2.4: the active aggregator is shown, per-member LACPDU
+        // details were not printed yet.
+        let file = "insights-core/test_bond/BONDINFO_MODE_4.txt";
+        let b = parse(file);
+        assert_eq!(known(&b.mode), "802.3ad");
+        assert_eq!(*known(&b.miimon_ms), 500);
+        let l = lacp(&b);
+        assert_eq!(known(&l.rate), "slow");
+        assert_eq!(*known(&l.active_aggregator_id), Some(3));
+        assert_eq!(known(&l.partner_mac).as_deref(), Some("00:00:00:00:00:00"));
+        let [eth1, eth2] = members(&b) else { panic!() };
+        assert_member(eth1, "eth1", "up", 1000, 0, Some("00:16:35:5e:42:fc"));
+        assert_eq!(*known(&port(eth1).aggregator_id), Some(3));
+        let m = unknown(&port(eth1).partner_mac, Reason::NotSupported);
+        assert!(m.detail.contains("does not show"), "{m}");
+        // Line 31 is a bare "Speed" after eth2's "Speed: 1000 Mbps": none
+        // of eth2's section is trusted, though it goes on to name
+        // aggregator 2 where eth1 is in 3.
+        assert_eq!(eth2.name, "eth2");
+        for m in [
+            unknown(&eth2.mii_status, Reason::Malformed),
+            unknown(&eth2.speed_mbps, Reason::Malformed),
+            unknown(&eth2.link_failure_count, Reason::Malformed),
+            unknown(&port(eth2).aggregator_id, Reason::Malformed),
+            unknown(&port(eth2).partner_mac, Reason::Malformed),
+        ] {
+            assert_eq!(
+                m.detail,
+                format!("{file}:31: not a \"key: value\" line: \"Speed\"")
+            );
+        }
+    }
+
+    #[test]
+    fn lacp_read_without_privileges_hides_aggregator_and_partners() {
+        // telegraf's files have "Actor Churn State" but neither "System
+        // priority" nor "Active Aggregator Info": a 4.x+ kernel read
+        // without CAP_NET_ADMIN.
+        for file in [
+            "telegraf/bond/sampleTestLACP.txt",
+            "telegraf/bond/sampleTestLACPFirstUpSecondDown.txt",
+        ] {
+            let b = parse(file);
+            assert_eq!(known(&b.mode), "802.3ad");
+            assert_eq!(*known(&b.miimon_ms), 100);
+            let l = lacp(&b);
+            assert_eq!(known(&l.rate), "fast");
+            unknown(&l.active_aggregator_id, Reason::Permission);
+            unknown(&l.partner_mac, Reason::Permission);
+            let [eth0, eth1] = members(&b) else { panic!() };
+            assert_member(eth0, "eth0", "up", 10000, 2, Some("3c:ec:ef:5e:71:58"));
+            for m in [eth0, eth1] {
+                assert_eq!(*known(&port(m).aggregator_id), Some(2));
+                let miss = unknown(&port(m).partner_mac, Reason::Permission);
+                assert!(miss.detail.contains("CAP_NET_ADMIN"), "{miss}");
+            }
+            assert_eq!(*known(&eth1.link_failure_count), 1);
+        }
+        let b = parse("telegraf/bond/sampleTestLACP.txt");
+        assert_member(
+            &members(&b)[1],
+            "eth1",
+            "up",
+            10000,
+            1,
+            Some("3c:ec:ef:5e:71:59"),
+        );
+        // The same bond with eth1 down: "Speed: Unknown" on line 31 is a
+        // link-down reason, not a speed of 0.
+        let file = "telegraf/bond/sampleTestLACPFirstUpSecondDown.txt";
+        let b = parse(file);
+        let eth1 = &members(&b)[1];
+        assert_eq!(known(&eth1.mii_status), "down");
+        let m = unknown(&eth1.speed_mbps, Reason::LinkDown);
+        assert!(m.detail.starts_with(&format!("{file}:31: ")), "{m}");
+        unknown(&eth1.duplex, Reason::LinkDown);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_unknown_naming_file_and_line() {
+        // Three member lines without the driver's banner or any section.
+        let file = "insights-core/test_bond/BONDINFO_CORRUPT.txt";
+        let b = parse(file);
+        let m = unknown(&b.members, Reason::Malformed);
+        assert!(m.detail.starts_with(&format!("{file}:1: ")), "{m}");
+        assert!(m.detail.contains("Link Failure Count: 0"), "{m}");
+        for f in [b.mode.missing(), b.mii_status.missing(), b.lacp.missing()] {
+            assert_eq!(f, Some(m));
+        }
+        unknown(&b.miimon_ms, Reason::Malformed);
+        unknown(&b.active_member, Reason::Malformed);
+    }
+
+    /// The collector lists `proc/net/bonding` and names each bond by its
+    /// file.
+    #[test]
+    fn the_collector_reads_every_file_in_proc_net_bonding() {
+        let dir = tempfile::tempdir().unwrap();
+        let bonding = dir.path().join("proc/net/bonding");
+        fs::create_dir_all(&bonding).unwrap();
+        fs::copy(
+            data("insights-core/test_bond/BOND_MODE_4.txt"),
+            bonding.join("bond0"),
+        )
+        .unwrap();
+        fs::copy(
+            data("telegraf/bond/sampleTestAB.txt"),
+            bonding.join("bond1"),
+        )
+        .unwrap();
+        let snap = snapshot(dir.path());
+        let bonds = known(&snap.bonds);
+        assert_eq!(bonds.len(), 2);
+        let bond1 = snap.bond("bond1").unwrap();
+        assert_eq!(bond1.source, "proc/net/bonding/bond1");
+        assert_eq!(known(&bond1.active_member).as_deref(), Some("eth2"));
+        assert_eq!(known(&snap.bond("bond0").unwrap().mode), "802.3ad");
+    }
+
+    /// node_exporter's tree: `bonding_masters` names three bonds, each
+    /// with `bonding/slaves` and `slave_M/bonding_slave/mii_status` of its
+    /// members, and nothing else of the bonding driver.
+    #[test]
+    fn sysfs_bonds_of_node_exporter_where_proc_net_bonding_is_missing() {
+        let snap = snapshot(&data("node_exporter"));
+        let bonds = known(&snap.bonds);
+        let names: Vec<&str> = bonds.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["bond0", "dmz", "int"]);
+        let mii = |bond: &str| -> Vec<(String, String)> {
+            members(snap.bond(bond).unwrap())
+                .iter()
+                .map(|m| (m.name.clone(), known(&m.mii_status).clone()))
+                .collect()
+        };
+        // bond0/bonding/slaves is empty.
+        assert!(mii("bond0").is_empty());
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        };
+        assert_eq!(mii("dmz"), pairs(&[("eth0", "up"), ("eth4", "up")]));
+        // "eth5 eth1", in the bond's order; eth1 is down.
+        assert_eq!(mii("int"), pairs(&[("eth5", "up"), ("eth1", "down")]));
+        for b in bonds {
+            let name = &b.name;
+            assert_eq!(b.source, format!("sys/class/net/{name}/bonding"));
+            not_captured(&b.mode, &format!("{name}/bonding/mode"));
+            not_captured(&b.miimon_ms, &format!("{name}/bonding/miimon"));
+            not_captured(&b.mii_status, &format!("{name}/bonding/mii_status"));
+            not_captured(&b.active_member, &format!("{name}/bonding/active_slave"));
+            // Whether it runs LACP depends on the mode, which is not there.
+            not_captured(&b.lacp, &format!("{name}/bonding/mode"));
+            for m in members(b) {
+                let dir = format!("{name}/slave_{}", m.name);
+                not_captured(&m.speed_mbps, &format!("{dir}/speed"));
+                not_captured(&m.duplex, &format!("{dir}/duplex"));
+                not_captured(
+                    &m.link_failure_count,
+                    &format!("{dir}/bonding_slave/link_failure_count"),
+                );
+                not_captured(
+                    &m.permanent_mac,
+                    &format!("{dir}/bonding_slave/perm_hwaddr"),
+                );
+                not_captured(&m.lacp, &format!("{name}/bonding/mode"));
+            }
+        }
+    }
+}

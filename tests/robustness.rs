@@ -103,6 +103,9 @@ fn text_parsers() -> Vec<(&'static str, &'static str, TextParser)> {
         ("cmd/ethtool-i/eno1", "ethtool -i", |t| {
             let _ = ethtool_text::parse_driver(t);
         }),
+        ("proc/net/bonding/bond0", "proc/net/bonding", |t| {
+            let _ = hostlint::collect::bond::parse_proc("bond0", "bond0", t);
+        }),
     ]
 }
 

@@ -4,8 +4,11 @@
 
 use std::fs;
 
+use serde_json::Value;
+
 use crate::util::{
-    fixture, hostlint, json_diff, parse_json, path_str, repo, run_expect, run_ok, tempdir,
+    copy_tree, fixture, hostlint, json_diff, parse_json, path_str, repo, run_expect, run_ok,
+    tempdir,
 };
 
 /// Every scenario under `fixtures/`.
@@ -74,6 +77,24 @@ fn show_parts_keep_only_what_was_asked() {
     assert!(
         host.contains("lb-01") && host.contains("6.8.0-45-generic"),
         "{host}"
+    );
+    let doc = parse_json(&run_ok(&mut hostlint(&[
+        "show",
+        "bonds",
+        "--root",
+        path_str(&dir),
+        "--format",
+        "json",
+    ])));
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["bonds", "schema"]);
+    let bonds = run_ok(&mut hostlint(&["show", "bonds", "--root", path_str(&dir)]));
+    assert!(
+        bonds.contains("802.3ad, LACP fast")
+            && bonds.contains("enp65s0f1")
+            && bonds.contains("00:1c:73:00:00:01")
+            && !bonds.contains("DRIVER"),
+        "{bonds}"
     );
 }
 
@@ -174,6 +195,9 @@ fn malformed_fixture_files_say_where() {
         "Settings for eno1:\n\tSpeed: fast\n",
     )
     .unwrap();
+    let bond = copy.join("proc/net/bonding/bond0");
+    let text = fs::read_to_string(&bond).unwrap();
+    fs::write(&bond, text.replacen("Speed: 10000 Mbps", "Speed: 10000", 1)).unwrap();
     let doc = parse_json(&run_ok(&mut hostlint(&[
         "show",
         "--root",
@@ -197,6 +221,89 @@ fn malformed_fixture_files_say_where() {
             .unwrap()
             .contains("line 2: bad speed")
     );
+    let member = &doc["bonds"][0]["members"][0];
+    assert_eq!(member["speed_mbps"]["unknown"], "malformed");
+    assert_eq!(
+        member["speed_mbps"]["detail"],
+        "proc/net/bonding/bond0:27: unexpected Speed \"10000\""
+    );
+    assert_eq!(doc["bonds"][0]["members"][1]["speed_mbps"], 10000);
+}
+
+fn bonds_json(dir: &std::path::Path) -> Value {
+    let mut doc = parse_json(&run_ok(&mut hostlint(&[
+        "show",
+        "bonds",
+        "--root",
+        path_str(dir),
+        "--format",
+        "json",
+    ])));
+    doc["bonds"].take()
+}
+
+/// lb-healthy's bond0 read from sysfs, as in a copy of /sys without /proc,
+/// says what `proc/net/bonding/bond0` says, but the partner each member
+/// sees, which only that file shows.
+#[test]
+fn bond_facts_from_sysfs_agree_with_proc_net_bonding() {
+    let tmp = tempdir();
+    let copy = tmp.path().join("lb");
+    copy_tree(&fixture("lb-healthy"), &copy);
+    let from_proc = bonds_json(&copy);
+    fs::remove_file(copy.join("proc/net/bonding/bond0")).unwrap();
+    let from_sysfs = bonds_json(&copy);
+    assert_eq!(from_sysfs[0]["source"], "sys/class/net/bond0/bonding");
+    assert_eq!(from_sysfs[0]["lacp"]["partner_mac"], "00:1c:73:00:00:01");
+    let mut diffs = json_diff(&from_proc, &from_sysfs);
+    diffs.sort();
+    let expected = [
+        "[0].members[0].lacp.partner_mac",
+        "[0].members[1].lacp.partner_mac",
+        "[0].source",
+    ];
+    assert_eq!(diffs.len(), expected.len(), "{diffs:#?}");
+    for (d, e) in diffs.iter().zip(expected) {
+        assert!(d.starts_with(&format!("{e}:")), "{d}");
+    }
+    let partner = &from_sysfs[0]["members"][0]["lacp"]["partner_mac"];
+    assert_eq!(partner["unknown"], "not_captured");
+    let detail = partner["detail"].as_str().unwrap();
+    assert!(detail.contains("proc/net/bonding/bond0"), "{detail}");
+}
+
+/// A capture keeps the bond files it read; a fixture without them does
+/// not pass for a host without bonds unless its manifest says so.
+#[test]
+fn a_fixture_says_whether_the_host_had_bonds() {
+    let (_tmp, copy) = editable_copy("lb-healthy");
+    for file in ["proc/net/bonding/bond0", "sys/class/net/bonding_masters"] {
+        assert_eq!(
+            fs::read(copy.join(file)).unwrap(),
+            fs::read(fixture("lb-healthy").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    // Read from proc: the sysfs bonding files were not needed.
+    assert!(!copy.join("sys/class/net/bond0/bonding").exists());
+
+    fs::remove_dir_all(copy.join("proc/net")).unwrap();
+    fs::remove_file(copy.join("sys/class/net/bonding_masters")).unwrap();
+    let bonds = bonds_json(&copy);
+    assert_eq!(bonds["unknown"], "not_captured", "{bonds}");
+    let detail = bonds["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("proc/net/bonding") && detail.contains("bonding_masters"),
+        "{detail}"
+    );
+
+    let manifest_path = copy.join("manifest.json");
+    let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
+    let absent = manifest["absent"].as_array_mut().unwrap();
+    absent.push("proc/net/bonding".into());
+    absent.push("sys/class/net/bonding_masters".into());
+    fs::write(&manifest_path, manifest.to_string()).unwrap();
+    assert_eq!(bonds_json(&copy), serde_json::json!([]));
 }
 
 #[test]

@@ -208,3 +208,22 @@ pub fn tool_ready(test: &str, program: &str, package: &str) -> bool {
     skipped(test, &why);
     false
 }
+
+/// Copies a directory tree, symlinks kept as symlinks: a fixture as it
+/// is, including files a capture would not copy.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("a directory to copy into");
+    for entry in std::fs::read_dir(from).expect("a directory to copy") {
+        let entry = entry.expect("a directory entry");
+        let kind = entry.file_type().expect("a file type");
+        let dst = to.join(entry.file_name());
+        if kind.is_symlink() {
+            let target = std::fs::read_link(entry.path()).expect("a symlink");
+            std::os::unix::fs::symlink(target, &dst).expect("a new symlink");
+        } else if kind.is_dir() {
+            copy_tree(&entry.path(), &dst);
+        } else {
+            std::fs::copy(entry.path(), &dst).expect("a copied file");
+        }
+    }
+}

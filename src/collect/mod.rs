@@ -2,6 +2,7 @@
 //! [`Snapshot`]. One file per object; every fact that cannot be read comes
 //! back as a reason, never as a guess.
 
+pub mod bond;
 mod host;
 mod link;
 mod lookup;
@@ -22,6 +23,7 @@ use crate::source::{Source, is_not_captured};
 pub struct Scope {
     pub host: bool,
     pub links: bool,
+    pub bonds: bool,
     pub routes: bool,
 }
 
@@ -29,6 +31,7 @@ impl Scope {
     pub const ALL: Scope = Scope {
         host: true,
         links: true,
+        bonds: true,
         routes: true,
     };
 }
@@ -60,6 +63,11 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
     } else {
         Fact::Unknown(skipped("links"))
     };
+    let bonds = if scope.bonds {
+        bond::collect(source)
+    } else {
+        Fact::Unknown(skipped("bonds"))
+    };
     let (routes, rules, neighbors) = if scope.routes {
         let ifaces = interfaces
             .as_ref()
@@ -77,6 +85,7 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
         schema: SCHEMA,
         host,
         links,
+        bonds,
         routes,
         rules,
         neighbors,

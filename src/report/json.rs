@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::table::Part;
-use crate::snapshot::{Fact, Host, Link, Neighbor, RouteTable, Rule, Snapshot};
+use crate::snapshot::{Bond, Fact, Host, Link, Neighbor, RouteTable, Rule, Snapshot};
 
 #[derive(Serialize)]
 struct View<'a> {
@@ -16,6 +16,8 @@ struct View<'a> {
     host: Option<&'a Host>,
     #[serde(skip_serializing_if = "Option::is_none")]
     links: Option<&'a Fact<Vec<Link>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bonds: Option<&'a Fact<Vec<Bond>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     routes: Option<&'a Fact<RouteTable>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,6 +33,7 @@ pub fn write(snapshot: &Snapshot, parts: &[Part], out: &mut impl Write) -> io::R
         schema: snapshot.schema,
         host: has(Part::Host).then_some(&snapshot.host),
         links: has(Part::Links).then_some(&snapshot.links),
+        bonds: has(Part::Bonds).then_some(&snapshot.bonds),
         routes: has(Part::Routes).then_some(&snapshot.routes),
         rules: has(Part::Routes).then_some(&snapshot.rules),
         neighbors: has(Part::Routes).then_some(&snapshot.neighbors),

@@ -6,7 +6,8 @@ use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
 use crate::snapshot::{
-    Duplex, Fact, Link, Missing, Reason, RouteTable, Snapshot, names, route_flag_names,
+    Bond, BondMember, Duplex, Fact, Link, Missing, Reason, RouteTable, Snapshot,
+    mode_has_active_member, names, route_flag_names,
 };
 
 /// Which parts of the snapshot to show.
@@ -14,6 +15,7 @@ use crate::snapshot::{
 pub enum Part {
     Host,
     Links,
+    Bonds,
     Routes,
 }
 
@@ -93,6 +95,7 @@ pub fn render(snapshot: &Snapshot, parts: &[Part], style: &Style) -> String {
         match part {
             Part::Host => host(&mut out, snapshot, &mut notes, style),
             Part::Links => links(&mut out, snapshot, &mut notes, style),
+            Part::Bonds => bonds(&mut out, snapshot, &mut notes, style),
             Part::Routes => routes(&mut out, snapshot, &mut notes, style),
         }
     }
@@ -229,15 +232,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     for l in links {
         let i = &l.iface;
         let name = i.name.as_str();
-        let mut speed_text = notes.fact("speed", &l.speed_mbps, |v| speed(*v));
-        if let Fact::Known(Duplex::Half) = l.duplex {
-            speed_text.push_str(" half");
-        } else if let Fact::Unknown(m) = &l.duplex
-            && l.speed_mbps.known().is_some()
-        {
-            speed_text.push(' ');
-            speed_text.push_str(&notes.mark("duplex", m));
-        }
+        let speed_text = speed_duplex(notes, &l.speed_mbps, &l.duplex);
         let driver = notes.fact("driver", &l.driver, |d| d.driver.clone());
         let (pci, pcie, place) = match &l.device {
             Fact::Unknown(m) => {
@@ -315,6 +310,165 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     }
     out.push_str(&t.to_string());
     out.push('\n');
+}
+
+/// Speed with duplex, as the links table shows it: full duplex goes
+/// without saying.
+fn speed_duplex(notes: &mut Notes, mbps: &Fact<u32>, duplex: &Fact<Duplex>) -> String {
+    let mut text = notes.fact("speed", mbps, |v| speed(*v));
+    if let Fact::Known(Duplex::Half) = duplex {
+        text.push_str(" half");
+    } else if let Fact::Unknown(m) = duplex
+        && mbps.known().is_some()
+    {
+        text.push(' ');
+        text.push_str(&notes.mark("duplex", m));
+    }
+    text
+}
+
+fn mii_cell(notes: &mut Notes, mii: &Fact<String>, color: bool) -> Cell {
+    let text = notes.fact("MII status", mii, String::clone);
+    let cell = Cell::new(&text);
+    match (color, mii.known().map(String::as_str)) {
+        (false, _) | (_, None) => cell,
+        (true, Some("up")) => cell.fg(Color::Green),
+        (true, Some(_)) => cell.fg(Color::Red),
+    }
+}
+
+fn bonds(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
+    let bonds = match &s.bonds {
+        Fact::Known(b) if b.is_empty() => {
+            out.push_str("BONDS none\n");
+            return;
+        }
+        Fact::Known(b) => b,
+        Fact::Unknown(m) => {
+            out.push_str(&format!("BONDS {}\n", notes.mark("bonds", m)));
+            return;
+        }
+    };
+    for (i, b) in bonds.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        bond_table(out, b, notes, style);
+    }
+}
+
+/// One table per bond: the bond's row, then a row per member.
+fn bond_table(out: &mut String, b: &Bond, notes: &mut Notes, style: &Style) {
+    let mut t = new_table(
+        style,
+        &[
+            "BOND",
+            "MODE",
+            "MIIMON",
+            "MII",
+            "ACTIVE",
+            "SPEED",
+            "LINK FAILURES",
+            "AGGREGATOR",
+            "PARTNER MAC",
+        ],
+    );
+    // A file that was not the bonding driver's report, or a bond that
+    // vanished while being read: one reason for every fact, said once.
+    if let (Fact::Unknown(m), Fact::Unknown(members)) = (&b.mode, &b.members)
+        && m == members
+    {
+        t.add_row(vec![b.name.clone(), notes.mark("bond", m)]);
+        out.push_str(&t.to_string());
+        out.push('\n');
+        return;
+    }
+    let lacp = b.lacp.as_ref();
+    let mut mode = notes.fact("mode", &b.mode, String::clone);
+    if let Fact::Known(Some(l)) = &lacp {
+        mode.push_str(", LACP ");
+        mode.push_str(&notes.fact("LACP rate", &l.rate, String::clone));
+    }
+    let miimon = notes.fact("miimon", &b.miimon_ms, |ms| match ms {
+        0 => "off".to_owned(),
+        ms => format!("{ms}ms"),
+    });
+    let has_active = b.mode.known().map(|m| mode_has_active_member(m));
+    let active = notes.fact("active member", &b.active_member, |a| {
+        match (a, has_active) {
+            (Some(name), _) => name.clone(),
+            (None, Some(false)) => "-".to_owned(),
+            (None, _) => "none".to_owned(),
+        }
+    });
+    let (aggregator, partner) = match &lacp {
+        Fact::Unknown(m) => {
+            let mark = notes.mark("LACP", m);
+            (mark.clone(), mark)
+        }
+        Fact::Known(None) => ("-".to_owned(), "-".to_owned()),
+        Fact::Known(Some(l)) => (
+            notes.fact("active aggregator", &l.active_aggregator_id, |id| {
+                id.map_or("none".to_owned(), |id| id.to_string())
+            }),
+            notes.fact("partner MAC", &l.partner_mac, |mac| {
+                mac.clone().unwrap_or_else(|| "none".to_owned())
+            }),
+        ),
+    };
+    t.add_row(vec![
+        Cell::new(&b.name),
+        Cell::new(mode),
+        Cell::new(miimon),
+        mii_cell(notes, &b.mii_status, style.color),
+        Cell::new(active),
+        Cell::new(""),
+        Cell::new(""),
+        Cell::new(aggregator),
+        Cell::new(partner),
+    ]);
+    match &b.members {
+        Fact::Unknown(m) => {
+            t.add_row(vec!["  members".to_owned(), notes.mark("members", m)]);
+        }
+        Fact::Known(members) if members.is_empty() => {
+            t.add_row(vec!["  no members"]);
+        }
+        Fact::Known(members) => {
+            for m in members {
+                t.add_row(member_row(m, notes, style));
+            }
+        }
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+}
+
+fn member_row(m: &BondMember, notes: &mut Notes, style: &Style) -> Vec<Cell> {
+    let (aggregator, partner) = match &m.lacp {
+        Fact::Unknown(miss) => {
+            let mark = notes.mark("LACP", miss);
+            (mark.clone(), mark)
+        }
+        Fact::Known(None) => ("-".to_owned(), "-".to_owned()),
+        Fact::Known(Some(l)) => (
+            notes.fact("aggregator", &l.aggregator_id, |id| {
+                id.map_or("none".to_owned(), |id| id.to_string())
+            }),
+            notes.fact("partner MAC", &l.partner_mac, String::clone),
+        ),
+    };
+    vec![
+        Cell::new(format!("  {}", m.name)),
+        Cell::new(""),
+        Cell::new(""),
+        mii_cell(notes, &m.mii_status, style.color),
+        Cell::new(""),
+        Cell::new(speed_duplex(notes, &m.speed_mbps, &m.duplex)),
+        Cell::new(notes.fact("link failures", &m.link_failure_count, u64::to_string)),
+        Cell::new(aggregator),
+        Cell::new(partner),
+    ]
 }
 
 fn routes(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {

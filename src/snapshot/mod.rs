@@ -4,6 +4,7 @@
 //! form is versioned by [`SCHEMA`]: a change that removes or renames a field
 //! bumps it.
 
+mod bond;
 mod fact;
 mod host;
 mod link;
@@ -12,6 +13,7 @@ mod route;
 
 use serde::Serialize;
 
+pub use bond::{BOND_MODES, Bond, BondLacp, BondMember, MemberLacp, mode_has_active_member};
 pub use fact::{Fact, Missing, Reason};
 pub use host::{Host, PstoreRecord, Taint, TaintFlag};
 pub use link::{
@@ -31,6 +33,7 @@ pub struct Snapshot {
     pub schema: &'static str,
     pub host: Host,
     pub links: Fact<Vec<Link>>,
+    pub bonds: Fact<Vec<Bond>>,
     pub routes: Fact<RouteTable>,
     pub rules: Fact<Vec<Rule>>,
     pub neighbors: Fact<Vec<Neighbor>>,
@@ -84,5 +87,9 @@ impl Origin {
 impl Snapshot {
     pub fn link(&self, name: &str) -> Option<&Link> {
         self.links.known()?.iter().find(|l| l.iface.name == name)
+    }
+
+    pub fn bond(&self, name: &str) -> Option<&Bond> {
+        self.bonds.known()?.iter().find(|b| b.name == name)
     }
 }

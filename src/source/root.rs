@@ -158,10 +158,10 @@ impl Root {
     }
 
     /// The path to open for `rel`. Live and not recording, the kernel
-    /// resolves symlinks itself (the fast path); otherwise they are resolved
-    /// here, inside the root, and recorded.
+    /// resolves symlinks itself (the fast path), and in procfs always;
+    /// otherwise they are resolved here, inside the root, and recorded.
     fn open_path(&self, rel: &str) -> io::Result<(String, PathBuf)> {
-        if self.live && self.recording.is_none() {
+        if self.live && (self.recording.is_none() || in_procfs(rel)) {
             let rel = rel.trim_start_matches('/').to_owned();
             let path = self.dir.join(&rel);
             return Ok((rel, path));
@@ -322,6 +322,14 @@ impl Root {
     }
 }
 
+/// Whether `rel` lies in procfs. Its links name the reading process
+/// (`proc/net` → `self/net` → `<pid>/net`), so a capture keeps such a path
+/// as asked: the fixture holds `proc/net/bonding/bond0`, not a pid that
+/// means nothing on replay.
+fn in_procfs(rel: &str) -> bool {
+    rel.trim_start_matches('/').starts_with("proc/")
+}
+
 fn components(path: &str) -> impl DoubleEndedIterator<Item = &str> {
     path.split('/').filter(|p| !p.is_empty())
 }
@@ -456,6 +464,21 @@ mod tests {
         assert!(!is_not_captured(
             &Root::live().read("proc/hostlint-no-such-file").unwrap_err()
         ));
+    }
+
+    #[test]
+    fn a_live_capture_keeps_procfs_paths_as_asked() {
+        let root = Root::live().record();
+        root.read("proc/net/dev").unwrap();
+        let _ = root.read_dir("proc/net/hostlint-no-such-dir");
+        let rec = root.take_recording().unwrap();
+        assert!(
+            rec.files.contains_key("proc/net/dev"),
+            "{:?}",
+            rec.files.keys()
+        );
+        assert!(rec.symlinks.is_empty(), "{:?}", rec.symlinks);
+        assert!(rec.absent.contains("proc/net/hostlint-no-such-dir"));
     }
 
     #[test]
