@@ -23,7 +23,7 @@ pub const DOC: KindDoc = KindDoc {
     fields: &[
         FieldDoc {
             name: "select",
-            doc: "which links: `name` (glob or matcher), `driver`, `kind` (physical, bond, bridge, veth, ...), `vendor` and `device` (PCI ids such as 0x8086), `onboard` (true/false), `master`. All given must match. A link whose selected fact cannot be read gives an UNKNOWN finding, not a silent skip.",
+            doc: "which links: `name` (glob or matcher), `driver`, `kind` (physical, bond, bridge, veth, ...), `vendor` and `device` (PCI ids such as 0x8086), `onboard` (true/false), `master`, `operstate` (to check only the links that are up). All given must match. A link whose selected fact cannot be read gives an UNKNOWN finding, not a silent skip.",
         },
         FieldDoc {
             name: "expect.operstate",
@@ -162,7 +162,14 @@ pub struct Spec {
 }
 
 const SELECT_KEYS: &[&str] = &[
-    "name", "driver", "kind", "vendor", "device", "onboard", "master",
+    "name",
+    "driver",
+    "kind",
+    "vendor",
+    "device",
+    "onboard",
+    "master",
+    "operstate",
 ];
 pub const EXPECT_KEYS: &[&str] = &[
     "operstate",

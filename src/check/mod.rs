@@ -3,6 +3,7 @@
 //! validated checks against a snapshot. No I/O: a check reads the snapshot
 //! and produces findings.
 
+pub mod bond;
 pub mod kernel;
 pub mod link;
 pub mod route;
@@ -37,7 +38,7 @@ pub struct KindDoc {
 }
 
 /// Every check kind, in the order `hostlint rules` lists them.
-pub const KINDS: &[&KindDoc] = &[&link::DOC, &route::DOC, &kernel::DOC];
+pub const KINDS: &[&KindDoc] = &[&link::DOC, &route::DOC, &bond::DOC, &kernel::DOC];
 
 pub fn kind(name: &str) -> Option<&'static KindDoc> {
     KINDS.iter().copied().find(|k| k.name == name)
@@ -48,6 +49,7 @@ pub fn kind(name: &str) -> Option<&'static KindDoc> {
 pub enum Spec {
     Link(link::Spec),
     Route(route::Spec),
+    Bond(bond::Spec),
     Kernel(kernel::Spec),
 }
 
@@ -56,6 +58,7 @@ impl Spec {
         match self {
             Spec::Link(_) => link::DOC.name,
             Spec::Route(_) => route::DOC.name,
+            Spec::Bond(_) => bond::DOC.name,
             Spec::Kernel(_) => kernel::DOC.name,
         }
     }
@@ -66,6 +69,7 @@ pub fn parse_spec(ctx: &mut Ctx, kind: &str, node: &Node) -> Option<Spec> {
     match kind {
         "link" => link::parse(ctx, node).map(Spec::Link),
         "route" => route::parse(ctx, node).map(Spec::Route),
+        "bond" => bond::parse(ctx, node).map(Spec::Bond),
         "kernel" => kernel::parse(ctx, node).map(Spec::Kernel),
         _ => None,
     }
@@ -90,6 +94,7 @@ pub fn evaluate(check: &Check, snapshot: &Snapshot) -> Vec<Finding> {
     match &check.spec {
         Spec::Link(s) => link::evaluate(check, s, snapshot),
         Spec::Route(s) => route::evaluate(check, s, snapshot),
+        Spec::Bond(s) => bond::evaluate(check, s, snapshot),
         Spec::Kernel(s) => kernel::evaluate(check, s, snapshot),
     }
 }

@@ -91,15 +91,8 @@ const TOP_KEYS: &[&str] = &[
     "defaults",
     "checks",
 ];
-const CHECK_KEYS: &[&str] = &[
-    "id",
-    "description",
-    "severity",
-    "allow_empty",
-    "link",
-    "route",
-    "kernel",
-];
+/// A check's own keys; the kind keys come from the registry.
+const CHECK_KEYS: &[&str] = &["id", "description", "severity", "allow_empty"];
 
 /// Loads policy files and everything they include. Either every policy
 /// is valid, or every mistake found is returned.
@@ -279,7 +272,12 @@ fn parse_policy(ctx: &mut Ctx, node: &Node) -> (Option<Policy>, Vec<(String, Pos
 }
 
 fn parse_check(ctx: &mut Ctx, node: &Node, default_severity: Option<Severity>) -> Option<Check> {
-    let f = Fields::new(ctx, node, "a check", CHECK_KEYS)?;
+    let keys: Vec<&str> = CHECK_KEYS
+        .iter()
+        .copied()
+        .chain(check::KINDS.iter().map(|k| k.name))
+        .collect();
+    let f = Fields::new(ctx, node, "a check", &keys)?;
     let id = f.required(ctx, "id", "a check").and_then(|n| {
         let id = string(ctx, n, "a check id")?;
         if id.is_empty()

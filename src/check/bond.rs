@@ -1,0 +1,511 @@
+//! `bond`: a bond's mode, its members, their speeds and LACP aggregators.
+
+use super::{FieldDoc, Judgement, KindDoc, finding, nothing_selected, unreadable};
+use crate::finding::{Finding, Severity};
+use crate::policy::Check;
+use crate::policy::fields::{Ctx, Fields, boolean};
+use crate::policy::matcher::{Num, Text, speed_unit};
+use crate::policy::yaml::{Node, Value};
+use crate::snapshot::{Bond, BondMember, Fact, Reason, Snapshot};
+
+pub const DOC: KindDoc = KindDoc {
+    name: "bond",
+    summary: "bond mode, members up, equal speeds, one LACP aggregator, a live partner",
+    what: "Selects bonds by name and checks the mode, the MII polling interval, the number \
+           of members and how many are up, that the members run at one speed (and at a \
+           given speed), that every member of an 802.3ad bond is in the bond's active \
+           aggregator and sees an LACP partner, the active member, and link failure counts. \
+           The facts come from /proc/net/bonding (sysfs when it is missing).",
+    why: "A bond quietly running on one leg stays green everywhere: a member down, a member \
+          renegotiated to a lower speed, a member with speed Unknown while MII says up, a \
+          member in another aggregator because it is cabled to the wrong switch, or a \
+          partner MAC of all zeros because no LACP partner answers.",
+    fields: &[
+        FieldDoc {
+            name: "name",
+            doc: "the bonds to check (text matcher: bond0, \"bond*\")",
+        },
+        FieldDoc {
+            name: "expect.mode",
+            doc: "802.3ad, active-backup, balance-xor, ... (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.miimon",
+            doc: "the MII polling interval in ms (number matcher); 0 is off",
+        },
+        FieldDoc {
+            name: "expect.members",
+            doc: "how many members (number matcher)",
+        },
+        FieldDoc {
+            name: "expect.members_up",
+            doc: "`all`, or how many must have MII up (number matcher)",
+        },
+        FieldDoc {
+            name: "expect.same_speed",
+            doc: "true: every member with MII up runs at one known speed (a speed Unknown while MII is up fails)",
+        },
+        FieldDoc {
+            name: "expect.speed",
+            doc: "each member's speed (number matcher, units allowed)",
+        },
+        FieldDoc {
+            name: "expect.same_aggregator",
+            doc: "true: every member is in the bond's active LACP aggregator (802.3ad); a member elsewhere is cabled to the wrong switch or port channel",
+        },
+        FieldDoc {
+            name: "expect.lacp_partner",
+            doc: "true: every member sees an LACP partner (a partner MAC not all zeros)",
+        },
+        FieldDoc {
+            name: "expect.active_member",
+            doc: "the member carrying traffic in active-backup, tlb and alb modes (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.link_failures",
+            doc: "each member's link failure count (number matcher)",
+        },
+    ],
+    example: r#"- id: bond0-healthy
+  description: Both uplinks in one LACP aggregator, up, at 10G.
+  bond:
+    name: bond0
+    expect:
+      mode: 802.3ad
+      members: { min: 2 }
+      members_up: all
+      same_speed: true
+      speed: { min: 10G }
+      same_aggregator: true
+      lacp_partner: true"#,
+    default_severity: Severity::Critical,
+};
+
+#[derive(Debug, Clone)]
+pub enum MembersUp {
+    All,
+    Count(Num),
+}
+
+#[derive(Debug, Clone)]
+pub enum Expect {
+    Mode(Text),
+    Miimon(Num),
+    Members(Num),
+    MembersUp(MembersUp),
+    SameSpeed(bool),
+    Speed(Num),
+    SameAggregator(bool),
+    LacpPartner(bool),
+    ActiveMember(Text),
+    LinkFailures(Num),
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: Text,
+    pub expect: Vec<Expect>,
+}
+
+const EXPECT_KEYS: &[&str] = &[
+    "mode",
+    "miimon",
+    "members",
+    "members_up",
+    "same_speed",
+    "speed",
+    "same_aggregator",
+    "lacp_partner",
+    "active_member",
+    "link_failures",
+];
+
+pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
+    let f = Fields::new(ctx, node, "a bond check", &["name", "expect"])?;
+    let name_node = f.required(ctx, "name", "a bond check")?;
+    let name = Text::parse(ctx, name_node, "a bond name")?;
+    let e = f.required(ctx, "expect", "a bond check")?;
+    let x = Fields::new(ctx, e, "a bond expectation", EXPECT_KEYS)?;
+    let mut expect = Vec::new();
+    for (key, n) in x.keys() {
+        let parsed = match key.name.as_str() {
+            "mode" => Text::parse(ctx, n, "a bond mode").map(Expect::Mode),
+            "miimon" => Num::parse(ctx, n, "miimon", None).map(Expect::Miimon),
+            "members" => Num::parse(ctx, n, "members", None).map(Expect::Members),
+            "members_up" => match &n.value {
+                Value::Str(s) if s == "all" => Some(Expect::MembersUp(MembersUp::All)),
+                _ => Num::parse(ctx, n, "members up", None)
+                    .map(|m| Expect::MembersUp(MembersUp::Count(m))),
+            },
+            "same_speed" => boolean(ctx, n, "true or false").map(Expect::SameSpeed),
+            "speed" => Num::parse(ctx, n, "speed", Some(speed_unit)).map(Expect::Speed),
+            "same_aggregator" => boolean(ctx, n, "true or false").map(Expect::SameAggregator),
+            "lacp_partner" => boolean(ctx, n, "true or false").map(Expect::LacpPartner),
+            "active_member" => Text::parse(ctx, n, "a member name").map(Expect::ActiveMember),
+            "link_failures" => Num::parse(ctx, n, "link failures", None).map(Expect::LinkFailures),
+            _ => None,
+        };
+        expect.extend(parsed);
+    }
+    if x.keys().next().is_none() {
+        ctx.error(
+            e.pos,
+            "a bond expectation is empty: there would be nothing to check",
+        );
+        return None;
+    }
+    Some(Spec { name, expect })
+}
+
+const HINT_MEMBER: &str =
+    "a member is down or missing: check its cable, optic and switch port, and that it is enslaved";
+const HINT_SPEED: &str = "members at different or unknown speeds: a member renegotiated down or its PHY cannot tell its speed; check the cable and optic";
+const HINT_AGG: &str = "a member is in another LACP aggregator: it is cabled to another switch or its switch port is not in the port channel";
+const HINT_PARTNER: &str = "no LACP partner answers on a member: the switch port is not configured for LACP, or the member faces the wrong port";
+const HINT_CONFIG: &str = "the bond's configuration differs from the policy";
+
+fn up(m: &BondMember) -> bool {
+    m.mii_status.known().map(String::as_str) == Some("up")
+}
+
+fn judge(b: &Bond, expect: &[Expect], ev: &str) -> Vec<Judgement> {
+    let members = &b.members;
+    let each = |what: &str,
+                hint: &'static str,
+                m: &Num,
+                value: fn(&BondMember) -> Fact<f64>,
+                unit: &str|
+     -> Judgement {
+        Judgement::of(
+            what,
+            members,
+            format!("{m}{unit} on every member"),
+            ev,
+            hint,
+            |ms| {
+                ms.iter()
+                    .all(|x| value(x).known().is_some_and(|v| m.matches(*v)))
+            },
+            |ms| {
+                ms.iter()
+                    .map(|x| match value(x) {
+                        Fact::Known(v) => format!("{} {v}{unit}", x.name),
+                        Fact::Unknown(miss) => format!("{} unknown ({})", x.name, miss.reason),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        )
+    };
+    expect
+        .iter()
+        .map(|e| match e {
+            Expect::Mode(m) => Judgement::of(
+                "mode",
+                &b.mode,
+                m,
+                ev,
+                HINT_CONFIG,
+                |v| m.matches(v),
+                String::clone,
+            ),
+            Expect::Miimon(m) => Judgement::of(
+                "miimon",
+                &b.miimon_ms,
+                format!("{m} ms"),
+                ev,
+                HINT_CONFIG,
+                |v| m.matches(f64::from(*v)),
+                |v| format!("{v} ms"),
+            ),
+            Expect::Members(m) => Judgement::of(
+                "members",
+                members,
+                m,
+                ev,
+                HINT_MEMBER,
+                |ms| m.matches(ms.len() as f64),
+                |ms| {
+                    format!(
+                        "{} ({})",
+                        ms.len(),
+                        ms.iter()
+                            .map(|x| x.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            ),
+            Expect::MembersUp(want) => {
+                let expected = match want {
+                    MembersUp::All => "all".to_owned(),
+                    MembersUp::Count(m) => m.to_string(),
+                };
+                Judgement::of(
+                    "members up",
+                    members,
+                    expected,
+                    ev,
+                    HINT_MEMBER,
+                    |ms| match want {
+                        MembersUp::All => !ms.is_empty() && ms.iter().all(up),
+                        MembersUp::Count(m) => {
+                            m.matches(ms.iter().filter(|x| up(x)).count() as f64)
+                        }
+                    },
+                    |ms| {
+                        let down: Vec<String> = ms
+                            .iter()
+                            .filter(|x| !up(x))
+                            .map(|x| {
+                                format!(
+                                    "{} MII {}",
+                                    x.name,
+                                    x.mii_status.known().map_or("unknown", |s| s.as_str())
+                                )
+                            })
+                            .collect();
+                        let n = ms.iter().filter(|x| up(x)).count();
+                        if down.is_empty() {
+                            format!("{n} of {}", ms.len())
+                        } else {
+                            format!("{n} of {}: {}", ms.len(), down.join(", "))
+                        }
+                    },
+                )
+            }
+            Expect::SameSpeed(want) => same_speed(b, *want, ev),
+            Expect::Speed(m) => each(
+                "speed",
+                HINT_SPEED,
+                m,
+                |x| x.speed_mbps.clone().map(f64::from),
+                " Mb/s",
+            ),
+            Expect::LinkFailures(m) => each(
+                "link failures",
+                HINT_MEMBER,
+                m,
+                |x| x.link_failure_count.clone().map(|v| v as f64),
+                "",
+            ),
+            Expect::SameAggregator(want) => same_aggregator(b, *want, ev),
+            Expect::LacpPartner(want) => lacp_partner(b, *want, ev),
+            Expect::ActiveMember(m) => Judgement::of(
+                "active member",
+                &b.active_member,
+                m,
+                ev,
+                HINT_MEMBER,
+                |v| v.as_deref().is_some_and(|v| m.matches(v)),
+                |v| v.clone().unwrap_or_else(|| "none".into()),
+            ),
+        })
+        .collect()
+}
+
+fn same_speed(b: &Bond, want: bool, ev: &str) -> Judgement {
+    let j = |ok, observed: String| Judgement {
+        ok,
+        expected: if want {
+            "members at one speed"
+        } else {
+            "members at different speeds"
+        }
+        .to_owned(),
+        observed,
+        evidence: vec![ev.to_owned()],
+        remediation: HINT_SPEED,
+    };
+    let members = match &b.members {
+        Fact::Known(m) => m,
+        Fact::Unknown(m) => return j(None, format!("members unknown: {m}")),
+    };
+    let mut speeds = Vec::new();
+    let mut shown = Vec::new();
+    let mut unjudged = false;
+    for m in members.iter().filter(|m| up(m)) {
+        match &m.speed_mbps {
+            Fact::Known(s) => {
+                speeds.push(Some(*s));
+                shown.push(format!("{} {s} Mb/s", m.name));
+            }
+            // A driver that cannot tell a member's speed while MII says
+            // the link is up is itself the fault.
+            Fact::Unknown(miss) if miss.reason == Reason::NotSupported => {
+                speeds.push(None);
+                shown.push(format!("{} speed unknown while MII up", m.name));
+            }
+            Fact::Unknown(miss) => {
+                unjudged = true;
+                shown.push(format!("{} speed unknown ({})", m.name, miss.reason));
+            }
+        }
+    }
+    let one = speeds.iter().all(|s| s.is_some()) && speeds.windows(2).all(|w| w[0] == w[1]);
+    let observed = format!(
+        "members at {}",
+        if shown.is_empty() {
+            "no speed: none up".into()
+        } else {
+            shown.join(", ")
+        }
+    );
+    if unjudged && one {
+        return j(None, observed);
+    }
+    j(Some(one == want), observed)
+}
+
+fn same_aggregator(b: &Bond, want: bool, ev: &str) -> Judgement {
+    let j = |ok, observed: String| Judgement {
+        ok,
+        expected: if want {
+            "every member in the bond's active aggregator"
+        } else {
+            "members in different aggregators"
+        }
+        .to_owned(),
+        observed,
+        evidence: vec![ev.to_owned()],
+        remediation: HINT_AGG,
+    };
+    let lacp = match &b.lacp {
+        Fact::Known(Some(l)) => l,
+        Fact::Known(None) => {
+            let mode = b.mode.known().map_or("unknown", |m| m.as_str());
+            return j(Some(!want), format!("mode {mode}: no LACP aggregators"));
+        }
+        Fact::Unknown(m) => return j(None, format!("LACP unknown: {m}")),
+    };
+    let active = match &lacp.active_aggregator_id {
+        Fact::Known(Some(a)) => *a,
+        Fact::Known(None) => return j(Some(!want), "the bond has no active aggregator".into()),
+        Fact::Unknown(m) => return j(None, format!("active aggregator unknown: {m}")),
+    };
+    let members = match &b.members {
+        Fact::Known(m) => m,
+        Fact::Unknown(m) => return j(None, format!("members unknown: {m}")),
+    };
+    let mut elsewhere = Vec::new();
+    let mut unjudged = Vec::new();
+    for m in members {
+        match m
+            .lacp
+            .as_ref()
+            .map(|l| l.as_ref().map(|l| &l.aggregator_id))
+        {
+            Fact::Known(Some(Fact::Known(Some(id)))) if *id == active => {}
+            Fact::Known(Some(Fact::Known(Some(id)))) => {
+                elsewhere.push(format!("{} in aggregator {id}", m.name))
+            }
+            Fact::Known(Some(Fact::Known(None))) | Fact::Known(None) => {
+                elsewhere.push(format!("{} in no aggregator", m.name))
+            }
+            Fact::Known(Some(Fact::Unknown(miss))) => {
+                unjudged.push(format!("{} unknown ({})", m.name, miss.reason))
+            }
+            Fact::Unknown(miss) => unjudged.push(format!("{} unknown ({})", m.name, miss.reason)),
+        }
+    }
+    let observed = if elsewhere.is_empty() && unjudged.is_empty() {
+        format!("all {} members in aggregator {active}", members.len())
+    } else {
+        format!(
+            "active aggregator {active}; {}",
+            elsewhere
+                .iter()
+                .chain(&unjudged)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    if !elsewhere.is_empty() {
+        return j(Some(!want), observed);
+    }
+    if !unjudged.is_empty() {
+        return j(None, observed);
+    }
+    j(Some(want), observed)
+}
+
+fn lacp_partner(b: &Bond, want: bool, ev: &str) -> Judgement {
+    let j = |ok, observed: String| Judgement {
+        ok,
+        expected: if want {
+            "an LACP partner on every member"
+        } else {
+            "a member without an LACP partner"
+        }
+        .to_owned(),
+        observed,
+        evidence: vec![ev.to_owned()],
+        remediation: HINT_PARTNER,
+    };
+    let members = match &b.members {
+        Fact::Known(m) => m,
+        Fact::Unknown(m) => return j(None, format!("members unknown: {m}")),
+    };
+    let zero = |mac: &str| mac.split(':').all(|p| p.chars().all(|c| c == '0'));
+    let mut missing = Vec::new();
+    let mut unjudged = Vec::new();
+    for m in members {
+        match &m.lacp {
+            Fact::Known(Some(l)) => match &l.partner_mac {
+                Fact::Known(mac) if zero(mac) => missing.push(format!("{} partner {mac}", m.name)),
+                Fact::Known(_) => {}
+                Fact::Unknown(miss) => {
+                    unjudged.push(format!("{} unknown ({})", m.name, miss.reason))
+                }
+            },
+            Fact::Known(None) => missing.push(format!("{} not in LACP", m.name)),
+            Fact::Unknown(miss) => unjudged.push(format!("{} unknown ({})", m.name, miss.reason)),
+        }
+    }
+    if !missing.is_empty() {
+        return j(Some(!want), missing.join(", "));
+    }
+    if !unjudged.is_empty() {
+        return j(None, unjudged.join(", "));
+    }
+    j(
+        Some(want),
+        format!("a partner on all {} members", members.len()),
+    )
+}
+
+pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
+    let bonds = match &snap.bonds {
+        Fact::Known(b) => b,
+        Fact::Unknown(m) => {
+            return vec![unreadable(
+                check,
+                "(bonds)",
+                "bonds",
+                m,
+                vec![snap.origin.file("proc/net/bonding")],
+            )];
+        }
+    };
+    let mut out: Vec<Finding> = bonds
+        .iter()
+        .filter(|b| spec.name.matches(&b.name))
+        .map(|b| {
+            finding(
+                check,
+                &b.name,
+                judge(b, &spec.expect, &snap.origin.file(&b.source)),
+            )
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(nothing_selected(
+            check,
+            "bond",
+            &format!("name {}", spec.name),
+            vec![snap.origin.file("proc/net/bonding")],
+        ));
+    }
+    out
+}
