@@ -5,5 +5,6 @@ mod live;
 mod realdata;
 mod report;
 mod robustness;
+mod scenarios;
 mod show;
 mod util;
