@@ -170,3 +170,18 @@ fn netlink_decoders_survive_mutation() {
         });
     }
 }
+
+/// A policy file, mangled: the loader reports errors, it never panics.
+#[test]
+fn the_policy_loader_survives_mutation() {
+    let mut rng = Rng(0x51_7cc1_b727_220a);
+    let seed = fs::read(crate::util::repo().join("policies/lb-node.yaml")).unwrap();
+    let dir = crate::util::tempdir();
+    let path = dir.path().join("p.yaml");
+    for m in mutants(&seed, &mut rng, 1500) {
+        fs::write(&path, &m).unwrap();
+        never_panics("policy::load", &m, |_| {
+            let _ = hostlint::policy::load(std::slice::from_ref(&path));
+        });
+    }
+}
