@@ -200,15 +200,7 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str) -> Vec<Judgement> {
     expect
         .iter()
         .map(|e| match e {
-            Expect::Mode(m) => Judgement::of(
-                "mode",
-                &b.mode,
-                m,
-                ev,
-                HINT_CONFIG,
-                |v| m.matches(v),
-                String::clone,
-            ),
+            Expect::Mode(m) => Judgement::text("mode", &b.mode, m, ev, HINT_CONFIG),
             Expect::Miimon(m) => Judgement::of(
                 "miimon",
                 &b.miimon_ms,

@@ -482,33 +482,15 @@ pub fn judge(l: &Link, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement> {
     expect
         .iter()
         .map(|e| match e {
-            Expect::Operstate(m) => Judgement::of(
-                "operstate",
-                &l.iface.operstate,
-                m,
-                &ev_link,
-                HINT_STATE,
-                |v| m.matches(v),
-                String::clone,
-            ),
-            Expect::Carrier(want) => Judgement::of(
-                "carrier",
-                &l.iface.carrier,
-                want,
-                &ev_link,
-                HINT_STATE,
-                |v| v == want,
-                |v| v.to_string(),
-            ),
-            Expect::AdminUp(want) => Judgement::of(
-                "admin_up",
-                &l.iface.admin_up,
-                want,
-                &ev_link,
-                HINT_CONFIG,
-                |v| v == want,
-                |v| v.to_string(),
-            ),
+            Expect::Operstate(m) => {
+                Judgement::text("operstate", &l.iface.operstate, m, &ev_link, HINT_STATE)
+            }
+            Expect::Carrier(want) => {
+                Judgement::flag("carrier", &l.iface.carrier, *want, &ev_link, HINT_STATE)
+            }
+            Expect::AdminUp(want) => {
+                Judgement::flag("admin_up", &l.iface.admin_up, *want, &ev_link, HINT_CONFIG)
+            }
             Expect::Speed(Speed::Is(m)) => Judgement::of(
                 "speed",
                 &l.speed_mbps,
@@ -602,15 +584,7 @@ pub fn judge(l: &Link, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement> {
                 |(is, _)| is == want,
                 |(is, basis)| format!("{is} ({basis})"),
             ),
-            Expect::Kind(m) => Judgement::of(
-                "kind",
-                &l.iface.kind,
-                m,
-                &ev_link,
-                HINT_CONFIG,
-                |v| m.matches(v),
-                String::clone,
-            ),
+            Expect::Kind(m) => Judgement::text("kind", &l.iface.kind, m, &ev_link, HINT_CONFIG),
             Expect::Master(m) => Judgement::of(
                 "master",
                 &l.iface.master,

@@ -134,6 +134,44 @@ impl Judgement {
             remediation,
         }
     }
+
+    /// A text fact against a text matcher.
+    pub fn text(
+        what: &str,
+        fact: &Fact<String>,
+        m: &crate::policy::matcher::Text,
+        evidence: impl Into<String>,
+        remediation: &'static str,
+    ) -> Judgement {
+        Judgement::of(
+            what,
+            fact,
+            m,
+            evidence,
+            remediation,
+            |v| m.matches(v),
+            String::clone,
+        )
+    }
+
+    /// A yes/no fact against the value wanted.
+    pub fn flag(
+        what: &str,
+        fact: &Fact<bool>,
+        want: bool,
+        evidence: impl Into<String>,
+        remediation: &'static str,
+    ) -> Judgement {
+        Judgement::of(
+            what,
+            fact,
+            want,
+            evidence,
+            remediation,
+            |v| *v == want,
+            |v| v.to_string(),
+        )
+    }
 }
 
 const UNKNOWN_HINT: &str =
