@@ -12,3 +12,4 @@ pub mod policy;
 pub mod report;
 pub mod snapshot;
 pub mod source;
+pub mod state;

@@ -1,12 +1,15 @@
 //! `bond`: a bond's mode, its members, their speeds and LACP aggregators.
 
-use super::{FieldDoc, Judgement, KindDoc, finding, nothing_selected, unreadable};
+use super::{
+    FieldDoc, Judgement, KindDoc, counter_judgements, finding, nothing_selected, unreadable,
+};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Num, Text, speed_unit};
+use crate::policy::matcher::{Counter, Num, Text, speed_unit};
 use crate::policy::yaml::{Node, Value};
-use crate::snapshot::{Bond, BondMember, Fact, Reason, Snapshot};
+use crate::snapshot::{Bond, BondMember, Fact, History, Reason, Snapshot};
+use crate::state;
 
 pub const DOC: KindDoc = KindDoc {
     name: "bond",
@@ -98,7 +101,7 @@ pub enum Expect {
     SameAggregator(bool),
     LacpPartner(bool),
     ActiveMember(Text),
-    LinkFailures(Num),
+    LinkFailures(Counter),
 }
 
 #[derive(Debug, Clone)]
@@ -142,7 +145,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             "same_aggregator" => boolean(ctx, n, "true or false").map(Expect::SameAggregator),
             "lacp_partner" => boolean(ctx, n, "true or false").map(Expect::LacpPartner),
             "active_member" => Text::parse(ctx, n, "a member name").map(Expect::ActiveMember),
-            "link_failures" => Num::parse(ctx, n, "link failures", None).map(Expect::LinkFailures),
+            "link_failures" => Counter::parse(ctx, n, "link failures").map(Expect::LinkFailures),
             _ => None,
         };
         expect.extend(parsed);
@@ -168,7 +171,7 @@ fn up(m: &BondMember) -> bool {
     m.mii_status.known().map(String::as_str) == Some("up")
 }
 
-fn judge(b: &Bond, expect: &[Expect], ev: &str) -> Vec<Judgement> {
+fn judge(b: &Bond, expect: &[Expect], ev: &str, history: &Fact<History>) -> Vec<Judgement> {
     let members = &b.members;
     let each = |what: &str,
                 hint: &'static str,
@@ -197,9 +200,49 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str) -> Vec<Judgement> {
             },
         )
     };
-    expect
-        .iter()
-        .map(|e| match e {
+    let mut out = Vec::new();
+    for e in expect {
+        let one = match e {
+            Expect::LinkFailures(m) => {
+                if let Some(v) = &m.value {
+                    out.push(each(
+                        "link failures",
+                        HINT_MEMBER,
+                        v,
+                        |x| x.link_failure_count.clone().map(|v| v as f64),
+                        "",
+                    ));
+                }
+                if m.max_increase.is_some() || m.max_rate.is_some() {
+                    let growth = Counter {
+                        value: None,
+                        ..m.clone()
+                    };
+                    match members {
+                        Fact::Known(ms) => {
+                            for x in ms {
+                                out.extend(counter_judgements(
+                                    &format!("{} link failures", x.name),
+                                    &x.link_failure_count,
+                                    &state::bond_member_key(&b.name, &x.name),
+                                    &growth,
+                                    history,
+                                    ev,
+                                    HINT_MEMBER,
+                                ));
+                            }
+                        }
+                        Fact::Unknown(miss) => out.push(Judgement {
+                            ok: None,
+                            expected: "link failures of every member".into(),
+                            observed: format!("members unknown: {miss}"),
+                            evidence: vec![ev.to_owned()],
+                            remediation: HINT_MEMBER,
+                        }),
+                    }
+                }
+                continue;
+            }
             Expect::Mode(m) => Judgement::text("mode", &b.mode, m, ev, HINT_CONFIG),
             Expect::Miimon(m) => Judgement::of(
                 "miimon",
@@ -274,13 +317,6 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str) -> Vec<Judgement> {
                 |x| x.speed_mbps.clone().map(f64::from),
                 " Mb/s",
             ),
-            Expect::LinkFailures(m) => each(
-                "link failures",
-                HINT_MEMBER,
-                m,
-                |x| x.link_failure_count.clone().map(|v| v as f64),
-                "",
-            ),
             Expect::SameAggregator(want) => same_aggregator(b, *want, ev),
             Expect::LacpPartner(want) => lacp_partner(b, *want, ev),
             Expect::ActiveMember(m) => Judgement::of(
@@ -292,8 +328,10 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str) -> Vec<Judgement> {
                 |v| v.as_deref().is_some_and(|v| m.matches(v)),
                 |v| v.clone().unwrap_or_else(|| "none".into()),
             ),
-        })
-        .collect()
+        };
+        out.push(one);
+    }
+    out
 }
 
 fn same_speed(b: &Bond, want: bool, ev: &str) -> Judgement {
@@ -487,7 +525,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
             finding(
                 check,
                 &b.name,
-                judge(b, &spec.expect, &snap.origin.file(&b.source)),
+                judge(b, &spec.expect, &snap.origin.file(&b.source), &snap.history),
             )
         })
         .collect();

@@ -1,13 +1,16 @@
 //! `link`: the state, speed, duplex, driver and PCIe link of the NICs a
 //! selector picks.
 
-use super::{FieldDoc, Judgement, KindDoc, finding, nothing_selected, unreadable};
+use super::{
+    FieldDoc, Judgement, KindDoc, counter_judgements, finding, nothing_selected, unreadable,
+};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Num, Text, speed_unit};
+use crate::policy::matcher::{Counter, Num, Text, speed_unit};
 use crate::policy::yaml::{Node, Value};
 use crate::snapshot::{Counters, Duplex, Fact, Link, LinkModes, PciDevice, Reason, Snapshot};
+use crate::state;
 
 pub const DOC: KindDoc = KindDoc {
     name: "link",
@@ -87,11 +90,15 @@ pub const DOC: KindDoc = KindDoc {
         },
         FieldDoc {
             name: "expect.carrier_changes",
-            doc: "a number matcher on the carrier changes since boot",
+            doc: "a counter matcher on the carrier changes since boot: a number matcher, and with --state `max_increase` (flaps since the previous run) and `max_rate` (per second)",
         },
         FieldDoc {
             name: "expect.counters",
-            doc: "{COUNTER: number matcher}: rx_crc_errors, rx_missed_errors, tx_carrier_errors, rx_dropped, ... (the names of `hostlint show --format json`)",
+            doc: "{COUNTER: counter matcher}: rx_crc_errors, rx_missed_errors, tx_carrier_errors, rx_dropped, ... (the names of `hostlint show --format json`); with --state, `max_increase` and `max_rate` judge the growth since the previous run",
+        },
+        FieldDoc {
+            name: "expect.utilization",
+            doc: "with --state: the busier direction's byte rate since the previous run, as a percentage of the link speed (number matcher, e.g. {max: 80})",
         },
     ],
     example: r#"- id: uplinks-at-capability
@@ -151,8 +158,9 @@ pub enum Expect {
     Onboard(bool),
     Kind(Text),
     Master(Text),
-    CarrierChanges(Num),
-    Counter(String, Num),
+    CarrierChanges(Counter),
+    Counter(String, Counter),
+    Utilization(Num),
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +197,7 @@ pub const EXPECT_KEYS: &[&str] = &[
     "master",
     "carrier_changes",
     "counters",
+    "utilization",
 ];
 
 fn counter_names() -> Vec<String> {
@@ -283,14 +292,17 @@ pub fn parse_expect(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Expect
             "onboard" => boolean(ctx, n, "true or false").map(Expect::Onboard),
             "kind" => Text::parse(ctx, n, k).map(Expect::Kind),
             "master" => Text::parse(ctx, n, k).map(Expect::Master),
-            "carrier_changes" => Num::parse(ctx, n, k, None).map(Expect::CarrierChanges),
+            "carrier_changes" => Counter::parse(ctx, n, k).map(Expect::CarrierChanges),
+            "utilization" => {
+                Num::parse(ctx, n, "utilization (percent)", None).map(Expect::Utilization)
+            }
             "counters" => {
                 let names = counter_names();
                 let known: Vec<&str> = names.iter().map(String::as_str).collect();
                 let c = Fields::new(ctx, n, "counters", &known)?;
                 for (ck, cn) in c.keys() {
                     if known.contains(&ck.name.as_str())
-                        && let Some(m) = Num::parse(ctx, cn, &ck.name, None)
+                        && let Some(m) = Counter::parse(ctx, cn, &ck.name)
                     {
                         out.push(Expect::Counter(ck.name.clone(), m));
                     }
@@ -479,9 +491,43 @@ pub fn judge(l: &Link, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement> {
         Fact::Known(Some(d)) => o.file(&d.path),
         _ => o.file(&format!("sys/class/net/{name}/device")),
     };
-    expect
-        .iter()
-        .map(|e| match e {
+    let mut out = Vec::new();
+    for e in expect {
+        let one = match e {
+            Expect::CarrierChanges(m) => {
+                out.extend(counter_judgements(
+                    "carrier_changes",
+                    &l.iface.carrier_changes,
+                    &state::link_key(name, "carrier_changes"),
+                    m,
+                    &snap.history,
+                    &ev_link,
+                    HINT_STATE,
+                ));
+                continue;
+            }
+            Expect::Counter(c, m) => {
+                let value: Fact<u64> = l.iface.counters.as_ref().and_then(|cs| {
+                    match serde_json::to_value(cs)
+                        .ok()
+                        .and_then(|v| v.get(c).and_then(|x| x.as_u64()))
+                    {
+                        Some(v) => Fact::Known(v),
+                        None => Fact::unknown(Reason::NotSupported, format!("no counter {c}")),
+                    }
+                });
+                out.extend(counter_judgements(
+                    c,
+                    &value,
+                    &state::link_key(name, c),
+                    m,
+                    &snap.history,
+                    &ev_link,
+                    HINT_ERRORS,
+                ));
+                continue;
+            }
+            Expect::Utilization(m) => utilization(l, m, snap, &ev_link),
             Expect::Operstate(m) => {
                 Judgement::text("operstate", &l.iface.operstate, m, &ev_link, HINT_STATE)
             }
@@ -594,37 +640,67 @@ pub fn judge(l: &Link, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement> {
                 |v| v.as_deref().is_some_and(|v| m.matches(v)),
                 |v| v.clone().unwrap_or_else(|| "none".into()),
             ),
-            Expect::CarrierChanges(m) => Judgement::of(
-                "carrier_changes",
-                &l.iface.carrier_changes,
-                m,
-                &ev_link,
-                HINT_STATE,
-                |v| m.matches(*v as f64),
-                |v| v.to_string(),
-            ),
-            Expect::Counter(c, m) => {
-                let value: Fact<u64> = l.iface.counters.as_ref().and_then(|cs| {
-                    match serde_json::to_value(cs)
-                        .ok()
-                        .and_then(|v| v.get(c).and_then(|x| x.as_u64()))
-                    {
-                        Some(v) => Fact::Known(v),
-                        None => Fact::unknown(Reason::NotSupported, format!("no counter {c}")),
-                    }
-                });
-                Judgement::of(
-                    c,
-                    &value,
-                    m,
-                    &ev_link,
-                    HINT_ERRORS,
-                    |v| m.matches(*v as f64),
-                    |v| v.to_string(),
-                )
-            }
-        })
-        .collect()
+        };
+        out.push(one);
+    }
+    out
+}
+
+const HINT_UTILIZATION: &str = "the link runs near its line rate: move traffic to a faster link or add capacity before a spike saturates it";
+
+/// The busier direction's share of the link speed since the previous run.
+fn utilization(l: &Link, m: &Num, snap: &Snapshot, evidence: &str) -> Judgement {
+    let name = l.iface.name.as_str();
+    let judged = |ok, observed: String| Judgement {
+        ok,
+        expected: format!("utilization {m} %"),
+        observed,
+        evidence: vec![evidence.to_owned(), snap.origin.link_settings(name)],
+        remediation: HINT_UTILIZATION,
+    };
+    let history = match &snap.history {
+        Fact::Known(h) => h,
+        Fact::Unknown(miss) => {
+            return judged(None, format!("utilization: no rate to judge: {miss}"));
+        }
+    };
+    let speed = match &l.speed_mbps {
+        Fact::Known(s) => *s,
+        Fact::Unknown(miss) => return judged(None, format!("utilization: speed unknown: {miss}")),
+    };
+    let counters = match &l.iface.counters {
+        Fact::Known(c) => c,
+        Fact::Unknown(miss) => {
+            return judged(None, format!("utilization: counters unknown: {miss}"));
+        }
+    };
+    let rate = |counter: &str, now: u64| -> Result<f64, String> {
+        history
+            .increase(&state::link_key(name, counter), now)
+            .map(|d| d as f64 * 8.0 / history.elapsed_seconds)
+            .map_err(|miss| miss.to_string())
+    };
+    match (
+        rate("rx_bytes", counters.rx_bytes),
+        rate("tx_bytes", counters.tx_bytes),
+    ) {
+        (Ok(rx), Ok(tx)) => {
+            let line = f64::from(speed) * 1e6;
+            let pct = rx.max(tx) / line * 100.0;
+            judged(
+                Some(m.matches(pct.round())),
+                format!(
+                    "utilization {:.0} % (rx {:.2} Gb/s, tx {:.2} Gb/s of {} Mb/s over {:.0} s)",
+                    pct,
+                    rx / 1e9,
+                    tx / 1e9,
+                    speed,
+                    history.elapsed_seconds
+                ),
+            )
+        }
+        (Err(e), _) | (_, Err(e)) => judged(None, format!("utilization: no rate to judge: {e}")),
+    }
 }
 
 fn duplex_name(d: Duplex) -> &'static str {

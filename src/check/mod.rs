@@ -174,6 +174,67 @@ impl Judgement {
     }
 }
 
+/// The judgements of a counter: its value, and against the previous run its
+/// increase and rate. A run without history, or after a reset, cannot
+/// judge increases: they are unknown with that reason, never a pass.
+pub fn counter_judgements(
+    what: &str,
+    now: &Fact<u64>,
+    key: &str,
+    m: &crate::policy::matcher::Counter,
+    history: &Fact<crate::snapshot::History>,
+    evidence: &str,
+    remediation: &'static str,
+) -> Vec<Judgement> {
+    let mut out = Vec::new();
+    if let Some(v) = &m.value {
+        out.push(Judgement::of(
+            what,
+            now,
+            v,
+            evidence,
+            remediation,
+            |x| v.matches(*x as f64),
+            |x| x.to_string(),
+        ));
+    }
+    let growth =
+        |out: &mut Vec<Judgement>, expected: String, judge: &dyn Fn(u64, f64) -> (bool, String)| {
+            let (ok, observed) = match (now, history) {
+                (Fact::Unknown(miss), _) => (None, format!("{what} unknown: {miss}")),
+                (_, Fact::Unknown(miss)) => (None, format!("{what}: no increase to judge: {miss}")),
+                (Fact::Known(v), Fact::Known(h)) => match h.increase(key, *v) {
+                    Ok(d) => {
+                        let (ok, shown) = judge(d, h.elapsed_seconds);
+                        (Some(ok), shown)
+                    }
+                    Err(miss) => (None, format!("{what}: no increase to judge: {miss}")),
+                },
+            };
+            out.push(Judgement {
+                ok,
+                expected,
+                observed,
+                evidence: vec![evidence.to_owned()],
+                remediation,
+            });
+        };
+    if let Some(max) = m.max_increase {
+        growth(
+            &mut out,
+            format!("{what} to grow by at most {max} between runs"),
+            &|d, secs| (d as f64 <= max, format!("{what} +{d} in {secs:.0} s")),
+        );
+    }
+    if let Some(max) = m.max_rate {
+        growth(&mut out, format!("{what} at most {max}/s"), &|d, secs| {
+            let rate = d as f64 / secs;
+            (rate <= max, format!("{what} {rate:.3}/s over {secs:.0} s"))
+        });
+    }
+    out
+}
+
 const UNKNOWN_HINT: &str =
     "a fact the check needs could not be read: see what was observed, and read it by hand";
 

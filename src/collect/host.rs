@@ -23,6 +23,7 @@ pub fn collect(source: &Source) -> Host {
             .map(Taint::from_mask)
             .into(),
         pstore: pstore(source).into(),
+        boot_id: read_value(source, "proc/sys/kernel/random/boot_id").into(),
     }
 }
 
@@ -33,6 +34,7 @@ pub fn skipped(m: &Missing) -> Host {
         uptime_seconds: Fact::Unknown(m.clone()),
         taint: Fact::Unknown(m.clone()),
         pstore: Fact::Unknown(m.clone()),
+        boot_id: Fact::Unknown(m.clone()),
     }
 }
 

@@ -90,6 +90,10 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
         rules,
         neighbors,
         route_lookups: Vec::new(),
+        history: Fact::unknown(
+            Reason::NotCaptured,
+            "increases and rates need the previous run's counters: audit with --state FILE",
+        ),
         origin: source.origin(matches!(interfaces, Ok((_, link::Origin::Sysfs)))),
     }
 }

@@ -417,6 +417,86 @@ impl fmt::Display for Num {
     }
 }
 
+/// A matcher for a counter: its value now, and with `--state`, how much it
+/// may grow between two runs (`max_increase`) and how fast, per second
+/// (`max_rate`).
+///
+/// ```yaml
+/// carrier_changes: { max_increase: 0 }        # no flap since the last run
+/// rx_crc_errors: { max: 100, max_rate: 1 }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counter {
+    pub value: Option<Num>,
+    pub max_increase: Option<f64>,
+    pub max_rate: Option<f64>,
+}
+
+impl Counter {
+    pub fn parse(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Counter> {
+        let Value::Map(entries) = &node.value else {
+            return Num::parse(ctx, node, what, None).map(|n| Counter {
+                value: Some(n),
+                max_increase: None,
+                max_rate: None,
+            });
+        };
+        let f = Fields::new(
+            ctx,
+            node,
+            what,
+            &["min", "max", "in", "not_in", "max_increase", "max_rate"],
+        )?;
+        let bound = |ctx: &mut Ctx, key: &str| -> Option<Option<f64>> {
+            match f.get(key) {
+                None => Some(None),
+                Some(n) => match &n.value {
+                    Value::Int(i) if *i >= 0 => Some(Some(*i as f64)),
+                    Value::Float(x) if *x >= 0.0 => Some(Some(*x)),
+                    other => {
+                        ctx.error(
+                            n.pos,
+                            format!(
+                                "expected a number of at least 0 for `{key}`, found {}",
+                                other.kind()
+                            ),
+                        );
+                        None
+                    }
+                },
+            }
+        };
+        let max_increase = bound(ctx, "max_increase")?;
+        let max_rate = bound(ctx, "max_rate")?;
+        let plain: Vec<_> = entries
+            .iter()
+            .filter(|(k, _)| matches!(k.name.as_str(), "min" | "max" | "in" | "not_in"))
+            .cloned()
+            .collect();
+        let value = if plain.is_empty() {
+            None
+        } else {
+            let sub = Node {
+                value: Value::Map(plain),
+                pos: node.pos,
+            };
+            Some(Num::parse(ctx, &sub, what, None)?)
+        };
+        if value.is_none() && max_increase.is_none() && max_rate.is_none() {
+            ctx.error(
+                node.pos,
+                format!("{what} needs a value bound, `max_increase` or `max_rate`"),
+            );
+            return None;
+        }
+        Some(Counter {
+            value,
+            max_increase,
+            max_rate,
+        })
+    }
+}
+
 /// `10000`, `10G`, `25G`, `100M`, `2.5G`: a link speed in Mb/s.
 pub fn speed_unit(text: &str) -> Option<f64> {
     let t = text.trim();

@@ -25,6 +25,9 @@ pub enum Reason {
     Malformed,
     /// Any other read error.
     Failed,
+    /// A counter went back since the previous run (a reboot, a driver
+    /// reload, a wrap): no rate can be worked out from it.
+    Reset,
 }
 
 impl Reason {
@@ -38,6 +41,7 @@ impl Reason {
             Reason::Absent => "absent",
             Reason::Malformed => "malformed",
             Reason::Failed => "failed",
+            Reason::Reset => "reset",
         }
     }
 

@@ -13,6 +13,9 @@ pub struct Host {
     /// Crash records the kernel left in pstore (and those systemd-pstore
     /// archived): a host that panicked shows it here after the reboot.
     pub pstore: Fact<Vec<PstoreRecord>>,
+    /// Changes at every boot: tells a reboot between two runs from counters
+    /// that merely went back.
+    pub boot_id: Fact<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,6 +6,7 @@
 
 mod bond;
 mod fact;
+mod history;
 mod host;
 mod link;
 mod neighbor;
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 pub use bond::{BOND_MODES, Bond, BondLacp, BondMember, MemberLacp, mode_has_active_member};
 pub use fact::{Fact, Missing, Reason};
+pub use history::History;
 pub use host::{Host, PstoreRecord, Taint, TaintFlag};
 pub use link::{
     Address, Counters, Device, DriverInfo, Duplex, Interface, Link, LinkModes, LinkSettings,
@@ -44,6 +46,9 @@ pub struct Snapshot {
     /// host live and captured has the same document, so this is not in it.
     #[serde(skip)]
     pub origin: Origin,
+    /// The previous run's counters, when the audit keeps state.
+    #[serde(skip)]
+    pub history: Fact<History>,
 }
 
 /// Where each kind of fact came from: templates in which `{}` stands for

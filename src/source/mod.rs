@@ -8,6 +8,7 @@
 
 pub mod ethtool;
 pub mod ethtool_text;
+pub mod guard;
 pub mod iproute;
 pub mod netlink;
 mod root;
@@ -17,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,8 @@ use crate::snapshot::{
     RouteEntry, RouteTable, Rule,
 };
 use ethtool::IoctlSocket;
+pub use guard::Deadline;
+use guard::Guard;
 use netlink::{NETLINK_GENERIC, NETLINK_ROUTE, Netlink, NetlinkError};
 pub use root::{MAX_FILE_BYTES, NotCaptured, Recording, Root, is_not_captured};
 
@@ -157,7 +160,8 @@ struct LiveKernel {
     route: Option<Netlink>,
     genl: Option<Netlink>,
     ethtool_family: Option<u16>,
-    ioctl: Option<IoctlSocket>,
+    ioctl: Option<Arc<IoctlSocket>>,
+    deadline: Option<Deadline>,
 }
 
 enum Kernel {
@@ -169,6 +173,7 @@ pub struct Source {
     root: Root,
     kernel: Kernel,
     manifest: Option<Manifest>,
+    guard: Option<Arc<Guard>>,
 }
 
 /// A netlink failure as the reason a fact is missing.
@@ -187,6 +192,7 @@ impl Source {
             root: Root::live(),
             kernel: Kernel::Live(Mutex::new(LiveKernel::default())),
             manifest: None,
+            guard: None,
         }
     }
 
@@ -245,7 +251,29 @@ impl Source {
             root: Root::fixture(dir, injected, absent),
             kernel: Kernel::Fixture,
             manifest,
+            guard: None,
         })
+    }
+
+    /// Bounds the run: every file read and netlink request that would go
+    /// past `deadline`, or hang on its own, fails with `TimedOut` and the
+    /// fact becomes unknown.
+    pub fn with_deadline(mut self, deadline: Deadline) -> Source {
+        let guard = Arc::new(Guard::new(deadline));
+        self.root = self.root.guarded(Arc::clone(&guard));
+        if let Kernel::Live(k) = &self.kernel {
+            k.lock().unwrap_or_else(|p| p.into_inner()).deadline = Some(deadline);
+        }
+        self.guard = Some(guard);
+        self
+    }
+
+    /// The reads the deadline abandoned.
+    pub fn abandoned(&self) -> Vec<String> {
+        self.guard
+            .as_ref()
+            .map(|g| g.abandoned())
+            .unwrap_or_default()
     }
 
     /// Records every file read, for `hostlint capture`.
@@ -272,7 +300,8 @@ impl Source {
                 Netlink::open(NETLINK_ROUTE).map_err(|e| Missing::io("rtnetlink socket", &e))?;
             k.route = Some(nl);
         }
-        Ok(k.route.as_mut().expect("opened above"))
+        let deadline = k.deadline;
+        timed(k.route.as_mut().expect("opened above"), deadline)
     }
 
     /// A fixture file through the root, with a missing file as `NotCaptured`.
@@ -463,7 +492,8 @@ impl Source {
                             .map_err(|e| Missing::io("generic netlink socket", &e))?;
                         k.genl = Some(nl);
                     }
-                    let genl = k.genl.as_mut().expect("opened above");
+                    let deadline = k.deadline;
+                    let genl = timed(k.genl.as_mut().expect("opened above"), deadline)?;
                     let family = match k.ethtool_family {
                         Some(f) => f,
                         None => {
@@ -502,11 +532,21 @@ impl Source {
         match &self.kernel {
             Kernel::Live(k) => with_kernel(k, |k| {
                 if k.ioctl.is_none() {
-                    k.ioctl =
-                        Some(IoctlSocket::open().map_err(|e| Missing::io("ioctl socket", &e))?);
+                    k.ioctl = Some(Arc::new(
+                        IoctlSocket::open().map_err(|e| Missing::io("ioctl socket", &e))?,
+                    ));
                 }
-                let sock = k.ioctl.as_ref().expect("opened above");
-                Ok(match sock.driver_info(ifname) {
+                let sock = Arc::clone(k.ioctl.as_ref().expect("opened above"));
+                let name = ifname.to_owned();
+                // The ioctl takes the RTNL lock: guarded, a stuck lock costs
+                // one fact, not the run.
+                let answer = match &self.guard {
+                    Some(g) => g.run(&format!("ETHTOOL_GDRVINFO {ifname}"), move || {
+                        sock.driver_info(&name)
+                    }),
+                    None => sock.driver_info(&name),
+                };
+                Ok(match answer {
                     Ok(info) => Fact::Known(info),
                     Err(e) => Fact::Unknown(ethtool_text::driver_info_error(&e)),
                 })
@@ -532,6 +572,21 @@ impl Source {
         };
         parse(&text).unwrap_or_else(|e| Fact::unknown(Reason::Malformed, format!("{rel}: {e}")))
     }
+}
+
+/// A netlink socket whose waits end at the deadline; none left is a timeout.
+fn timed(nl: &mut Netlink, deadline: Option<Deadline>) -> Result<&mut Netlink, Missing> {
+    if let Some(d) = deadline {
+        if d.passed() {
+            return Err(Missing::new(
+                Reason::Timeout,
+                "netlink: the deadline has passed",
+            ));
+        }
+        nl.set_timeout(Some(d.remaining()))
+            .map_err(|e| Missing::io("netlink socket timeout", &e))?;
+    }
+    Ok(nl)
 }
 
 fn with_kernel<T>(

@@ -127,6 +127,37 @@ impl Netlink {
         })
     }
 
+    /// Bounds every wait for a reply: past it a request fails with
+    /// `TimedOut` (a kernel stuck on the RTNL lock must not hang the run).
+    pub fn set_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let tv = match timeout {
+            // Zero would mean "no timeout" to the kernel.
+            Some(t) => libc::timeval {
+                tv_sec: t.as_secs() as libc::time_t,
+                tv_usec: t.subsec_micros().max(1) as libc::suseconds_t,
+            },
+            None => libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+        };
+        // SAFETY: setsockopt with a valid fd and a timeval of the size given.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// Sends a read request and hands the payload of every reply to `each`
     /// with its message type, until the kernel says the request is complete.
     pub fn request(
@@ -157,7 +188,16 @@ impl Netlink {
         let mut status = DumpStatus::default();
         loop {
             self.buf.clear();
-            let n = self.socket.recv(&mut self.buf, libc::MSG_TRUNC)?;
+            let n = self
+                .socket
+                .recv(&mut self.buf, libc::MSG_TRUNC)
+                .map_err(|e| match e.kind() {
+                    io::ErrorKind::WouldBlock => io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "no answer from the kernel before the deadline",
+                    ),
+                    _ => e,
+                })?;
             if n > self.buf.len() {
                 return Err(NetlinkError::Decode(format!(
                     "datagram of {n} bytes exceeds the {RECV_BUFFER}-byte buffer"

@@ -17,7 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use super::guard::Guard;
 
 /// A file larger than this is not a sysfs or procfs attribute: refuse it
 /// rather than read a huge or endless file.
@@ -64,6 +66,8 @@ pub struct Root {
     /// Paths a fixture records as absent on the captured host.
     absent: BTreeSet<String>,
     recording: Option<Mutex<Recording>>,
+    /// When set, every filesystem call runs where a deadline can abandon it.
+    guard: Option<Arc<Guard>>,
 }
 
 impl Root {
@@ -75,6 +79,7 @@ impl Root {
             injected: BTreeMap::new(),
             absent: BTreeSet::new(),
             recording: None,
+            guard: None,
         }
     }
 
@@ -92,6 +97,26 @@ impl Root {
             injected,
             absent,
             recording: None,
+            guard: None,
+        }
+    }
+
+    /// Runs every filesystem call under `guard`: a call that hangs fails
+    /// with `TimedOut` instead of hanging the run.
+    pub fn guarded(mut self, guard: Arc<Guard>) -> Root {
+        self.guard = Some(guard);
+        self
+    }
+
+    /// A filesystem call, guarded when a deadline is set.
+    fn call<T: Send + 'static>(
+        &self,
+        what: &str,
+        f: impl FnOnce() -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
+        match &self.guard {
+            Some(g) => g.run(what, f),
+            None => f(),
         }
     }
 
@@ -176,7 +201,9 @@ impl Root {
     pub fn read_bytes(&self, rel: &str) -> io::Result<Vec<u8>> {
         let (rel, path) = self.open_path(rel)?;
         self.injected_error(&rel)?;
-        let result = read_bounded(&path).map_err(|e| self.not_found(&rel, e));
+        let result = self
+            .call(&rel, move || read_bounded(&path))
+            .map_err(|e| self.not_found(&rel, e));
         match &result {
             Ok(bytes) => self.with_recording(|r| {
                 r.files.insert(rel, bytes.clone());
@@ -237,7 +264,10 @@ impl Root {
 
     fn read_link_exact(&self, rel: &str) -> io::Result<String> {
         self.injected_error(rel)?;
-        let target = fs::read_link(self.dir.join(rel)).map_err(|e| self.not_found(rel, e))?;
+        let path = self.dir.join(rel);
+        let target = self
+            .call(rel, move || fs::read_link(path))
+            .map_err(|e| self.not_found(rel, e))?;
         let target = target.to_string_lossy().into_owned();
         self.with_recording(|r| {
             r.symlinks.insert(rel.to_owned(), target.clone());
@@ -251,7 +281,7 @@ impl Root {
         let Ok((rel, path)) = self.open_path(rel) else {
             return false;
         };
-        let is_dir = path.is_dir();
+        let is_dir = self.call(&rel, move || Ok(path.is_dir())).unwrap_or(false);
         if is_dir {
             self.with_recording(|r| {
                 r.dirs.insert(rel);
@@ -266,16 +296,19 @@ impl Root {
     pub fn read_dir(&self, rel: &str) -> io::Result<Vec<String>> {
         let (rel, path) = self.open_path(rel)?;
         self.injected_error(&rel)?;
-        let mut names = Vec::new();
-        let entries = fs::read_dir(&path)
+        let mut names = self
+            .call(&rel, move || {
+                let mut names = Vec::new();
+                for entry in fs::read_dir(&path)? {
+                    let name = entry?.file_name().to_string_lossy().into_owned();
+                    if !name.starts_with('.') {
+                        names.push(name);
+                    }
+                }
+                Ok(names)
+            })
             .inspect_err(|e| self.record_error(&rel, e))
             .map_err(|e| self.not_found(&rel, e))?;
-        for entry in entries {
-            let name = entry?.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') {
-                names.push(name);
-            }
-        }
         names.sort();
         self.with_recording(|r| {
             r.dirs.insert(rel);
@@ -300,7 +333,9 @@ impl Root {
                 _ => {}
             }
             let candidate = join(&done, &part);
-            let meta = fs::symlink_metadata(self.dir.join(&candidate))
+            let path = self.dir.join(&candidate);
+            let meta = self
+                .call(&candidate, move || fs::symlink_metadata(path))
                 .map_err(|e| self.not_found_within(&candidate, rel.trim_matches('/'), e))?;
             if !meta.file_type().is_symlink() {
                 done.push(part);
