@@ -1,19 +1,104 @@
-//! An audit: read the host, answer the route lookups the policies ask for,
-//! decide which policies apply, evaluate their checks.
+//! An audit: take the state file's lock, read the host, answer the route
+//! lookups the policies ask for, compare counters with the previous run,
+//! decide which policies apply, evaluate their checks, leave the counters
+//! for the next run.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::check;
 use crate::collect::{self, Scope};
-use crate::finding::{Audit, Finding, Status};
+use crate::finding::{Audit, Finding, Run, Severity, Status};
 use crate::policy::{Applicability, Policy};
 use crate::source::Source;
+use crate::state::{self, LockError, Previous};
 
-pub fn run(source: &Source, policies: &[Policy]) -> Audit {
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The previous run's counters, and this run's lock.
+    pub state: Option<PathBuf>,
+    /// The deadline the source was given, reported in the run.
+    pub deadline: Option<Duration>,
+}
+
+fn now_unix() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn source_name(source: &Source) -> String {
+    if source.is_live() {
+        "live".into()
+    } else {
+        source.root().dir().display().to_string()
+    }
+}
+
+pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
+    let started = Instant::now();
+    let policy_names: Vec<String> = policies
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.file))
+        .collect();
+    let finish = |mut audit: Audit| {
+        audit.run.finished_unix = now_unix();
+        audit.run.duration_seconds = started.elapsed().as_secs_f64();
+        audit.run.deadline_seconds = options.deadline.map(|d| d.as_secs_f64());
+        audit
+    };
+
+    // A scheduled run that finds the previous one still going leaves at
+    // once: waiting behind it is how checkers pile up.
+    let _lock = match &options.state {
+        Some(path) => match state::lock(path) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                let overlapped = matches!(e, LockError::Held(_));
+                return finish(Audit {
+                    host: "(not read)".into(),
+                    source: source_name(source),
+                    policies: policy_names,
+                    findings: Vec::new(),
+                    notes: vec![e.to_string()],
+                    run: Run {
+                        overlapped,
+                        ..Run::default()
+                    },
+                });
+            }
+        },
+        None => None,
+    };
+
     let mut snapshot = collect::snapshot(source, Scope::ALL);
+    let previous = match &options.state {
+        Some(path) => state::load(path),
+        None => Previous::None,
+    };
+    if options.state.is_some() {
+        snapshot.history = state::history(&previous, &snapshot);
+    }
     let flows = check::flows(policies.iter().flat_map(|p| &p.checks));
     snapshot.route_lookups = collect::route_lookups(source, &snapshot, &flows);
 
     let mut findings = Vec::new();
     let mut notes = Vec::new();
+    if let (Previous::Unusable(why), Some(path)) = (&previous, &options.state) {
+        findings.push(Finding {
+            check: "state-file".into(),
+            kind: "state",
+            severity: Severity::Warning,
+            status: Status::Warn,
+            subject: path.display().to_string(),
+            expected: "the previous run's state".into(),
+            observed: why.clone(),
+            evidence: vec![path.display().to_string()],
+            remediation: "this run rebuilt it; if it happens again, look for another program writing the file".into(),
+            policy: "(hostlint)".into(),
+        });
+    }
     for policy in policies {
         match policy.applies_to.decide(&snapshot) {
             Applicability::Applies => {
@@ -55,28 +140,44 @@ pub fn run(source: &Source, policies: &[Policy]) -> Audit {
         ("routes", snapshot.routes.missing()),
         ("rules", snapshot.rules.missing()),
         ("neighbours", snapshot.neighbors.missing()),
+        ("bonds", snapshot.bonds.missing()),
     ] {
         if let Some(m) = missing {
             notes.push(format!("{part} could not be read: {m}"));
         }
     }
-    Audit {
+    let abandoned = source.abandoned();
+    if !abandoned.is_empty() {
+        notes.push(format!(
+            "the deadline abandoned {} read(s): {}",
+            abandoned.len(),
+            abandoned.join(", ")
+        ));
+    }
+    if let Some(path) = &options.state {
+        match state::of(&snapshot) {
+            Some(next) => {
+                if let Err(e) = state::save(path, &next) {
+                    notes.push(format!("the state could not be saved: {e}"));
+                }
+            }
+            None => notes.push("the state was not saved: the uptime could not be read".into()),
+        }
+    }
+    finish(Audit {
         host: snapshot
             .host
             .hostname
             .known()
             .cloned()
             .unwrap_or_else(|| "(unknown host)".into()),
-        source: if source.is_live() {
-            "live".into()
-        } else {
-            source.root().dir().display().to_string()
-        },
-        policies: policies
-            .iter()
-            .map(|p| format!("{} ({})", p.name, p.file))
-            .collect(),
+        source: source_name(source),
+        policies: policy_names,
         findings,
         notes,
-    }
+        run: Run {
+            deadline_exceeded: !abandoned.is_empty(),
+            ..Run::default()
+        },
+    })
 }

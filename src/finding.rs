@@ -129,6 +129,20 @@ pub struct Audit {
     /// Problems of the run itself that are not tied to a check (a part of
     /// the host that could not be read at all).
     pub notes: Vec<String>,
+    pub run: Run,
+}
+
+/// How the run went, for schedulers and for alerts on the auditor itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Run {
+    /// When the run ended, in seconds since the Unix epoch.
+    pub finished_unix: f64,
+    pub duration_seconds: f64,
+    pub deadline_seconds: Option<f64>,
+    /// Some read did not finish before its limit or the deadline.
+    pub deadline_exceeded: bool,
+    /// Another audit held the state file's lock, so this one did nothing.
+    pub overlapped: bool,
 }
 
 impl Audit {

@@ -5,15 +5,17 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use hostlint::collect::{self, Scope};
-use hostlint::finding::Audit;
+use hostlint::finding::{Audit, Run};
 use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::json;
 use hostlint::report::table::{self, Part, Style};
 use hostlint::report::{audit_json, catalog, junit, nagios, output, prometheus};
+use hostlint::source::Deadline;
 use hostlint::source::Source;
 use hostlint::{capture, check, policy};
 
@@ -60,6 +62,14 @@ enum Command {
         /// List passing findings in the table too
         #[arg(long)]
         passes: bool,
+        /// Keep counters between runs in FILE (increases, rates, flaps) and
+        /// hold FILE.lock: a second audit on the same FILE exits at once
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Bound the run: a read that hangs becomes an UNKNOWN fact, and
+        /// the audit ends on time (e.g. 20s, 1500ms, 1m)
+        #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+        deadline: Duration,
     },
     /// Write the live host (or, with --root, a fixture) as a fixture directory
     Capture {
@@ -188,7 +198,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             format,
             output,
             passes,
-        } => audit(&policies, root, format, output, passes),
+            state,
+            deadline,
+        } => audit(&policies, root, format, output, passes, state, deadline),
         Command::Policy {
             command: PolicyCommand::Check { files },
         } => match policy::load(&files) {
@@ -271,13 +283,41 @@ fn terminal_style(to_stdout: bool) -> Style {
     }
 }
 
+/// `20s`, `1500ms`, `2m`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (20s, 1500ms, 2m)"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s or m)")),
+    };
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!(
+            "{text:?}: a deadline is more than 0 and at most a day"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn audit(
     policy_files: &[PathBuf],
     root: Option<PathBuf>,
     format: AuditFormat,
     output: Option<PathBuf>,
     passes: bool,
+    state: Option<PathBuf>,
+    deadline: Duration,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let deadline_at = Deadline::after(deadline);
     // A run that cannot audit still reports, in the format asked for, so a
     // scheduler reading the file or the status line sees UNKNOWN and why.
     let failed = |notes: Vec<String>, source: String| Audit {
@@ -289,6 +329,7 @@ fn audit(
             .collect(),
         findings: Vec::new(),
         notes,
+        run: Run::default(),
     };
     let shown_source = root
         .as_ref()
@@ -311,7 +352,13 @@ fn audit(
                 eprintln!("hostlint: {e}");
                 failed(vec![e.to_string()], shown_source)
             }
-            Ok(src) => hostlint::audit::run(&src, &policies),
+            Ok(src) => {
+                let options = hostlint::audit::Options {
+                    state,
+                    deadline: Some(deadline),
+                };
+                hostlint::audit::run(&src.with_deadline(deadline_at), &policies, &options)
+            }
         },
     };
     let style = terminal_style(output.is_none());

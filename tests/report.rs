@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::process::Command;
 
-use hostlint::finding::{Audit, Finding, Severity, Status, Verdict};
+use hostlint::finding::{Audit, Finding, Run, Severity, Status, Verdict};
 use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::output::{AtomicFile, write_atomic};
 use hostlint::report::table::Style;
@@ -92,6 +92,7 @@ fn all_pass() -> Audit {
             ),
         ],
         notes: vec![],
+        run: Run::default(),
     }
 }
 
@@ -180,6 +181,7 @@ fn mixed() -> Audit {
             ),
         ],
         notes: vec!["fc: sys/class/fc_host could not be read: permission denied".into()],
+        run: Run::default(),
     }
 }
 
@@ -190,6 +192,7 @@ fn empty() -> Audit {
         policies: vec!["policies/empty.yaml".into()],
         findings: vec![],
         notes: vec![],
+        run: Run::default(),
     }
 }
 
@@ -257,6 +260,7 @@ fn escaping() -> Audit {
             ),
         ],
         notes: vec!["a note with <markup> & \"quotes\"\nand a second line\u{1b}".into()],
+        run: Run::default(),
     }
 }
 

@@ -55,6 +55,11 @@ fn every_scenario_gives_its_expected_result_in_every_format() {
                 snapshot_path => format!("../fixtures/{fixture}/expected"),
                 prepend_module_to_snapshot => false,
                 omit_expression => true,
+                // When the run ended and how long it took differ every run.
+                filters => vec![
+                    (r"(hostlint_last_run_timestamp_seconds|hostlint_run_duration_seconds) [0-9.]+", "$1 [time]"),
+                    (r#""(finished_unix|duration_seconds)": [0-9.e+-]+"#, r#""$1": "[time]""#),
+                ],
             }, {
                 insta::assert_snapshot!(format!("audit-{format}"), text);
             });

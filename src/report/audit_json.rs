@@ -23,7 +23,7 @@
 use serde::Serialize;
 
 use super::{Counts, checks};
-use crate::finding::{Audit, Finding};
+use crate::finding::{Audit, Finding, Run};
 
 pub const SCHEMA: &str = "hostlint.audit/1";
 
@@ -39,6 +39,7 @@ struct Document<'a> {
     checks: usize,
     findings: Vec<FindingView<'a>>,
     notes: &'a [String],
+    run: &'a Run,
 }
 
 #[derive(Serialize)]
@@ -100,6 +101,7 @@ pub fn render(audit: &Audit) -> String {
         checks: checks(&audit.findings),
         findings: audit.findings.iter().map(FindingView::from).collect(),
         notes: &audit.notes,
+        run: &audit.run,
     };
     // Serialising strings, string slices and integers into memory has no
     // way to fail: no map with non-string keys, no I/O.

@@ -18,6 +18,10 @@
 //! | `hostlint_audit_info` | `host`, `source` | 1: the host as it names itself, and `live` or the fixture |
 //! | `hostlint_findings` | `status` (`pass`, `warn`, `fail`, `unknown`) | findings with that status; all four always present |
 //! | `hostlint_notes` | | problems of the run not tied to a check (a part of the host that could not be read at all) |
+//! | `hostlint_last_run_timestamp_seconds` | | when the run ended (Unix time): alert when it grows stale |
+//! | `hostlint_run_duration_seconds` | | how long the run took |
+//! | `hostlint_deadline_exceeded` | | 1 when a read was abandoned at its limit or the deadline |
+//! | `hostlint_audit_overlapped` | | 1 when another audit held the state file and this one did nothing |
 //! | `hostlint_check_status` | `check`, `kind`, `severity`, `policy` | the worst status of the check's findings |
 //! | `hostlint_finding_status` | `check`, `subject`, `policy` | the worst status of the check on that subject |
 //! | `hostlint_finding_series_dropped` | | per-subject series left out over the cap |
@@ -77,6 +81,33 @@ pub fn render(audit: &Audit, max_subject_series: usize) -> String {
             s.as_str().to_ascii_lowercase(),
             counts.get(s)
         );
+    }
+
+    let run = &audit.run;
+    for (name, help, value) in [
+        (
+            "hostlint_last_run_timestamp_seconds",
+            "When the audit run ended, in seconds since the Unix epoch.",
+            format!("{:.3}", run.finished_unix),
+        ),
+        (
+            "hostlint_run_duration_seconds",
+            "How long the audit run took.",
+            format!("{:.3}", run.duration_seconds),
+        ),
+        (
+            "hostlint_deadline_exceeded",
+            "1 when a read was abandoned at its limit or at the run's deadline.",
+            u8::from(run.deadline_exceeded).to_string(),
+        ),
+        (
+            "hostlint_audit_overlapped",
+            "1 when another audit held the state file's lock and this run did nothing.",
+            u8::from(run.overlapped).to_string(),
+        ),
+    ] {
+        family(&mut out, name, help);
+        let _ = writeln!(out, "{name} {value}");
     }
 
     family(
