@@ -6,5 +6,6 @@ mod realdata;
 mod report;
 mod robustness;
 mod scenarios;
+mod schedule;
 mod show;
 mod util;

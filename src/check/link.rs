@@ -771,13 +771,25 @@ fn pcie(l: &Link, want: &Pcie, evidence: &str) -> Judgement {
             return judged(None, "a PCIe link".into(), format!("pcie unknown: {m}"));
         }
     };
-    let (Some(cur_s), Some(cur_w)) = (link.current_speed_gts.known(), link.current_width.known())
-    else {
-        return judged(
-            None,
-            "a PCIe link".into(),
-            "pcie current speed or width unknown".into(),
-        );
+    let cur_s = match &link.current_speed_gts {
+        Fact::Known(v) => v,
+        Fact::Unknown(m) => {
+            return judged(
+                None,
+                "a PCIe link".into(),
+                format!("pcie current speed unknown: {m}"),
+            );
+        }
+    };
+    let cur_w = match &link.current_width {
+        Fact::Known(v) => v,
+        Fact::Unknown(m) => {
+            return judged(
+                None,
+                "a PCIe link".into(),
+                format!("pcie current width unknown: {m}"),
+            );
+        }
     };
     let observed = format!("pcie {cur_s} GT/s x{cur_w}");
     match want {

@@ -1,0 +1,451 @@
+//! Scheduled audits: state between runs (flaps, rates, reboots), the
+//! deadline, the lock against overlapping runs, atomic files, and the
+//! systemd units.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{
+    Netns, copy_tree, fixture, hostlint, live_ready, parse_json, path_str, run_expect, tempdir,
+    tool_ready,
+};
+
+fn write_policy(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    fs::write(&p, text).unwrap();
+    path_str(&p).to_owned()
+}
+
+fn findings(out: &std::process::Output) -> Vec<serde_json::Value> {
+    let doc = parse_json(&String::from_utf8_lossy(&out.stdout));
+    doc["findings"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn a_carrier_flap_between_two_runs_is_caught() {
+    if !live_ready("a_carrier_flap_between_two_runs_is_caught") {
+        return;
+    }
+    let ns = Netns::new("flap");
+    ns.sysctl(&[
+        "net.ipv6.conf.all.accept_dad=0",
+        "net.ipv6.conf.default.accept_dad=0",
+    ]);
+    for cmd in [
+        "link set lo up",
+        "link add uplink0 type veth peer name peer0",
+        "link set uplink0 up",
+        "link set peer0 up",
+    ] {
+        ns.ip(cmd);
+    }
+    let dir = tempdir();
+    let policy = write_policy(
+        dir.path(),
+        "flaps.yaml",
+        "policy: flaps\nchecks:\n  - id: uplink0-stable\n    link:\n      select: {name: uplink0}\n      expect: {carrier_changes: {max_increase: 0}}\n",
+    );
+    let state = dir.path().join("state.json");
+    let audit = |code| {
+        run_expect(
+            &mut ns.hostlint(&[
+                "audit",
+                "-p",
+                &policy,
+                "--state",
+                path_str(&state),
+                "--format",
+                "json",
+            ]),
+            code,
+        )
+    };
+    // The first run has nothing to compare with: it says so.
+    let first = findings(&audit(3));
+    assert!(
+        first[0]["observed"]
+            .as_str()
+            .unwrap()
+            .contains("no previous run"),
+        "{first:?}"
+    );
+    let quiet = findings(&audit(0));
+    assert!(
+        quiet[0]["observed"].as_str().unwrap().contains("+0"),
+        "{quiet:?}"
+    );
+    ns.ip("link set peer0 down");
+    ns.ip("link set peer0 up");
+    let flapped = findings(&audit(2));
+    assert_eq!(flapped[0]["status"], "FAIL");
+    assert!(
+        flapped[0]["observed"]
+            .as_str()
+            .unwrap()
+            .contains("carrier_changes +2"),
+        "{flapped:?}"
+    );
+    assert!(dir.path().join("state.json.lock").exists());
+}
+
+/// A copy of lb-healthy `seconds` later in the same boot, with `rx` more
+/// bytes received on enp65s0f0.
+fn later(dir: &Path, name: &str, seconds: f64, rx: u64, boot_id: Option<&str>) -> String {
+    let to = dir.join(name);
+    copy_tree(&fixture("lb-healthy"), &to);
+    let uptime = fs::read_to_string(to.join("proc/uptime")).unwrap();
+    let now: f64 = uptime.split_whitespace().next().unwrap().parse().unwrap();
+    fs::write(
+        to.join("proc/uptime"),
+        format!("{:.2} 1.00\n", now + seconds),
+    )
+    .unwrap();
+    let links = to.join("cmd/ip-link.json");
+    let mut doc = parse_json(&fs::read_to_string(&links).unwrap());
+    for l in doc.as_array_mut().unwrap() {
+        if l["ifname"] == "enp65s0f0" {
+            let b = l["stats64"]["rx"]["bytes"].as_u64().unwrap();
+            l["stats64"]["rx"]["bytes"] = serde_json::json!(b + rx);
+        }
+    }
+    fs::write(&links, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    if let Some(id) = boot_id {
+        fs::write(to.join("proc/sys/kernel/random/boot_id"), format!("{id}\n")).unwrap();
+    }
+    path_str(&to).to_owned()
+}
+
+const UTILIZATION: &str = "policy: busy\nchecks:\n  - id: uplink-headroom\n    severity: warning\n    link:\n      select: {name: enp65s0f0}\n      expect: {utilization: {max: 80}, counters: {rx_bytes: {max_rate: 2000000000}}}\n";
+
+#[test]
+fn a_link_at_90_percent_of_its_speed_warns() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "busy.yaml", UTILIZATION);
+    let state = dir.path().join("state.json");
+    let audit = |root: &str, code| {
+        run_expect(
+            &mut hostlint(&[
+                "audit",
+                "-p",
+                &policy,
+                "--root",
+                root,
+                "--state",
+                path_str(&state),
+                "--format",
+                "json",
+            ]),
+            code,
+        )
+    };
+    audit(path_str(&fixture("lb-healthy")), 3);
+    // 90% of 10 Gb/s for 60 s: 67.5 GB.
+    let busy = later(dir.path(), "busy", 60.0, 67_500_000_000, None);
+    let f = findings(&audit(&busy, 1));
+    assert_eq!(f[0]["status"], "WARN", "{f:?}");
+    let observed = f[0]["observed"].as_str().unwrap();
+    assert!(observed.contains("utilization 90 %"), "{observed}");
+}
+
+#[test]
+fn a_reboot_between_runs_does_not_fire_rate_checks() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "busy.yaml", UTILIZATION);
+    let state = dir.path().join("state.json");
+    let audit = |root: &str, code| {
+        run_expect(
+            &mut hostlint(&[
+                "audit",
+                "-p",
+                &policy,
+                "--root",
+                root,
+                "--state",
+                path_str(&state),
+                "--format",
+                "json",
+            ]),
+            code,
+        )
+    };
+    audit(path_str(&fixture("lb-healthy")), 3);
+    // A new boot: the counters started again, lower than before, after
+    // what the uptime would call a huge jump if it were the same boot.
+    let rebooted = later(
+        dir.path(),
+        "rebooted",
+        -1_000_000.0,
+        0,
+        Some("9e0c1b64-0000-4000-8000-000000000001"),
+    );
+    let f = findings(&audit(&rebooted, 3));
+    assert!(f.iter().all(|x| x["status"] == "UNKNOWN"), "{f:?}");
+    assert!(
+        f[0]["observed"].as_str().unwrap().contains("rebooted"),
+        "{f:?}"
+    );
+    // And the run after that judges again, from the new boot's counters.
+    let next = later(
+        dir.path(),
+        "next",
+        -999_940.0,
+        0,
+        Some("9e0c1b64-0000-4000-8000-000000000001"),
+    );
+    let f = findings(&audit(&next, 0));
+    assert!(f.iter().all(|x| x["status"] == "PASS"), "{f:?}");
+}
+
+#[test]
+fn a_corrupt_state_file_is_reported_and_rebuilt() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "busy.yaml", UTILIZATION);
+    let state = dir.path().join("state.json");
+    fs::write(&state, "{\"schema\": \"hostlint.state/1\", \"boot_").unwrap();
+    let out = run_expect(
+        &mut hostlint(&[
+            "audit",
+            "-p",
+            &policy,
+            "--root",
+            path_str(&fixture("lb-healthy")),
+            "--state",
+            path_str(&state),
+            "--format",
+            "json",
+        ]),
+        1,
+    );
+    let f = findings(&out);
+    let warn = f.iter().find(|x| x["check"] == "state-file").unwrap();
+    assert_eq!(warn["status"], "WARN");
+    let rebuilt = parse_json(&fs::read_to_string(&state).unwrap());
+    assert_eq!(rebuilt["schema"], "hostlint.state/1");
+}
+
+/// lb-healthy with the PCIe width of enp65s0f0 behind a FIFO nobody writes:
+/// a read that never returns, as a file behind a stuck driver does.
+fn hung(dir: &Path) -> String {
+    let to = dir.join("hung");
+    copy_tree(&fixture("lb-healthy"), &to);
+    let file = to.join("sys/devices/pci0000:40/0000:40:03.1/0000:41:00.0/current_link_width");
+    fs::remove_file(&file).unwrap();
+    let c = std::ffi::CString::new(path_str(&file)).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    path_str(&to).to_owned()
+}
+
+const PCIE: &str = "policy: pcie\nchecks:\n  - id: pcie-at-max\n    link:\n      select: {driver: i40e}\n      expect: {pcie: at_max}\n";
+
+#[test]
+fn a_blocked_read_ends_in_unknown_within_the_deadline() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let root = hung(dir.path());
+    let started = Instant::now();
+    let out = run_expect(
+        &mut hostlint(&[
+            "audit",
+            "-p",
+            &policy,
+            "--root",
+            &root,
+            "--deadline",
+            "2s",
+            "--format",
+            "json",
+        ]),
+        3,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+    let doc = parse_json(&String::from_utf8_lossy(&out.stdout));
+    let f = doc["findings"].as_array().unwrap();
+    let stuck = f.iter().find(|x| x["subject"] == "enp65s0f0").unwrap();
+    assert_eq!(stuck["status"], "UNKNOWN");
+    assert!(
+        stuck["observed"].as_str().unwrap().contains("timeout"),
+        "{stuck}"
+    );
+    // The other port's facts were read, and judged.
+    let other = f.iter().find(|x| x["subject"] == "enp65s0f1").unwrap();
+    assert_eq!(other["status"], "PASS", "{other}");
+    assert_eq!(doc["run"]["deadline_exceeded"], true);
+}
+
+#[test]
+fn five_concurrent_runs_make_one_audit_and_four_immediate_exits() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let root = hung(dir.path());
+    let state = dir.path().join("state.json");
+    let started = Instant::now();
+    let children: Vec<_> = (0..5)
+        .map(|_| {
+            hostlint(&[
+                "audit",
+                "-p",
+                &policy,
+                "--root",
+                &root,
+                "--state",
+                path_str(&state),
+                "--deadline",
+                "3s",
+                "--format",
+                "json",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let mut overlapped = 0;
+    let mut audited = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let doc = parse_json(&String::from_utf8_lossy(&out.stdout));
+        if doc["run"]["overlapped"] == true {
+            overlapped += 1;
+            assert_eq!(out.status.code(), Some(3));
+            assert!(
+                doc["notes"][0]
+                    .as_str()
+                    .unwrap()
+                    .contains("another audit is running")
+            );
+        } else {
+            audited += 1;
+        }
+    }
+    assert_eq!((audited, overlapped), (1, 4));
+    assert!(started.elapsed() < Duration::from_secs(6));
+}
+
+#[test]
+fn killing_a_run_leaves_the_previous_state_and_report_intact() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let state = dir.path().join("state.json");
+    let report = dir.path().join("hostlint.prom");
+    // A complete run first.
+    run_expect(
+        &mut hostlint(&[
+            "audit",
+            "-p",
+            &policy,
+            "--root",
+            path_str(&fixture("lb-healthy")),
+            "--state",
+            path_str(&state),
+            "--format",
+            "prometheus",
+            "--output",
+            path_str(&report),
+        ]),
+        0,
+    );
+    let state_before = fs::read(&state).unwrap();
+    let report_before = fs::read(&report).unwrap();
+    // Then one killed while it hangs on a read.
+    let root = hung(dir.path());
+    let mut child = hostlint(&[
+        "audit",
+        "-p",
+        &policy,
+        "--root",
+        &root,
+        "--state",
+        path_str(&state),
+        "--deadline",
+        "30s",
+        "--format",
+        "prometheus",
+        "--output",
+        path_str(&report),
+    ])
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(fs::read(&state).unwrap(), state_before);
+    assert_eq!(fs::read(&report).unwrap(), report_before);
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The next run is not blocked by the dead one's lock.
+    run_expect(
+        &mut hostlint(&[
+            "audit",
+            "-p",
+            &policy,
+            "--root",
+            path_str(&fixture("lb-healthy")),
+            "--state",
+            path_str(&state),
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+}
+
+#[test]
+fn systemd_accepts_the_units() {
+    if !tool_ready("systemd_accepts_the_units", "systemd-analyze", "systemd") {
+        return;
+    }
+    let dir = tempdir();
+    let repo = crate::util::repo();
+    let service = fs::read_to_string(repo.join("contrib/systemd/hostlint.service")).unwrap();
+    // verify checks that ExecStart's program exists: point it at this build.
+    fs::write(
+        dir.path().join("hostlint.service"),
+        service.replace("/usr/local/bin/hostlint", crate::util::hostlint_bin()),
+    )
+    .unwrap();
+    symlink(
+        repo.join("contrib/systemd/hostlint.timer"),
+        dir.path().join("hostlint.timer"),
+    )
+    .unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.path().join("hostlint.service"))
+        .arg(dir.path().join("hostlint.timer"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for must in [
+        "TimeoutStartSec=",
+        "NoNewPrivileges=yes",
+        "CapabilityBoundingSet=\n",
+        "ProtectSystem=strict",
+        "RestrictAddressFamilies=AF_NETLINK AF_UNIX",
+        "User=hostlint",
+    ] {
+        assert!(service.contains(must), "the unit lacks {must:?}");
+    }
+    for never in ["PrivateNetwork=", "ProcSubset="] {
+        assert!(
+            !service.lines().any(|l| l.starts_with(never)),
+            "the unit must not set {never}"
+        );
+    }
+}
