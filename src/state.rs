@@ -140,9 +140,6 @@ pub fn history(previous: &Previous, snap: &Snapshot) -> Fact<History> {
             "uptime went back: the host rebooted since the previous run",
         );
     }
-    if elapsed == 0.0 {
-        return Fact::unknown(Reason::Failed, "no time passed since the previous run");
-    }
     Fact::Known(History {
         elapsed_seconds: elapsed,
         previous: state.counters.clone(),

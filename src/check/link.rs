@@ -674,6 +674,12 @@ fn utilization(l: &Link, m: &Num, snap: &Snapshot, evidence: &str) -> Judgement 
             return judged(None, format!("utilization: counters unknown: {miss}"));
         }
     };
+    if history.elapsed_seconds <= 0.0 {
+        return judged(
+            None,
+            "utilization: no time passed since the previous run".into(),
+        );
+    }
     let rate = |counter: &str, now: u64| -> Result<f64, String> {
         history
             .increase(&state::link_key(name, counter), now)

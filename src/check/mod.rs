@@ -198,38 +198,45 @@ pub fn counter_judgements(
             |x| x.to_string(),
         ));
     }
-    let growth =
-        |out: &mut Vec<Judgement>, expected: String, judge: &dyn Fn(u64, f64) -> (bool, String)| {
-            let (ok, observed) = match (now, history) {
-                (Fact::Unknown(miss), _) => (None, format!("{what} unknown: {miss}")),
-                (_, Fact::Unknown(miss)) => (None, format!("{what}: no increase to judge: {miss}")),
-                (Fact::Known(v), Fact::Known(h)) => match h.increase(key, *v) {
-                    Ok(d) => {
-                        let (ok, shown) = judge(d, h.elapsed_seconds);
-                        (Some(ok), shown)
-                    }
-                    Err(miss) => (None, format!("{what}: no increase to judge: {miss}")),
+    let growth = |out: &mut Vec<Judgement>,
+                  expected: String,
+                  judge: &dyn Fn(u64, f64) -> Option<(bool, String)>| {
+        let (ok, observed) = match (now, history) {
+            (Fact::Unknown(miss), _) => (None, format!("{what} unknown: {miss}")),
+            (_, Fact::Unknown(miss)) => (None, format!("{what}: no increase to judge: {miss}")),
+            (Fact::Known(v), Fact::Known(h)) => match h.increase(key, *v) {
+                Ok(d) => match judge(d, h.elapsed_seconds) {
+                    Some((ok, shown)) => (Some(ok), shown),
+                    None => (
+                        None,
+                        format!("{what}: no time passed since the previous run"),
+                    ),
                 },
-            };
-            out.push(Judgement {
-                ok,
-                expected,
-                observed,
-                evidence: vec![evidence.to_owned()],
-                remediation,
-            });
+                Err(miss) => (None, format!("{what}: no increase to judge: {miss}")),
+            },
         };
+        out.push(Judgement {
+            ok,
+            expected,
+            observed,
+            evidence: vec![evidence.to_owned()],
+            remediation,
+        });
+    };
     if let Some(max) = m.max_increase {
         growth(
             &mut out,
             format!("{what} to grow by at most {max} between runs"),
-            &|d, secs| (d as f64 <= max, format!("{what} +{d} in {secs:.0} s")),
+            &|d, secs| Some((d as f64 <= max, format!("{what} +{d} in {secs:.0} s"))),
         );
     }
     if let Some(max) = m.max_rate {
         growth(&mut out, format!("{what} at most {max}/s"), &|d, secs| {
-            let rate = d as f64 / secs;
-            (rate <= max, format!("{what} {rate:.3}/s over {secs:.0} s"))
+            // Runs inside one tick of the uptime clock have no rate.
+            (secs > 0.0).then(|| {
+                let rate = d as f64 / secs;
+                (rate <= max, format!("{what} {rate:.3}/s over {secs:.0} s"))
+            })
         });
     }
     out
