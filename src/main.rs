@@ -37,7 +37,7 @@ enum Command {
         /// Which part to show
         #[arg(value_enum, default_value = "all")]
         what: ShowWhat,
-        /// Read a captured fixture directory instead of the live host
+        /// Read a captured fixture (a directory or .tar.gz) instead of the live host
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
@@ -49,7 +49,7 @@ enum Command {
         /// Policy files (what they include is loaded too)
         #[arg(short = 'p', long = "policy", required = true, num_args = 1.., value_name = "POLICY")]
         policies: Vec<PathBuf>,
-        /// Audit a captured fixture directory instead of the live host
+        /// Audit a captured fixture (a directory or .tar.gz) instead of the live host
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
@@ -63,7 +63,8 @@ enum Command {
     },
     /// Write the live host (or, with --root, a fixture) as a fixture directory
     Capture {
-        /// The directory to create; it must not exist
+        /// The directory to create, or NAME.tar.gz for one archive holding
+        /// the directory NAME; it must not exist
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
         /// Re-capture a fixture instead of the live host
@@ -149,7 +150,7 @@ fn main() -> ExitCode {
 
 fn source(root: Option<PathBuf>) -> Result<Source, Box<dyn std::error::Error>> {
     Ok(match root {
-        Some(dir) => Source::fixture(&dir)?,
+        Some(dir) => Source::open(&dir)?,
         None => Source::live(),
     })
 }

@@ -6,6 +6,7 @@
 //! a captured one; collectors ask the [`Source`] and get the same types back
 //! either way.
 
+pub mod archive;
 pub mod ethtool;
 pub mod ethtool_text;
 pub mod iproute;
@@ -169,6 +170,9 @@ pub struct Source {
     root: Root,
     kernel: Kernel,
     manifest: Option<Manifest>,
+    /// The temporary directory an archive was unpacked into, removed when
+    /// the source is dropped.
+    unpacked: Option<archive::Unpacked>,
 }
 
 /// A netlink failure as the reason a fact is missing.
@@ -187,6 +191,7 @@ impl Source {
             root: Root::live(),
             kernel: Kernel::Live(Mutex::new(LiveKernel::default())),
             manifest: None,
+            unpacked: None,
         }
     }
 
@@ -200,7 +205,7 @@ impl Source {
         if !meta.is_dir() {
             return Err(FixtureError {
                 path: dir.to_owned(),
-                message: "a fixture is a directory".into(),
+                message: "a fixture is a directory (or a .tar.gz archive of one)".into(),
             });
         }
         let manifest_path = dir.join(layout::MANIFEST);
@@ -245,7 +250,42 @@ impl Source {
             root: Root::fixture(dir, injected, absent),
             kernel: Kernel::Fixture,
             manifest,
+            unpacked: None,
         })
+    }
+
+    /// A captured host in a `.tar.gz` (as `hostlint capture -o NAME.tar.gz`
+    /// writes it), unpacked into a temporary directory for as long as the
+    /// source lives.
+    pub fn archive(path: &Path) -> Result<Source, FixtureError> {
+        let unpacked = archive::unpack(path).map_err(|e| FixtureError {
+            path: path.to_owned(),
+            message: format!("cannot unpack the capture archive: {e}"),
+        })?;
+        let mut source = Source::fixture(unpacked.fixture()).map_err(|e| FixtureError {
+            path: path.to_owned(),
+            message: format!(
+                "{}: {}",
+                e.path
+                    .strip_prefix(unpacked.temp_dir())
+                    .unwrap_or(&e.path)
+                    .display(),
+                e.message
+            ),
+        })?;
+        source.unpacked = Some(unpacked);
+        Ok(source)
+    }
+
+    /// A capture given on the command line: a `.tar.gz` (or `.tgz`) file
+    /// is an archive, anything else a fixture directory.
+    pub fn open(path: &Path) -> Result<Source, FixtureError> {
+        let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        if is_file && archive::archive_stem(path).is_some() {
+            Source::archive(path)
+        } else {
+            Source::fixture(path)
+        }
     }
 
     /// Records every file read, for `hostlint capture`.
