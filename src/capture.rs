@@ -244,7 +244,7 @@ fn settings_of(link: &Link) -> Fact<LinkSettings> {
 }
 
 /// The current UTC time as `2026-11-25T07:23:40Z`.
-fn rfc3339_now() -> String {
+pub fn rfc3339_now() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

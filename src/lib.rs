@@ -7,6 +7,7 @@ pub mod audit;
 pub mod capture;
 pub mod check;
 pub mod collect;
+pub mod diff;
 pub mod finding;
 pub mod policy;
 pub mod report;

@@ -13,7 +13,9 @@ use hostlint::finding::Audit;
 use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::json;
 use hostlint::report::table::{self, Part, Style};
-use hostlint::report::{audit_json, catalog, junit, nagios, output, prometheus};
+use hostlint::report::{
+    audit_json, catalog, diff_json, diff_table, junit, nagios, output, prometheus,
+};
 use hostlint::source::Source;
 use hostlint::{capture, check, policy};
 
@@ -74,6 +76,30 @@ enum Command {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Compare two captures, or a capture and the live host: the hardware
+    /// and path changes, worst first (exit 2 critical, 1 warning, 0 nothing
+    /// that matters changed)
+    Diff {
+        /// Before: a capture directory, a capture .tar.gz, or `live`
+        #[arg(value_name = "BEFORE")]
+        before: PathBuf,
+        /// After: a capture directory, a capture .tar.gz, or `live`
+        #[arg(value_name = "AFTER")]
+        after: PathBuf,
+        /// Policies whose route checks' destinations are compared too
+        /// (the default routes always are)
+        #[arg(short = 'p', long = "policy", value_name = "POLICY")]
+        policies: Vec<PathBuf>,
+        /// Show routine changes too: counters, uptime, neighbours, routes
+        /// the kernel derives
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "table")]
+        format: DiffFormat,
+        /// Write the report to FILE atomically (temporary file, then rename)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Work with policy files
     Policy {
         #[command(subcommand)]
@@ -95,6 +121,12 @@ enum AuditFormat {
     Junit,
     Nagios,
     Prometheus,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Table,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -212,6 +244,14 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Ok(ExitCode::from(EXIT_UNKNOWN))
             }
         },
+        Command::Diff {
+            before,
+            after,
+            policies,
+            all,
+            format,
+            output,
+        } => diff(&before, &after, &policies, all, format, output),
         Command::Rules => {
             print!("{}", catalog::rules());
             Ok(ExitCode::SUCCESS)
@@ -327,4 +367,59 @@ fn audit(
         }
     }
     Ok(ExitCode::from(report.verdict().code()))
+}
+
+/// A side of `hostlint diff`: `live` is the running host; anything else a
+/// capture (a `./live` directory is named with its path).
+fn diff_side(arg: &std::path::Path) -> Result<Source, Box<dyn std::error::Error>> {
+    Ok(if arg == std::path::Path::new("live") {
+        Source::live()
+    } else {
+        Source::open(arg)?
+    })
+}
+
+fn diff(
+    before: &std::path::Path,
+    after: &std::path::Path,
+    policy_files: &[PathBuf],
+    all: bool,
+    format: DiffFormat,
+    output: Option<PathBuf>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let flows = if policy_files.is_empty() {
+        Vec::new()
+    } else {
+        match policy::load(policy_files) {
+            Ok(policies) => check::flows(policies.iter().flat_map(|p| &p.checks)),
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("hostlint: {} error(s) in the policies", errors.len());
+                return Ok(ExitCode::from(EXIT_UNKNOWN));
+            }
+        }
+    };
+    let (b, a) = (diff_side(before)?, diff_side(after)?);
+    let report = hostlint::diff::run(
+        (&before.display().to_string(), &b),
+        (&after.display().to_string(), &a),
+        &flows,
+        all,
+    );
+    let text = match format {
+        DiffFormat::Table => diff_table::render(&report, &terminal_style(output.is_none())),
+        DiffFormat::Json => diff_json::render(&report),
+    };
+    match output {
+        Some(path) => output::write_atomic(&path, text.as_bytes())
+            .map_err(|e| format!("writing {}: {e}", path.display()))?,
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }
