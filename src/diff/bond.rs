@@ -156,6 +156,12 @@ fn one(ctx: &Ctx, at: &At, b: &Bond, a: &Bond, out: &mut Vec<Change>) {
         );
         return;
     };
+    // The aggregator the bond transmits on after: a member in another one
+    // carries nothing.
+    let bond_aggregator = match a.lacp.known() {
+        Some(Some(l)) => l.active_aggregator_id.known().copied().flatten(),
+        _ => None,
+    };
     for m in bm {
         let subject = format!("{} member {}", b.name, m.name);
         let mat = At {
@@ -163,7 +169,7 @@ fn one(ctx: &Ctx, at: &At, b: &Bond, a: &Bond, out: &mut Vec<Change>) {
             subject: &subject,
         };
         match am.iter().find(|n| n.name == m.name) {
-            Some(n) => member(ctx, &mat, m, n, out),
+            Some(n) => member(ctx, &mat, m, n, bond_aggregator, out),
             None => mat.push(
                 out,
                 Severity::Critical,
@@ -292,20 +298,28 @@ fn link_says<T: PartialEq>(
     }
 }
 
-fn member(ctx: &Ctx, at: &At, b: &BondMember, a: &BondMember, out: &mut Vec<Change>) {
-    let went_down = matches!((b.mii_status.known(), a.mii_status.known()),
-        (Some(x), Some(y)) if x == "up" && y != "up");
+fn member(
+    ctx: &Ctx,
+    at: &At,
+    b: &BondMember,
+    a: &BondMember,
+    bond_aggregator: Option<u32>,
+    out: &mut Vec<Change>,
+) {
+    // Whether a side is up: a member (or link) that went down or came up
+    // changed everything else with it.
+    let up = |s: &str| s == "up";
+    let flipped = |x: Option<&String>, y: Option<&String>| matches!((x, y), (Some(x), Some(y)) if up(x) != up(y));
+    let went_down_or_up = flipped(b.mii_status.known(), a.mii_status.known());
+    let went_down = went_down_or_up && b.mii_status.known().is_some_and(|s| up(s));
     let name = b.name.as_str();
-    // The member's own link going down says the same, once, naming the
-    // bond.
-    let link_went_down = match (ctx.before.link(name), ctx.after.link(name)) {
-        (Some(lb), Some(la)) => matches!((state(lb), state(la)),
-            (Fact::Known(x), Fact::Known(y)) if x == "up" && y != "up"),
+    // The member's own link going down (or up) says the same, once,
+    // naming the bond.
+    let link_flipped = match (ctx.before.link(name), ctx.after.link(name)) {
+        (Some(lb), Some(la)) => flipped(state(lb).known(), state(la).known()),
         _ => false,
     };
-    if went_down && link_went_down {
-        // Nothing to add: see the link.
-    } else {
+    if !(went_down_or_up && link_flipped) {
         at.fact(
             out,
             "mii",
@@ -313,26 +327,25 @@ fn member(ctx: &Ctx, at: &At, b: &BondMember, a: &BondMember, out: &mut Vec<Chan
             &a.mii_status,
             String::clone,
             Severity::Warning,
-            |x, _| {
-                Some(if x == "up" {
+            |x, y| {
+                Some(if up(x) {
                     (
                         Severity::Critical,
                         format!("the bond lost {name}: it runs on fewer legs"),
                     )
+                } else if up(y) {
+                    (Severity::Warning, format!("the bond has {name} back"))
                 } else {
-                    (
-                        Severity::Warning,
-                        format!("the bond sees {name} as {x} no more"),
-                    )
+                    (Severity::Warning, format!("the bond sees {name} as {y}"))
                 })
             },
         );
     }
-    // A member that went down has no speed, duplex or LACP partner: the
-    // state says it. A speed that the link itself shows changed is said
-    // there, once.
+    // A member that went down has no speed, duplex or LACP partner (and
+    // one that came up has them again): the state says it. A speed that
+    // the link itself shows changed is said there, once.
     let snaps = (ctx.before, ctx.after);
-    if !went_down {
+    if !went_down_or_up {
         let said = link_says(snaps, name, |l| &l.speed_mbps, &b.speed_mbps, &a.speed_mbps);
         if !said {
             at.fact(
@@ -379,7 +392,7 @@ fn member(ctx: &Ctx, at: &At, b: &BondMember, a: &BondMember, out: &mut Vec<Chan
                 },
             );
         }
-        member_lacp(at, &b.lacp, &a.lacp, out);
+        member_lacp(at, &b.lacp, &a.lacp, bond_aggregator, out);
     }
     at.fact(
         out,
@@ -418,6 +431,7 @@ fn member_lacp(
     at: &At,
     b: &Fact<Option<MemberLacp>>,
     a: &Fact<Option<MemberLacp>>,
+    bond_aggregator: Option<u32>,
     out: &mut Vec<Change>,
 ) {
     let (Fact::Known(Some(x)), Fact::Known(Some(y))) = (b, a) else {
@@ -439,12 +453,21 @@ fn member_lacp(
         &y.aggregator_id,
         |id| id.map_or("none".into(), |id| id.to_string()),
         Severity::Warning,
-        |_, _| {
-            Some((
-                Severity::Critical,
-                "the member moved to another aggregator: it carries no traffic with the others"
-                    .into(),
-            ))
+        |_, y| {
+            Some(if y.is_some() && *y == bond_aggregator {
+                (
+                    Severity::Warning,
+                    "the member is in the bond's active aggregator now: it carries traffic again"
+                        .into(),
+                )
+            } else {
+                (
+                    Severity::Critical,
+                    "the member moved to another aggregator: it carries no traffic with the \
+                     others"
+                        .into(),
+                )
+            })
         },
     );
     at.fact(

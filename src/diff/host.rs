@@ -37,6 +37,14 @@ pub fn boot(before: &Host, after: &Host) -> Boot {
     }
 }
 
+fn records(n: usize) -> String {
+    if n == 1 {
+        "1 record".into()
+    } else {
+        format!("{n} records")
+    }
+}
+
 fn taint_text(t: &Taint) -> String {
     if t.flags.is_empty() {
         "none".into()
@@ -156,7 +164,7 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
                     out,
                     Severity::Warning,
                     "pstore",
-                    Value::known(format!("{} records", x.len())),
+                    Value::known(records(x.len())),
                     Value::known(new.join("\n")),
                     "the kernel left crash records: it panicked or oopsed during the window",
                 );
@@ -166,8 +174,8 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
                     out,
                     Severity::Info,
                     "pstore",
-                    Value::known(format!("{} records", x.len())),
-                    Value::known(format!("{} records", y.len())),
+                    Value::known(records(x.len())),
+                    Value::known(records(y.len())),
                     "crash records were cleared",
                 );
             }
@@ -177,7 +185,7 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
             out,
             Severity::Warning,
             "pstore",
-            Value::known(format!("{} records", x.len())),
+            Value::known(records(x.len())),
             Value::Unknown(m.clone()),
             one_sided(false, m),
         ),
@@ -186,7 +194,7 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
             Severity::Warning,
             "pstore",
             Value::Unknown(m.clone()),
-            Value::known(format!("{} records", y.len())),
+            Value::known(records(y.len())),
             one_sided(true, m),
         ),
     }

@@ -243,6 +243,15 @@ fn one(ctx: &Ctx, at: &At, b: &Link, a: &Link, out: &mut Vec<Change>) {
                             context(a, None)
                         ),
                     )
+                } else if ai.kind.known().is_some_and(|k| k == "bond") {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "the bond's capacity grew from {} to {}",
+                            speed(*x),
+                            speed(*y)
+                        ),
+                    )
                 } else {
                     (Severity::Warning, "the link runs faster now".into())
                 })
