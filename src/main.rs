@@ -303,13 +303,29 @@ fn render_audit(a: &Audit, format: AuditFormat, passes: bool, style: &Style) -> 
 }
 
 /// Colour only on a terminal, and never with NO_COLOR set.
+/// Tables fit the terminal's width, with or without colour (comfy-table
+/// only measures the terminal itself when it may also style).
 fn terminal_style(to_stdout: bool) -> Style {
     let tty = to_stdout && io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Style {
         color: tty && !no_color,
-        width: None,
+        width: if tty { terminal_columns() } else { None },
     }
+}
+
+/// The width of the terminal on standard output, if it says.
+fn terminal_columns() -> Option<u16> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a `winsize` into the pointer it is given,
+    // which points to one that lives for the call.
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(size.ws_col)
 }
 
 fn audit(
