@@ -242,7 +242,7 @@ fn a_no_op_maintenance_diffs_empty() {
     // The capture's own path and time are the run's: shown as placeholders.
     let captured = table
         .lines()
-        .nth(1)
+        .find(|l| l.starts_with("after"))
         .and_then(|l| l.split("captured ").nth(1))
         .and_then(|t| t.split(')').next())
         .expect("a capture time")

@@ -90,6 +90,11 @@ fn egress(ctx: &Ctx, out: &mut Vec<Change>) -> HashSet<(String, Prefix)> {
             continue;
         }
         let is_default = lb.to.len == 0;
+        let traffic = if is_default && lb.from.is_none() && lb.fwmark.is_none() {
+            format!("the default route ({})", lb.to)
+        } else {
+            format!("traffic to {subject}")
+        };
         let (hx, hy) = (hops(x), hops(y));
         let (dx, dy) = (devs(x), devs(y));
         let name = |s: &crate::snapshot::Snapshot, d: &BTreeSet<String>| {
@@ -101,7 +106,7 @@ fn egress(ctx: &Ctx, out: &mut Vec<Change>) -> HashSet<(String, Prefix)> {
         let (severity, why) = if !hx.is_empty() && hy.is_empty() {
             (
                 Severity::Critical,
-                format!("traffic to {subject} has no way out now ({})", y.kind),
+                format!("{traffic} has no way out now ({})", y.kind),
             )
         } else if !hy.is_empty() && hy.is_subset(&hx) {
             (
@@ -110,7 +115,7 @@ fn egress(ctx: &Ctx, out: &mut Vec<Change>) -> HashSet<(String, Prefix)> {
             )
         } else if dx != dy && !dx.is_empty() && !dy.is_empty() {
             let why = format!(
-                "traffic to {subject} leaves by {} now, not {}",
+                "{traffic} leaves by {} now, not {}",
                 name(ctx.after, &dy),
                 name(ctx.before, &dx)
             );
@@ -122,13 +127,10 @@ fn egress(ctx: &Ctx, out: &mut Vec<Change>) -> HashSet<(String, Prefix)> {
         } else if dx == dy && !dx.is_empty() {
             (
                 Severity::Warning,
-                format!("traffic to {subject} goes through another gateway"),
+                format!("{traffic} goes through another gateway"),
             )
         } else {
-            (
-                Severity::Warning,
-                format!("traffic to {subject} goes another way"),
-            )
+            (Severity::Warning, format!("{traffic} goes another way"))
         };
         at.push(
             out,

@@ -60,8 +60,9 @@ fn side_line(word: &str, s: &SideInfo) -> String {
     if !facts.is_empty() {
         line.push_str(&format!(" ({})", facts.join(", ")));
     }
+    // The label on a line of its own: it is the operator's words.
     if let Some(l) = &s.label {
-        line.push_str(&format!(": {l}"));
+        line.push_str(&format!("\n{:<7}\"{l}\"", ""));
     }
     line
 }
