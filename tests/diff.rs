@@ -497,3 +497,40 @@ fn live_diff_names_exactly_what_changed() {
         "{table}"
     );
 }
+
+/// A cable knocked during the window: the far end bounced twice, the link
+/// is up again at the end, and the diff names the flaps and nothing else.
+#[test]
+fn live_diff_counts_carrier_flaps() {
+    if !live_ready("live_diff_counts_carrier_flaps") {
+        return;
+    }
+    let (host, switch) = cabled_host();
+    sleep(Duration::from_millis(500));
+    let tmp = tempdir();
+    let capture = tmp.path().join("before");
+    run_ok(&mut host.hostlint(&["capture", "-o", path_str(&capture)]));
+    for _ in 0..2 {
+        switch.ip("link set sw0 down");
+        switch.ip("link set sw0 up");
+    }
+    let expected = owned(&[("warning", "link", "up0", "carrier changes")]);
+    // The kernel settles a link's state asynchronously (linkwatch): wait
+    // for up0 to read up again.
+    let mut last = Value::Null;
+    for _ in 0..20 {
+        let (code, doc) = live_diff(&host, &capture, &[]);
+        if changes(&doc) == expected {
+            assert_eq!(code, 1);
+            let why = doc["changes"][0]["why"].as_str().unwrap_or_default();
+            assert!(
+                why.contains("changed 4 times") && why.contains("down 2 times"),
+                "{why}"
+            );
+            return;
+        }
+        last = doc;
+        sleep(Duration::from_millis(250));
+    }
+    panic!("expected only the flaps of up0:\n{last:#}");
+}

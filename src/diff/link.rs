@@ -867,7 +867,8 @@ fn counters(at: &At, b: &Fact<Counters>, a: &Fact<Counters>, out: &mut Vec<Chang
         }
     };
     for ((name, p, class), (_, q, _)) in counter_fields(x).into_iter().zip(counter_fields(y)) {
-        if p == q {
+        // Traffic gets one row for all its counters, below.
+        if p == q || class == CounterClass::Traffic {
             continue;
         }
         let (severity, why) = if q < p {
@@ -889,7 +890,7 @@ fn counters(at: &At, b: &Fact<Counters>, a: &Fact<Counters>, out: &mut Vec<Chang
                     Severity::Info,
                     format!("{} more dropped during the window", q - p),
                 ),
-                CounterClass::Traffic => (Severity::Info, "traffic".to_owned()),
+                CounterClass::Traffic => continue,
             }
         };
         at.push(
@@ -898,6 +899,38 @@ fn counters(at: &At, b: &Fact<Counters>, a: &Fact<Counters>, out: &mut Vec<Chang
             name,
             Value::known(p.to_string()),
             Value::known(q.to_string()),
+            why,
+        );
+    }
+    let text = |c: &Counters| {
+        format!(
+            "rx {} B {} pkts, tx {} B {} pkts",
+            c.rx_bytes, c.rx_packets, c.tx_bytes, c.tx_packets
+        )
+    };
+    let moved = [
+        (x.rx_bytes, y.rx_bytes),
+        (x.rx_packets, y.rx_packets),
+        (x.tx_bytes, y.tx_bytes),
+        (x.tx_packets, y.tx_packets),
+        (x.multicast, y.multicast),
+    ];
+    if moved.iter().any(|(p, q)| p != q) {
+        let why = if moved.iter().any(|(p, q)| q < p) {
+            "the counters went backwards: the driver reset its statistics".to_owned()
+        } else {
+            format!(
+                "traffic: {} packets received, {} sent during the window",
+                y.rx_packets - x.rx_packets,
+                y.tx_packets - x.tx_packets
+            )
+        };
+        at.push(
+            out,
+            Severity::Info,
+            "traffic",
+            Value::known(text(x)),
+            Value::known(text(y)),
             why,
         );
     }
@@ -1042,7 +1075,7 @@ mod tests {
                 (Severity::Warning, "carrier changes"),
                 (Severity::Warning, "rx_crc_errors"),
                 (Severity::Info, "rx_dropped"),
-                (Severity::Info, "rx_bytes"),
+                (Severity::Info, "traffic"),
             ]
         );
         assert!(
