@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: [`source`] (where facts live) → [`collect`] →
 //! [`snapshot::Snapshot`] → checks → [`finding::Finding`]s → [`report`].
+//! Two snapshots → [`diff`] → changes → [`report`].
 
 pub mod audit;
 pub mod capture;
