@@ -70,7 +70,7 @@ pub fn run(source: &Source, policies: &[Policy]) -> Audit {
         source: if source.is_live() {
             "live".into()
         } else {
-            source.root().dir().display().to_string()
+            source.shown_dir().display().to_string()
         },
         policies: policies
             .iter()

@@ -390,6 +390,27 @@ fn a_capture_archive_reads_back_like_its_directory() {
         drop(unpacked);
         assert!(!temp.exists());
     }
+    // Evidence names the archive, not a temporary directory gone by then.
+    let archive = tmp.path().join("lb-healthy.tar.gz");
+    let audit = run_ok(&mut hostlint(&[
+        "audit",
+        "-p",
+        path_str(&repo().join("policies/lb-node.yaml")),
+        "--root",
+        path_str(&archive),
+        "--format",
+        "json",
+    ]));
+    let shown = format!("{}/lb-healthy", path_str(&archive));
+    let doc = parse_json(&audit);
+    assert_eq!(doc["source"], shown.as_str());
+    assert!(
+        doc["findings"][0]["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&shown),
+        "{audit}"
+    );
     // Only the archives: no staging directory or temporary file is left.
     let left: Vec<String> = fs::read_dir(tmp.path())
         .unwrap()

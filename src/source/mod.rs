@@ -171,8 +171,8 @@ pub struct Source {
     kernel: Kernel,
     manifest: Option<Manifest>,
     /// The temporary directory an archive was unpacked into, removed when
-    /// the source is dropped.
-    unpacked: Option<archive::Unpacked>,
+    /// the source is dropped, and the archive's path as given.
+    unpacked: Option<(archive::Unpacked, PathBuf)>,
 }
 
 /// A netlink failure as the reason a fact is missing.
@@ -273,7 +273,7 @@ impl Source {
                 e.message
             ),
         })?;
-        source.unpacked = Some(unpacked);
+        source.unpacked = Some((unpacked, path.to_owned()));
         Ok(source)
     }
 
@@ -296,6 +296,20 @@ impl Source {
 
     pub fn root(&self) -> &Root {
         &self.root
+    }
+
+    /// Where the files were read, for people: the fixture directory, or
+    /// for an archive its path and the capture directory inside
+    /// (`lb-01.tar.gz/lb-01`), not the temporary directory that is gone
+    /// once hostlint exits.
+    pub fn shown_dir(&self) -> PathBuf {
+        match &self.unpacked {
+            Some((u, archive)) => match u.fixture().strip_prefix(u.temp_dir()) {
+                Ok(inner) if !inner.as_os_str().is_empty() => archive.join(inner),
+                _ => archive.clone(),
+            },
+            None => self.root.dir().to_owned(),
+        }
     }
 
     pub fn is_live(&self) -> bool {
@@ -341,7 +355,7 @@ impl Source {
         let root = if live {
             String::new()
         } else {
-            self.root.dir().display().to_string()
+            self.shown_dir().display().to_string()
         };
         let file = |rel: &str| format!("{}/{rel}", root.trim_end_matches('/'));
         let (link, link_settings, driver) = if live {
