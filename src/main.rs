@@ -63,7 +63,8 @@ enum Command {
         #[arg(long)]
         passes: bool,
     },
-    /// Write the live host (or, with --root, a fixture) as a fixture directory
+    /// Write the live host (or, with --root, a fixture) as a fixture
+    /// directory or one .tar.gz
     Capture {
         /// The directory to create, or NAME.tar.gz for one archive holding
         /// the directory NAME; it must not exist
@@ -86,8 +87,8 @@ enum Command {
         /// After: a capture directory, a capture .tar.gz, or `live`
         #[arg(value_name = "AFTER")]
         after: PathBuf,
-        /// Policies whose route checks' destinations are compared too
-        /// (the default routes always are)
+        /// A policy whose route checks' destinations are compared too;
+        /// repeat for more (the default routes always are)
         #[arg(short = 'p', long = "policy", value_name = "POLICY")]
         policies: Vec<PathBuf>,
         /// Show routine changes too: counters, uptime, neighbours, routes

@@ -108,7 +108,7 @@ fn egress(ctx: &Ctx, out: &mut Vec<Change>) -> HashSet<(String, Prefix)> {
                 Severity::Critical,
                 format!("{traffic} has no way out now ({})", y.kind),
             )
-        } else if !hy.is_empty() && hy.is_subset(&hx) {
+        } else if !hy.is_empty() && hy.len() < hx.len() && hy.is_subset(&hx) {
             (
                 Severity::Critical,
                 "a next hop was lost: less capacity and no redundancy".to_owned(),
@@ -478,6 +478,39 @@ mod tests {
                 "route 172.16.0.0/12 table main metric 0",
                 "route"
             )]
+        );
+    }
+
+    #[test]
+    fn a_destination_losing_a_next_hop_is_critical() {
+        let hop = |g: &str, d: &str| (Some(g.parse().unwrap()), Some(d.to_owned()), 1u16, 0u8);
+        let mut b = lb_healthy();
+        map_routes(&mut b, |mut e| {
+            if e.dst == p("0.0.0.0/0") && e.table == 254 {
+                e.gateway = None;
+                e.dev = None;
+                e.nexthops = vec![hop("198.51.100.1", "bond0"), hop("192.0.2.1", "eno1")];
+            }
+            Some(e)
+        });
+        let mut a = b.clone();
+        map_routes(&mut a, |mut e| {
+            if e.dst == p("0.0.0.0/0") && e.table == 254 {
+                e.nexthops.truncate(1);
+            }
+            Some(e)
+        });
+        let changes = super::super::compare(&b, &a);
+        assert_eq!(changes.len(), 1, "{changes:#?}");
+        assert_eq!(changes[0].severity, Severity::Critical);
+        assert_eq!(
+            changes[0].before,
+            Value::known("bond0 via 198.51.100.1, eno1 via 192.0.2.1")
+        );
+        assert!(
+            changes[0].why.contains("next hop was lost"),
+            "{}",
+            changes[0].why
         );
     }
 
