@@ -4,16 +4,22 @@
 //!
 //! A [`Change`] is a plain value (object, field, before, after, severity,
 //! why it matters) produced by pure functions of the two snapshots, one
-//! file per kind of object: [`host`], [`link`] (with its PCIe link),
-//! [`bond`], [`route`] (egress of the default route and of the policies'
-//! destinations, and the routing tables), [`rule`], [`neighbor`]. Storage
-//! objects will get files of their own. Reporters (`report::diff_table`,
-//! `report::diff_json`) only render a [`Diff`].
+//! file per kind of object: `host`, `link` (with its PCIe link), `bond`,
+//! `route` (egress of the default route and of the policies' destinations,
+//! and the routing tables), `rule`, `neighbor`. Storage objects will get
+//! files of their own. Reporters (`report::diff_table`, `report::diff_json`)
+//! only render a [`Diff`].
 //!
 //! Severity: [`Severity::Critical`] for what breaks redundancy or capacity,
 //! [`Severity::Warning`] for the rest that matters (a fact that could be
 //! read on one side only included: it is never taken as unchanged),
 //! [`Severity::Info`] for routine noise, shown only when asked for.
+//!
+//! Adding a kind of object (multipath maps, NVMe paths, SAS phys, md
+//! arrays, mounts): a file with `pub(super) fn compare(ctx: &Ctx, out:
+//! &mut Vec<Change>)`, called from [`compare`]; `part` for the list as a
+//! whole (read on one side only), `At::fact` for each fact, and
+//! `ctx.boot.same()` before subtracting any counter.
 
 mod bond;
 mod host;
