@@ -395,6 +395,26 @@ fn cabled_host() -> (Netns, Netns) {
     (host, switch)
 }
 
+/// Waits until every link of the namespace but `lo` reads `UP`: the
+/// kernel settles a link's state asynchronously (linkwatch), and a capture
+/// taken before that would see a state change that nobody made.
+fn settle(ns: &Netns) {
+    for _ in 0..50 {
+        let out = run_ok(Command::new("ip").args(["-n", &ns.name, "-j", "link", "show"]));
+        let links = parse_json(&out);
+        let up = links.as_array().is_some_and(|l| {
+            l.iter()
+                .filter(|l| l["ifname"] != "lo")
+                .all(|l| l["operstate"] == "UP")
+        });
+        if up {
+            return;
+        }
+        sleep(Duration::from_millis(100));
+    }
+    panic!("the links of {} never came up", ns.name);
+}
+
 fn live_diff(ns: &Netns, capture: &std::path::Path, extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["diff", path_str(capture), "live", "--format", "json"];
     args.extend_from_slice(extra);
@@ -413,8 +433,7 @@ fn live_diff_names_exactly_what_changed() {
     }
     let (host, _switch) = cabled_host();
     let away = Netns::new("da");
-    // Let the links settle: carrier changes stop once both ends are up.
-    sleep(Duration::from_millis(500));
+    settle(&host);
     let tmp = tempdir();
     let capture = tmp.path().join("before.tar.gz");
     run_ok(&mut host.hostlint(&[
@@ -506,7 +525,7 @@ fn live_diff_counts_carrier_flaps() {
         return;
     }
     let (host, switch) = cabled_host();
-    sleep(Duration::from_millis(500));
+    settle(&host);
     let tmp = tempdir();
     let capture = tmp.path().join("before");
     run_ok(&mut host.hostlint(&["capture", "-o", path_str(&capture)]));
