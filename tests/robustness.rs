@@ -210,8 +210,12 @@ fn the_archive_reader_survives_mutation() {
     let into = tmp.path().join("into");
     fs::create_dir(&into).unwrap();
     let mut rng = Rng(0x0bad_5eed_d00d_f00d);
-    for (i, m) in mutants(&tar, &mut rng, 400).into_iter().enumerate() {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Each unpack writes a whole capture: a few dozen mutants are what the
+    // time allows; the unit tests cover each refusal.
+    for (i, m) in mutants(&tar, &mut rng, 64).into_iter().enumerate() {
+        // Stored, not compressed: deflate in a debug build would take
+        // most of the test's time and test nothing more.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
         gz.write_all(&m).unwrap();
         let bytes = gz.finish().unwrap();
         let dir = into.join(i.to_string());
@@ -226,5 +230,5 @@ fn the_archive_reader_survives_mutation() {
         .collect();
     beside.sort();
     assert_eq!(beside, ["into", "lb.tar.gz"]);
-    assert_eq!(fs::read_dir(&into).unwrap().count(), 400);
+    assert_eq!(fs::read_dir(&into).unwrap().count(), 64);
 }

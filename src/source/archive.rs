@@ -11,6 +11,7 @@
 //! with `..`); nothing is ever written through one, and hostlint resolves
 //! them inside the fixture.
 
+use std::collections::HashSet;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, symlink};
@@ -243,11 +244,20 @@ fn safe_relative(path: &Path) -> io::Result<Vec<&std::ffi::OsStr>> {
 
 /// Makes sure every directory on the way to `parts` (but the last) exists
 /// as a real directory under `root`, creating what is missing; a symlink
-/// on the way is refused, so that nothing is written through one.
-fn parent_dirs(root: &Path, parts: &[&std::ffi::OsStr]) -> io::Result<PathBuf> {
+/// on the way is refused, so that nothing is written through one. `known`
+/// holds the directories already made sure of: nothing is ever replaced
+/// while unpacking, so a directory stays one.
+fn parent_dirs(
+    root: &Path,
+    parts: &[&std::ffi::OsStr],
+    known: &mut HashSet<PathBuf>,
+) -> io::Result<PathBuf> {
     let mut at = root.to_owned();
     for name in parts.iter().take(parts.len().saturating_sub(1)) {
         at.push(name);
+        if known.contains(&at) {
+            continue;
+        }
         match fs::symlink_metadata(&at) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
@@ -261,6 +271,7 @@ fn parent_dirs(root: &Path, parts: &[&std::ffi::OsStr]) -> io::Result<PathBuf> {
             }
             Err(e) => return Err(e),
         }
+        known.insert(at.clone());
     }
     Ok(at)
 }
@@ -270,6 +281,7 @@ fn parent_dirs(root: &Path, parts: &[&std::ffi::OsStr]) -> io::Result<PathBuf> {
 pub fn unpack_into(input: impl Read, root: &Path) -> io::Result<()> {
     let mut archive = tar::Archive::new(GzDecoder::new(input));
     let mut total: u64 = 0;
+    let mut known = HashSet::new();
     for (n, entry) in archive.entries()?.enumerate() {
         if n >= MAX_ENTRIES {
             return Err(invalid(format!(
@@ -283,7 +295,7 @@ pub fn unpack_into(input: impl Read, root: &Path) -> io::Result<()> {
         if parts.is_empty() {
             continue;
         }
-        let parent = parent_dirs(root, &parts)?;
+        let parent = parent_dirs(root, &parts, &mut known)?;
         let dest = parent.join(parts[parts.len() - 1]);
         match kind {
             EntryType::Directory => match fs::symlink_metadata(&dest) {
