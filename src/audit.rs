@@ -32,7 +32,7 @@ fn source_name(source: &Source) -> String {
     if source.is_live() {
         "live".into()
     } else {
-        source.root().dir().display().to_string()
+        source.shown_dir().display().to_string()
     }
 }
 

@@ -5,7 +5,8 @@
 //! symlinks, failed reads kept as errors in the manifest), and the netlink
 //! and ioctl facts in the text form `ip -j` and `ethtool` print. The
 //! directory appears whole or not at all: it is written under a temporary
-//! name and renamed.
+//! name and renamed. An output named `NAME.tar.gz` (or `.tgz`) is written
+//! as one archive holding the directory `NAME`, the same way.
 
 use std::fs;
 use std::io;
@@ -15,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::collect::{self, Scope};
 use crate::snapshot::{Fact, Link, LinkSettings, Reason, Snapshot};
+use crate::source::archive::{self, archive_stem};
 use crate::source::{
     FIXTURE_FORMAT, Manifest, Recording, Source, errno_name, ethtool_text, iproute, layout,
 };
@@ -39,18 +41,45 @@ pub struct CaptureSummary {
 }
 
 /// Captures `source` (the live host, or another fixture to re-capture it)
-/// into the new directory `out`.
+/// into the new directory `out`, or the new archive `out` when its name
+/// ends in `.tar.gz` or `.tgz`.
 pub fn capture(
     source: Source,
     out: &Path,
     label: Option<String>,
 ) -> Result<CaptureSummary, CaptureError> {
-    if out.exists() {
+    if out.symlink_metadata().is_ok() {
         return Err(CaptureError(format!(
-            "{}: already exists; a capture is written to a new directory",
+            "{}: already exists; a capture is written to a new directory or archive",
             out.display()
         )));
     }
+    let Some(stem) = archive_stem(out) else {
+        return capture_dir(source, out, label);
+    };
+    // The directory is captured next to the archive, so that a failure
+    // leaves nothing behind but what the cleanup below removes.
+    let staging = out.with_file_name(format!(".{stem}.capture-{}", std::process::id()));
+    fs::create_dir(&staging)
+        .map_err(|e| CaptureError(format!("creating {}: {e}", staging.display())))?;
+    let result = capture_dir(source, &staging.join(&stem), label).and_then(|summary| {
+        archive::write_archive(&staging.join(&stem), &stem, out)
+            .map_err(|e| CaptureError(format!("writing {}: {e}", out.display())))?;
+        Ok(CaptureSummary {
+            dir: out.to_owned(),
+            ..summary
+        })
+    });
+    let _ = fs::remove_dir_all(&staging);
+    result
+}
+
+/// Captures into the new directory `out`.
+fn capture_dir(
+    source: Source,
+    out: &Path,
+    label: Option<String>,
+) -> Result<CaptureSummary, CaptureError> {
     let name = out
         .file_name()
         .ok_or_else(|| CaptureError(format!("{}: not a directory name", out.display())))?;
@@ -215,7 +244,7 @@ fn settings_of(link: &Link) -> Fact<LinkSettings> {
 }
 
 /// The current UTC time as `2026-11-25T07:23:40Z`.
-fn rfc3339_now() -> String {
+pub fn rfc3339_now() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -2,11 +2,13 @@
 //!
 //! Data flows one way: [`source`] (where facts live) → [`collect`] →
 //! [`snapshot::Snapshot`] → checks → [`finding::Finding`]s → [`report`].
+//! Two snapshots → [`diff`] → changes → [`report`].
 
 pub mod audit;
 pub mod capture;
 pub mod check;
 pub mod collect;
+pub mod diff;
 pub mod finding;
 pub mod policy;
 pub mod report;

@@ -14,7 +14,9 @@ use hostlint::finding::{Audit, Run};
 use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::json;
 use hostlint::report::table::{self, Part, Style};
-use hostlint::report::{audit_json, catalog, junit, nagios, output, prometheus};
+use hostlint::report::{
+    audit_json, catalog, diff_json, diff_table, junit, nagios, output, prometheus,
+};
 use hostlint::source::Deadline;
 use hostlint::source::Source;
 use hostlint::{capture, check, policy};
@@ -39,7 +41,7 @@ enum Command {
         /// Which part to show
         #[arg(value_enum, default_value = "all")]
         what: ShowWhat,
-        /// Read a captured fixture directory instead of the live host
+        /// Read a captured fixture (a directory or .tar.gz) instead of the live host
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
@@ -51,7 +53,7 @@ enum Command {
         /// Policy files (what they include is loaded too)
         #[arg(short = 'p', long = "policy", required = true, num_args = 1.., value_name = "POLICY")]
         policies: Vec<PathBuf>,
-        /// Audit a captured fixture directory instead of the live host
+        /// Audit a captured fixture (a directory or .tar.gz) instead of the live host
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
@@ -71,9 +73,11 @@ enum Command {
         #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
         deadline: Duration,
     },
-    /// Write the live host (or, with --root, a fixture) as a fixture directory
+    /// Write the live host (or, with --root, a fixture) as a fixture
+    /// directory or one .tar.gz
     Capture {
-        /// The directory to create; it must not exist
+        /// The directory to create, or NAME.tar.gz for one archive holding
+        /// the directory NAME; it must not exist
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
         /// Re-capture a fixture instead of the live host
@@ -82,6 +86,30 @@ enum Command {
         /// A note stored in the manifest, e.g. "before ticket 4711"
         #[arg(long)]
         label: Option<String>,
+    },
+    /// Compare two captures, or a capture and the live host: the hardware
+    /// and path changes, worst first (exit 2 critical, 1 warning, 0 nothing
+    /// that matters changed)
+    Diff {
+        /// Before: a capture directory, a capture .tar.gz, or `live`
+        #[arg(value_name = "BEFORE")]
+        before: PathBuf,
+        /// After: a capture directory, a capture .tar.gz, or `live`
+        #[arg(value_name = "AFTER")]
+        after: PathBuf,
+        /// A policy whose route checks' destinations are compared too;
+        /// repeat for more (the default routes always are)
+        #[arg(short = 'p', long = "policy", value_name = "POLICY")]
+        policies: Vec<PathBuf>,
+        /// Show routine changes too: counters, uptime, neighbours, routes
+        /// the kernel derives
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "table")]
+        format: DiffFormat,
+        /// Write the report to FILE atomically (temporary file, then rename)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Work with policy files
     Policy {
@@ -104,6 +132,12 @@ enum AuditFormat {
     Junit,
     Nagios,
     Prometheus,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Table,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -159,7 +193,7 @@ fn main() -> ExitCode {
 
 fn source(root: Option<PathBuf>) -> Result<Source, Box<dyn std::error::Error>> {
     Ok(match root {
-        Some(dir) => Source::fixture(&dir)?,
+        Some(dir) => Source::open(&dir)?,
         None => Source::live(),
     })
 }
@@ -223,6 +257,14 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Ok(ExitCode::from(EXIT_UNKNOWN))
             }
         },
+        Command::Diff {
+            before,
+            after,
+            policies,
+            all,
+            format,
+            output,
+        } => diff(&before, &after, &policies, all, format, output),
         Command::Rules => {
             print!("{}", catalog::rules());
             Ok(ExitCode::SUCCESS)
@@ -274,13 +316,29 @@ fn render_audit(a: &Audit, format: AuditFormat, passes: bool, style: &Style) -> 
 }
 
 /// Colour only on a terminal, and never with NO_COLOR set.
+/// Tables fit the terminal's width, with or without colour (comfy-table
+/// only measures the terminal itself when it may also style).
 fn terminal_style(to_stdout: bool) -> Style {
     let tty = to_stdout && io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Style {
         color: tty && !no_color,
-        width: None,
+        width: if tty { terminal_columns() } else { None },
     }
+}
+
+/// The width of the terminal on standard output, if it says.
+fn terminal_columns() -> Option<u16> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a `winsize` into the pointer it is given,
+    // which points to one that lives for the call.
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(size.ws_col)
 }
 
 /// `20s`, `1500ms`, `2m`, or plain seconds.
@@ -373,4 +431,59 @@ fn audit(
         }
     }
     Ok(ExitCode::from(report.verdict().code()))
+}
+
+/// A side of `hostlint diff`: `live` is the running host; anything else a
+/// capture (a `./live` directory is named with its path).
+fn diff_side(arg: &std::path::Path) -> Result<Source, Box<dyn std::error::Error>> {
+    Ok(if arg == std::path::Path::new("live") {
+        Source::live()
+    } else {
+        Source::open(arg)?
+    })
+}
+
+fn diff(
+    before: &std::path::Path,
+    after: &std::path::Path,
+    policy_files: &[PathBuf],
+    all: bool,
+    format: DiffFormat,
+    output: Option<PathBuf>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let flows = if policy_files.is_empty() {
+        Vec::new()
+    } else {
+        match policy::load(policy_files) {
+            Ok(policies) => check::flows(policies.iter().flat_map(|p| &p.checks)),
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("hostlint: {} error(s) in the policies", errors.len());
+                return Ok(ExitCode::from(EXIT_UNKNOWN));
+            }
+        }
+    };
+    let (b, a) = (diff_side(before)?, diff_side(after)?);
+    let report = hostlint::diff::run(
+        (&before.display().to_string(), &b),
+        (&after.display().to_string(), &a),
+        &flows,
+        all,
+    );
+    let text = match format {
+        DiffFormat::Table => diff_table::render(&report, &terminal_style(output.is_none())),
+        DiffFormat::Json => diff_json::render(&report),
+    };
+    match output {
+        Some(path) => output::write_atomic(&path, text.as_bytes())
+            .map_err(|e| format!("writing {}: {e}", path.display()))?,
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }

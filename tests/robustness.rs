@@ -185,3 +185,50 @@ fn the_policy_loader_survives_mutation() {
         });
     }
 }
+
+/// A capture archive whose tar stream is mangled (then compressed again,
+/// so that the damage reaches the tar reader rather than gzip's checksum):
+/// unpacking answers with a capture or an error, never panics, and writes
+/// nothing outside the directory it unpacks into.
+#[test]
+fn the_archive_reader_survives_mutation() {
+    use std::io::{Read, Write};
+
+    let tmp = crate::util::tempdir();
+    let archive = tmp.path().join("lb.tar.gz");
+    crate::util::run_ok(&mut crate::util::hostlint(&[
+        "capture",
+        "--root",
+        crate::util::path_str(&fixture("lb-healthy")),
+        "-o",
+        crate::util::path_str(&archive),
+    ]));
+    let mut tar = Vec::new();
+    flate2::read::GzDecoder::new(fs::File::open(&archive).unwrap())
+        .read_to_end(&mut tar)
+        .unwrap();
+    let into = tmp.path().join("into");
+    fs::create_dir(&into).unwrap();
+    let mut rng = Rng(0x0bad_5eed_d00d_f00d);
+    // Each unpack writes a whole capture: a few dozen mutants are what the
+    // time allows; the unit tests cover each refusal.
+    for (i, m) in mutants(&tar, &mut rng, 64).into_iter().enumerate() {
+        // Stored, not compressed: deflate in a debug build would take
+        // most of the test's time and test nothing more.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        gz.write_all(&m).unwrap();
+        let bytes = gz.finish().unwrap();
+        let dir = into.join(i.to_string());
+        fs::create_dir(&dir).unwrap();
+        never_panics("archive::unpack_into", &bytes, |b| {
+            let _ = hostlint::source::archive::unpack_into(b, &dir);
+        });
+    }
+    let mut beside: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    beside.sort();
+    assert_eq!(beside, ["into", "lb.tar.gz"]);
+    assert_eq!(fs::read_dir(&into).unwrap().count(), 64);
+}

@@ -347,3 +347,112 @@ fn errors_exit_unknown_and_name_the_path() {
 
     run_ok(&mut hostlint(&["--help"]));
 }
+
+/// `capture -o NAME.tar.gz` writes one archive holding the directory NAME,
+/// symlinks kept; `--root` reads it back as the same host, and leaves no
+/// temporary directory behind.
+#[test]
+fn a_capture_archive_reads_back_like_its_directory() {
+    let tmp = tempdir();
+    for name in fixtures() {
+        let archive = tmp.path().join(format!("{name}.tar.gz"));
+        run_ok(&mut hostlint(&[
+            "capture",
+            "--root",
+            path_str(&fixture(&name)),
+            "-o",
+            path_str(&archive),
+            "--label",
+            "before ticket 4711",
+        ]));
+        let show = |root: &std::path::Path| {
+            parse_json(&run_ok(&mut hostlint(&[
+                "show",
+                "--root",
+                path_str(root),
+                "--format",
+                "json",
+            ])))
+        };
+        let diffs = json_diff(&show(&fixture(&name)), &show(&archive));
+        assert!(diffs.is_empty(), "{name}: {}", diffs.join("\n"));
+
+        let unpacked = hostlint::source::archive::unpack(&archive).unwrap();
+        let dir = unpacked.fixture();
+        assert_eq!(dir.file_name().unwrap().to_str(), Some(name.as_str()));
+        let manifest = parse_json(&fs::read_to_string(dir.join("manifest.json")).unwrap());
+        assert_eq!(manifest["label"], "before ticket 4711");
+        let link = fs::symlink_metadata(dir.join("sys/class/net/lo"))
+            .or_else(|_| fs::symlink_metadata(dir.join("sys/class/net/eno1")))
+            .unwrap();
+        assert!(link.file_type().is_symlink(), "{name}");
+        let temp = unpacked.temp_dir().to_owned();
+        drop(unpacked);
+        assert!(!temp.exists());
+    }
+    // Evidence names the archive, not a temporary directory gone by then.
+    let archive = tmp.path().join("lb-healthy.tar.gz");
+    let audit = run_ok(&mut hostlint(&[
+        "audit",
+        "-p",
+        path_str(&repo().join("policies/lb-node.yaml")),
+        "--root",
+        path_str(&archive),
+        "--format",
+        "json",
+    ]));
+    let shown = format!("{}/lb-healthy", path_str(&archive));
+    let doc = parse_json(&audit);
+    assert_eq!(doc["source"], shown.as_str());
+    assert!(
+        doc["findings"][0]["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&shown),
+        "{audit}"
+    );
+    // Only the archives: no staging directory or temporary file is left.
+    let left: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".tar.gz"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_broken_or_hostile_archive_is_refused() {
+    let tmp = tempdir();
+    let bad = tmp.path().join("bad.tar.gz");
+    fs::write(&bad, b"not an archive").unwrap();
+    let out = run_expect(&mut hostlint(&["show", "--root", path_str(&bad)]), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.tar.gz") && err.contains("cannot unpack"),
+        "{err}"
+    );
+
+    // An entry that climbs out of the directory, written byte by byte as a
+    // hostile archive would be: refused, and nothing written beside it.
+    let mut header = [0u8; 512];
+    let name = b"../escaped";
+    header[..name.len()].copy_from_slice(name);
+    header[100..107].copy_from_slice(b"0000644");
+    header[124..135].copy_from_slice(b"00000000004");
+    header[136..147].copy_from_slice(b"00000000000");
+    header[156] = b'0';
+    header[148..156].copy_from_slice(b"        ");
+    let sum: u32 = header.iter().map(|b| u32::from(*b)).sum();
+    header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    let mut tar = header.to_vec();
+    tar.extend_from_slice(b"evil");
+    tar.resize(512 * 2 + 1024, 0);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    let hostile = tmp.path().join("hostile.tar.gz");
+    fs::write(&hostile, gz.finish().unwrap()).unwrap();
+    let out = run_expect(&mut hostlint(&["show", "--root", path_str(&hostile)]), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("climbs out"), "{err}");
+    assert!(!std::env::temp_dir().join("escaped").exists());
+}

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area.
 
 mod audit;
+mod diff;
 mod live;
 mod realdata;
 mod report;

@@ -5,6 +5,8 @@ use super::{absent_on_host, file_missing, read_parsed, read_value};
 use crate::snapshot::{Fact, Host, Missing, PstoreRecord, Reason, Taint};
 use crate::source::Source;
 
+/// A new random UUID at every boot; readable unprivileged.
+const BOOT_ID: &str = "proc/sys/kernel/random/boot_id";
 const PSTORE_DIR: &str = "sys/fs/pstore";
 /// Where systemd-pstore moves records after boot, one directory per crash.
 const ARCHIVED_PSTORE_DIR: &str = "var/lib/systemd/pstore";
@@ -19,12 +21,23 @@ pub fn collect(source: &Source) -> Host {
             t.split_whitespace().next()?.parse::<f64>().ok()
         })
         .into(),
+        boot_id: read_parsed(source, BOOT_ID, |t| is_uuid(t).then(|| t.to_owned())).into(),
         taint: read_parsed(source, "proc/sys/kernel/tainted", |t| t.parse::<u64>().ok())
             .map(Taint::from_mask)
             .into(),
         pstore: pstore(source).into(),
-        boot_id: read_value(source, "proc/sys/kernel/random/boot_id").into(),
     }
+}
+
+/// `8-4-4-4-12` hex digits, as the kernel prints a UUID: anything else
+/// is not a boot id, and two of them must not compare as one boot.
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 pub fn skipped(m: &Missing) -> Host {
@@ -32,9 +45,9 @@ pub fn skipped(m: &Missing) -> Host {
         hostname: Fact::Unknown(m.clone()),
         kernel_release: Fact::Unknown(m.clone()),
         uptime_seconds: Fact::Unknown(m.clone()),
+        boot_id: Fact::Unknown(m.clone()),
         taint: Fact::Unknown(m.clone()),
         pstore: Fact::Unknown(m.clone()),
-        boot_id: Fact::Unknown(m.clone()),
     }
 }
 
@@ -96,4 +109,17 @@ fn add_record(
         size: bytes.len() as u64,
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_uuid;
+
+    #[test]
+    fn boot_ids_are_uuids() {
+        assert!(is_uuid("550a22b1-0d4c-4ee0-b76f-b7ffa4d50820"));
+        assert!(!is_uuid("550a22b1-0d4c-4ee0-b76f"));
+        assert!(!is_uuid("550a22b1-0d4c-4ee0-b76f-b7ffa4d5082g"));
+        assert!(!is_uuid(""));
+    }
 }

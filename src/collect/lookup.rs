@@ -24,6 +24,30 @@ fn no_route(kind: &str) -> Resolution {
     }
 }
 
+/// A flow resolved through the snapshot's own rules and tables.
+fn by_tables(snapshot: &Snapshot, flow: &Flow) -> Fact<Resolution> {
+    match (&snapshot.routes, &snapshot.rules) {
+        (Fact::Known(routes), Fact::Known(rules)) => Fact::Known(resolve(routes, rules, flow)),
+        (Fact::Unknown(m), _) | (_, Fact::Unknown(m)) => Fact::Unknown(m.clone()),
+    }
+}
+
+/// Every flow resolved through the snapshot's rules and tables, never by
+/// asking a kernel: the same method for a live host and a capture, so that
+/// two snapshots' answers can be compared (`hostlint diff`).
+pub fn table_lookups(snapshot: &Snapshot, flows: &[Flow]) -> Vec<RouteLookup> {
+    flows
+        .iter()
+        .map(|flow| RouteLookup {
+            to: flow.to,
+            from: flow.from,
+            fwmark: flow.fwmark,
+            method: "tables",
+            result: by_tables(snapshot, flow),
+        })
+        .collect()
+}
+
 pub fn route_lookups(source: &Source, snapshot: &Snapshot, flows: &[Flow]) -> Vec<RouteLookup> {
     let ifaces: Vec<Interface> = snapshot
         .links
@@ -46,15 +70,7 @@ pub fn route_lookups(source: &Source, snapshot: &Snapshot, flows: &[Flow]) -> Ve
                     ("kernel", Fact::Known(no_route(refused_kind(errno))))
                 }
                 Some(Err(m)) => ("kernel", Fact::Unknown(m)),
-                None => {
-                    let result = match (&snapshot.routes, &snapshot.rules) {
-                        (Fact::Known(routes), Fact::Known(rules)) => {
-                            Fact::Known(resolve(routes, rules, flow))
-                        }
-                        (Fact::Unknown(m), _) | (_, Fact::Unknown(m)) => Fact::Unknown(m.clone()),
-                    };
-                    ("tables", result)
-                }
+                None => ("tables", by_tables(snapshot, flow)),
             };
             RouteLookup {
                 to: flow.to,

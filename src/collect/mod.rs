@@ -11,7 +11,7 @@ pub mod resolve;
 mod route;
 mod sysfs_net;
 
-pub use lookup::route_lookups;
+pub use lookup::{route_lookups, table_lookups};
 
 use std::io;
 

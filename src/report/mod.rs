@@ -5,12 +5,15 @@
 //! [`audit_table`] (a person at a terminal), [`audit_json`] (the log
 //! pipeline), [`junit`] (CI test reporters), [`nagios`] (a plugin's output)
 //! or [`prometheus`] (node_exporter's textfile collector); each is a pure
-//! function of an [`Audit`](crate::finding::Audit). [`output`] writes any of
-//! them to a file atomically.
+//! function of an [`Audit`](crate::finding::Audit). A diff renders as
+//! [`diff_table`] or [`diff_json`]. [`output`] writes any of them to a file
+//! atomically.
 
 pub mod audit_json;
 pub mod audit_table;
 pub mod catalog;
+pub mod diff_json;
+pub mod diff_table;
 pub mod json;
 pub mod junit;
 pub mod nagios;

@@ -122,6 +122,10 @@ fn host(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
         notes.fact("uptime", &h.uptime_seconds, |u| duration(*u)),
     ]);
     t.add_row(vec![
+        "boot id".to_owned(),
+        notes.fact("boot id", &h.boot_id, String::clone),
+    ]);
+    t.add_row(vec![
         "taint".to_owned(),
         notes.fact("taint", &h.taint, |taint| {
             if taint.flags.is_empty() {

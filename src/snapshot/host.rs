@@ -1,4 +1,5 @@
-//! Facts about the host as a whole: identity, uptime, taint, crash records.
+//! Facts about the host as a whole: identity, uptime and boot, taint, crash
+//! records.
 
 use serde::Serialize;
 
@@ -9,13 +10,14 @@ pub struct Host {
     pub hostname: Fact<String>,
     pub kernel_release: Fact<String>,
     pub uptime_seconds: Fact<f64>,
+    /// The kernel's random id of this boot (`kernel.random.boot_id`): two
+    /// snapshots with the same id were read between the same two reboots,
+    /// so their counters (carrier changes, errors) can be subtracted.
+    pub boot_id: Fact<String>,
     pub taint: Fact<Taint>,
     /// Crash records the kernel left in pstore (and those systemd-pstore
     /// archived): a host that panicked shows it here after the reboot.
     pub pstore: Fact<Vec<PstoreRecord>>,
-    /// Changes at every boot: tells a reboot between two runs from counters
-    /// that merely went back.
-    pub boot_id: Fact<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

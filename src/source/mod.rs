@@ -6,6 +6,7 @@
 //! a captured one; collectors ask the [`Source`] and get the same types back
 //! either way.
 
+pub mod archive;
 pub mod ethtool;
 pub mod ethtool_text;
 pub mod guard;
@@ -174,6 +175,9 @@ pub struct Source {
     kernel: Kernel,
     manifest: Option<Manifest>,
     guard: Option<Arc<Guard>>,
+    /// The temporary directory an archive was unpacked into, removed when
+    /// the source is dropped, and the archive's path as given.
+    unpacked: Option<(archive::Unpacked, PathBuf)>,
 }
 
 /// A netlink failure as the reason a fact is missing.
@@ -193,6 +197,7 @@ impl Source {
             kernel: Kernel::Live(Mutex::new(LiveKernel::default())),
             manifest: None,
             guard: None,
+            unpacked: None,
         }
     }
 
@@ -206,7 +211,7 @@ impl Source {
         if !meta.is_dir() {
             return Err(FixtureError {
                 path: dir.to_owned(),
-                message: "a fixture is a directory".into(),
+                message: "a fixture is a directory (or a .tar.gz archive of one)".into(),
             });
         }
         let manifest_path = dir.join(layout::MANIFEST);
@@ -252,6 +257,7 @@ impl Source {
             kernel: Kernel::Fixture,
             manifest,
             guard: None,
+            unpacked: None,
         })
     }
 
@@ -276,6 +282,40 @@ impl Source {
             .unwrap_or_default()
     }
 
+    /// A captured host in a `.tar.gz` (as `hostlint capture -o NAME.tar.gz`
+    /// writes it), unpacked into a temporary directory for as long as the
+    /// source lives.
+    pub fn archive(path: &Path) -> Result<Source, FixtureError> {
+        let unpacked = archive::unpack(path).map_err(|e| FixtureError {
+            path: path.to_owned(),
+            message: format!("cannot unpack the capture archive: {e}"),
+        })?;
+        let mut source = Source::fixture(unpacked.fixture()).map_err(|e| FixtureError {
+            path: path.to_owned(),
+            message: format!(
+                "{}: {}",
+                e.path
+                    .strip_prefix(unpacked.temp_dir())
+                    .unwrap_or(&e.path)
+                    .display(),
+                e.message
+            ),
+        })?;
+        source.unpacked = Some((unpacked, path.to_owned()));
+        Ok(source)
+    }
+
+    /// A capture given on the command line: a `.tar.gz` (or `.tgz`) file
+    /// is an archive, anything else a fixture directory.
+    pub fn open(path: &Path) -> Result<Source, FixtureError> {
+        let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        if is_file && archive::archive_stem(path).is_some() {
+            Source::archive(path)
+        } else {
+            Source::fixture(path)
+        }
+    }
+
     /// Records every file read, for `hostlint capture`.
     pub fn recording(mut self) -> Source {
         self.root = self.root.record();
@@ -284,6 +324,20 @@ impl Source {
 
     pub fn root(&self) -> &Root {
         &self.root
+    }
+
+    /// Where the files were read, for people: the fixture directory, or
+    /// for an archive its path and the capture directory inside
+    /// (`lb-01.tar.gz/lb-01`), not the temporary directory that is gone
+    /// once hostlint exits.
+    pub fn shown_dir(&self) -> PathBuf {
+        match &self.unpacked {
+            Some((u, archive)) => match u.fixture().strip_prefix(u.temp_dir()) {
+                Ok(inner) if !inner.as_os_str().is_empty() => archive.join(inner),
+                _ => archive.clone(),
+            },
+            None => self.root.dir().to_owned(),
+        }
     }
 
     pub fn is_live(&self) -> bool {
@@ -330,7 +384,7 @@ impl Source {
         let root = if live {
             String::new()
         } else {
-            self.root.dir().display().to_string()
+            self.shown_dir().display().to_string()
         };
         let file = |rel: &str| format!("{}/{rel}", root.trim_end_matches('/'));
         let (link, link_settings, driver) = if live {

@@ -1,0 +1,597 @@
+//! Bonds and their members: a member lost, down, slower or in another
+//! LACP aggregator is a bond running on fewer legs.
+
+use super::link::state;
+use super::{At, Change, Ctx, Severity, Value, part, speed};
+use crate::snapshot::{Bond, BondLacp, BondMember, Duplex, Fact, MemberLacp, Snapshot};
+
+const NO_PARTNER: &str = "00:00:00:00:00:00";
+
+fn members_text(b: &Bond) -> String {
+    match b.members.known() {
+        Some(m) if m.is_empty() => "no members".into(),
+        Some(m) => m
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => "?".into(),
+    }
+}
+
+fn summary(b: &Bond) -> String {
+    format!(
+        "{}, members {}",
+        b.mode.known().map_or("?", |m| m.as_str()),
+        members_text(b)
+    )
+}
+
+pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
+    let Some((before, after)) = part(
+        out,
+        "bonds",
+        Severity::Warning,
+        &ctx.before.bonds,
+        &ctx.after.bonds,
+    ) else {
+        return;
+    };
+    for b in before {
+        let at = At {
+            kind: "bond",
+            subject: &b.name,
+        };
+        match after.iter().find(|a| a.name == b.name) {
+            Some(a) => one(ctx, &at, b, a, out),
+            None => at.push(
+                out,
+                Severity::Critical,
+                "bond",
+                Value::known(summary(b)),
+                Value::Absent,
+                "the bond is gone: the traffic it carried has lost its redundant path",
+            ),
+        }
+    }
+    for a in after {
+        if !before.iter().any(|b| b.name == a.name) {
+            At {
+                kind: "bond",
+                subject: &a.name,
+            }
+            .push(
+                out,
+                Severity::Warning,
+                "bond",
+                Value::Absent,
+                Value::known(summary(a)),
+                "a new bond",
+            );
+        }
+    }
+}
+
+fn one(ctx: &Ctx, at: &At, b: &Bond, a: &Bond, out: &mut Vec<Change>) {
+    at.fact(
+        out,
+        "mode",
+        &b.mode,
+        &a.mode,
+        String::clone,
+        Severity::Warning,
+        |_, _| {
+            Some((
+                Severity::Warning,
+                "another bonding mode: the switch side must match it".into(),
+            ))
+        },
+    );
+    at.fact(
+        out,
+        "miimon",
+        &b.miimon_ms,
+        &a.miimon_ms,
+        |ms| format!("{ms}ms"),
+        Severity::Warning,
+        |_, y| {
+            Some((
+                Severity::Warning,
+                if *y == 0 {
+                    "the MII monitor was switched off: a member's failure may go unseen".into()
+                } else {
+                    "the MII monitor polls at another interval".into()
+                },
+            ))
+        },
+    );
+    at.fact(
+        out,
+        "mii",
+        &b.mii_status,
+        &a.mii_status,
+        String::clone,
+        Severity::Warning,
+        |x, _| {
+            Some(if x == "up" {
+                (
+                    Severity::Critical,
+                    "the bond is down: every path through it is gone".into(),
+                )
+            } else {
+                (Severity::Warning, "the bond's state changed".into())
+            })
+        },
+    );
+    at.fact(
+        out,
+        "active member",
+        &b.active_member,
+        &a.active_member,
+        |m| m.clone().unwrap_or_else(|| "none".into()),
+        Severity::Warning,
+        |_, y| {
+            Some(match y {
+                None => (
+                    Severity::Critical,
+                    "no member is active: the bond carries nothing".into(),
+                ),
+                Some(m) => (
+                    Severity::Warning,
+                    format!("the bond failed over: {m} carries the traffic now"),
+                ),
+            })
+        },
+    );
+    lacp(at, &b.lacp, &a.lacp, out);
+    let (Fact::Known(bm), Fact::Known(am)) = (&b.members, &a.members) else {
+        at.fact(
+            out,
+            "members",
+            &b.members,
+            &a.members,
+            |_| members_text(b),
+            Severity::Warning,
+            |_, _| None,
+        );
+        return;
+    };
+    // The aggregator the bond transmits on after: a member in another one
+    // carries nothing.
+    let bond_aggregator = match a.lacp.known() {
+        Some(Some(l)) => l.active_aggregator_id.known().copied().flatten(),
+        _ => None,
+    };
+    for m in bm {
+        let subject = format!("{} member {}", b.name, m.name);
+        let mat = At {
+            kind: "bond",
+            subject: &subject,
+        };
+        match am.iter().find(|n| n.name == m.name) {
+            Some(n) => member(ctx, &mat, m, n, bond_aggregator, out),
+            None => mat.push(
+                out,
+                Severity::Critical,
+                "member",
+                Value::known(m.mii_status.known().map_or("?", |s| s.as_str())),
+                Value::Absent,
+                format!(
+                    "{} left {}: the bond runs on fewer legs, with less capacity and less \
+                     redundancy",
+                    m.name, b.name
+                ),
+            ),
+        }
+    }
+    for n in am {
+        if !bm.iter().any(|m| m.name == n.name) {
+            let subject = format!("{} member {}", a.name, n.name);
+            At {
+                kind: "bond",
+                subject: &subject,
+            }
+            .push(
+                out,
+                Severity::Warning,
+                "member",
+                Value::Absent,
+                Value::known(n.mii_status.known().map_or("?", |s| s.as_str())),
+                format!("{} joined {}", n.name, a.name),
+            );
+        }
+    }
+}
+
+fn partner_text(m: &Option<String>) -> String {
+    m.clone().unwrap_or_else(|| "none".into())
+}
+
+fn lacp(at: &At, b: &Fact<Option<BondLacp>>, a: &Fact<Option<BondLacp>>, out: &mut Vec<Change>) {
+    let (Fact::Known(Some(x)), Fact::Known(Some(y))) = (b, a) else {
+        at.fact(
+            out,
+            "lacp",
+            b,
+            a,
+            |l| if l.is_some() { "802.3ad" } else { "-" }.into(),
+            Severity::Warning,
+            |_, _| Some((Severity::Warning, "LACP on one side only".into())),
+        );
+        return;
+    };
+    at.fact(
+        out,
+        "lacp rate",
+        &x.rate,
+        &y.rate,
+        String::clone,
+        Severity::Warning,
+        |_, _| {
+            Some((
+                Severity::Warning,
+                "another LACP rate: a failure is noticed at another speed".into(),
+            ))
+        },
+    );
+    at.fact(
+        out,
+        "aggregator",
+        &x.active_aggregator_id,
+        &y.active_aggregator_id,
+        |id| id.map_or("none".into(), |id| id.to_string()),
+        Severity::Warning,
+        |_, y| {
+            Some(match y {
+                None => (
+                    Severity::Critical,
+                    "the bond has no active aggregator: it carries nothing".into(),
+                ),
+                Some(_) => (
+                    Severity::Warning,
+                    "the bond transmits on another aggregator".into(),
+                ),
+            })
+        },
+    );
+    at.fact(
+        out,
+        "partner",
+        &x.partner_mac,
+        &y.partner_mac,
+        partner_text,
+        Severity::Warning,
+        |_, y| Some(partner_change(y.as_deref())),
+    );
+}
+
+fn partner_change(after: Option<&str>) -> (Severity, String) {
+    match after {
+        None | Some(NO_PARTNER) => (
+            Severity::Critical,
+            "no LACP partner answers: the switch side is not aggregating".into(),
+        ),
+        Some(_) => (
+            Severity::Warning,
+            "another LACP partner: the link faces another switch".into(),
+        ),
+    }
+}
+
+/// Whether the member's link (by name) shows the same change of `field`
+/// in the link comparison, which then says it once.
+fn link_says<T: PartialEq>(
+    s: (&Snapshot, &Snapshot),
+    name: &str,
+    get: impl Fn(&crate::snapshot::Link) -> &Fact<T>,
+    before: &Fact<T>,
+    after: &Fact<T>,
+) -> bool {
+    match (s.0.link(name), s.1.link(name)) {
+        (Some(lb), Some(la)) => {
+            get(lb).known().is_some()
+                && get(la).known().is_some()
+                && get(lb).known() == before.known()
+                && get(la).known() == after.known()
+        }
+        _ => false,
+    }
+}
+
+fn member(
+    ctx: &Ctx,
+    at: &At,
+    b: &BondMember,
+    a: &BondMember,
+    bond_aggregator: Option<u32>,
+    out: &mut Vec<Change>,
+) {
+    // Whether a side is up: a member (or link) that went down or came up
+    // changed everything else with it.
+    let up = |s: &str| s == "up";
+    let flipped = |x: Option<&String>, y: Option<&String>| matches!((x, y), (Some(x), Some(y)) if up(x) != up(y));
+    let went_down_or_up = flipped(b.mii_status.known(), a.mii_status.known());
+    let went_down = went_down_or_up && b.mii_status.known().is_some_and(|s| up(s));
+    let name = b.name.as_str();
+    // The member's own link going down (or up) says the same, once,
+    // naming the bond.
+    let link_flipped = match (ctx.before.link(name), ctx.after.link(name)) {
+        (Some(lb), Some(la)) => flipped(state(lb).known(), state(la).known()),
+        _ => false,
+    };
+    if !(went_down_or_up && link_flipped) {
+        at.fact(
+            out,
+            "mii",
+            &b.mii_status,
+            &a.mii_status,
+            String::clone,
+            Severity::Warning,
+            |x, y| {
+                Some(if up(x) {
+                    (
+                        Severity::Critical,
+                        format!("the bond lost {name}: it runs on fewer legs"),
+                    )
+                } else if up(y) {
+                    (Severity::Warning, format!("the bond has {name} back"))
+                } else {
+                    (Severity::Warning, format!("the bond sees {name} as {y}"))
+                })
+            },
+        );
+    }
+    // A member that went down has no speed, duplex or LACP partner (and
+    // one that came up has them again): the state says it. A speed that
+    // the link itself shows changed is said there, once.
+    let snaps = (ctx.before, ctx.after);
+    if !went_down_or_up {
+        let said = link_says(snaps, name, |l| &l.speed_mbps, &b.speed_mbps, &a.speed_mbps);
+        if !said {
+            at.fact(
+                out,
+                "speed",
+                &b.speed_mbps,
+                &a.speed_mbps,
+                |m| speed(*m),
+                Severity::Warning,
+                |x, y| {
+                    Some(if y < x {
+                        (
+                            Severity::Critical,
+                            format!(
+                                "the bond sees {name} at {} instead of {}: less capacity",
+                                speed(*y),
+                                speed(*x)
+                            ),
+                        )
+                    } else {
+                        (Severity::Warning, format!("{name} runs faster now"))
+                    })
+                },
+            );
+        }
+        let said = link_says(snaps, name, |l| &l.duplex, &b.duplex, &a.duplex);
+        if !said {
+            at.fact(
+                out,
+                "duplex",
+                &b.duplex,
+                &a.duplex,
+                |d| match d {
+                    Duplex::Full => "full".into(),
+                    Duplex::Half => "half".into(),
+                },
+                Severity::Warning,
+                |_, y| {
+                    Some(if *y == Duplex::Half {
+                        (Severity::Critical, "half duplex".into())
+                    } else {
+                        (Severity::Warning, "full duplex now".into())
+                    })
+                },
+            );
+        }
+        member_lacp(at, &b.lacp, &a.lacp, bond_aggregator, out);
+    }
+    at.fact(
+        out,
+        "permanent mac",
+        &b.permanent_mac,
+        &a.permanent_mac,
+        |m| m.clone().unwrap_or_else(|| "-".into()),
+        Severity::Warning,
+        |_, _| {
+            Some((
+                Severity::Warning,
+                "another NIC under this name: it was replaced".into(),
+            ))
+        },
+    );
+    if ctx.boot.same()
+        && let (Fact::Known(x), Fact::Known(y)) = (&b.link_failure_count, &a.link_failure_count)
+        && y > x
+        && y - x > u64::from(went_down)
+    {
+        at.push(
+            out,
+            Severity::Warning,
+            "link failures",
+            Value::known(x.to_string()),
+            Value::known(y.to_string()),
+            format!(
+                "the bond saw {name}'s link fail {} times during the window",
+                y - x
+            ),
+        );
+    }
+}
+
+fn member_lacp(
+    at: &At,
+    b: &Fact<Option<MemberLacp>>,
+    a: &Fact<Option<MemberLacp>>,
+    bond_aggregator: Option<u32>,
+    out: &mut Vec<Change>,
+) {
+    let (Fact::Known(Some(x)), Fact::Known(Some(y))) = (b, a) else {
+        at.fact(
+            out,
+            "lacp",
+            b,
+            a,
+            |l| if l.is_some() { "802.3ad" } else { "-" }.into(),
+            Severity::Warning,
+            |_, _| Some((Severity::Warning, "LACP on one side only".into())),
+        );
+        return;
+    };
+    at.fact(
+        out,
+        "aggregator",
+        &x.aggregator_id,
+        &y.aggregator_id,
+        |id| id.map_or("none".into(), |id| id.to_string()),
+        Severity::Warning,
+        |_, y| {
+            Some(if y.is_some() && *y == bond_aggregator {
+                (
+                    Severity::Warning,
+                    "the member is in the bond's active aggregator now: it carries traffic again"
+                        .into(),
+                )
+            } else {
+                (
+                    Severity::Critical,
+                    "the member moved to another aggregator: it carries no traffic with the \
+                     others"
+                        .into(),
+                )
+            })
+        },
+    );
+    at.fact(
+        out,
+        "partner",
+        &x.partner_mac,
+        &y.partner_mac,
+        String::clone,
+        Severity::Warning,
+        |_, y| Some(partner_change(Some(y.as_str()))),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn a_member_lost_or_in_another_aggregator_is_critical() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        if let Fact::Known(m) = &mut bond(&mut a, "bond0").members {
+            m.retain(|m| m.name != "enp65s0f1");
+        }
+        assert_eq!(
+            rows(&b, &a),
+            [row(
+                Severity::Critical,
+                "bond bond0 member enp65s0f1",
+                "member"
+            )]
+        );
+        assert_eq!(
+            rows(&a, &b),
+            [row(
+                Severity::Warning,
+                "bond bond0 member enp65s0f1",
+                "member"
+            )]
+        );
+
+        let mut a = b.clone();
+        if let Fact::Known(m) = &mut bond(&mut a, "bond0").members
+            && let Fact::Known(Some(l)) = &mut m[1].lacp
+        {
+            l.aggregator_id = Fact::Known(Some(2));
+            l.partner_mac = Fact::Known(NO_PARTNER.into());
+        }
+        assert_eq!(
+            rows(&b, &a),
+            [
+                row(
+                    Severity::Critical,
+                    "bond bond0 member enp65s0f1",
+                    "aggregator"
+                ),
+                row(Severity::Critical, "bond bond0 member enp65s0f1", "partner"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_member_down_is_said_once_by_its_link_or_by_the_bond() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        if let Fact::Known(m) = &mut bond(&mut a, "bond0").members {
+            m[1].mii_status = Fact::Known("down".into());
+            m[1].link_failure_count = m[1].link_failure_count.clone().map(|n| n + 1);
+        }
+        // The bond sees the member down while its link still looks up (an
+        // ARP monitor, a driver that lies): the bond says it.
+        assert_eq!(
+            rows(&b, &a),
+            [row(
+                Severity::Critical,
+                "bond bond0 member enp65s0f1",
+                "mii"
+            )]
+        );
+        // The link went down too: the link says it, naming the bond.
+        link(&mut a, "enp65s0f1").iface.operstate = Fact::Known("down".into());
+        let changes = super::super::compare(&b, &a);
+        assert_eq!(changes.len(), 1, "{changes:#?}");
+        assert_eq!(
+            (changes[0].kind, changes[0].subject.as_str()),
+            ("link", "enp65s0f1")
+        );
+        assert!(
+            changes[0].why.contains("a member of bond0"),
+            "{}",
+            changes[0].why
+        );
+    }
+
+    #[test]
+    fn failovers_and_link_failures() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        if let Fact::Known(m) = &mut bond(&mut a, "bond0").members {
+            m[0].link_failure_count = m[0].link_failure_count.clone().map(|n| n + 2);
+        }
+        bond(&mut a, "bond0").miimon_ms = Fact::Known(0);
+        assert_eq!(
+            rows(&b, &a),
+            [
+                row(Severity::Warning, "bond bond0", "miimon"),
+                row(
+                    Severity::Warning,
+                    "bond bond0 member enp65s0f0",
+                    "link failures"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bond_gone_is_critical() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        a.bonds = Fact::Known(vec![]);
+        assert_eq!(
+            rows(&b, &a),
+            [row(Severity::Critical, "bond bond0", "bond")]
+        );
+    }
+}

@@ -1,0 +1,654 @@
+//! `hostlint diff`: what changed in the hardware picture of a host between
+//! two snapshots — a capture taken before maintenance and one taken after,
+//! or the live host.
+//!
+//! A [`Change`] is a plain value (object, field, before, after, severity,
+//! why it matters) produced by pure functions of the two snapshots, one
+//! file per kind of object: `host`, `link` (with its PCIe link), `bond`,
+//! `route` (egress of the default route and of the policies' destinations,
+//! and the routing tables), `rule`, `neighbor`. Storage objects will get
+//! files of their own. Reporters (`report::diff_table`, `report::diff_json`)
+//! only render a [`Diff`].
+//!
+//! Severity: [`Severity::Critical`] for what breaks redundancy or capacity,
+//! [`Severity::Warning`] for the rest that matters (a fact that could be
+//! read on one side only included: it is never taken as unchanged),
+//! [`Severity::Info`] for routine noise, shown only when asked for.
+//!
+//! Adding a kind of object (multipath maps, NVMe paths, SAS phys, md
+//! arrays, mounts): a file with `pub(super) fn compare(ctx: &Ctx, out:
+//! &mut Vec<Change>)`, called from [`compare`]; `part` for the list as a
+//! whole (read on one side only), `At::fact` for each fact, and
+//! `ctx.boot.same()` before subtracting any counter.
+
+mod bond;
+mod host;
+mod link;
+mod neighbor;
+mod route;
+mod rule;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::collect::resolve::Flow;
+use crate::collect::{self, Scope};
+use crate::snapshot::{Fact, Missing, Prefix, Snapshot};
+use crate::source::Source;
+
+pub use host::boot;
+
+/// How much a change matters. Ordered from the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Redundancy or capacity lost: a link down or gone, a speed drop, a
+    /// bond member lost, the default route leaving by another interface.
+    Critical,
+    /// A change that matters but breaks nothing by itself, and every fact
+    /// that could be read on one side only.
+    Warning,
+    /// Routine noise: traffic counters, uptime, neighbour churn, routes the
+    /// kernel derives from addresses. Shown with `--all`.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One side of a change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// The object does not exist on this side (a link added or gone).
+    Absent,
+    Known(String),
+    /// The fact could not be read on this side, and why.
+    Unknown(Missing),
+}
+
+impl Value {
+    pub fn of<T>(fact: &Fact<T>, show: impl FnOnce(&T) -> String) -> Value {
+        match fact {
+            Fact::Known(v) => Value::Known(show(v)),
+            Fact::Unknown(m) => Value::Unknown(m.clone()),
+        }
+    }
+
+    pub fn known(text: impl Into<String>) -> Value {
+        Value::Known(text.into())
+    }
+}
+
+/// `null` when absent, the text when known, and an unknown fact the way a
+/// snapshot writes it: `{"unknown": "link_down", "detail": "..."}`.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Absent => s.serialize_none(),
+            Value::Known(text) => s.serialize_str(text),
+            Value::Unknown(m) => {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("unknown", m.reason.as_str())?;
+                map.serialize_entry("detail", &m.detail)?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// A difference between the two sides that an operator should know of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub severity: Severity,
+    /// The kind of object: `host`, `link`, `pcie`, `bond`, `egress`,
+    /// `route`, `rule`, `neighbor`, or a whole part (`links`, `routes`...).
+    pub kind: &'static str,
+    /// Which one: `enp65s0f1`, `bond0 member enp65s0f1`, `default
+    /// (0.0.0.0/0)`, `0.0.0.0/0 table main metric 0`.
+    pub subject: String,
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+    pub why: String,
+}
+
+/// Where changes are being collected: the object they are about.
+pub(crate) struct At<'a> {
+    pub kind: &'static str,
+    pub subject: &'a str,
+}
+
+impl At<'_> {
+    pub fn push(
+        &self,
+        out: &mut Vec<Change>,
+        severity: Severity,
+        field: &str,
+        before: Value,
+        after: Value,
+        why: impl Into<String>,
+    ) {
+        out.push(Change {
+            severity,
+            kind: self.kind,
+            subject: self.subject.to_owned(),
+            field: field.to_owned(),
+            before,
+            after,
+            why: why.into(),
+        });
+    }
+
+    /// Compares one fact on both sides. When both are known and differ,
+    /// `judge` says how much that matters and why (`None`: not at all).
+    /// Known on one side only is a change of `unknown` severity: whether
+    /// the value changed cannot be told, which is not the same as equal.
+    /// Unknown on both sides there is nothing to compare.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fact<T: PartialEq>(
+        &self,
+        out: &mut Vec<Change>,
+        field: &str,
+        before: &Fact<T>,
+        after: &Fact<T>,
+        show: impl Fn(&T) -> String,
+        unknown: Severity,
+        judge: impl FnOnce(&T, &T) -> Option<(Severity, String)>,
+    ) {
+        match (before, after) {
+            (Fact::Known(a), Fact::Known(b)) => {
+                if a != b
+                    && let Some((severity, why)) = judge(a, b)
+                {
+                    self.push(
+                        out,
+                        severity,
+                        field,
+                        Value::known(show(a)),
+                        Value::known(show(b)),
+                        why,
+                    );
+                }
+            }
+            (Fact::Unknown(_), Fact::Unknown(_)) => {}
+            (Fact::Known(a), Fact::Unknown(m)) => self.push(
+                out,
+                unknown,
+                field,
+                Value::known(show(a)),
+                Value::Unknown(m.clone()),
+                one_sided(false, m),
+            ),
+            (Fact::Unknown(m), Fact::Known(b)) => self.push(
+                out,
+                unknown,
+                field,
+                Value::Unknown(m.clone()),
+                Value::known(show(b)),
+                one_sided(true, m),
+            ),
+        }
+    }
+}
+
+/// Why a fact read on one side only is reported.
+pub(crate) fn one_sided(unknown_before: bool, m: &Missing) -> String {
+    let side = if unknown_before { "before" } else { "after" };
+    format!(
+        "could not be read {side} ({}): whether it changed is unknown",
+        m.reason
+    )
+}
+
+/// A whole part of the snapshot (links, bonds, routes...): both sides
+/// when both could be read; otherwise a change that says which side could
+/// not, and nothing to compare inside.
+pub(crate) fn part<'a, T>(
+    out: &mut Vec<Change>,
+    kind: &'static str,
+    severity: Severity,
+    before: &'a Fact<T>,
+    after: &'a Fact<T>,
+) -> Option<(&'a T, &'a T)> {
+    let at = At { kind, subject: "" };
+    match (before, after) {
+        (Fact::Known(a), Fact::Known(b)) => return Some((a, b)),
+        (Fact::Unknown(a), Fact::Unknown(b)) => at.push(
+            out,
+            severity,
+            kind,
+            Value::Unknown(a.clone()),
+            Value::Unknown(b.clone()),
+            format!("{kind} could not be read on either side: not compared"),
+        ),
+        (Fact::Known(_), Fact::Unknown(m)) => at.push(
+            out,
+            severity,
+            kind,
+            Value::known("read"),
+            Value::Unknown(m.clone()),
+            format!("{kind} could not be read after: none of their changes can be seen"),
+        ),
+        (Fact::Unknown(m), Fact::Known(_)) => at.push(
+            out,
+            severity,
+            kind,
+            Value::Unknown(m.clone()),
+            Value::known("read"),
+            format!("{kind} could not be read before: none of their changes can be seen"),
+        ),
+    }
+    None
+}
+
+/// Whether the two snapshots were read in the same boot, which decides
+/// whether counters (carrier changes, errors, bond link failures) can be
+/// subtracted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Boot {
+    Same { basis: String },
+    Rebooted { basis: String },
+    Unknown { basis: String },
+}
+
+impl Boot {
+    pub fn same(&self) -> bool {
+        matches!(self, Boot::Same { .. })
+    }
+
+    /// `same`, `rebooted` or `unknown`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Boot::Same { .. } => "same",
+            Boot::Rebooted { .. } => "rebooted",
+            Boot::Unknown { .. } => "unknown",
+        }
+    }
+
+    pub fn basis(&self) -> &str {
+        match self {
+            Boot::Same { basis } | Boot::Rebooted { basis } | Boot::Unknown { basis } => basis,
+        }
+    }
+}
+
+/// What the comparisons need beyond the two objects they compare.
+pub(crate) struct Ctx<'a> {
+    pub before: &'a Snapshot,
+    pub after: &'a Snapshot,
+    pub boot: Boot,
+}
+
+/// Every change between two snapshots, the worst first; within a
+/// severity, in the order host, links, bonds, egress, routes, rules,
+/// neighbours. Pure: the snapshots' route lookups are compared as they
+/// are (see [`run`] for how they are made).
+pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
+    let ctx = Ctx {
+        before,
+        after,
+        boot: boot(&before.host, &after.host),
+    };
+    let mut out = Vec::new();
+    host::compare(&ctx, &mut out);
+    link::compare(&ctx, &mut out);
+    bond::compare(&ctx, &mut out);
+    route::compare(&ctx, &mut out);
+    rule::compare(&ctx, &mut out);
+    neighbor::compare(&ctx, &mut out);
+    // A stable sort keeps each object's changes together within a severity.
+    out.sort_by_key(|c| c.severity);
+    out
+}
+
+/// One side of a diff as the operator named it, with what its capture
+/// says of itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideInfo {
+    /// `live`, or the capture's path as given.
+    pub source: String,
+    pub hostname: Option<String>,
+    /// When the capture was taken; for `live`, when it was read.
+    pub captured_at: Option<String>,
+    pub label: Option<String>,
+}
+
+impl SideInfo {
+    pub fn of(shown: &str, source: &Source, snapshot: &Snapshot) -> SideInfo {
+        let manifest = source.manifest();
+        SideInfo {
+            source: shown.to_owned(),
+            hostname: snapshot
+                .host
+                .hostname
+                .known()
+                .cloned()
+                .or_else(|| manifest.and_then(|m| m.hostname.clone())),
+            captured_at: if source.is_live() {
+                Some(crate::capture::rfc3339_now())
+            } else {
+                manifest
+                    .map(|m| m.captured_at.clone())
+                    .filter(|t| !t.is_empty())
+            },
+            label: manifest.and_then(|m| m.label.clone()),
+        }
+    }
+}
+
+/// A diff as reported: both sides, the boot, the destinations whose
+/// egress was compared, and the changes shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diff {
+    pub before: SideInfo,
+    pub after: SideInfo,
+    pub boot: Boot,
+    /// The destinations whose egress was resolved on both sides.
+    pub destinations: Vec<String>,
+    pub changes: Vec<Change>,
+    /// Routine (info) changes left out; `--all` shows them.
+    pub hidden: usize,
+}
+
+impl Diff {
+    /// 2 for a critical change, 1 for a warning, 0 when nothing that
+    /// matters changed (routine changes never count).
+    pub fn exit_code(&self) -> u8 {
+        match self.changes.iter().map(|c| c.severity).min() {
+            Some(Severity::Critical) => 2,
+            Some(Severity::Warning) => 1,
+            _ => 0,
+        }
+    }
+
+    /// The exit code in words, as Nagios plugins write it.
+    pub fn verdict(&self) -> &'static str {
+        match self.exit_code() {
+            2 => "CRITICAL",
+            1 => "WARNING",
+            _ => "OK",
+        }
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.severity == severity)
+            .count()
+    }
+}
+
+/// The destinations every diff resolves: the default routes.
+pub fn default_flows() -> Vec<Flow> {
+    ["0.0.0.0/0", "::/0"]
+        .iter()
+        .filter_map(|p| Prefix::parse(p))
+        .map(|to| Flow {
+            to,
+            from: None,
+            fwmark: None,
+        })
+        .collect()
+}
+
+/// How a destination is named in a change.
+pub fn flow_name(flow: &Flow) -> String {
+    let mut s = if flow.to.len == 0 {
+        format!("default ({})", flow.to)
+    } else if flow.to.is_host() {
+        flow.to.addr.to_string()
+    } else {
+        flow.to.to_string()
+    };
+    if let Some(from) = flow.from {
+        s.push_str(&format!(" from {from}"));
+    }
+    if let Some(mark) = flow.fwmark {
+        s.push_str(&format!(" fwmark {mark:#x}"));
+    }
+    s
+}
+
+/// Reads both sides and compares them. `flows` are the destinations whose
+/// egress is compared besides the default routes (a policy's route
+/// checks'). Both sides resolve them the same way, through their own rules
+/// and tables ([`collect::table_lookups`]): a capture has no kernel to ask,
+/// and comparing the live kernel's answer with a table walk would report
+/// the difference between two methods as a change on the host.
+pub fn run(before: (&str, &Source), after: (&str, &Source), flows: &[Flow], all: bool) -> Diff {
+    let mut wanted = default_flows();
+    for f in flows {
+        if !wanted.contains(f) {
+            wanted.push(*f);
+        }
+    }
+    let read = |source: &Source| {
+        let mut s = collect::snapshot(source, Scope::ALL);
+        s.route_lookups = collect::table_lookups(&s, &wanted);
+        s
+    };
+    let (b, a) = (read(before.1), read(after.1));
+    let mut changes = compare(&b, &a);
+    let total = changes.len();
+    if !all {
+        changes.retain(|c| c.severity != Severity::Info);
+    }
+    Diff {
+        before: SideInfo::of(before.0, before.1, &b),
+        after: SideInfo::of(after.0, after.1, &a),
+        boot: boot(&b.host, &a.host),
+        destinations: wanted.iter().map(flow_name).collect(),
+        hidden: total - changes.len(),
+        changes,
+    }
+}
+
+/// Speed as NIC datasheets write it: `10G`, `2.5G`, `100M`.
+pub(crate) fn speed(mbps: u32) -> String {
+    match mbps {
+        m if m >= 1000 && m % 1000 == 0 => format!("{}G", m / 1000),
+        m if m >= 1000 => format!("{:.1}G", f64::from(m) / 1000.0),
+        m => format!("{m}M"),
+    }
+}
+
+/// Snapshots to compare in unit tests: the bundled healthy load balancer,
+/// read as `hostlint diff` reads a side, and changed in code.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use super::{Change, Severity, compare, default_flows};
+    use crate::collect::{self, Scope};
+    use crate::snapshot::{Bond, Fact, Link, RouteEntry, RouteTable, Snapshot};
+    use crate::source::Source;
+
+    pub fn lb_healthy() -> Snapshot {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lb-healthy");
+        let source = Source::fixture(&dir).expect("the lb-healthy fixture");
+        let mut s = collect::snapshot(&source, Scope::ALL);
+        s.route_lookups = collect::table_lookups(&s, &default_flows());
+        s
+    }
+
+    /// Recomputes the route lookups after a test changed routes or rules.
+    pub fn relookup(s: &mut Snapshot) {
+        let flows: Vec<_> = s
+            .route_lookups
+            .iter()
+            .map(|l| crate::collect::resolve::Flow {
+                to: l.to,
+                from: l.from,
+                fwmark: l.fwmark,
+            })
+            .collect();
+        s.route_lookups = collect::table_lookups(s, &flows);
+    }
+
+    pub fn link<'a>(s: &'a mut Snapshot, name: &str) -> &'a mut Link {
+        let Fact::Known(links) = &mut s.links else {
+            panic!("links unknown")
+        };
+        links
+            .iter_mut()
+            .find(|l| l.iface.name == name)
+            .unwrap_or_else(|| panic!("no link {name}"))
+    }
+
+    pub fn bond<'a>(s: &'a mut Snapshot, name: &str) -> &'a mut Bond {
+        let Fact::Known(bonds) = &mut s.bonds else {
+            panic!("bonds unknown")
+        };
+        bonds
+            .iter_mut()
+            .find(|b| b.name == name)
+            .unwrap_or_else(|| panic!("no bond {name}"))
+    }
+
+    /// The routes rewritten by `f` (`None` drops a route).
+    pub fn map_routes(s: &mut Snapshot, f: impl Fn(RouteEntry) -> Option<RouteEntry>) {
+        let Fact::Known(old) = &s.routes else {
+            panic!("routes unknown")
+        };
+        let mut t = RouteTable::default();
+        for e in old.entries() {
+            if let Some(e) = f(e) {
+                t.push(e).expect("a valid route");
+            }
+        }
+        s.routes = Fact::Known(t);
+        relookup(s);
+    }
+
+    /// Each change as (severity, "kind subject", field).
+    pub fn rows(before: &Snapshot, after: &Snapshot) -> Vec<(Severity, String, String)> {
+        compare(before, after)
+            .into_iter()
+            .map(|c: Change| {
+                let object = if c.subject.is_empty() {
+                    c.kind.to_owned()
+                } else {
+                    format!("{} {}", c.kind, c.subject)
+                };
+                (c.severity, object, c.field)
+            })
+            .collect()
+    }
+
+    pub fn row(severity: Severity, object: &str, field: &str) -> (Severity, String, String) {
+        (severity, object.to_owned(), field.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn a_snapshot_against_itself_changes_nothing() {
+        let s = lb_healthy();
+        assert_eq!(compare(&s, &s), vec![]);
+    }
+
+    #[test]
+    fn the_worst_comes_first_and_routine_last() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        a.host.uptime_seconds = Fact::Known(1_728_600.0);
+        link(&mut a, "eno1").iface.mtu = Fact::Known(9000);
+        link(&mut a, "enp65s0f0").speed_mbps = Fact::Known(1000);
+        let severities: Vec<Severity> = compare(&b, &a).iter().map(|c| c.severity).collect();
+        assert_eq!(
+            severities,
+            [Severity::Critical, Severity::Warning, Severity::Info]
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_the_worst_change_shown() {
+        let b = lb_healthy();
+        let diff = |changes: Vec<Change>| Diff {
+            before: SideInfo {
+                source: "a".into(),
+                hostname: None,
+                captured_at: None,
+                label: None,
+            },
+            after: SideInfo {
+                source: "b".into(),
+                hostname: None,
+                captured_at: None,
+                label: None,
+            },
+            boot: boot(&b.host, &b.host),
+            destinations: vec![],
+            changes,
+            hidden: 0,
+        };
+        let change = |severity| Change {
+            severity,
+            kind: "link",
+            subject: "x".into(),
+            field: "f".into(),
+            before: Value::Absent,
+            after: Value::Absent,
+            why: String::new(),
+        };
+        assert_eq!(diff(vec![]).exit_code(), 0);
+        assert_eq!(diff(vec![change(Severity::Info)]).exit_code(), 0);
+        assert_eq!(diff(vec![change(Severity::Warning)]).exit_code(), 1);
+        assert_eq!(
+            diff(vec![change(Severity::Warning), change(Severity::Critical)]).exit_code(),
+            2
+        );
+    }
+
+    #[test]
+    fn unknown_values_serialize_with_their_reason() {
+        let v = Value::Unknown(Missing::new(crate::snapshot::Reason::LinkDown, "eno2"));
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"unknown":"link_down","detail":"eno2"}"#
+        );
+        assert_eq!(serde_json::to_string(&Value::Absent).unwrap(), "null");
+        assert_eq!(
+            serde_json::to_string(&Value::known("10G")).unwrap(),
+            "\"10G\""
+        );
+    }
+
+    #[test]
+    fn a_part_read_on_one_side_only_is_reported() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        a.routes = Fact::unknown(crate::snapshot::Reason::Permission, "RTM_GETROUTE");
+        a.neighbors = Fact::unknown(crate::snapshot::Reason::Permission, "RTM_GETNEIGH");
+        relookup(&mut a);
+        let rows = rows(&b, &a);
+        assert!(
+            rows.contains(&row(Severity::Warning, "routes", "routes")),
+            "{rows:?}"
+        );
+        // The lookups were made from the unreadable table: unknown too.
+        assert!(
+            rows.contains(&row(
+                Severity::Warning,
+                "egress default (0.0.0.0/0)",
+                "egress"
+            )),
+            "{rows:?}"
+        );
+        assert!(
+            rows.contains(&row(Severity::Info, "neighbors", "neighbors")),
+            "{rows:?}"
+        );
+    }
+}

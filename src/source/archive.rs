@@ -1,0 +1,501 @@
+//! A capture as a single `.tar.gz`: one capture directory inside, symlinks
+//! kept as symlinks, so that a host can be captured before maintenance and
+//! the file carried elsewhere.
+//!
+//! Reading unpacks into a private temporary directory that is removed when
+//! the [`Unpacked`] value is dropped. An archive comes from outside and is
+//! trusted with nothing: an entry whose path is absolute or climbs with
+//! `..`, that would be written through a symlink, or that is not a file, a
+//! directory or a symlink is refused, and so is an archive larger than a
+//! capture can be. Symlink targets are kept as written (sysfs links climb
+//! with `..`); nothing is ever written through one, and hostlint resolves
+//! them inside the fixture.
+
+use std::collections::HashSet;
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, symlink};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use tar::{Builder, EntryType, Header};
+
+use super::root::MAX_FILE_BYTES;
+
+/// Names that mark a capture archive rather than a capture directory.
+const SUFFIXES: [&str; 2] = [".tar.gz", ".tgz"];
+/// More than any capture holds (a few hundred files, one routing table);
+/// an archive past these is not a capture, or is a decompression bomb.
+const MAX_ENTRIES: usize = 200_000;
+const MAX_TOTAL_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The capture directory's name inside an archive called `path`:
+/// `lb-01-before.tar.gz` holds `lb-01-before/`. `None` when the name does
+/// not end in `.tar.gz` or `.tgz` (or is nothing but the suffix).
+pub fn archive_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    SUFFIXES
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .filter(|stem| !stem.is_empty() && !stem.starts_with('.'))
+        .map(str::to_owned)
+}
+
+/// Writes the directory `dir` as a gzip-compressed tar to `out`, every
+/// path under `top/`. Entries are sorted and their owners and modes
+/// normalised, so the same capture gives the same archive contents.
+pub fn pack(dir: &Path, top: &str, out: impl Write) -> io::Result<()> {
+    let mtime = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut tar = Builder::new(GzEncoder::new(out, Compression::default()));
+    let mut header = Header::new_gnu();
+    header.set_entry_type(EntryType::Directory);
+    header.set_mode(0o755);
+    header.set_size(0);
+    header.set_mtime(mtime);
+    tar.append_data(&mut header, top, io::empty())?;
+    pack_dir(&mut tar, dir, Path::new(top), mtime)?;
+    tar.into_inner()?.finish()?.flush()
+}
+
+fn pack_dir<W: Write>(tar: &mut Builder<W>, dir: &Path, at: &Path, mtime: u64) -> io::Result<()> {
+    let mut entries: Vec<fs::DirEntry> = fs::read_dir(dir)?.collect::<io::Result<_>>()?;
+    entries.sort_by_key(fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let name = at.join(entry.file_name());
+        let kind = entry.file_type()?;
+        let mut header = Header::new_gnu();
+        header.set_mtime(mtime);
+        header.set_size(0);
+        if kind.is_symlink() {
+            header.set_entry_type(EntryType::Symlink);
+            header.set_mode(0o777);
+            tar.append_link(&mut header, &name, fs::read_link(&path)?)?;
+        } else if kind.is_dir() {
+            header.set_entry_type(EntryType::Directory);
+            header.set_mode(0o755);
+            tar.append_data(&mut header, &name, io::empty())?;
+            pack_dir(tar, &path, &name, mtime)?;
+        } else if kind.is_file() {
+            let file = File::open(&path)?;
+            header.set_entry_type(EntryType::Regular);
+            header.set_mode(0o644);
+            header.set_size(file.metadata()?.len());
+            tar.append_data(&mut header, &name, file)?;
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{}: neither a file, a directory nor a symlink",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `dir` as the archive `out` atomically: a temporary file in the
+/// same directory, renamed into place once complete.
+pub fn write_archive(dir: &Path, top: &str, out: &Path) -> io::Result<()> {
+    let name = out
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let tmp = out.with_file_name(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|file| {
+            let mut w = io::BufWriter::new(file);
+            pack(dir, top, &mut w)?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })
+        .and_then(|()| fs::rename(&tmp, out));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// A private directory under the system's temporary directory, removed
+/// with everything in it when dropped.
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> io::Result<TempDir> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let base = std::env::temp_dir();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        // `create` fails on a name that exists, so a name someone else
+        // made (or a symlink planted there) is never used: try another.
+        for _ in 0..100 {
+            let path = base.join(format!(
+                "hostlint-{tag}-{}-{}-{nanos:x}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            match DirBuilder::new().mode(0o700).create(&path) {
+                Ok(()) => return Ok(TempDir { path }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free temporary directory name",
+        ))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// An archive unpacked into a temporary directory, which lives as long as
+/// this value.
+#[derive(Debug)]
+pub struct Unpacked {
+    dir: TempDir,
+    fixture: PathBuf,
+}
+
+impl Unpacked {
+    /// The capture directory: the archive's single top directory, or the
+    /// top of the archive when it holds more than one thing (an archive
+    /// made with `tar -C DIR .`).
+    pub fn fixture(&self) -> &Path {
+        &self.fixture
+    }
+
+    pub fn temp_dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Unpacks the archive at `path`.
+pub fn unpack(path: &Path) -> io::Result<Unpacked> {
+    let file = File::open(path)?;
+    let dir = TempDir::new("unpack")?;
+    unpack_into(io::BufReader::new(file), dir.path())?;
+    let mut top: Vec<PathBuf> = Vec::new();
+    for entry in fs::read_dir(dir.path())? {
+        let entry = entry?;
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            top.push(entry.path());
+        }
+    }
+    let fixture = match top.as_slice() {
+        [only] if fs::symlink_metadata(only)?.is_dir() => only.clone(),
+        _ => dir.path().to_owned(),
+    };
+    Ok(Unpacked { dir, fixture })
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+/// The entry's path as plain names: absolute paths and `..` are refused,
+/// `.` dropped.
+fn safe_relative(path: &Path) -> io::Result<Vec<&std::ffi::OsStr>> {
+    let mut parts = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(name) => parts.push(name),
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(invalid(format!(
+                    "{}: an absolute path in the archive",
+                    path.display()
+                )));
+            }
+            Component::ParentDir => {
+                return Err(invalid(format!(
+                    "{}: a path that climbs out with `..`",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(parts)
+}
+
+/// Makes sure every directory on the way to `parts` (but the last) exists
+/// as a real directory under `root`, creating what is missing; a symlink
+/// on the way is refused, so that nothing is written through one. `known`
+/// holds the directories already made sure of: nothing is ever replaced
+/// while unpacking, so a directory stays one.
+fn parent_dirs(
+    root: &Path,
+    parts: &[&std::ffi::OsStr],
+    known: &mut HashSet<PathBuf>,
+) -> io::Result<PathBuf> {
+    let mut at = root.to_owned();
+    for name in parts.iter().take(parts.len().saturating_sub(1)) {
+        at.push(name);
+        if known.contains(&at) {
+            continue;
+        }
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(invalid(format!(
+                    "{}: an entry below something that is not a directory",
+                    at.strip_prefix(root).unwrap_or(&at).display()
+                )));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                DirBuilder::new().mode(0o755).create(&at)?;
+            }
+            Err(e) => return Err(e),
+        }
+        known.insert(at.clone());
+    }
+    Ok(at)
+}
+
+/// Unpacks a gzip-compressed tar read from `input` into the existing
+/// directory `root`.
+pub fn unpack_into(input: impl Read, root: &Path) -> io::Result<()> {
+    let mut archive = tar::Archive::new(GzDecoder::new(input));
+    let mut total: u64 = 0;
+    let mut known = HashSet::new();
+    for (n, entry) in archive.entries()?.enumerate() {
+        if n >= MAX_ENTRIES {
+            return Err(invalid(format!(
+                "more than {MAX_ENTRIES} entries: not a capture"
+            )));
+        }
+        let mut entry = entry?;
+        let kind = entry.header().entry_type();
+        let raw = entry.path()?.into_owned();
+        let parts = safe_relative(&raw)?;
+        if parts.is_empty() {
+            continue;
+        }
+        let parent = parent_dirs(root, &parts, &mut known)?;
+        let dest = parent.join(parts[parts.len() - 1]);
+        match kind {
+            EntryType::Directory => match fs::symlink_metadata(&dest) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    return Err(invalid(format!(
+                        "{}: a directory over another entry",
+                        raw.display()
+                    )));
+                }
+                Err(_) => DirBuilder::new().mode(0o755).create(&dest)?,
+            },
+            EntryType::Regular | EntryType::Continuous => {
+                let size = entry.size();
+                if size > MAX_FILE_BYTES {
+                    return Err(invalid(format!(
+                        "{}: {size} bytes, larger than hostlint reads ({MAX_FILE_BYTES})",
+                        raw.display()
+                    )));
+                }
+                total += size;
+                if total > MAX_TOTAL_BYTES {
+                    return Err(invalid(format!(
+                        "more than {MAX_TOTAL_BYTES} bytes unpacked: not a capture"
+                    )));
+                }
+                // `create_new` neither overwrites an earlier entry nor
+                // follows a symlink that an earlier entry placed here.
+                let mut file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&dest)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", raw.display())))?;
+                let copied = io::copy(&mut (&mut entry).take(size), &mut file)?;
+                if copied != size {
+                    return Err(invalid(format!("{}: truncated", raw.display())));
+                }
+            }
+            EntryType::Symlink => {
+                let target = entry
+                    .link_name()?
+                    .ok_or_else(|| invalid(format!("{}: a symlink to nothing", raw.display())))?;
+                symlink(&*target, &dest)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", raw.display())))?;
+            }
+            // Metadata the tar reader has already applied or that a capture
+            // does not need.
+            EntryType::XGlobalHeader | EntryType::XHeader => {}
+            other => {
+                return Err(invalid(format!(
+                    "{}: a {other:?} entry; a capture holds files, directories and symlinks",
+                    raw.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gz_tar(build: impl FnOnce(&mut Builder<GzEncoder<Vec<u8>>>)) -> Vec<u8> {
+        let mut b = Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
+        build(&mut b);
+        b.into_inner().unwrap().finish().unwrap()
+    }
+
+    fn file_header(size: u64) -> Header {
+        let mut h = Header::new_gnu();
+        h.set_entry_type(EntryType::Regular);
+        h.set_mode(0o644);
+        h.set_size(size);
+        h
+    }
+
+    #[test]
+    fn archive_names() {
+        assert_eq!(
+            archive_stem(Path::new("/tmp/lb-01-before.tar.gz")).as_deref(),
+            Some("lb-01-before")
+        );
+        assert_eq!(archive_stem(Path::new("x.tgz")).as_deref(), Some("x"));
+        assert_eq!(archive_stem(Path::new("dir")), None);
+        assert_eq!(archive_stem(Path::new(".tar.gz")), None);
+    }
+
+    #[test]
+    fn round_trip_keeps_files_dirs_and_symlinks() {
+        let src = tempfile::tempdir().unwrap();
+        let d = src.path();
+        fs::create_dir_all(d.join("sys/devices/pci0000:00/0000:00:1c.0")).unwrap();
+        fs::create_dir_all(d.join("sys/class/net")).unwrap();
+        fs::create_dir_all(d.join("sys/fs/pstore")).unwrap();
+        fs::write(d.join("sys/fs/pstore/.keep"), b"").unwrap();
+        fs::write(
+            d.join("sys/devices/pci0000:00/0000:00:1c.0/vendor"),
+            "0x8086\n",
+        )
+        .unwrap();
+        // A target longer than the 100 bytes of a plain tar header.
+        let long = format!("../../devices/{}/0000:00:1c.0", "pci0000:00/".repeat(12));
+        symlink(&long, d.join("sys/class/net/eth0")).unwrap();
+        let mut bytes = Vec::new();
+        pack(d, "cap", &mut bytes).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        unpack_into(&bytes[..], out.path()).unwrap();
+        let cap = out.path().join("cap");
+        assert_eq!(
+            fs::read_to_string(cap.join("sys/devices/pci0000:00/0000:00:1c.0/vendor")).unwrap(),
+            "0x8086\n"
+        );
+        assert_eq!(
+            fs::read_link(cap.join("sys/class/net/eth0")).unwrap(),
+            PathBuf::from(&long)
+        );
+        assert!(cap.join("sys/fs/pstore/.keep").exists());
+    }
+
+    #[test]
+    fn paths_out_of_the_directory_are_refused() {
+        // The tar crate refuses to build these, so the header bytes are
+        // written directly, as a hostile archive would have them.
+        for bad in ["../evil", "/etc/evil", "a/../../evil"] {
+            let bytes = gz_tar(|b| {
+                let mut h = file_header(4);
+                h.as_old_mut().name[..bad.len()].copy_from_slice(bad.as_bytes());
+                h.set_cksum();
+                b.append(&h, &b"evil"[..]).unwrap();
+            });
+            let out = tempfile::tempdir().unwrap();
+            let err = unpack_into(&bytes[..], out.path()).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn nothing_is_written_through_a_symlink() {
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().to_str().unwrap().to_owned();
+        let bytes = gz_tar(|b| {
+            let mut h = Header::new_gnu();
+            h.set_entry_type(EntryType::Symlink);
+            h.set_size(0);
+            b.append_link(&mut h, "cap/link", &target).unwrap();
+            let mut h = file_header(4);
+            b.append_data(&mut h, "cap/link/evil", &b"evil"[..])
+                .unwrap();
+        });
+        let out = tempfile::tempdir().unwrap();
+        let err = unpack_into(&bytes[..], out.path()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        assert!(!outside.path().join("evil").exists());
+        // Nor a file over a symlink of the same name.
+        let bytes = gz_tar(|b| {
+            let mut h = Header::new_gnu();
+            h.set_entry_type(EntryType::Symlink);
+            h.set_size(0);
+            b.append_link(&mut h, "cap/f", format!("{target}/evil"))
+                .unwrap();
+            let mut h = file_header(4);
+            b.append_data(&mut h, "cap/f", &b"evil"[..]).unwrap();
+        });
+        let out = tempfile::tempdir().unwrap();
+        assert!(unpack_into(&bytes[..], out.path()).is_err());
+        assert!(!outside.path().join("evil").exists());
+    }
+
+    #[test]
+    fn devices_and_hard_links_are_refused() {
+        let bytes = gz_tar(|b| {
+            let mut h = Header::new_gnu();
+            h.set_entry_type(EntryType::Link);
+            h.set_size(0);
+            b.append_link(&mut h, "cap/hard", "cap/other").unwrap();
+        });
+        let out = tempfile::tempdir().unwrap();
+        assert!(unpack_into(&bytes[..], out.path()).is_err());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let out = tempfile::tempdir().unwrap();
+        assert!(unpack_into(&b"not gzip at all"[..], out.path()).is_err());
+        let mut truncated = Vec::new();
+        let src = tempfile::tempdir().unwrap();
+        fs::write(src.path().join("f"), vec![b'x'; 10_000]).unwrap();
+        pack(src.path(), "cap", &mut truncated).unwrap();
+        truncated.truncate(truncated.len() / 2);
+        let out = tempfile::tempdir().unwrap();
+        assert!(unpack_into(&truncated[..], out.path()).is_err());
+    }
+
+    #[test]
+    fn temp_dirs_go_away() {
+        let t = TempDir::new("test").unwrap();
+        let p = t.path().to_owned();
+        fs::write(p.join("f"), b"x").unwrap();
+        drop(t);
+        assert!(!p.exists());
+    }
+}
