@@ -364,7 +364,7 @@ impl Source {
         rel: &str,
         parse: impl FnOnce(&str) -> Result<T, iproute::JsonError>,
     ) -> Result<T, Missing> {
-        let text = self.root.read(rel).map_err(|e| {
+        let text = self.root.read_captured(rel).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 Missing::new(Reason::NotCaptured, format!("the fixture has no {rel}"))
             } else {

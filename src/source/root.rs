@@ -24,6 +24,11 @@ use super::guard::Guard;
 /// A file larger than this is not a sysfs or procfs attribute: refuse it
 /// rather than read a huge or endless file.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The limit for a fixture's own command output (`cmd/ip-route-4.json`),
+/// which a host with a full routing table makes large: a million routes
+/// take about 150 MB of `ip -j` text.
+pub const MAX_CAPTURED_BYTES: u64 = 1024 * 1024 * 1024;
 const MAX_SYMLINK_HOPS: usize = 40;
 
 /// What a capture must reproduce: files with their content, symlinks with
@@ -199,10 +204,23 @@ impl Root {
     /// Reads a whole file as bytes, refusing one larger than
     /// [`MAX_FILE_BYTES`].
     pub fn read_bytes(&self, rel: &str) -> io::Result<Vec<u8>> {
+        self.read_bytes_up_to(rel, MAX_FILE_BYTES)
+    }
+
+    /// Reads a command's output kept in a fixture, up to
+    /// [`MAX_CAPTURED_BYTES`].
+    pub fn read_captured(&self, rel: &str) -> io::Result<String> {
+        let bytes = self.read_bytes_up_to(rel, MAX_CAPTURED_BYTES)?;
+        String::from_utf8(bytes).map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: not UTF-8 text"))
+        })
+    }
+
+    fn read_bytes_up_to(&self, rel: &str, limit: u64) -> io::Result<Vec<u8>> {
         let (rel, path) = self.open_path(rel)?;
         self.injected_error(&rel)?;
         let result = self
-            .call(&rel, move || read_bounded(&path))
+            .call(&rel, move || read_bounded(&path, limit))
             .map_err(|e| self.not_found(&rel, e));
         match &result {
             Ok(bytes) => self.with_recording(|r| {
@@ -377,14 +395,14 @@ fn join(done: &[String], part: &str) -> String {
     }
 }
 
-fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let file = fs::File::open(path)?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("{}: larger than {MAX_FILE_BYTES} bytes", path.display()),
+            format!("{}: larger than {limit} bytes", path.display()),
         ));
     }
     Ok(bytes)
