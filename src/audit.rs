@@ -11,6 +11,17 @@ pub fn run(source: &Source, policies: &[Policy]) -> Audit {
     let mut snapshot = collect::snapshot(source, Scope::ALL);
     let flows = check::flows(policies.iter().flat_map(|p| &p.checks));
     snapshot.route_lookups = collect::route_lookups(source, &snapshot, &flows);
+    // Mount probes and file reads only for the policies that apply: each
+    // may cost its time limit on a host with a hung mount.
+    let applying: Vec<&Policy> = policies
+        .iter()
+        .filter(|p| p.applies_to.decide(&snapshot) == Applicability::Applies)
+        .collect();
+    let checks = || applying.iter().flat_map(|p| &p.checks);
+    let probes = check::mount_probes(checks(), &snapshot);
+    snapshot.storage.mount_probes = collect::mount_probes(source, &probes);
+    let files = check::file_requests(checks());
+    snapshot.storage.files = collect::file_facts(source, &snapshot, &files);
 
     let mut findings = Vec::new();
     let mut notes = Vec::new();
