@@ -3,6 +3,7 @@
 mod audit;
 mod live;
 mod realdata;
+mod realdata_storage;
 mod report;
 mod robustness;
 mod scenarios;
