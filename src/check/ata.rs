@@ -223,7 +223,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         check,
         what: "ATA link",
         items: &snap.storage.ata_links,
-        evidence: snap.origin.file("sys/class/ata_link"),
+        evidence: vec![snap.origin.file("sys/class/ata_link")],
         select: &spec.select,
     };
     each.findings(
@@ -236,15 +236,15 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         },
         |l| l.name.clone(),
         |l| {
-            judge(
+            let mut js = judge(
                 l,
                 &spec.expect,
-                &format!(
-                    "{}; {}",
-                    snap.origin.file(&format!("sys/class/ata_link/{}", l.name)),
-                    snap.origin.file("sys/class/ata_device")
-                ),
-            )
+                &snap.origin.file(&format!("sys/class/ata_link/{}", l.name)),
+            );
+            for j in &mut js {
+                j.evidence.push(snap.origin.file("sys/class/ata_device"));
+            }
+            js
         },
     )
 }

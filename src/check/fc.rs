@@ -265,7 +265,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         check,
         what: "FC port",
         items: &snap.storage.fc_hosts,
-        evidence: snap.origin.file("sys/class/fc_host"),
+        evidence: vec![snap.origin.file("sys/class/fc_host")],
         select: &spec.select,
     };
     each.findings(

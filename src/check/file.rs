@@ -164,7 +164,13 @@ fn human_size(b: u64) -> String {
 
 fn human_age(s: i64) -> String {
     let a = s.unsigned_abs();
-    let text = if a < 120 {
+    let text = if a >= 86_400 && a.is_multiple_of(86_400) {
+        format!("{}d", a / 86_400)
+    } else if a >= 3600 && a.is_multiple_of(3600) {
+        format!("{}h", a / 3600)
+    } else if a >= 60 && a.is_multiple_of(60) {
+        format!("{}m", a / 60)
+    } else if a < 120 {
         format!("{a}s")
     } else if a < 7200 {
         format!("{}m", a / 60)
@@ -178,6 +184,21 @@ fn human_age(s: i64) -> String {
     } else {
         text
     }
+}
+
+fn size_text(m: &Num) -> String {
+    m.display_with(|v| {
+        let b = v as u64;
+        if b < 1024 {
+            format!("{b} bytes")
+        } else {
+            crate::snapshot::bytes_text(b)
+        }
+    })
+}
+
+fn age_text(m: &Num) -> String {
+    m.display_with(|v| human_age(v as i64))
 }
 
 fn absent(f: &FileFacts) -> bool {
@@ -204,13 +225,13 @@ fn judge(f: &FileFacts, expect: &[Expect], ev: &str) -> Vec<Judgement> {
                 };
                 Judgement::flag("exists", &exists, *want, ev, HINT_EXISTS)
             }
-            Expect::Size(m) if gone => missing_file("size", format!("{m} bytes"), HINT_EXISTS),
-            Expect::Age(m) if gone => missing_file("age", format!("{m} s"), HINT_EXISTS),
+            Expect::Size(m) if gone => missing_file("size", size_text(m), HINT_EXISTS),
+            Expect::Age(m) if gone => missing_file("age", age_text(m), HINT_EXISTS),
             Expect::Sha256(s) if gone => missing_file("sha256", s.clone(), HINT_EXISTS),
             Expect::Size(m) => Judgement::of(
                 "size",
                 &f.size_bytes,
-                format!("{m} bytes"),
+                size_text(m),
                 ev,
                 HINT_SIZE,
                 |v| m.matches(*v as f64),
@@ -219,7 +240,7 @@ fn judge(f: &FileFacts, expect: &[Expect], ev: &str) -> Vec<Judgement> {
             Expect::Age(m) => Judgement::of(
                 "age",
                 &f.age_seconds,
-                format!("{m} s"),
+                age_text(m),
                 ev,
                 HINT_AGE,
                 |v| m.matches(*v as f64),

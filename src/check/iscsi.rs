@@ -190,7 +190,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         check,
         what: "iSCSI target",
         items: &targets,
-        evidence: snap.origin.file("sys/class/iscsi_session"),
+        evidence: vec![snap.origin.file("sys/class/iscsi_session")],
         select: &spec.select,
     };
     each.findings(

@@ -212,7 +212,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         check,
         what: "md array",
         items: &snap.storage.md,
-        evidence: snap.origin.file("proc/mdstat"),
+        evidence: vec![snap.origin.file("proc/mdstat")],
         select: &spec.select,
     };
     each.findings(

@@ -199,6 +199,11 @@ fn judge(m: &Mount, expect: &[Expect], snap: &Snapshot, ev: &str) -> Vec<Judgeme
             }
             Expect::Options(want) | Expect::NotOptions(want) => {
                 let present = matches!(e, Expect::Options(_));
+                let (verb, wrong_verb) = if present {
+                    ("include", "lack")
+                } else {
+                    ("exclude", "include")
+                };
                 let wrong: Vec<&str> = want
                     .iter()
                     .filter(|o| m.has_option(o) != present)
@@ -206,19 +211,14 @@ fn judge(m: &Mount, expect: &[Expect], snap: &Snapshot, ev: &str) -> Vec<Judgeme
                     .collect();
                 Judgement {
                     ok: Some(wrong.is_empty()),
-                    expected: format!(
-                        "options {} {}",
-                        if present { "with" } else { "without" },
-                        want.join(", ")
-                    ),
+                    expected: format!("options {verb} {}", want.join(", ")),
                     observed: if wrong.is_empty() {
-                        format!("options {}", m.options.join(","))
+                        format!("options {verb} {}", want.join(", "))
                     } else {
                         format!(
-                            "options {} ({} {})",
-                            m.options.join(","),
-                            if present { "missing" } else { "present" },
-                            wrong.join(", ")
+                            "options {wrong_verb} {} ({})",
+                            wrong.join(", "),
+                            m.options.join(",")
                         )
                     },
                     evidence: vec![ev.to_owned()],
@@ -296,12 +296,26 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         check,
         what: "mount",
         items: &mounts,
-        evidence: ev.clone(),
+        evidence: vec![ev.clone()],
         select: &spec.select,
     };
-    each.findings(
+    let mut out = each.findings(
         |m| Ok(spec.path.matches(&m.mountpoint)),
         |m| m.mountpoint.clone(),
         |m| judge(m, &spec.expect, snap, &ev),
-    )
+    );
+    // A mount point that did not answer is unknown, like any fact that
+    // could not be read, but what to do about it is known.
+    for f in &mut out {
+        let timed_out = snap.storage.mount_probes.iter().any(|p| {
+            p.mountpoint == f.subject
+                && p.answer.missing().map(|m| m.reason) == Some(Reason::Timeout)
+        });
+        if f.status == crate::finding::Status::Unknown && timed_out {
+            f.remediation = HINT_TIMEOUT.to_owned();
+        }
+    }
+    out
 }
+
+const HINT_TIMEOUT: &str = "the mount point did not answer in time: a hung NFS server or a storage path down, and every process touching it hangs too; check the server (or `multipath -ll` for a LUN) from another shell, and do not `ls` it";

@@ -229,12 +229,11 @@ fn spread(
 }
 
 fn judge(m: &MultipathMap, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement> {
-    let mut ev = snap.origin.dm_status.clone();
-    if let Some(dm) = &m.dm {
-        ev = format!("{ev}; {}", snap.origin.file(&format!("sys/block/{dm}")));
-    }
-    let ev = ev.as_str();
-    expect
+    let ev = snap.origin.dm_status.as_str();
+    let sysfs =
+        m.dm.as_ref()
+            .map(|dm| snap.origin.file(&format!("sys/block/{dm}")));
+    let mut out: Vec<Judgement> = expect
         .iter()
         .map(|e| match e {
             Expect::Paths(n) => {
@@ -296,7 +295,13 @@ fn judge(m: &MultipathMap, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement>
                 Judgement::flag("suspended", &m.suspended, *want, ev, HINT_CONFIG)
             }
         })
-        .collect()
+        .collect();
+    if let Some(s) = sysfs {
+        for j in &mut out {
+            j.evidence.push(s.clone());
+        }
+    }
+    out
 }
 
 /// The vendor or model of a map's paths, as the first path with a SCSI
@@ -332,11 +337,10 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         check,
         what: "multipath map",
         items: &snap.storage.multipath,
-        evidence: format!(
-            "{}; {}",
+        evidence: vec![
             snap.origin.file("sys/block/dm-*/dm/uuid"),
-            snap.origin.dm_status
-        ),
+            snap.origin.dm_status.clone(),
+        ],
         select: &spec.select,
     };
     each.findings(

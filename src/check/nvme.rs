@@ -286,7 +286,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         check,
         what: "NVMe subsystem",
         items: &snap.storage.nvme,
-        evidence: snap.origin.file("sys/class/nvme-subsystem"),
+        evidence: vec![snap.origin.file("sys/class/nvme-subsystem")],
         select: &spec.select,
     };
     each.findings(

@@ -221,7 +221,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         check,
         what: "SAS phy",
         items: &snap.storage.sas_phys,
-        evidence: snap.origin.file("sys/class/sas_phy"),
+        evidence: vec![snap.origin.file("sys/class/sas_phy")],
         select: &spec.select,
     };
     each.findings(

@@ -122,7 +122,7 @@ pub struct Each<'a, T> {
     pub items: &'a Fact<Vec<T>>,
     /// Where the whole part is read from, for the evidence of a part that
     /// could not be read or selected nothing.
-    pub evidence: String,
+    pub evidence: Vec<String>,
     pub select: &'a Select,
 }
 
@@ -141,7 +141,7 @@ impl<T> Each<'_, T> {
                     &format!("({}s)", self.what),
                     &format!("{}s", self.what),
                     m,
-                    vec![self.evidence.clone()],
+                    self.evidence.clone(),
                 )];
             }
         };
@@ -158,7 +158,7 @@ impl<T> Each<'_, T> {
                             ok: None,
                             expected: format!("a {} {}", self.what, self.select.describe()),
                             observed: format!("cannot tell whether it is selected: {why}"),
-                            evidence: vec![self.evidence.clone()],
+                            evidence: self.evidence.clone(),
                             remediation: "",
                         }],
                     );
@@ -172,7 +172,7 @@ impl<T> Each<'_, T> {
                 self.check,
                 self.what,
                 &self.select.describe(),
-                vec![self.evidence.clone()],
+                self.evidence.clone(),
             ));
         }
         out
@@ -218,9 +218,11 @@ pub fn each_number<'t>(
     let mut bad = Vec::new();
     let mut unknown: Option<Missing> = None;
     let mut shown = Vec::new();
+    let mut values = Vec::new();
     for (name, f) in items {
         match f {
             Fact::Known(v) => {
+                values.push(v);
                 shown.push(format!("{name} {}{unit}", fmt(v)));
                 if !m.matches(v) {
                     bad.push(format!("{name} {}{unit}", fmt(v)));
@@ -238,6 +240,11 @@ pub fn each_number<'t>(
         (None, format!("{}; {}", shown.join(", "), miss))
     } else if shown.is_empty() {
         (Some(true), "none".to_owned())
+    } else if let [first, rest @ ..] = values.as_slice()
+        && !rest.is_empty()
+        && rest.iter().all(|v| v == first)
+    {
+        (Some(true), format!("all {}{unit}", fmt(*first)))
     } else {
         (Some(true), shown.join(", "))
     };

@@ -394,37 +394,42 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
-impl fmt::Display for Num {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Num {
+    /// The matcher as text, each number shown by `show` (a size in binary
+    /// units, a duration).
+    pub fn display_with(&self, show: impl Fn(f64) -> String) -> String {
         let mut parts = Vec::new();
         match self.any_of.as_slice() {
             [] => {}
-            [one] => parts.push(fmt_num(*one)),
+            [one] => parts.push(show(*one)),
             many => parts.push(format!(
                 "one of {}",
-                many.iter()
-                    .map(|v| fmt_num(*v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                many.iter().map(|v| show(*v)).collect::<Vec<_>>().join(", ")
             )),
         }
         if let Some(m) = self.min {
-            parts.push(format!(">= {}", fmt_num(m)));
+            parts.push(format!(">= {}", show(m)));
         }
         if let Some(m) = self.max {
-            parts.push(format!("<= {}", fmt_num(m)));
+            parts.push(format!("<= {}", show(m)));
         }
         if !self.none_of.is_empty() {
             parts.push(format!(
                 "not {}",
                 self.none_of
                     .iter()
-                    .map(|v| fmt_num(*v))
+                    .map(|v| show(*v))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
         }
-        f.write_str(&parts.join(" and "))
+        parts.join(" and ")
+    }
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display_with(fmt_num))
     }
 }
 

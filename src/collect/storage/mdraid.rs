@@ -148,12 +148,14 @@ fn from_sysfs(source: &Source, name: &str, dir: &str) -> MdArray {
     }
 }
 
-/// `sync_completed`: `done / total` sectors, or `none`, `delayed`.
+/// `sync_completed`: `done / total` sectors, or `none`, `delayed`. In
+/// tenths of a percent, cut rather than rounded, as mdstat prints it, so
+/// that both say the same.
 fn progress(text: &str) -> Option<f64> {
     let (done, total) = text.split_once('/')?;
-    let done: f64 = done.trim().parse().ok()?;
-    let total: f64 = total.trim().parse().ok()?;
-    (total > 0.0).then(|| (done / total * 1000.0).round() / 10.0)
+    let done: u128 = done.trim().parse().ok()?;
+    let total: u128 = total.trim().parse().ok()?;
+    (total > 0).then(|| (done * 1000 / total) as f64 / 10.0)
 }
 
 fn bad(rel: &str, line: usize, what: impl std::fmt::Display) -> Missing {

@@ -17,9 +17,23 @@ pub const PHYS: &str = "sys/class/sas_phy";
 
 pub fn collect(source: &Source) -> Fact<Vec<SasPhy>> {
     match class_entries(source, PHYS) {
-        Ok(names) => Fact::Known(names.iter().map(|n| phy(source, n)).collect()),
+        Ok(mut names) => {
+            names.sort_by_key(|n| order(n));
+            Fact::Known(names.iter().map(|n| phy(source, n)).collect())
+        }
         Err(m) => Fact::Unknown(m),
     }
+}
+
+/// The order an operator reads phys in: the HBA's (`phy-2:3`) before the
+/// expanders' (`phy-2:0:11`), each by number rather than as text.
+fn order(name: &str) -> (usize, Vec<u64>, String) {
+    let nums: Vec<u64> = name
+        .trim_start_matches("phy-")
+        .split(':')
+        .map(|n| n.parse().unwrap_or(u64::MAX))
+        .collect();
+    (nums.len(), nums, name.to_owned())
 }
 
 fn phy(source: &Source, name: &str) -> SasPhy {
