@@ -93,7 +93,7 @@ mod node_exporter {
         assert_eq!(a.dm.as_deref(), Some("dm-5"));
         assert_eq!(known(&a.wwid), "3600508b1001c1234567890abcdef1234");
         assert_eq!(*known(&a.size_bytes), 104_857_600 * 512);
-        assert_eq!(*known(&a.suspended), false);
+        assert!(!*known(&a.suspended));
         // No status line, and the tree has no slaves directory: the paths
         // are unknown, not zero.
         assert_eq!(a.path_states_from, "scsi_device_state");
@@ -225,7 +225,7 @@ mod procfs {
         let m = unknown(&known(&a.paths)[0].fail_count, Reason::NotCaptured);
         assert!(m.detail.starts_with("only the status line"), "{m}");
         let b = map(maps, "mpathB");
-        assert_eq!(*known(&b.suspended), true);
+        assert!(*known(&b.suspended));
     }
 
     #[test]
@@ -246,7 +246,7 @@ mod procfs {
         assert_eq!(known(&p.scsi_host).as_deref(), Some("host11"));
         let host_phy = phys.iter().find(|p| p.name == "phy-11:10").unwrap();
         assert_eq!(known(&host_phy.sas_address), "0x500062b2047b51c4");
-        assert_eq!(*known(&host_phy.enabled), true);
+        assert!(*known(&host_phy.enabled));
     }
 
     #[test]
@@ -380,7 +380,7 @@ mod dmsetup {
             ("sdu", "5:0:1:4", "65:64"),
         ] {
             let host = hctl.split(':').next().unwrap();
-            let t = hctl.rsplitn(2, ':').nth(1).unwrap();
+            let t = hctl.rsplit_once(':').unwrap().0;
             let path = format!(
                 "devices/pci0000:00/0000:00:03.0/0000:0{host}:00.0/host{host}/rport-{host}:0-0/target{t}/{hctl}/block/{name}"
             );
@@ -397,7 +397,7 @@ mod dmsetup {
         let m = map(maps, "L004");
         assert_eq!(known(&m.wwid), "360060160ade32800f2e3baf47665e211");
         assert_eq!(m.path_states_from, "multipath_target");
-        assert_eq!(*known(&m.queue_if_no_path), true);
+        assert!(*known(&m.queue_if_no_path));
         assert_eq!(known(&m.hardware_handler).as_deref(), Some("emc"));
         let groups: Vec<(u32, &str, Option<&str>)> = known(&m.groups)
             .iter()
@@ -410,7 +410,8 @@ mod dmsetup {
                 (2, "enabled", Some("round-robin"))
             ]
         );
-        let paths: Vec<(&str, Option<u32>, &str, u64, Option<&str>)> = known(&m.paths)
+        type Row<'a> = (&'a str, Option<u32>, &'a str, u64, Option<&'a str>);
+        let paths: Vec<Row<'_>> = known(&m.paths)
             .iter()
             .map(|p| {
                 (
