@@ -8,4 +8,5 @@ mod report;
 mod robustness;
 mod scenarios;
 mod show;
+mod storage;
 mod util;

@@ -179,36 +179,51 @@ fn paths_of(m: &MultipathMap) -> Fact<(&[MultipathPath], String)> {
 }
 
 /// Paths counted by a predicate: unknown when a path's state is unknown.
-fn counted(m: &MultipathMap, keep: impl Fn(&MultipathPath) -> bool) -> (Fact<usize>, String) {
+/// Returns the count, the paths counted, and the note on where the states
+/// came from.
+fn counted(
+    m: &MultipathMap,
+    keep: impl Fn(&MultipathPath) -> bool,
+) -> (Fact<usize>, String, String) {
     match paths_of(m) {
-        Fact::Unknown(miss) => (Fact::Unknown(miss), String::new()),
+        Fact::Unknown(miss) => (Fact::Unknown(miss), String::new(), String::new()),
         Fact::Known((paths, note)) => {
             if let Some(p) = paths.iter().find(|p| p.state.known().is_none()) {
                 let miss = p.state.missing().cloned().unwrap_or_else(|| {
                     Missing::new(crate::snapshot::Reason::Failed, "unknown path state")
                 });
-                return (Fact::Unknown(miss), note);
+                return (Fact::Unknown(miss), String::new(), note);
             }
             let kept: Vec<&str> = paths
                 .iter()
                 .filter(|p| keep(p))
                 .map(|p| p.device.as_str())
                 .collect();
-            (
-                Fact::Known(kept.len()),
-                format!("{}{note}", kept.join(", ")),
-            )
+            (Fact::Known(kept.len()), kept.join(", "), note)
         }
     }
+}
+
+/// A count of paths judged, with the note on where their states came from.
+fn paths_count(
+    what: &str,
+    (n, shown, note): (Fact<usize>, String, String),
+    m: &Num,
+    ev: &str,
+    hint: &'static str,
+) -> Judgement {
+    let mut j = count(what, n, m, &shown, ev, hint);
+    j.observed.push_str(&note);
+    j
 }
 
 /// The distinct HBAs (or adapters) the active paths run through.
 fn spread(
     m: &MultipathMap,
     of: fn(&MultipathPath) -> &Fact<Option<String>>,
-) -> (Fact<usize>, String) {
+) -> (Fact<usize>, String, String) {
     let (paths, note) = match paths_of(m) {
-        Fact::Unknown(miss) => return (Fact::Unknown(miss), String::new()),
+        Fact::Unknown(miss) => return (Fact::Unknown(miss), String::new(), String::new()),
         Fact::Known(p) => p,
     };
     let mut by: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -216,7 +231,7 @@ fn spread(
         match of(p) {
             Fact::Known(Some(h)) => by.entry(h.clone()).or_default().push(&p.device),
             Fact::Known(None) => by.entry("(none)".into()).or_default().push(&p.device),
-            Fact::Unknown(miss) => return (Fact::Unknown(miss.clone()), note),
+            Fact::Unknown(miss) => return (Fact::Unknown(miss.clone()), String::new(), note),
         }
     }
     by.remove("(none)");
@@ -225,7 +240,7 @@ fn spread(
         .map(|(h, ps)| format!("{h}: {}", ps.join(" ")))
         .collect::<Vec<_>>()
         .join("; ");
-    (Fact::Known(by.len()), format!("{shown}{note}"))
+    (Fact::Known(by.len()), shown, note)
 }
 
 fn judge(m: &MultipathMap, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement> {
@@ -236,33 +251,35 @@ fn judge(m: &MultipathMap, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement>
     let mut out: Vec<Judgement> = expect
         .iter()
         .map(|e| match e {
-            Expect::Paths(n) => {
-                let (c, shown) = counted(m, |_| true);
-                count("paths", c, n, &shown, ev, HINT_PATHS)
-            }
-            Expect::ActivePaths(n) => {
-                let (c, shown) = counted(m, |p| state(p) == Some(PATH_ACTIVE));
-                count("active paths", c, n, &shown, ev, HINT_PATHS)
-            }
-            Expect::FailedPaths(n) => {
-                let (c, shown) = counted(m, |p| state(p) == Some(PATH_FAILED));
-                count("failed paths", c, n, &shown, ev, HINT_PATHS)
-            }
-            Expect::Hbas(n) => {
-                let (c, shown) = spread(m, |p| &p.scsi_host);
-                count("HBAs carrying active paths", c, n, &shown, ev, HINT_SPREAD)
-            }
-            Expect::Adapters(n) => {
-                let (c, shown) = spread(m, |p| &p.adapter);
-                count(
-                    "adapters carrying active paths",
-                    c,
-                    n,
-                    &shown,
-                    ev,
-                    HINT_SPREAD,
-                )
-            }
+            Expect::Paths(n) => paths_count("paths", counted(m, |_| true), n, ev, HINT_PATHS),
+            Expect::ActivePaths(n) => paths_count(
+                "active paths",
+                counted(m, |p| state(p) == Some(PATH_ACTIVE)),
+                n,
+                ev,
+                HINT_PATHS,
+            ),
+            Expect::FailedPaths(n) => paths_count(
+                "failed paths",
+                counted(m, |p| state(p) == Some(PATH_FAILED)),
+                n,
+                ev,
+                HINT_PATHS,
+            ),
+            Expect::Hbas(n) => paths_count(
+                "HBAs carrying active paths",
+                spread(m, |p| &p.scsi_host),
+                n,
+                ev,
+                HINT_SPREAD,
+            ),
+            Expect::Adapters(n) => paths_count(
+                "adapters carrying active paths",
+                spread(m, |p| &p.adapter),
+                n,
+                ev,
+                HINT_SPREAD,
+            ),
             Expect::FailCount(n) => match &m.paths {
                 Fact::Known(paths) => each_number(
                     "path fail count",

@@ -27,6 +27,7 @@ impl Select {
         flag_keys: &[&'static str],
     ) -> Option<Select> {
         let keys: Vec<&str> = text_keys.iter().chain(flag_keys).copied().collect();
+        let before = ctx.errors.len();
         let f = Fields::new(ctx, node, what, &keys)?;
         let mut s = Select::default();
         for k in text_keys {
@@ -39,11 +40,16 @@ impl Select {
                 s.flags.push((k, boolean(ctx, n, "true or false")?));
             }
         }
-        if s.texts.is_empty() && s.flags.is_empty() {
+        // An empty selector is worth saying only when no misspelt key
+        // already explains it.
+        if s.texts.is_empty() && s.flags.is_empty() && ctx.errors.len() == before {
             ctx.error(
                 node.pos,
                 format!("{what} is empty: select with {}", keys.join(", ")),
             );
+            return None;
+        }
+        if s.texts.is_empty() && s.flags.is_empty() {
             return None;
         }
         Some(s)
