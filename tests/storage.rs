@@ -334,3 +334,35 @@ fn a_recapture_keeps_the_device_mapper_text() {
     );
     assert!(!again.join("srv").exists());
 }
+
+/// Every check shown in docs/policy.md is a valid check: the examples
+/// people copy must load.
+#[test]
+fn every_check_in_the_policy_documentation_loads() {
+    let doc = fs::read_to_string(crate::util::repo().join("docs/policy.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in doc.lines() {
+        match (&mut current, line) {
+            (None, "```yaml") => current = Some(String::new()),
+            (Some(b), "```") => {
+                blocks.push(std::mem::take(b));
+                current = None;
+            }
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    let checks: Vec<&String> = blocks.iter().filter(|b| b.starts_with("- id:")).collect();
+    assert!(checks.len() >= 13, "{} checks found", checks.len());
+    let tmp = tempdir();
+    for (i, b) in checks.iter().enumerate() {
+        let indented: String = b.lines().map(|l| format!("  {l}\n")).collect();
+        let p = tmp.path().join(format!("doc{i}.yaml"));
+        fs::write(&p, format!("policy: doc\nchecks:\n{indented}")).unwrap();
+        run_ok(&mut hostlint(&["policy", "check", path_str(&p)]));
+    }
+}
