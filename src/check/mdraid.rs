@@ -126,7 +126,7 @@ fn sync_text(s: &Option<MdSync>) -> String {
             action,
             done_percent: Some(p),
         }) => format!("{action} {p:.1}% done"),
-        Some(MdSync { action, .. }) => format!("{action} pending"),
+        Some(MdSync { action, .. }) => format!("{action}, no progress figure"),
     }
 }
 

@@ -559,7 +559,7 @@ fn md(out: &mut String, arrays: &[MdArray], notes: &mut Notes, style: &Style) {
             None => "idle".to_owned(),
             Some(s) => match s.done_percent {
                 Some(p) => format!("{} {p:.1}%", s.action),
-                None => format!("{} pending", s.action),
+                None => s.action.clone(),
             },
         });
         t.add_row(vec![
