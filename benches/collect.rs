@@ -108,6 +108,7 @@ fn child(name: &str) -> Result<ExitCode> {
                     links: false,
                     bonds: false,
                     routes: true,
+                    storage: false,
                 },
             );
             let routes = snap
@@ -126,6 +127,7 @@ fn child(name: &str) -> Result<ExitCode> {
                     links: true,
                     bonds: false,
                     routes: false,
+                    storage: false,
                 },
             );
             let links = snap

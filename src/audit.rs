@@ -82,6 +82,21 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
     }
     let flows = check::flows(policies.iter().flat_map(|p| &p.checks));
     snapshot.route_lookups = collect::route_lookups(source, &snapshot, &flows);
+    // Mount probes and file reads only for the policies that apply: each
+    // may cost its time limit on a host with a hung mount.
+    let applying: Vec<&Policy> = policies
+        .iter()
+        .filter(|p| p.applies_to.decide(&snapshot) == Applicability::Applies)
+        .collect();
+    let checks = || applying.iter().flat_map(|p| &p.checks);
+    // A probe's own limit, but never past the run's deadline.
+    let probes: Vec<_> = check::mount_probes(checks(), &snapshot)
+        .into_iter()
+        .map(|(m, limit)| (m, source.remaining().map_or(limit, |r| limit.min(r))))
+        .collect();
+    snapshot.storage.mount_probes = collect::mount_probes(source, &probes);
+    let files = check::file_requests(checks());
+    snapshot.storage.files = collect::file_facts(source, &snapshot, &files);
 
     let mut findings = Vec::new();
     let mut notes = Vec::new();

@@ -36,7 +36,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Show what hostlint reads of a host: links, bonds, routes, host facts
+    /// Show what hostlint reads of a host: links, bonds, routes, storage, host facts
     Show {
         /// Which part to show
         #[arg(value_enum, default_value = "all")]
@@ -154,6 +154,7 @@ enum ShowWhat {
     Links,
     Bonds,
     Routes,
+    Storage,
     Host,
     All,
 }
@@ -205,14 +206,22 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 ShowWhat::Links => &[Part::Links],
                 ShowWhat::Bonds => &[Part::Bonds],
                 ShowWhat::Routes => &[Part::Routes],
+                ShowWhat::Storage => &[Part::Storage],
                 ShowWhat::Host => &[Part::Host],
-                ShowWhat::All => &[Part::Host, Part::Links, Part::Bonds, Part::Routes],
+                ShowWhat::All => &[
+                    Part::Host,
+                    Part::Links,
+                    Part::Bonds,
+                    Part::Routes,
+                    Part::Storage,
+                ],
             };
             let scope = Scope {
                 host: parts.contains(&Part::Host),
                 links: parts.contains(&Part::Links),
                 bonds: parts.contains(&Part::Bonds),
                 routes: parts.contains(&Part::Routes),
+                storage: parts.contains(&Part::Storage),
             };
             let snapshot = collect::snapshot(&source(root)?, scope);
             let mut out = io::stdout().lock();

@@ -232,3 +232,83 @@ fn the_archive_reader_survives_mutation() {
     assert_eq!(beside, ["into", "lb.tar.gz"]);
     assert_eq!(fs::read_dir(&into).unwrap().count(), 64);
 }
+
+/// The storage text formats, seeded from the SAN fixture: the multipath
+/// status and table lines, /proc/mdstat, /proc/mounts, ATA IDENTIFY data.
+#[test]
+fn storage_parsers_survive_mutation() {
+    use hostlint::collect::storage::{ata, mdraid, mount, multipath};
+    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let dm = |t: &str| {
+        if let Ok(lines) = multipath::dm_lines(t) {
+            for l in lines {
+                let _ = multipath::parse_status(l.params);
+                let _ = multipath::parse_table(l.params);
+            }
+        }
+    };
+    let parsers: Vec<(&str, &str, TextParser)> = vec![
+        ("cmd/dmsetup-status.txt", "dmsetup status", dm),
+        ("cmd/dmsetup-table.txt", "dmsetup table", dm),
+        ("proc/mdstat", "mdstat", |t| {
+            let _ = mdraid::parse_mdstat("proc/mdstat", t);
+        }),
+        ("proc/mounts", "mounts", |t| {
+            let _ = mount::parse("proc/mounts", t);
+        }),
+        (
+            "sys/devices/pci0000:00/0000:00:17.0/ata1/link1/dev1.0/ata_device/dev1.0/id",
+            "ATA IDENTIFY",
+            |t| {
+                let _ = ata::max_from_identify(t);
+            },
+        ),
+    ];
+    for (file, what, parse) in parsers {
+        let seed = fs::read(fixture("san-healthy").join(file)).unwrap();
+        for m in mutants(&seed, &mut rng, 2000) {
+            if let Ok(text) = std::str::from_utf8(&m) {
+                never_panics(what, text.as_bytes(), |_| parse(text));
+            }
+        }
+    }
+}
+
+/// The device-mapper ioctl replies, laid out as the kernel writes them and
+/// mutated: the decoders refuse or read them, never read out of bounds.
+#[test]
+fn device_mapper_replies_survive_mutation() {
+    use hostlint::source::devmapper::{parse_name_list, parse_targets};
+    let mut rng = Rng(0x1405_7b7e_f767_814f);
+    // struct dm_ioctl (312 bytes) then one dm_target_spec and its params.
+    let params = b"2 0 1 0 2 1 A 0 1 2 8:96 A 0 0 1 E 0 1 2 8:112 A 0 0 1\0";
+    let mut spec = Vec::new();
+    spec.extend_from_slice(&0u64.to_ne_bytes());
+    spec.extend_from_slice(&209_715_200u64.to_ne_bytes());
+    spec.extend_from_slice(&0i32.to_ne_bytes());
+    spec.extend_from_slice(&0u32.to_ne_bytes());
+    let mut kind = [0u8; 16];
+    kind[..9].copy_from_slice(b"multipath");
+    spec.extend_from_slice(&kind);
+    spec.extend_from_slice(params);
+    let mut reply = vec![0u8; 312];
+    reply[16..20].copy_from_slice(&312u32.to_ne_bytes());
+    reply[12..16].copy_from_slice(&((312 + spec.len()) as u32).to_ne_bytes());
+    reply[20..24].copy_from_slice(&1u32.to_ne_bytes());
+    reply.extend_from_slice(&spec);
+    assert_eq!(parse_targets(&reply).unwrap()[0].kind, "multipath");
+    for m in mutants(&reply, &mut rng, 3000) {
+        never_panics("DM_TABLE_STATUS reply", &m, |b| {
+            let _ = parse_targets(b);
+        });
+    }
+    let mut list = Vec::new();
+    list.extend_from_slice(&((253u64 << 8) | 3).to_ne_bytes());
+    list.extend_from_slice(&0u32.to_ne_bytes());
+    list.extend_from_slice(b"mpatha\0\0\0\0\0\0");
+    for m in mutants(&list, &mut rng, 3000) {
+        never_panics("DM_LIST_DEVICES payload", &m, |b| {
+            let _ = parse_name_list(b);
+        });
+    }
+}

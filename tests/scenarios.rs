@@ -17,15 +17,48 @@ const SCENARIOS: &[(&str, &[&str], i32)] = &[
     ("lb-pcie-x4", LB, 2),
     ("lb-tainted-pstore", LB, 1),
     ("netns-lab", &["policies/baseline.yaml"], 0),
+    ("san-healthy", STORAGE, 0),
+    ("san-cable-pull", STORAGE, 2),
+    ("san-fc-linkdown", STORAGE, 2),
+    ("san-sas-errors", STORAGE, 1),
+    ("san-md-rebuilding", STORAGE, 2),
+    ("san-nvme-no-optimized", STORAGE, 2),
+    ("san-mount-hung", STORAGE, 3),
 ];
 
 const LB: &[&str] = &["policies/lb-node.yaml", "policies/bonded-uplink.yaml"];
+const STORAGE: &[&str] = &["policies/storage-paths.yaml"];
+
+/// Files git cannot keep, made before a scenario is audited: a FIFO
+/// without a writer stands for a mount point that never answers.
+const FIFOS: &[(&str, &str)] = &[("san-mount-hung", "srv/shared")];
+
+/// Creates the FIFOs a scenario needs (once; tests run in parallel).
+pub fn prepare(fixture: &str) {
+    for (name, rel) in FIFOS.iter().filter(|(n, _)| *n == fixture) {
+        let path = repo().join("fixtures").join(name).join(rel);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        let c = std::ffi::CString::new(path.to_str().expect("a UTF-8 path")).expect("no NUL");
+        // SAFETY: a valid NUL-terminated path; EEXIST from a parallel test
+        // is fine.
+        let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+        assert!(
+            rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EEXIST),
+            "mkfifo {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        );
+    }
+}
 
 const FORMATS: &[&str] = &["table", "json", "junit", "nagios", "prometheus"];
 
 /// Runs from the repository root with relative paths, so that the expected
 /// files name `fixtures/...` wherever the repository is checked out.
 fn audit(fixture: &str, policies: &[&str], format: &str) -> (i32, String) {
+    prepare(fixture);
     let mut cmd = Command::new(hostlint_bin());
     cmd.current_dir(repo()).env("NO_COLOR", "1").arg("audit");
     for p in policies {
@@ -67,6 +100,97 @@ fn every_scenario_gives_its_expected_result_in_every_format() {
         let (_, json) = audit(fixture, policies, "json");
         assert_eq!(parse_json(&json)["exit_code"], *code, "{fixture}");
     }
+}
+
+/// The findings of an audit that are not PASS, as (check, subject, status).
+fn not_passing(fixture: &str, policies: &[&str]) -> Vec<(String, String, String)> {
+    let (_, json) = audit(fixture, policies, "json");
+    let doc = parse_json(&json);
+    let mut v: Vec<(String, String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] != "PASS")
+        .map(|f| {
+            (
+                f["check"].as_str().unwrap().to_owned(),
+                f["subject"].as_str().unwrap().to_owned(),
+                f["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn triples(v: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = v
+        .iter()
+        .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Each storage scenario fails exactly the checks its fault should, with
+/// the status an operator must see.
+#[test]
+fn each_storage_fault_is_named_by_the_checks_that_guard_it() {
+    assert_eq!(not_passing("san-healthy", STORAGE), triples(&[]));
+    let pulled = [
+        ("fc-links-clean", "host4", "WARN"),
+        ("fc-ports-online", "host4", "FAIL"),
+        ("luns-redundant", "mpatha", "FAIL"),
+        ("luns-redundant", "mpathb", "FAIL"),
+        ("nvme-namespaces-optimized", "nvme-subsys0", "FAIL"),
+    ];
+    assert_eq!(not_passing("san-cable-pull", STORAGE), triples(&pulled));
+    assert_eq!(not_passing("san-fc-linkdown", STORAGE), triples(&pulled));
+    assert_eq!(
+        not_passing("san-sas-errors", STORAGE),
+        triples(&[
+            ("sas-links-clean", "phy-2:0:2", "WARN"),
+            ("sas-links-clean", "phy-2:2", "WARN"),
+        ])
+    );
+    assert_eq!(
+        not_passing("san-md-rebuilding", STORAGE),
+        triples(&[("arrays-whole", "md2", "FAIL")])
+    );
+    assert_eq!(
+        not_passing("san-nvme-no-optimized", STORAGE),
+        triples(&[("nvme-namespaces-optimized", "nvme-subsys0", "FAIL")])
+    );
+    assert_eq!(
+        not_passing("san-mount-hung", STORAGE),
+        triples(&[("shared-nfs-answering", "/srv/shared", "UNKNOWN")])
+    );
+}
+
+/// A mount that never answers does not stop the audit: it ends within the
+/// probe's limit (2 s) and a little, not never, and says why.
+#[test]
+fn a_hung_mount_never_stops_an_audit() {
+    let started = std::time::Instant::now();
+    let (code, json) = audit("san-mount-hung", STORAGE, "json");
+    let took = started.elapsed();
+    assert_eq!(code, 3);
+    assert!(
+        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(8),
+        "{took:?}"
+    );
+    let doc = parse_json(&json);
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"] == "/srv/shared")
+        .unwrap();
+    let observed = f["observed"].as_str().unwrap();
+    assert!(
+        observed.contains("timeout") && observed.contains("did not answer within 2s"),
+        "{observed}"
+    );
 }
 
 /// Each fault scenario fails exactly the checks its fault should fail, so

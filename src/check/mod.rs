@@ -3,10 +3,20 @@
 //! validated checks against a snapshot. No I/O: a check reads the snapshot
 //! and produces findings.
 
+pub mod ata;
 pub mod bond;
+pub mod fc;
+pub mod file;
+pub mod iscsi;
 pub mod kernel;
 pub mod link;
+pub mod mdraid;
+pub mod mount;
+pub mod multipath;
+pub mod nvme;
 pub mod route;
+pub mod sas;
+mod select;
 
 use std::fmt::Display;
 
@@ -38,7 +48,21 @@ pub struct KindDoc {
 }
 
 /// Every check kind, in the order `hostlint rules` lists them.
-pub const KINDS: &[&KindDoc] = &[&link::DOC, &route::DOC, &bond::DOC, &kernel::DOC];
+pub const KINDS: &[&KindDoc] = &[
+    &link::DOC,
+    &route::DOC,
+    &bond::DOC,
+    &kernel::DOC,
+    &multipath::DOC,
+    &nvme::DOC,
+    &fc::DOC,
+    &iscsi::DOC,
+    &sas::DOC,
+    &ata::DOC,
+    &mdraid::DOC,
+    &mount::DOC,
+    &file::DOC,
+];
 
 pub fn kind(name: &str) -> Option<&'static KindDoc> {
     KINDS.iter().copied().find(|k| k.name == name)
@@ -51,6 +75,15 @@ pub enum Spec {
     Route(route::Spec),
     Bond(bond::Spec),
     Kernel(kernel::Spec),
+    Multipath(multipath::Spec),
+    Nvme(nvme::Spec),
+    Fc(fc::Spec),
+    Iscsi(iscsi::Spec),
+    Sas(sas::Spec),
+    Ata(ata::Spec),
+    Mdraid(mdraid::Spec),
+    Mount(mount::Spec),
+    File(file::Spec),
 }
 
 impl Spec {
@@ -60,6 +93,15 @@ impl Spec {
             Spec::Route(_) => route::DOC.name,
             Spec::Bond(_) => bond::DOC.name,
             Spec::Kernel(_) => kernel::DOC.name,
+            Spec::Multipath(_) => multipath::DOC.name,
+            Spec::Nvme(_) => nvme::DOC.name,
+            Spec::Fc(_) => fc::DOC.name,
+            Spec::Iscsi(_) => iscsi::DOC.name,
+            Spec::Sas(_) => sas::DOC.name,
+            Spec::Ata(_) => ata::DOC.name,
+            Spec::Mdraid(_) => mdraid::DOC.name,
+            Spec::Mount(_) => mount::DOC.name,
+            Spec::File(_) => file::DOC.name,
         }
     }
 }
@@ -71,6 +113,15 @@ pub fn parse_spec(ctx: &mut Ctx, kind: &str, node: &Node) -> Option<Spec> {
         "route" => route::parse(ctx, node).map(Spec::Route),
         "bond" => bond::parse(ctx, node).map(Spec::Bond),
         "kernel" => kernel::parse(ctx, node).map(Spec::Kernel),
+        "multipath" => multipath::parse(ctx, node).map(Spec::Multipath),
+        "nvme" => nvme::parse(ctx, node).map(Spec::Nvme),
+        "fc" => fc::parse(ctx, node).map(Spec::Fc),
+        "iscsi" => iscsi::parse(ctx, node).map(Spec::Iscsi),
+        "sas" => sas::parse(ctx, node).map(Spec::Sas),
+        "ata" => ata::parse(ctx, node).map(Spec::Ata),
+        "mdraid" => mdraid::parse(ctx, node).map(Spec::Mdraid),
+        "mount" => mount::parse(ctx, node).map(Spec::Mount),
+        "file" => file::parse(ctx, node).map(Spec::File),
         _ => None,
     }
 }
@@ -96,7 +147,45 @@ pub fn evaluate(check: &Check, snapshot: &Snapshot) -> Vec<Finding> {
         Spec::Route(s) => route::evaluate(check, s, snapshot),
         Spec::Bond(s) => bond::evaluate(check, s, snapshot),
         Spec::Kernel(s) => kernel::evaluate(check, s, snapshot),
+        Spec::Multipath(s) => multipath::evaluate(check, s, snapshot),
+        Spec::Nvme(s) => nvme::evaluate(check, s, snapshot),
+        Spec::Fc(s) => fc::evaluate(check, s, snapshot),
+        Spec::Iscsi(s) => iscsi::evaluate(check, s, snapshot),
+        Spec::Sas(s) => sas::evaluate(check, s, snapshot),
+        Spec::Ata(s) => ata::evaluate(check, s, snapshot),
+        Spec::Mdraid(s) => mdraid::evaluate(check, s, snapshot),
+        Spec::Mount(s) => mount::evaluate(check, s, snapshot),
+        Spec::File(s) => file::evaluate(check, s, snapshot),
     }
+}
+
+/// The mount points the checks want probed, with the limit for each:
+/// decided on the snapshot's mounts, since a pattern names mounts only
+/// once they are read.
+pub fn mount_probes<'a>(
+    checks: impl IntoIterator<Item = &'a Check>,
+    snapshot: &Snapshot,
+) -> Vec<(String, std::time::Duration)> {
+    let mut out = Vec::new();
+    for check in checks {
+        if let Spec::Mount(m) = &check.spec {
+            out.extend(mount::probes(m, snapshot));
+        }
+    }
+    out
+}
+
+/// The files the checks want read.
+pub fn file_requests<'a>(
+    checks: impl IntoIterator<Item = &'a Check>,
+) -> Vec<crate::collect::FileRequest> {
+    checks
+        .into_iter()
+        .filter_map(|c| match &c.spec {
+            Spec::File(f) => Some(f.request()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One expectation judged on one subject.

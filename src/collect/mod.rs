@@ -9,9 +9,11 @@ mod lookup;
 mod pci;
 pub mod resolve;
 mod route;
+pub mod storage;
 mod sysfs_net;
 
 pub use lookup::{route_lookups, table_lookups};
+pub use storage::lookups::{FileRequest, file_facts, mount_probes};
 
 use std::io;
 
@@ -25,6 +27,7 @@ pub struct Scope {
     pub links: bool,
     pub bonds: bool,
     pub routes: bool,
+    pub storage: bool,
 }
 
 impl Scope {
@@ -33,6 +36,7 @@ impl Scope {
         links: true,
         bonds: true,
         routes: true,
+        storage: true,
     };
 }
 
@@ -81,6 +85,11 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
             Fact::Unknown(skipped("neighbours")),
         )
     };
+    let storage = if scope.storage {
+        storage::collect(source)
+    } else {
+        crate::snapshot::Storage::unread(&skipped("storage"))
+    };
     Snapshot {
         schema: SCHEMA,
         host,
@@ -89,6 +98,7 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
         routes,
         rules,
         neighbors,
+        storage,
         route_lookups: Vec::new(),
         history: Fact::unknown(
             Reason::NotCaptured,

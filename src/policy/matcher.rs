@@ -129,6 +129,17 @@ impl Text {
         }
     }
 
+    /// The one text this matcher matches, when it is a plain name rather
+    /// than a pattern.
+    pub fn literal_value(&self) -> Option<&str> {
+        match self.any_of.as_slice() {
+            [one] if one.is_literal() && self.none_of.is_empty() && self.regex.is_none() => {
+                Some(&one.0)
+            }
+            _ => None,
+        }
+    }
+
     pub fn matches(&self, text: &str) -> bool {
         (self.any_of.is_empty() || self.any_of.iter().any(|g| g.matches(text)))
             && !self.none_of.iter().any(|g| g.matches(text))
@@ -383,37 +394,42 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
-impl fmt::Display for Num {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Num {
+    /// The matcher as text, each number shown by `show` (a size in binary
+    /// units, a duration).
+    pub fn display_with(&self, show: impl Fn(f64) -> String) -> String {
         let mut parts = Vec::new();
         match self.any_of.as_slice() {
             [] => {}
-            [one] => parts.push(fmt_num(*one)),
+            [one] => parts.push(show(*one)),
             many => parts.push(format!(
                 "one of {}",
-                many.iter()
-                    .map(|v| fmt_num(*v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                many.iter().map(|v| show(*v)).collect::<Vec<_>>().join(", ")
             )),
         }
         if let Some(m) = self.min {
-            parts.push(format!(">= {}", fmt_num(m)));
+            parts.push(format!(">= {}", show(m)));
         }
         if let Some(m) = self.max {
-            parts.push(format!("<= {}", fmt_num(m)));
+            parts.push(format!("<= {}", show(m)));
         }
         if !self.none_of.is_empty() {
             parts.push(format!(
                 "not {}",
                 self.none_of
                     .iter()
-                    .map(|v| fmt_num(*v))
+                    .map(|v| show(*v))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
         }
-        f.write_str(&parts.join(" and "))
+        parts.join(" and ")
+    }
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display_with(fmt_num))
     }
 }
 
@@ -513,6 +529,81 @@ pub fn speed_unit(text: &str) -> Option<f64> {
         .map(|v| v * mult)
 }
 
+/// `16G`, `1.5G`, `12`: a storage link rate in Gbit/s (FC, SAS, SATA).
+pub fn gbit_unit(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (num, div) = if let Some(n) = t.strip_suffix('G') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('M') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    num.parse::<f64>()
+        .ok()
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .map(|v| v / div)
+}
+
+/// `10M`, `512K`, `2G`, `1T`: a size in bytes, binary units (`10M` is
+/// 10 MiB).
+pub fn size_unit(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (num, mult) = match t.char_indices().last()? {
+        (i, 'K') => (&t[..i], 1024.0),
+        (i, 'M') => (&t[..i], 1024.0 * 1024.0),
+        (i, 'G') => (&t[..i], 1024.0 * 1024.0 * 1024.0),
+        (i, 'T') => (&t[..i], 1024.0 * 1024.0 * 1024.0 * 1024.0),
+        (i, 'B') => (&t[..i], 1.0),
+        _ => return None,
+    };
+    num.parse::<f64>()
+        .ok()
+        .filter(|v| *v >= 0.0 && v.is_finite())
+        .map(|v| (v * mult).round())
+}
+
+/// `500ms`, `2s`, `1.5s`, `10m`, `2h`, `1d`: a duration in seconds.
+pub fn duration_unit(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (num, mult) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3600.0)
+    } else if let Some(n) = t.strip_suffix('d') {
+        (n, 86_400.0)
+    } else {
+        return None;
+    };
+    num.parse::<f64>()
+        .ok()
+        .filter(|v| *v >= 0.0 && v.is_finite())
+        .map(|v| v * mult)
+}
+
+/// A time limit: a duration with its unit (`2s`, `500ms`), above zero and
+/// at most an hour.
+pub fn time_limit(ctx: &mut Ctx, node: &Node, what: &str) -> Option<std::time::Duration> {
+    let secs = match &node.value {
+        Value::Str(s) => duration_unit(s),
+        _ => None,
+    };
+    match secs {
+        Some(s) if s > 0.0 && s <= 3600.0 => Some(std::time::Duration::from_secs_f64(s)),
+        _ => {
+            ctx.error(
+                node.pos,
+                format!("expected {what}: a duration with its unit, such as 2s or 500ms, above 0 and at most 1h"),
+            );
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,6 +675,20 @@ mod tests {
         let n = Num::parse(&mut ctx, &node, "speed", Some(speed_unit)).unwrap();
         assert!(ctx.errors.is_empty(), "{:?}", ctx.errors);
         n
+    }
+
+    #[test]
+    fn storage_units() {
+        assert_eq!(gbit_unit("16G"), Some(16.0));
+        assert_eq!(gbit_unit("1.5G"), Some(1.5));
+        assert_eq!(gbit_unit("16"), None);
+        assert_eq!(size_unit("10M"), Some(10_485_760.0));
+        assert_eq!(size_unit("512K"), Some(524_288.0));
+        assert_eq!(size_unit("12"), None);
+        assert_eq!(duration_unit("10m"), Some(600.0));
+        assert_eq!(duration_unit("500ms"), Some(0.5));
+        assert_eq!(duration_unit("1d"), Some(86_400.0));
+        assert_eq!(duration_unit("soon"), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::table::Part;
-use crate::snapshot::{Bond, Fact, Host, Link, Neighbor, RouteTable, Rule, Snapshot};
+use crate::snapshot::{Bond, Fact, Host, Link, Neighbor, RouteTable, Rule, Snapshot, Storage};
 
 #[derive(Serialize)]
 struct View<'a> {
@@ -24,6 +24,8 @@ struct View<'a> {
     rules: Option<&'a Fact<Vec<Rule>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     neighbors: Option<&'a Fact<Vec<Neighbor>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage: Option<&'a Storage>,
 }
 
 /// Writes the parts asked for, with `schema` always first.
@@ -37,6 +39,7 @@ pub fn write(snapshot: &Snapshot, parts: &[Part], out: &mut impl Write) -> io::R
         routes: has(Part::Routes).then_some(&snapshot.routes),
         rules: has(Part::Routes).then_some(&snapshot.rules),
         neighbors: has(Part::Routes).then_some(&snapshot.neighbors),
+        storage: has(Part::Storage).then_some(&snapshot.storage),
     };
     let mut w = io::BufWriter::new(out);
     serde_json::to_writer_pretty(&mut w, &view)?;

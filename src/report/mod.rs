@@ -19,6 +19,7 @@ pub mod junit;
 pub mod nagios;
 pub mod output;
 pub mod prometheus;
+mod storage;
 pub mod table;
 
 use std::borrow::Cow;

@@ -17,6 +17,7 @@ pub enum Part {
     Links,
     Bonds,
     Routes,
+    Storage,
 }
 
 /// More routes than this are summarised: a full table belongs in JSON.
@@ -24,12 +25,12 @@ pub const MAX_ROUTE_ROWS: usize = 200;
 
 /// Numbered explanations of the cells that hold no value.
 #[derive(Default)]
-struct Notes {
+pub(super) struct Notes {
     lines: Vec<String>,
 }
 
 impl Notes {
-    fn mark(&mut self, what: &str, m: &Missing) -> String {
+    pub(super) fn mark(&mut self, what: &str, m: &Missing) -> String {
         let line = format!("{what}: {} ({})", m.reason, m.detail);
         let n = match self.lines.iter().position(|l| *l == line) {
             Some(i) => i + 1,
@@ -46,7 +47,12 @@ impl Notes {
         format!("{shown}[{n}]")
     }
 
-    fn fact<T>(&mut self, what: &str, f: &Fact<T>, show: impl FnOnce(&T) -> String) -> String {
+    pub(super) fn fact<T>(
+        &mut self,
+        what: &str,
+        f: &Fact<T>,
+        show: impl FnOnce(&T) -> String,
+    ) -> String {
         match f {
             Fact::Known(v) => show(v),
             Fact::Unknown(m) => self.mark(what, m),
@@ -97,6 +103,7 @@ pub fn render(snapshot: &Snapshot, parts: &[Part], style: &Style) -> String {
             Part::Links => links(&mut out, snapshot, &mut notes, style),
             Part::Bonds => bonds(&mut out, snapshot, &mut notes, style),
             Part::Routes => routes(&mut out, snapshot, &mut notes, style),
+            Part::Storage => super::storage::render(&mut out, snapshot, &mut notes, style),
         }
     }
     if !notes.lines.is_empty() {

@@ -11,6 +11,7 @@ mod host;
 mod link;
 mod neighbor;
 mod route;
+mod storage;
 
 use serde::Serialize;
 
@@ -27,6 +28,13 @@ pub use route::{
     DevId, Family, Hop, NextHop, Prefix, Resolution, Route, RouteEntry, RouteError,
     RouteHeaderFields, RouteLookup, RouteTable, Rule, names, route_flag_names,
 };
+pub use storage::{
+    AtaDevice, AtaLink, Attachment, BlockDevice, FROM_SCSI, FROM_TARGET, FcHost, FileFacts,
+    IscsiConnection, IscsiSession, MdArray, MdMember, MdSync, Mount, MountProbe, MultipathMap,
+    MultipathPath, NvmeController, NvmeNamespace, NvmePath, NvmeSubsystem, PATH_ACTIVE,
+    PATH_FAILED, PathGroup, ProbeAnswer, SasPhy, ScsiDevice, Storage, bytes_text, gbit_text,
+    parse_gbit,
+};
 
 pub const SCHEMA: &str = "hostlint.snapshot/1";
 
@@ -39,6 +47,7 @@ pub struct Snapshot {
     pub routes: Fact<RouteTable>,
     pub rules: Fact<Vec<Rule>>,
     pub neighbors: Fact<Vec<Neighbor>>,
+    pub storage: Storage,
     /// Lookups the audited policies asked for; none in a plain `show`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub route_lookups: Vec<RouteLookup>,
@@ -65,6 +74,9 @@ pub struct Origin {
     pub routes: String,
     pub rules: String,
     pub neighbors: String,
+    /// The multipath target status lines: the device-mapper ioctl live,
+    /// the `dmsetup status` text in a fixture.
+    pub dm_status: String,
 }
 
 impl Origin {

@@ -7,13 +7,16 @@
 //! either way.
 
 pub mod archive;
+pub mod devmapper;
 pub mod ethtool;
 pub mod ethtool_text;
 pub mod guard;
 pub mod iproute;
 pub mod netlink;
+pub mod probe;
 mod root;
 pub mod rtnl;
+pub mod sha256;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
@@ -46,6 +49,12 @@ pub mod layout {
     pub const NEIGHBORS: &str = "cmd/ip-neigh.json";
     pub const ETHTOOL_DIR: &str = "cmd/ethtool";
     pub const ETHTOOL_DRIVER_DIR: &str = "cmd/ethtool-i";
+    /// The multipath maps' device-mapper table and status lines.
+    pub const DM_TABLE: &str = "cmd/dmsetup-table.txt";
+    pub const DM_STATUS: &str = "cmd/dmsetup-status.txt";
+    /// A file's modification time for a `file` check (`stat -c %Y PATH`),
+    /// which a copy of the file in a fixture cannot keep.
+    pub const STAT_DIR: &str = "cmd/stat";
 
     /// Each file and the command whose output it is.
     pub const COMMANDS: &[(&str, &str)] = &[
@@ -58,6 +67,8 @@ pub mod layout {
         (NEIGHBORS, "ip -j neigh show nud all"),
         ("cmd/ethtool/IFACE", "ethtool IFACE"),
         ("cmd/ethtool-i/IFACE", "ethtool -i IFACE"),
+        (DM_TABLE, "dmsetup table --target multipath"),
+        (DM_STATUS, "dmsetup status --target multipath"),
     ];
 
     pub fn ethtool(ifname: &str) -> String {
@@ -66,6 +77,11 @@ pub mod layout {
 
     pub fn ethtool_driver(ifname: &str) -> String {
         format!("{ETHTOOL_DRIVER_DIR}/{ifname}")
+    }
+
+    /// Where a fixture keeps the modification time of the file at `path`.
+    pub fn stat(path: &str) -> String {
+        format!("{STAT_DIR}/{}", path.trim_start_matches('/'))
     }
 }
 
@@ -111,6 +127,11 @@ const ERRNO_NAMES: &[(i32, &str)] = &[
     (libc::EOPNOTSUPP, "EOPNOTSUPP"),
     (libc::ETIMEDOUT, "ETIMEDOUT"),
     (libc::ENOTSUP, "ENOTSUP"),
+    (libc::ENOENT, "ENOENT"),
+    (libc::ESTALE, "ESTALE"),
+    (libc::ENOTCONN, "ENOTCONN"),
+    (libc::EHOSTDOWN, "EHOSTDOWN"),
+    (libc::EREMOTEIO, "EREMOTEIO"),
 ];
 
 pub fn errno_name(errno: i32) -> String {
@@ -274,6 +295,11 @@ impl Source {
         self
     }
 
+    /// What is left of the run's deadline, if it has one.
+    pub fn remaining(&self) -> Option<std::time::Duration> {
+        self.guard.as_ref().map(|g| g.deadline().remaining())
+    }
+
     /// The reads the deadline abandoned.
     pub fn abandoned(&self) -> Vec<String> {
         self.guard
@@ -423,9 +449,18 @@ impl Source {
                 file(layout::NEIGHBORS),
             )
         };
+        let dm_status = if live {
+            format!(
+                "device-mapper ioctl DM_TABLE_STATUS ({})",
+                devmapper::CONTROL
+            )
+        } else {
+            file(layout::DM_STATUS)
+        };
         Origin {
             live,
             root,
+            dm_status,
             link,
             link_settings,
             driver,
@@ -612,6 +647,90 @@ impl Source {
         }
     }
 
+    /// The table and status lines of every device-mapper multipath map, as
+    /// `dmsetup table --target multipath` and `dmsetup status --target
+    /// multipath` print them: asked of the kernel live (and kept for a
+    /// capture), read from the fixture's files otherwise.
+    pub fn dm_multipath(&self) -> (Result<String, Missing>, Result<String, Missing>) {
+        match &self.kernel {
+            Kernel::Live(_) => {
+                let answer = devmapper::Control::open()
+                    .map_err(|e| (devmapper::CONTROL, e))
+                    .and_then(|ctl| {
+                        devmapper::multipath_text(&ctl).map_err(|e| ("DM_TABLE_STATUS", e))
+                    });
+                match answer {
+                    Ok(text) => {
+                        self.root
+                            .record_file(layout::DM_TABLE, text.table.as_bytes());
+                        self.root
+                            .record_file(layout::DM_STATUS, text.status.as_bytes());
+                        (Ok(text.table), Ok(text.status))
+                    }
+                    Err((what, e)) => {
+                        for rel in [layout::DM_TABLE, layout::DM_STATUS] {
+                            self.root.record_failure(rel, &e);
+                        }
+                        let mut m = Missing::io(what, &e);
+                        if e.kind() == io::ErrorKind::NotFound {
+                            m.detail
+                                .push_str(": the device-mapper driver is not loaded");
+                        } else if m.reason == Reason::Permission {
+                            m.detail
+                                .push_str(": device-mapper answers only to CAP_SYS_ADMIN");
+                        }
+                        (Err(m.clone()), Err(m))
+                    }
+                }
+            }
+            Kernel::Fixture => {
+                let read = |rel: &str| {
+                    self.root.read(rel).map_err(|e| {
+                        if is_not_captured(&e) {
+                            Missing::new(Reason::NotCaptured, format!("the fixture has no {rel}"))
+                        } else {
+                            Missing::io(rel, &e)
+                        }
+                    })
+                };
+                (read(layout::DM_TABLE), read(layout::DM_STATUS))
+            }
+        }
+    }
+
+    /// The time of the run, in seconds since the epoch: now on a live host,
+    /// the capture time (`captured_at` of the manifest) in a fixture.
+    pub fn now(&self) -> Result<i64, Missing> {
+        match &self.kernel {
+            Kernel::Live(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .map_err(|e| Missing::new(Reason::Failed, format!("the clock: {e}"))),
+            Kernel::Fixture => {
+                let at = self
+                    .manifest
+                    .as_ref()
+                    .map(|m| m.captured_at.as_str())
+                    .unwrap_or("");
+                if at.is_empty() {
+                    return Err(Missing::new(
+                        Reason::NotCaptured,
+                        "the fixture's manifest has no captured_at to measure time against",
+                    ));
+                }
+                parse_rfc3339(at).ok_or_else(|| {
+                    Missing::new(
+                        Reason::Malformed,
+                        format!(
+                            "{}: captured_at {at:?} is not YYYY-MM-DDTHH:MM:SSZ",
+                            layout::MANIFEST
+                        ),
+                    )
+                })
+            }
+        }
+    }
+
     fn captured_text<T>(
         &self,
         rel: &str,
@@ -656,4 +775,60 @@ fn ifnames(links: &[Interface]) -> HashMap<u32, String> {
         .iter()
         .filter_map(|l| Some((*l.ifindex.known()?, l.name.clone())))
         .collect()
+}
+
+/// `2026-11-25T07:44:12Z` as seconds since the epoch (UTC only: what a
+/// capture writes).
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if b[13] != b':' || b[16] != b':' || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    if hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from civil (proleptic Gregorian), the inverse of the capture's.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::parse_rfc3339;
+
+    #[test]
+    fn capture_times_parse_back() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400));
+        assert_eq!(parse_rfc3339("2026-11-25T07:23:40Z"), Some(1_795_591_420));
+        for bad in [
+            "2026-11-25 07:23:40Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-25T07:23:40",
+            "",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        for secs in [0u64, 86_399, 1_000_000_000, 1_795_591_420, 4_102_444_800] {
+            let text = crate::capture::rfc3339(secs);
+            assert_eq!(parse_rfc3339(&text), Some(secs as i64), "{text}");
+        }
+    }
 }

@@ -201,6 +201,51 @@ impl Root {
         Ok((resolved, path))
     }
 
+    /// The same tree, read the same way, without recording: for reads that
+    /// run on a thread of their own and may be abandoned (a mount probe, a
+    /// file check), which a capture does not keep.
+    pub fn detached(&self) -> Root {
+        Root {
+            dir: self.dir.clone(),
+            live: self.live,
+            injected: self.injected.clone(),
+            absent: self.absent.clone(),
+            recording: None,
+            // Its caller bounds it with a time limit of its own.
+            guard: None,
+        }
+    }
+
+    /// The path on this machine that stands for `rel`: resolved inside the
+    /// root in a fixture (a missing one is not captured unless listed as
+    /// absent), left to the kernel live. A fixture's recorded error for
+    /// `rel` is returned instead. Nothing is opened, and nothing recorded.
+    pub fn locate(&self, rel: &str) -> io::Result<PathBuf> {
+        let (rel, path) = self.open_path(rel)?;
+        self.injected_error(&rel)?;
+        Ok(path)
+    }
+
+    /// Records a file that did not come from the root (the text form of an
+    /// ioctl's answer) so that a capture writes it.
+    pub fn record_file(&self, rel: &str, bytes: &[u8]) {
+        self.with_recording(|r| {
+            r.files.insert(rel.to_owned(), bytes.to_vec());
+        });
+    }
+
+    /// Records how getting a fact that a capture would store at `rel`
+    /// failed: an error replays as that error, "not found" as absent.
+    pub fn record_failure(&self, rel: &str, err: &io::Error) {
+        if err.kind() == io::ErrorKind::NotFound {
+            self.with_recording(|r| {
+                r.absent.insert(rel.to_owned());
+            });
+        } else {
+            self.record_error(rel, err);
+        }
+    }
+
     /// Reads a whole file as bytes, refusing one larger than
     /// [`MAX_FILE_BYTES`].
     pub fn read_bytes(&self, rel: &str) -> io::Result<Vec<u8>> {

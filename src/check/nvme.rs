@@ -1,0 +1,311 @@
+//! `nvme`: NVMe subsystems reached through enough live controllers, and an
+//! optimized ANA path to every namespace.
+
+use super::select::{Decide, Each, Select, count};
+use super::{FieldDoc, Judgement, KindDoc};
+use crate::finding::{Finding, Severity};
+use crate::policy::Check;
+use crate::policy::fields::{Ctx, Fields};
+use crate::policy::matcher::{Num, Text};
+use crate::policy::yaml::Node;
+use crate::snapshot::{Fact, NvmeSubsystem, Snapshot};
+
+pub const DOC: KindDoc = KindDoc {
+    name: "nvme",
+    summary: "NVMe subsystems: live controllers, an optimized ANA path to every namespace",
+    what: "Selects NVMe subsystems by name, NQN or model and checks how many of their \
+           controllers (each one a path) are live, how many there are, the transport and \
+           the native multipath I/O policy, and that every namespace has enough paths in \
+           the ANA state `optimized` through a live controller.",
+    why: "With NVMe over fabrics each controller is a path to the array: a controller stuck \
+          `connecting` after a cable or port fault leaves the namespace on fewer paths; a \
+          namespace whose only optimized path is gone still works, slower, through a \
+          non-optimized one, and fails with the next fault.",
+    fields: &[
+        FieldDoc {
+            name: "select",
+            doc: "which subsystems: `name` (nvme-subsys0), `nqn`, `model`; text matchers",
+        },
+        FieldDoc {
+            name: "expect.live_controllers",
+            doc: "how many controllers are `live` (number matcher)",
+        },
+        FieldDoc {
+            name: "expect.controllers",
+            doc: "how many controllers the subsystem has (number matcher)",
+        },
+        FieldDoc {
+            name: "expect.optimized_paths",
+            doc: "on every namespace, how many paths are ANA `optimized` through a live controller (number matcher): `{ min: 1 }`",
+        },
+        FieldDoc {
+            name: "expect.transport",
+            doc: "every controller's transport: pcie, fc, tcp, rdma (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.iopolicy",
+            doc: "the native multipath I/O policy: numa, round-robin, queue-depth (text matcher)",
+        },
+    ],
+    example: r#"- id: nvme-fabric-paths
+  description: Every NVMe namespace of the array on two live controllers, one optimized.
+  nvme:
+    select: { model: "*PowerStore*" }
+    expect:
+      live_controllers: { min: 2 }
+      optimized_paths: { min: 1 }
+      iopolicy: round-robin"#,
+    default_severity: Severity::Critical,
+};
+
+#[derive(Debug, Clone)]
+pub enum Expect {
+    LiveControllers(Num),
+    Controllers(Num),
+    OptimizedPaths(Num),
+    Transport(Text),
+    Iopolicy(Text),
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub select: Select,
+    pub expect: Vec<Expect>,
+}
+
+const EXPECT_KEYS: &[&str] = &[
+    "live_controllers",
+    "controllers",
+    "optimized_paths",
+    "transport",
+    "iopolicy",
+];
+
+pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
+    let f = Fields::new(ctx, node, "an nvme check", &["select", "expect"])?;
+    let sel = f.required(ctx, "select", "an nvme check");
+    let exp = f.required(ctx, "expect", "an nvme check");
+    let select = Select::parse(
+        ctx,
+        sel?,
+        "an nvme selector",
+        &["name", "nqn", "model"],
+        &[],
+    );
+    let e = exp?;
+    let x = Fields::new(ctx, e, "an nvme expectation", EXPECT_KEYS)?;
+    let mut expect = Vec::new();
+    for (key, n) in x.keys() {
+        let parsed = match key.name.as_str() {
+            "live_controllers" => Num::parse(ctx, n, &key.name, None).map(Expect::LiveControllers),
+            "controllers" => Num::parse(ctx, n, &key.name, None).map(Expect::Controllers),
+            "optimized_paths" => Num::parse(ctx, n, &key.name, None).map(Expect::OptimizedPaths),
+            "transport" => Text::parse(ctx, n, "a transport").map(Expect::Transport),
+            "iopolicy" => Text::parse(ctx, n, "an I/O policy").map(Expect::Iopolicy),
+            _ => None,
+        };
+        expect.extend(parsed);
+    }
+    if x.keys().next().is_none() {
+        ctx.error(
+            e.pos,
+            "an nvme expectation is empty: there would be nothing to check",
+        );
+        return None;
+    }
+    Some(Spec {
+        select: select?,
+        expect,
+    })
+}
+
+const HINT_CTRL: &str = "a controller is not live: check the fabric path to that array port (cable, HBA or NIC port, switch), and `nvme list-subsys`";
+const HINT_ANA: &str = "a namespace has too few optimized paths: the array's owning controller is unreachable or failing over; check `nvme list-subsys` and the array";
+const HINT_CONFIG: &str = "the subsystem's configuration differs from the policy";
+
+fn live(s: &NvmeSubsystem, name: &str) -> bool {
+    s.controllers.known().is_some_and(|c| {
+        c.iter()
+            .any(|c| c.name == name && c.state.known().map(String::as_str) == Some("live"))
+    })
+}
+
+fn judge(s: &NvmeSubsystem, expect: &[Expect], ev: &str) -> Vec<Judgement> {
+    expect
+        .iter()
+        .map(|e| match e {
+            Expect::LiveControllers(n) | Expect::Controllers(n) => {
+                let only_live = matches!(e, Expect::LiveControllers(_));
+                let c = s.controllers.as_ref().and_then(|cs| {
+                    if let Some(m) = cs.iter().find_map(|c| c.state.missing()) {
+                        return Fact::Unknown(m.clone());
+                    }
+                    Fact::Known(cs.iter().collect::<Vec<_>>())
+                });
+                let shown = c
+                    .known()
+                    .map(|cs| {
+                        cs.iter()
+                            .map(|c| {
+                                format!(
+                                    "{} {}",
+                                    c.name,
+                                    c.state.known().map_or("?", |s| s.as_str())
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let n_fact = c.map(|cs| {
+                    cs.iter()
+                        .filter(|c| {
+                            !only_live || c.state.known().map(String::as_str) == Some("live")
+                        })
+                        .count()
+                });
+                let what = if only_live {
+                    "live controllers"
+                } else {
+                    "controllers"
+                };
+                count(what, n_fact, n, &shown, ev, HINT_CTRL)
+            }
+            Expect::OptimizedPaths(n) => optimized(s, n, ev),
+            Expect::Transport(t) => {
+                let c = s.controllers.as_ref();
+                Judgement::of(
+                    "transport",
+                    &c,
+                    format!("{t} on every controller"),
+                    ev,
+                    HINT_CONFIG,
+                    |cs| {
+                        cs.iter()
+                            .all(|c| c.transport.known().is_some_and(|v| t.matches(v)))
+                    },
+                    |cs| {
+                        cs.iter()
+                            .map(|c| {
+                                format!(
+                                    "{} {}",
+                                    c.name,
+                                    c.transport.known().map_or("?", |s| s.as_str())
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                )
+            }
+            Expect::Iopolicy(t) => Judgement::of(
+                "iopolicy",
+                &s.iopolicy,
+                t,
+                ev,
+                HINT_CONFIG,
+                |v| v.as_deref().is_some_and(|v| t.matches(v)),
+                |v| {
+                    v.clone()
+                        .unwrap_or_else(|| "none (no native multipath)".into())
+                },
+            ),
+        })
+        .collect()
+}
+
+fn optimized(s: &NvmeSubsystem, n: &Num, ev: &str) -> Judgement {
+    let j = |ok, observed: String| Judgement {
+        ok,
+        expected: format!("optimized paths {n} on every namespace"),
+        observed: format!("optimized paths {observed}"),
+        evidence: vec![ev.to_owned()],
+        remediation: HINT_ANA,
+    };
+    let nss = match &s.namespaces {
+        Fact::Known(n) => n,
+        Fact::Unknown(m) => return j(None, format!("unknown: {m}")),
+    };
+    if nss.is_empty() {
+        return j(Some(false), "none: the subsystem shows no namespace".into());
+    }
+    let mut bad = Vec::new();
+    let mut shown = Vec::new();
+    let mut unknown = None;
+    for ns in nss {
+        let mut good = Vec::new();
+        for p in &ns.paths {
+            match &p.ana_state {
+                Fact::Known(Some(a)) if a == "optimized" && live(s, &p.controller) => {
+                    good.push(p.name.as_str())
+                }
+                Fact::Known(_) => {}
+                Fact::Unknown(m) => {
+                    unknown.get_or_insert_with(|| m.clone());
+                }
+            }
+        }
+        let text = if good.is_empty() {
+            format!("{} 0", ns.name)
+        } else {
+            format!("{} {} ({})", ns.name, good.len(), good.join(" "))
+        };
+        if !n.matches(good.len() as f64) {
+            let states: Vec<String> = ns
+                .paths
+                .iter()
+                .map(|p| {
+                    let ana = match &p.ana_state {
+                        Fact::Known(Some(a)) => a.clone(),
+                        Fact::Known(None) => "no ANA".into(),
+                        Fact::Unknown(m) => format!("unknown ({})", m.reason),
+                    };
+                    let ctrl = if live(s, &p.controller) {
+                        ""
+                    } else {
+                        ", controller not live"
+                    };
+                    format!("{} {ana}{ctrl}", p.name)
+                })
+                .collect();
+            bad.push(format!("{text}: {}", states.join(", ")));
+        }
+        shown.push(text);
+    }
+    if !bad.is_empty() {
+        return j(Some(false), bad.join("; "));
+    }
+    if let Some(m) = unknown {
+        return j(None, format!("{}; {m}", shown.join(", ")));
+    }
+    j(Some(true), shown.join(", "))
+}
+
+pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
+    let each = Each {
+        check,
+        what: "NVMe subsystem",
+        items: &snap.storage.nvme,
+        evidence: vec![snap.origin.file("sys/class/nvme-subsystem")],
+        select: &spec.select,
+    };
+    each.findings(
+        |s| {
+            Decide::new(&spec.select)
+                .text("name", Fact::Known(&s.name))
+                .text("nqn", s.nqn.as_ref().map(String::as_str))
+                .text("model", s.model.as_ref().map(String::as_str))
+                .result()
+        },
+        |s| s.name.clone(),
+        |s| {
+            judge(
+                s,
+                &spec.expect,
+                &snap
+                    .origin
+                    .file(&format!("sys/class/nvme-subsystem/{}", s.name)),
+            )
+        },
+    )
+}

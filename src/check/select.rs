@@ -1,0 +1,272 @@
+//! What the storage check kinds share: a `select` of text matchers and
+//! yes/no keys, deciding a subject with facts that may be unknown, counts
+//! judged with number matchers, and the loop that turns selected subjects
+//! into findings.
+
+use super::{Judgement, finding, nothing_selected, unreadable};
+use crate::finding::Finding;
+use crate::policy::Check;
+use crate::policy::fields::{Ctx, Fields, boolean};
+use crate::policy::matcher::{Num, Text};
+use crate::policy::yaml::Node;
+use crate::snapshot::{Fact, Missing, Reason};
+
+/// A parsed `select:` of text keys and yes/no keys.
+#[derive(Debug, Clone, Default)]
+pub struct Select {
+    pub texts: Vec<(&'static str, Text)>,
+    pub flags: Vec<(&'static str, bool)>,
+}
+
+impl Select {
+    pub fn parse(
+        ctx: &mut Ctx,
+        node: &Node,
+        what: &str,
+        text_keys: &[&'static str],
+        flag_keys: &[&'static str],
+    ) -> Option<Select> {
+        let keys: Vec<&str> = text_keys.iter().chain(flag_keys).copied().collect();
+        let before = ctx.errors.len();
+        let f = Fields::new(ctx, node, what, &keys)?;
+        let mut s = Select::default();
+        for k in text_keys {
+            if let Some(n) = f.get(k) {
+                s.texts.push((k, Text::parse(ctx, n, k)?));
+            }
+        }
+        for k in flag_keys {
+            if let Some(n) = f.get(k) {
+                s.flags.push((k, boolean(ctx, n, "true or false")?));
+            }
+        }
+        // An empty selector is worth saying only when no misspelt key
+        // already explains it.
+        if s.texts.is_empty() && s.flags.is_empty() && ctx.errors.len() == before {
+            ctx.error(
+                node.pos,
+                format!("{what} is empty: select with {}", keys.join(", ")),
+            );
+            return None;
+        }
+        if s.texts.is_empty() && s.flags.is_empty() {
+            return None;
+        }
+        Some(s)
+    }
+
+    pub fn text(&self, key: &str) -> Option<&Text> {
+        self.texts.iter().find(|(k, _)| *k == key).map(|(_, t)| t)
+    }
+
+    pub fn flag(&self, key: &str) -> Option<bool> {
+        self.flags.iter().find(|(k, _)| *k == key).map(|(_, b)| *b)
+    }
+
+    pub fn describe(&self) -> String {
+        self.texts
+            .iter()
+            .map(|(k, t)| format!("{k} {t}"))
+            .chain(self.flags.iter().map(|(k, b)| format!("{k} {b}")))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
+}
+
+/// Decides whether a subject is selected, key by key. A fact that does
+/// not apply (not supported) does not match; one that could not be read
+/// leaves the subject undecided: an UNKNOWN finding, never a silent skip.
+pub struct Decide<'s> {
+    sel: &'s Select,
+    all: bool,
+    undecided: Option<String>,
+}
+
+impl<'s> Decide<'s> {
+    pub fn new(sel: &'s Select) -> Self {
+        Decide {
+            sel,
+            all: true,
+            undecided: None,
+        }
+    }
+
+    pub fn text(&mut self, key: &str, fact: Fact<&str>) -> &mut Self {
+        if let Some(m) = self.sel.text(key) {
+            match fact {
+                Fact::Known(v) => self.all &= m.matches(v),
+                Fact::Unknown(miss) if miss.reason == Reason::NotSupported => self.all = false,
+                Fact::Unknown(miss) => self.undecided = Some(format!("{key} unknown: {miss}")),
+            }
+        }
+        self
+    }
+
+    pub fn flag(&mut self, key: &str, fact: Fact<bool>) -> &mut Self {
+        if let Some(want) = self.sel.flag(key) {
+            match fact {
+                Fact::Known(v) => self.all &= v == want,
+                Fact::Unknown(miss) => self.undecided = Some(format!("{key} unknown: {miss}")),
+            }
+        }
+        self
+    }
+
+    pub fn result(&self) -> Result<bool, String> {
+        match &self.undecided {
+            Some(why) if self.all => Err(why.clone()),
+            _ => Ok(self.all),
+        }
+    }
+}
+
+/// Findings for every subject of a part a selector picks.
+pub struct Each<'a, T> {
+    pub check: &'a Check,
+    /// `multipath map`, `FC port`: what a subject is, for messages.
+    pub what: &'a str,
+    pub items: &'a Fact<Vec<T>>,
+    /// Where the whole part is read from, for the evidence of a part that
+    /// could not be read or selected nothing.
+    pub evidence: Vec<String>,
+    pub select: &'a Select,
+}
+
+impl<T> Each<'_, T> {
+    pub fn findings(
+        &self,
+        decide: impl Fn(&T) -> Result<bool, String>,
+        subject: impl Fn(&T) -> String,
+        judge: impl Fn(&T) -> Vec<Judgement>,
+    ) -> Vec<Finding> {
+        let items = match self.items {
+            Fact::Known(i) => i,
+            Fact::Unknown(m) => {
+                return vec![unreadable(
+                    self.check,
+                    &format!("({}s)", self.what),
+                    &format!("{}s", self.what),
+                    m,
+                    self.evidence.clone(),
+                )];
+            }
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match decide(item) {
+                Ok(false) => {}
+                Ok(true) => out.push(finding(self.check, subject(item), judge(item))),
+                Err(why) => {
+                    let mut f = finding(
+                        self.check,
+                        subject(item),
+                        vec![Judgement {
+                            ok: None,
+                            expected: format!("a {} {}", self.what, self.select.describe()),
+                            observed: format!("cannot tell whether it is selected: {why}"),
+                            evidence: self.evidence.clone(),
+                            remediation: "",
+                        }],
+                    );
+                    f.remediation = "read the fact by hand, or select by name".into();
+                    out.push(f);
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(nothing_selected(
+                self.check,
+                self.what,
+                &self.select.describe(),
+                self.evidence.clone(),
+            ));
+        }
+        out
+    }
+}
+
+/// A count of things judged with a number matcher; `shown` says which.
+pub fn count(
+    what: &str,
+    n: Fact<usize>,
+    m: &Num,
+    shown: &str,
+    evidence: &str,
+    hint: &'static str,
+) -> Judgement {
+    Judgement::of(
+        what,
+        &n,
+        m,
+        evidence,
+        hint,
+        |n| m.matches(*n as f64),
+        |n| {
+            if shown.is_empty() {
+                n.to_string()
+            } else {
+                format!("{n} ({shown})")
+            }
+        },
+    )
+}
+
+/// Every element's fact against a number matcher: fails when one fails,
+/// unknown when none fails and one is unknown.
+pub fn each_number<'t>(
+    what: &str,
+    items: impl IntoIterator<Item = (&'t str, Fact<f64>)>,
+    m: &Num,
+    unit: &str,
+    evidence: &str,
+    hint: &'static str,
+) -> Judgement {
+    let mut bad = Vec::new();
+    let mut unknown: Option<Missing> = None;
+    let mut shown = Vec::new();
+    let mut values = Vec::new();
+    for (name, f) in items {
+        match f {
+            Fact::Known(v) => {
+                values.push(v);
+                shown.push(format!("{name} {}{unit}", fmt(v)));
+                if !m.matches(v) {
+                    bad.push(format!("{name} {}{unit}", fmt(v)));
+                }
+            }
+            Fact::Unknown(miss) => {
+                shown.push(format!("{name} unknown ({})", miss.reason));
+                unknown.get_or_insert(miss);
+            }
+        }
+    }
+    let (ok, observed) = if !bad.is_empty() {
+        (Some(false), bad.join(", "))
+    } else if let Some(miss) = &unknown {
+        (None, format!("{}; {}", shown.join(", "), miss))
+    } else if shown.is_empty() {
+        (Some(true), "none".to_owned())
+    } else if let [first, rest @ ..] = values.as_slice()
+        && !rest.is_empty()
+        && rest.iter().all(|v| v == first)
+    {
+        (Some(true), format!("all {}{unit}", fmt(*first)))
+    } else {
+        (Some(true), shown.join(", "))
+    };
+    Judgement {
+        ok,
+        expected: format!("{what} {m}{unit} on each"),
+        observed: format!("{what} {observed}"),
+        evidence: vec![evidence.to_owned()],
+        remediation: hint,
+    }
+}
+
+pub fn fmt(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}

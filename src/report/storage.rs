@@ -1,0 +1,670 @@
+//! `hostlint show storage`: the view an operator checks before touching a
+//! rack. Multipath maps with their paths first (how many are active, through
+//! which HBAs, how often each failed), then NVMe subsystems, FC ports,
+//! iSCSI sessions, SAS phys with their error counters, SATA links, md
+//! arrays, block devices and the mounts that hold data.
+
+use comfy_table::{Cell, Color};
+
+use super::table::{Notes, Style, new_table};
+use crate::snapshot::{
+    BlockDevice, Fact, FcHost, MdArray, Mount, MultipathMap, NvmeSubsystem, PATH_ACTIVE, SasPhy,
+    Snapshot, gbit_text,
+};
+
+/// Mount types that hold data on a network or a cluster.
+const NETWORK_FS: &[&str] = &[
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "ceph",
+    "glusterfs",
+    "lustre",
+    "gpfs",
+    "ocfs2",
+    "gfs2",
+];
+
+/// FC statistics that count errors, in the order they are shown.
+pub const FC_ERRORS: &[&str] = &[
+    "link_failure_count",
+    "loss_of_sync_count",
+    "loss_of_signal_count",
+    "prim_seq_protocol_err_count",
+    "invalid_tx_word_count",
+    "invalid_crc_count",
+    "error_frames",
+];
+
+pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
+    let st = &s.storage;
+    let mut first = true;
+    let mut section = |out: &mut String| {
+        if !first {
+            out.push('\n');
+        }
+        first = false;
+    };
+    section(out);
+    part(
+        out,
+        "MULTIPATH",
+        &st.multipath,
+        notes,
+        |out, maps, notes| multipath(out, maps, notes, style),
+    );
+    section(out);
+    part(out, "NVME", &st.nvme, notes, |out, subs, notes| {
+        nvme(out, subs, notes, style)
+    });
+    section(out);
+    part(out, "FC HOSTS", &st.fc_hosts, notes, |out, hosts, notes| {
+        fc(out, hosts, notes, style)
+    });
+    section(out);
+    part(out, "ISCSI", &st.iscsi, notes, |out, sessions, notes| {
+        let mut t = new_table(style, &["ISCSI", "TARGET", "STATE", "PORTAL", "HOST"]);
+        for s in sessions {
+            let portal = notes.fact("iSCSI connections", &s.connections, |c| {
+                c.iter()
+                    .map(|c| {
+                        let state = match &c.state {
+                            Fact::Known(Some(st)) => format!(" {st}"),
+                            _ => String::new(),
+                        };
+                        format!("{}{state}", c.portal.known().map_or("?", |p| p.as_str()))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            t.add_row(vec![
+                s.name.clone(),
+                notes.fact("iSCSI target", &s.target, String::clone),
+                notes.fact("iSCSI session state", &s.state, String::clone),
+                portal,
+                notes.fact("SCSI host", &s.scsi_host, opt),
+            ]);
+        }
+        push(out, &t);
+    });
+    section(out);
+    part(out, "SAS PHYS", &st.sas_phys, notes, |out, phys, notes| {
+        sas(out, phys, notes, style)
+    });
+    section(out);
+    part(
+        out,
+        "ATA LINKS",
+        &st.ata_links,
+        notes,
+        |out, links, notes| {
+            let mut t = new_table(
+                style,
+                &["ATA LINK", "SPEED", "LIMIT", "DEVICE", "DEVICE MAX"],
+            );
+            for l in links {
+                let speed = notes.fact("SATA speed", &l.negotiated_gbps, |v| {
+                    v.map_or("no link".to_owned(), gbit_text)
+                });
+                let hw = notes.fact("SATA hardware limit", &l.hw_limit_gbps, |v| {
+                    v.map_or("none".to_owned(), gbit_text)
+                });
+                let limit = notes.fact("SATA limit", &l.limit_gbps, |v| {
+                    v.map_or("none".to_owned(), gbit_text)
+                });
+                let (devs, max) = match &l.devices {
+                    Fact::Unknown(m) => {
+                        let mark = notes.mark("ATA devices", m);
+                        (mark.clone(), mark)
+                    }
+                    Fact::Known(d) if d.is_empty() => ("-".to_owned(), "-".to_owned()),
+                    Fact::Known(d) => (
+                        d.iter()
+                            .map(|d| {
+                                format!(
+                                    "{} {}",
+                                    d.name,
+                                    d.class.known().map_or("?", |c| c.as_str())
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        d.iter()
+                            .map(|d| {
+                                notes.fact("device SATA maximum", &d.max_gbps, |v| {
+                                    v.map_or("-".to_owned(), gbit_text)
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    ),
+                };
+                let limit_text = if hw == "none" {
+                    limit
+                } else {
+                    format!("{limit} (hw {hw})")
+                };
+                t.add_row(vec![
+                    format!("{} ({})", l.name, l.port),
+                    speed,
+                    limit_text,
+                    devs,
+                    max,
+                ]);
+            }
+            push(out, &t);
+        },
+    );
+    section(out);
+    part(out, "MD", &st.md, notes, |out, arrays, notes| {
+        md(out, arrays, notes, style)
+    });
+    section(out);
+    part(out, "BLOCK", &st.block, notes, |out, devices, notes| {
+        block(out, devices, notes, style)
+    });
+    section(out);
+    part(out, "MOUNTS", &st.mounts, notes, |out, mounts, notes| {
+        self::mounts(out, mounts, notes, style)
+    });
+}
+
+fn push(out: &mut String, t: &comfy_table::Table) {
+    out.push_str(&t.to_string());
+    out.push('\n');
+}
+
+/// A part that is a list: its table, `none`, or why it could not be read.
+fn part<T>(
+    out: &mut String,
+    title: &str,
+    fact: &Fact<Vec<T>>,
+    notes: &mut Notes,
+    table: impl FnOnce(&mut String, &[T], &mut Notes),
+) {
+    match fact {
+        Fact::Known(v) if v.is_empty() => out.push_str(&format!("{title} none\n")),
+        Fact::Known(v) => table(out, v, notes),
+        Fact::Unknown(m) => {
+            let mark = notes.mark(&title.to_lowercase(), m);
+            out.push_str(&format!("{title} {mark}\n"));
+        }
+    }
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "-".to_owned())
+}
+
+use crate::snapshot::bytes_text as size;
+
+fn colored(text: String, good: bool, style: &Style) -> Cell {
+    let c = Cell::new(&text);
+    if style.color {
+        c.fg(if good { Color::Green } else { Color::Red })
+    } else {
+        c
+    }
+}
+
+fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: &Style) {
+    let mut t = new_table(
+        style,
+        &[
+            "MULTIPATH",
+            "SIZE",
+            "WWID / DEV",
+            "GROUP",
+            "STATE",
+            "FAILS",
+            "HBA",
+            "SCSI",
+        ],
+    );
+    for m in maps {
+        let name = match &m.dm {
+            Some(dm) => format!("{} ({dm})", m.name),
+            None => m.name.clone(),
+        };
+        let (summary, good, hbas) = match &m.paths {
+            Fact::Unknown(miss) => (notes.mark("paths", miss), false, String::new()),
+            Fact::Known(paths) => {
+                let active = paths
+                    .iter()
+                    .filter(|p| p.state.known().map(String::as_str) == Some(PATH_ACTIVE))
+                    .count();
+                let mut hosts: Vec<&str> = paths
+                    .iter()
+                    .filter(|p| p.state.known().map(String::as_str) == Some(PATH_ACTIVE))
+                    .filter_map(|p| p.scsi_host.known().and_then(|h| h.as_deref()))
+                    .collect();
+                hosts.sort();
+                hosts.dedup();
+                let mut s = format!("{active}/{} active", paths.len());
+                if m.path_states_from != crate::snapshot::FROM_TARGET {
+                    let why = m.status.missing().cloned().unwrap_or_else(|| {
+                        crate::snapshot::Missing::new(crate::snapshot::Reason::Failed, "")
+                    });
+                    s.push_str(&format!(
+                        " by SCSI state {}",
+                        notes.mark("multipath status", &why)
+                    ));
+                }
+                let hbas = match hosts.len() {
+                    0 => "none".to_owned(),
+                    1 => "1 HBA".to_owned(),
+                    n => format!("{n} HBAs"),
+                };
+                (s, active == paths.len() && active >= 2, hbas)
+            }
+        };
+        let mut state = summary;
+        if m.suspended.known() == Some(&true) {
+            state.push_str(", suspended");
+        }
+        if m.queueing.known() == Some(&true) {
+            state.push_str(", queueing I/O");
+        }
+        if m.queue_if_no_path.known() == Some(&true) {
+            state.push_str("\nqueue_if_no_path");
+        }
+        t.add_row(vec![
+            Cell::new(name),
+            Cell::new(notes.fact("size", &m.size_bytes, |b| size(*b))),
+            Cell::new(notes.fact("WWID", &m.wwid, String::clone)),
+            Cell::new(""),
+            colored(state, good, style),
+            Cell::new(""),
+            Cell::new(hbas),
+            Cell::new(""),
+        ]);
+        let groups = m.groups.known();
+        if let Fact::Known(paths) = &m.paths {
+            for p in paths {
+                let group = match (p.group, groups) {
+                    (Some(n), Some(gs)) => gs
+                        .iter()
+                        .find(|g| g.number == n)
+                        .map_or(n.to_string(), |g| format!("{n} {}", g.state)),
+                    (Some(n), None) => n.to_string(),
+                    (None, _) => "-".to_owned(),
+                };
+                let state = notes.fact("path state", &p.state, String::clone);
+                let good = p.state.known().map(String::as_str) == Some(PATH_ACTIVE);
+                let hba = match (&p.scsi_host, &p.adapter) {
+                    (Fact::Known(Some(h)), Fact::Known(Some(a))) => format!("{h} {a}"),
+                    (Fact::Known(Some(h)), _) => h.clone(),
+                    (h, _) => notes.fact("SCSI host", h, opt),
+                };
+                t.add_row(vec![
+                    Cell::new(format!("  {}", p.device)),
+                    Cell::new(""),
+                    Cell::new(p.dev.clone().unwrap_or_default()),
+                    Cell::new(group),
+                    colored(state, good, style),
+                    Cell::new(notes.fact("fail count", &p.fail_count, u64::to_string)),
+                    Cell::new(hba),
+                    Cell::new(notes.fact("SCSI state", &p.scsi_state, opt)),
+                ]);
+            }
+        }
+    }
+    push(out, &t);
+}
+
+fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Style) {
+    let mut t = new_table(
+        style,
+        &[
+            "NVME",
+            "MODEL / PATH",
+            "IOPOLICY",
+            "STATE",
+            "TRANSPORT",
+            "ADDRESS / ANA",
+        ],
+    );
+    for s in subs {
+        let (live, total) = match &s.controllers {
+            Fact::Known(c) => (
+                c.iter()
+                    .filter(|c| c.state.known().map(String::as_str) == Some("live"))
+                    .count(),
+                c.len(),
+            ),
+            Fact::Unknown(_) => (0, 0),
+        };
+        t.add_row(vec![
+            Cell::new(&s.name),
+            Cell::new(notes.fact("model", &s.model, String::clone)),
+            Cell::new(notes.fact("iopolicy", &s.iopolicy, opt)),
+            colored(
+                notes.fact("controllers", &s.controllers, |_| {
+                    format!("{live}/{total} live")
+                }),
+                total > 0 && live == total,
+                style,
+            ),
+            Cell::new(""),
+            Cell::new(notes.fact("NQN", &s.nqn, String::clone)),
+        ]);
+        if let Fact::Known(ctrls) = &s.controllers {
+            for c in ctrls {
+                let state = notes.fact("controller state", &c.state, String::clone);
+                let good = state == "live";
+                t.add_row(vec![
+                    Cell::new(format!("  {}", c.name)),
+                    Cell::new(""),
+                    Cell::new(""),
+                    colored(state, good, style),
+                    Cell::new(notes.fact("transport", &c.transport, String::clone)),
+                    Cell::new(notes.fact("address", &c.address, String::clone)),
+                ]);
+            }
+        }
+        match &s.namespaces {
+            Fact::Unknown(m) => {
+                t.add_row(vec!["  namespaces".to_owned(), notes.mark("namespaces", m)]);
+            }
+            Fact::Known(nss) => {
+                for ns in nss {
+                    let optimized = ns
+                        .paths
+                        .iter()
+                        .filter(|p| {
+                            p.ana_state.known().and_then(|a| a.as_deref()) == Some("optimized")
+                        })
+                        .count();
+                    let paths = ns
+                        .paths
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{} {}",
+                                p.name,
+                                notes.fact("ANA state", &p.ana_state, |a| {
+                                    a.clone().unwrap_or_else(|| "no ANA".to_owned())
+                                })
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    t.add_row(vec![
+                        Cell::new(format!("  {} (nsid {})", ns.name, ns.nsid)),
+                        Cell::new(format!("{} paths", ns.paths.len())),
+                        Cell::new(""),
+                        colored(format!("{optimized} optimized"), optimized > 0, style),
+                        Cell::new(""),
+                        Cell::new(paths),
+                    ]);
+                }
+            }
+        }
+    }
+    push(out, &t);
+}
+
+fn fc(out: &mut String, hosts: &[FcHost], notes: &mut Notes, style: &Style) {
+    let mut t = new_table(
+        style,
+        &[
+            "FC HOST",
+            "PORT NAME",
+            "STATE",
+            "SPEED",
+            "SUPPORTED",
+            "FABRIC",
+            "ADAPTER",
+            "ERRORS",
+        ],
+    );
+    for h in hosts {
+        let state = notes.fact("port state", &h.port_state, String::clone);
+        let good = state == "Online";
+        let errors = notes.fact("FC statistics", &h.statistics, |stats| {
+            let mut shown = Vec::new();
+            for name in FC_ERRORS {
+                if let Some(Fact::Known(v)) = stats.get(*name)
+                    && *v > 0
+                {
+                    shown.push(format!("{} {v}", name.trim_end_matches("_count")));
+                }
+            }
+            if shown.is_empty() {
+                "none".to_owned()
+            } else {
+                shown.join("\n")
+            }
+        });
+        t.add_row(vec![
+            Cell::new(&h.name),
+            Cell::new(notes.fact("port name", &h.port_name, String::clone)),
+            colored(state, good, style),
+            Cell::new(notes.fact("speed", &h.speed_gbps, |v| {
+                v.map_or("none".to_owned(), gbit_text)
+            })),
+            Cell::new(
+                notes.fact("supported speeds", &h.supported_speeds_gbps, |v| {
+                    v.iter()
+                        .map(|s| gbit_text(*s))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
+            ),
+            Cell::new(notes.fact("fabric", &h.fabric_name, String::clone)),
+            Cell::new(notes.fact("adapter", &h.adapter, opt)),
+            Cell::new(errors),
+        ]);
+    }
+    push(out, &t);
+}
+
+fn sas(out: &mut String, phys: &[SasPhy], notes: &mut Notes, style: &Style) {
+    let mut t = new_table(
+        style,
+        &[
+            "SAS PHY",
+            "TYPE",
+            "RATE",
+            "INVALID DWORD",
+            "DISPARITY",
+            "LOSS OF SYNC",
+            "RESET PROBLEMS",
+            "HOST",
+        ],
+    );
+    for p in phys {
+        let (rate, good) = match (&p.negotiated_gbps, &p.maximum_gbps) {
+            (Fact::Known(Some(n)), Fact::Known(max)) if n < max => {
+                (format!("{} of {}", gbit_text(*n), gbit_text(*max)), false)
+            }
+            (Fact::Known(Some(n)), _) => (gbit_text(*n), true),
+            (Fact::Known(None), _) => (
+                format!(
+                    "no link ({})",
+                    p.negotiated_linkrate.known().map_or("?", |s| s.as_str())
+                ),
+                true,
+            ),
+            (Fact::Unknown(m), _) => (notes.mark("negotiated link rate", m), true),
+        };
+        let device_type = notes.fact("device type", &p.device_type, String::clone);
+        let host = notes.fact("SCSI host", &p.scsi_host, opt);
+        let mut count = |what: &str, f: &Fact<u64>| -> Cell {
+            let text = notes.fact(what, f, u64::to_string);
+            let bad = f.known().is_some_and(|v| *v > 0);
+            if bad && style.color {
+                Cell::new(text).fg(Color::Red)
+            } else {
+                Cell::new(text)
+            }
+        };
+        let row = vec![
+            Cell::new(&p.name),
+            Cell::new(device_type),
+            colored(rate, good, style),
+            count("invalid dwords", &p.invalid_dword_count),
+            count("running disparity errors", &p.running_disparity_error_count),
+            count("loss of dword sync", &p.loss_of_dword_sync_count),
+            count("phy reset problems", &p.phy_reset_problem_count),
+            Cell::new(host),
+        ];
+        t.add_row(row);
+    }
+    push(out, &t);
+}
+
+fn md(out: &mut String, arrays: &[MdArray], notes: &mut Notes, style: &Style) {
+    let mut t = new_table(
+        style,
+        &["MD", "LEVEL", "STATE", "MEMBERS", "DEGRADED", "SYNC"],
+    );
+    for a in arrays {
+        let members = notes.fact("members", &a.members, |m| {
+            m.iter()
+                .map(|m| {
+                    let marks: Vec<&str> = m
+                        .state
+                        .iter()
+                        .filter_map(|s| match s.as_str() {
+                            "faulty" => Some("F"),
+                            "spare" => Some("S"),
+                            "write_mostly" => Some("W"),
+                            "replacement" => Some("R"),
+                            _ => None,
+                        })
+                        .collect();
+                    if marks.is_empty() {
+                        m.device.clone()
+                    } else {
+                        format!("{}({})", m.device, marks.join(","))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let degraded = match (&a.degraded, &a.raid_disks) {
+            (Fact::Known(None), _) => "-".to_owned(),
+            (Fact::Known(Some(0)), _) => "no".to_owned(),
+            (Fact::Known(Some(n)), Fact::Known(d)) => format!("{n} of {d} missing"),
+            (Fact::Known(Some(n)), _) => format!("{n} missing"),
+            (Fact::Unknown(m), _) => notes.mark("degraded", m),
+        };
+        let good = matches!(a.degraded, Fact::Known(None) | Fact::Known(Some(0)))
+            && a.state
+                .known()
+                .is_some_and(|s| s != "inactive" && s != "broken");
+        let sync = notes.fact("sync", &a.sync, |s| match s {
+            None => "idle".to_owned(),
+            Some(s) => match s.done_percent {
+                Some(p) => format!("{} {p:.1}%", s.action),
+                None => s.action.clone(),
+            },
+        });
+        t.add_row(vec![
+            Cell::new(&a.name),
+            Cell::new(notes.fact("level", &a.level, String::clone)),
+            Cell::new(notes.fact("array state", &a.state, String::clone)),
+            Cell::new(members),
+            colored(degraded, good, style),
+            Cell::new(sync),
+        ]);
+    }
+    push(out, &t);
+}
+
+fn block(out: &mut String, devices: &[BlockDevice], notes: &mut Notes, style: &Style) {
+    let mut t = new_table(
+        style,
+        &[
+            "BLOCK",
+            "SIZE",
+            "TRANSPORT",
+            "VENDOR MODEL",
+            "STATE",
+            "HCTL",
+            "HOST",
+            "ADAPTER",
+        ],
+    );
+    let mut empty = Vec::new();
+    for d in devices {
+        if d.size_bytes.known() == Some(&0) {
+            empty.push(d.name.as_str());
+            continue;
+        }
+        let (transport, hctl, host, adapter) = match &d.attachment {
+            Fact::Known(a) => (
+                a.transport.clone(),
+                opt(&a.hctl),
+                opt(&a.scsi_host),
+                opt(&a.adapter),
+            ),
+            Fact::Unknown(m) => {
+                let mark = notes.mark("device path", m);
+                (mark.clone(), mark.clone(), mark.clone(), mark)
+            }
+        };
+        let (model, state) = match &d.scsi {
+            Fact::Known(Some(s)) => (
+                format!(
+                    "{} {}",
+                    notes.fact("vendor", &s.vendor, String::clone),
+                    notes.fact("model", &s.model, String::clone)
+                ),
+                notes.fact("SCSI state", &s.state, String::clone),
+            ),
+            Fact::Known(None) => ("-".to_owned(), "-".to_owned()),
+            Fact::Unknown(m) => {
+                let mark = notes.mark("SCSI device", m);
+                (mark.clone(), mark)
+            }
+        };
+        let good = state == "running" || state == "-";
+        t.add_row(vec![
+            Cell::new(&d.name),
+            Cell::new(notes.fact("size", &d.size_bytes, |b| size(*b))),
+            Cell::new(transport),
+            Cell::new(model),
+            colored(state, good, style),
+            Cell::new(hctl),
+            Cell::new(host),
+            Cell::new(adapter),
+        ]);
+    }
+    push(out, &t);
+    if !empty.is_empty() {
+        out.push_str(&format!(
+            "{} empty devices not shown: {}\n",
+            empty.len(),
+            empty.join(" ")
+        ));
+    }
+}
+
+fn mounts(out: &mut String, mounts: &[Mount], _notes: &mut Notes, style: &Style) {
+    let mut t = new_table(style, &["MOUNT", "SOURCE", "TYPE", "OPTIONS"]);
+    let mut others = 0;
+    for m in mounts {
+        let data = m.source.starts_with("/dev/")
+            || NETWORK_FS.contains(&m.fstype.as_str())
+            || m.fstype.starts_with("fuse.");
+        if !data {
+            others += 1;
+            continue;
+        }
+        t.add_row(vec![
+            m.mountpoint.clone(),
+            m.source.clone(),
+            m.fstype.clone(),
+            m.options.join(","),
+        ]);
+    }
+    push(out, &t);
+    if others > 0 {
+        out.push_str(&format!(
+            "{others} other mounts (proc, sysfs, tmpfs, cgroup, ...) not shown: --format json has all\n"
+        ));
+    }
+}
