@@ -27,7 +27,8 @@ pub struct State {
     pub schema: String,
     pub boot_id: Option<String>,
     pub uptime_seconds: f64,
-    /// `link/eth0/rx_crc_errors`, `bond/bond0/enp65s0f1/link_failures`, ...
+    /// `link/eth0/rx_crc_errors`, `bond/bond0/enp65s0f1/link_failures`,
+    /// `sas/phy-2:2/invalid_dword_count`, `fc/host3/invalid_crc_count`, ...
     pub counters: BTreeMap<String, u64>,
 }
 
@@ -62,7 +63,29 @@ pub fn counters_of(snap: &Snapshot) -> BTreeMap<String, u64> {
             }
         }
     }
+    for p in snap.storage.sas_phys.known().into_iter().flatten() {
+        for (field, fact) in p.error_counters() {
+            if let Fact::Known(v) = fact {
+                out.insert(sas_key(&p.name, field), *v);
+            }
+        }
+    }
+    for h in snap.storage.fc_hosts.known().into_iter().flatten() {
+        for (field, fact) in h.statistics.known().into_iter().flatten() {
+            if let Fact::Known(v) = fact {
+                out.insert(fc_key(&h.name, field), *v);
+            }
+        }
+    }
     out
+}
+
+pub fn sas_key(phy: &str, counter: &str) -> String {
+    format!("sas/{phy}/{counter}")
+}
+
+pub fn fc_key(host: &str, statistic: &str) -> String {
+    format!("fc/{host}/{statistic}")
 }
 
 pub fn link_key(link: &str, counter: &str) -> String {

@@ -199,6 +199,88 @@ fn a_reboot_between_runs_does_not_fire_rate_checks() {
     assert!(f.iter().all(|x| x["status"] == "PASS"), "{f:?}");
 }
 
+/// A copy of san-healthy `seconds` later, with `crc` invalid CRCs on FC
+/// port host3 and `dwords` invalid dwords on SAS phy-2:2.
+fn san_later(dir: &Path, name: &str, seconds: f64, crc: u64, dwords: u64) -> String {
+    let to = dir.join(name);
+    copy_tree(&fixture("san-healthy"), &to);
+    let uptime = fs::read_to_string(to.join("proc/uptime")).unwrap();
+    let now: f64 = uptime.split_whitespace().next().unwrap().parse().unwrap();
+    fs::write(
+        to.join("proc/uptime"),
+        format!("{:.2} 1.00\n", now + seconds),
+    )
+    .unwrap();
+    // Through the class links, so that the device tree's own layout does
+    // not matter to the test.
+    let fc = to.join("sys/class/fc_host/host3/statistics/invalid_crc_count");
+    fs::write(fc, format!("{crc:#x}\n")).unwrap();
+    let phy = to.join("sys/class/sas_phy/phy-2:2/invalid_dword_count");
+    fs::write(phy, format!("{dwords}\n")).unwrap();
+    path_str(&to).to_owned()
+}
+
+#[test]
+fn storage_error_counters_that_grow_between_runs_are_caught() {
+    let dir = tempdir();
+    let policy = write_policy(
+        dir.path(),
+        "links.yaml",
+        "policy: storage-links\nchecks:\n  - id: fc-clean\n    fc:\n      select: {name: host3}\n      expect: {counters: {invalid_crc_count: {max_increase: 0}}}\n  - id: sas-clean\n    sas:\n      select: {name: phy-2:2}\n      expect: {errors: {max_increase: 0}}\n",
+    );
+    let state = dir.path().join("state.json");
+    let audit = |root: &str, code| {
+        findings(&run_expect(
+            &mut hostlint(&[
+                "audit",
+                "-p",
+                &policy,
+                "--root",
+                root,
+                "--state",
+                path_str(&state),
+                "--format",
+                "json",
+            ]),
+            code,
+        ))
+    };
+    let first = audit(&san_later(dir.path(), "t0", 0.0, 12, 3), 3);
+    assert!(first.iter().all(|f| f["status"] == "UNKNOWN"), "{first:?}");
+    // Counters standing still at a non-zero value since the last
+    // maintenance pass: growth, not the value, is judged.
+    let quiet = audit(&san_later(dir.path(), "t1", 60.0, 12, 3), 0);
+    assert!(quiet.iter().all(|f| f["status"] == "PASS"), "{quiet:?}");
+    let grown = audit(&san_later(dir.path(), "t2", 120.0, 19, 40), 2);
+    let by_id = |id: &str| grown.iter().find(|f| f["check"] == id).unwrap().clone();
+    let fc = by_id("fc-clean");
+    assert_eq!(fc["status"], "FAIL", "{fc:?}");
+    assert!(
+        fc["observed"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_crc_count +7 in 60 s"),
+        "{fc:?}"
+    );
+    let sas = by_id("sas-clean");
+    assert_eq!(sas["status"], "WARN", "{sas:?}");
+    assert!(
+        sas["observed"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_dword_count +37 in 60 s"),
+        "{sas:?}"
+    );
+    // A reset of the port's statistics is not growth, and not a pass.
+    let reset = audit(&san_later(dir.path(), "t3", 180.0, 0, 40), 3);
+    let fc = reset.iter().find(|f| f["check"] == "fc-clean").unwrap();
+    assert_eq!(fc["status"], "UNKNOWN", "{fc:?}");
+    assert!(
+        fc["observed"].as_str().unwrap().contains("went back"),
+        "{fc:?}"
+    );
+}
+
 #[test]
 fn a_corrupt_state_file_is_reported_and_rebuilt() {
     let dir = tempdir();

@@ -2,13 +2,14 @@
 //! statistics within bounds.
 
 use super::select::{Decide, Each, Select};
-use super::{FieldDoc, Judgement, KindDoc};
+use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, suggestion};
-use crate::policy::matcher::{Num, Text, gbit_unit};
+use crate::policy::matcher::{Counter, Num, Text, gbit_unit};
 use crate::policy::yaml::{Node, Value};
 use crate::snapshot::{Fact, FcHost, Reason, Snapshot, gbit_text};
+use crate::state;
 
 pub const DOC: KindDoc = KindDoc {
     name: "fc",
@@ -39,7 +40,7 @@ pub const DOC: KindDoc = KindDoc {
         },
         FieldDoc {
             name: "expect.counters",
-            doc: "{STATISTIC: number matcher}: link_failure_count, loss_of_sync_count, loss_of_signal_count, prim_seq_protocol_err_count, invalid_tx_word_count, invalid_crc_count, error_frames, ... (the names in statistics/)",
+            doc: "{STATISTIC: counter matcher}: a number matcher, and with --state `max_increase` (growth since the previous run) and `max_rate` (per second); link_failure_count, loss_of_sync_count, loss_of_signal_count, prim_seq_protocol_err_count, invalid_tx_word_count, invalid_crc_count, error_frames, ... (the names in statistics/)",
         },
     ],
     example: r#"- id: fc-ports-online
@@ -99,7 +100,7 @@ pub enum Expect {
     PortState(Text),
     Speed(Speed),
     FabricName(Text),
-    Counter(String, Num),
+    Counter(String, Counter),
 }
 
 #[derive(Debug, Clone)]
@@ -160,8 +161,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
                         continue;
                     }
                     expect.extend(
-                        Num::parse(ctx, v, &k.name, None)
-                            .map(|m| Expect::Counter(k.name.clone(), m)),
+                        Counter::parse(ctx, v, &k.name).map(|m| Expect::Counter(k.name.clone(), m)),
                     );
                 }
             }
@@ -188,10 +188,10 @@ const HINT_SPEED: &str =
 const HINT_ERRORS: &str = "the port counts link errors: a dirty or damaged cable, connector or SFP; clean or replace it before the link drops";
 const HINT_FABRIC: &str = "the port is logged into another fabric than expected: check the cabling";
 
-fn judge(h: &FcHost, expect: &[Expect], ev: &str) -> Vec<Judgement> {
-    expect
-        .iter()
-        .map(|e| match e {
+fn judge(h: &FcHost, expect: &[Expect], snap: &Snapshot, ev: &str) -> Vec<Judgement> {
+    let mut out = Vec::new();
+    for e in expect {
+        let one = match e {
             Expect::PortState(t) => Judgement::text("port state", &h.port_state, t, ev, HINT_STATE),
             Expect::FabricName(t) => Judgement::text("fabric", &h.fabric_name, t, ev, HINT_FABRIC),
             Expect::Speed(Speed::Is(m)) => Judgement::of(
@@ -246,18 +246,21 @@ fn judge(h: &FcHost, expect: &[Expect], ev: &str) -> Vec<Judgement> {
                             format!("{} has no statistics/{name}", h.name),
                         ),
                     });
-                Judgement::of(
+                out.extend(counter_judgements(
                     name,
                     &v,
+                    &state::fc_key(&h.name, name),
                     m,
+                    &snap.history,
                     ev,
                     HINT_ERRORS,
-                    |v| m.matches(*v as f64),
-                    u64::to_string,
-                )
+                ));
+                continue;
             }
-        })
-        .collect()
+        };
+        out.push(one);
+    }
+    out
 }
 
 pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
@@ -284,6 +287,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
             judge(
                 h,
                 &spec.expect,
+                snap,
                 &snap.origin.file(&format!("sys/class/fc_host/{}", h.name)),
             )
         },

@@ -2,13 +2,14 @@
 //! bounds.
 
 use super::select::{Decide, Each, Select};
-use super::{FieldDoc, Judgement, KindDoc};
+use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Num, gbit_unit};
+use crate::policy::matcher::{Counter, Num, gbit_unit};
 use crate::policy::yaml::{Node, Value};
-use crate::snapshot::{Fact, SasPhy, Snapshot, gbit_text};
+use crate::snapshot::{Fact, SAS_ERROR_COUNTERS, SasPhy, Snapshot, gbit_text};
+use crate::state;
 
 pub const DOC: KindDoc = KindDoc {
     name: "sas",
@@ -18,7 +19,8 @@ pub const DOC: KindDoc = KindDoc {
            the negotiated rate (`at_max`: the phy's maximum; or Gbit/s), and the four error \
            counters SAS keeps per phy: invalid dwords, running disparity errors, loss of dword \
            synchronization and phy reset problems. The counters count since the phy was \
-           reset: a bound of 0, or the baseline found at the last maintenance.",
+           reset: a bound of 0, the baseline found at the last maintenance, or with \
+           `--state` no growth between runs (`max_increase: 0`).",
     why: "A SAS cable working loose between an HBA and a drive shelf shows as invalid dwords \
           and disparity errors climbing, then as a wide port renegotiated at a lower rate or \
           a phy without a link: the shelf stays reachable on fewer lanes until it is not.",
@@ -37,11 +39,11 @@ pub const DOC: KindDoc = KindDoc {
         },
         FieldDoc {
             name: "expect.errors",
-            doc: "a number matcher applied to each of the four counters: `0`",
+            doc: "a counter matcher applied to each of the four counters: `0`, or with --state `{ max_increase: 0 }` (none grew since the previous run) and `max_rate` (per second)",
         },
         FieldDoc {
             name: "expect.invalid_dword_count",
-            doc: "number matcher (likewise running_disparity_error_count, loss_of_dword_sync_count, phy_reset_problem_count)",
+            doc: "counter matcher (likewise running_disparity_error_count, loss_of_dword_sync_count, phy_reset_problem_count)",
         },
     ],
     example: r#"- id: shelf-cables-clean
@@ -54,13 +56,6 @@ pub const DOC: KindDoc = KindDoc {
     default_severity: Severity::Warning,
 };
 
-pub const COUNTERS: [&str; 4] = [
-    "invalid_dword_count",
-    "running_disparity_error_count",
-    "loss_of_dword_sync_count",
-    "phy_reset_problem_count",
-];
-
 #[derive(Debug, Clone)]
 pub enum Rate {
     AtMax,
@@ -72,7 +67,7 @@ pub enum Expect {
     Linked(bool),
     Linkrate(Rate),
     /// A counter by name, or every counter (`None`).
-    Counter(Option<&'static str>, Num),
+    Counter(Option<&'static str>, Counter),
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +89,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     );
     let e = exp?;
     let mut keys = vec!["linked", "linkrate", "errors"];
-    keys.extend(COUNTERS);
+    keys.extend(SAS_ERROR_COUNTERS);
     let x = Fields::new(ctx, e, "a sas expectation", &keys)?;
     let mut expect = Vec::new();
     for (key, n) in x.keys() {
@@ -105,11 +100,11 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
                 _ => Num::parse(ctx, n, "a SAS link rate", Some(gbit_unit))
                     .map(|m| Expect::Linkrate(Rate::Is(m))),
             },
-            "errors" => Num::parse(ctx, n, "errors", None).map(|m| Expect::Counter(None, m)),
-            k => COUNTERS
+            "errors" => Counter::parse(ctx, n, "errors").map(|m| Expect::Counter(None, m)),
+            k => SAS_ERROR_COUNTERS
                 .iter()
                 .find(|c| **c == k)
-                .and_then(|c| Num::parse(ctx, n, c, None).map(|m| Expect::Counter(Some(c), m))),
+                .and_then(|c| Counter::parse(ctx, n, c).map(|m| Expect::Counter(Some(c), m))),
         };
         expect.extend(parsed);
     }
@@ -129,15 +124,6 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
 const HINT_LINK: &str = "the phy has no link or a slower one: reseat or replace the SAS cable (and check the expander or drive behind it)";
 const HINT_ERRORS: &str = "the phy counts link errors: a loose or damaged SAS cable or connector; reseat or replace it before the link drops";
 
-fn counter<'a>(p: &'a SasPhy, name: &str) -> &'a Fact<u64> {
-    match name {
-        "invalid_dword_count" => &p.invalid_dword_count,
-        "running_disparity_error_count" => &p.running_disparity_error_count,
-        "loss_of_dword_sync_count" => &p.loss_of_dword_sync_count,
-        _ => &p.phy_reset_problem_count,
-    }
-}
-
 fn no_link(p: &SasPhy) -> String {
     format!(
         "no link ({})",
@@ -145,7 +131,18 @@ fn no_link(p: &SasPhy) -> String {
     )
 }
 
-fn judge(p: &SasPhy, expect: &[Expect], ev: &str) -> Vec<Judgement> {
+fn judge(p: &SasPhy, expect: &[Expect], snap: &Snapshot, ev: &str) -> Vec<Judgement> {
+    let growth = |out: &mut Vec<Judgement>, name: &str, now: &Fact<u64>, m: &Counter| {
+        out.extend(counter_judgements(
+            name,
+            now,
+            &state::sas_key(&p.name, name),
+            m,
+            &snap.history,
+            ev,
+            HINT_ERRORS,
+        ))
+    };
     let mut out = Vec::new();
     for e in expect {
         match e {
@@ -192,25 +189,35 @@ fn judge(p: &SasPhy, expect: &[Expect], ev: &str) -> Vec<Judgement> {
                     },
                 ));
             }
-            Expect::Counter(Some(name), m) => out.push(Judgement::of(
-                name,
-                counter(p, name),
-                m,
-                ev,
-                HINT_ERRORS,
-                |v| m.matches(*v as f64),
-                u64::to_string,
-            )),
-            Expect::Counter(None, m) => out.push(super::select::each_number(
-                "errors",
-                COUNTERS
-                    .iter()
-                    .map(|c| (*c, counter(p, c).clone().map(|v| v as f64))),
-                m,
-                "",
-                ev,
-                HINT_ERRORS,
-            )),
+            Expect::Counter(Some(name), m) => {
+                if let Some((_, now)) = p.error_counters().into_iter().find(|(c, _)| c == name) {
+                    growth(&mut out, name, now, m);
+                }
+            }
+            Expect::Counter(None, m) => {
+                // The bound on the value reads as one judgement over the
+                // four counters; growth is judged per counter, each
+                // against its own previous value.
+                if let Some(v) = &m.value {
+                    out.push(super::select::each_number(
+                        "errors",
+                        p.error_counters()
+                            .into_iter()
+                            .map(|(c, f)| (c, f.clone().map(|v| v as f64))),
+                        v,
+                        "",
+                        ev,
+                        HINT_ERRORS,
+                    ));
+                }
+                let growth_only = Counter {
+                    value: None,
+                    ..m.clone()
+                };
+                for (name, now) in p.error_counters() {
+                    growth(&mut out, name, now, &growth_only);
+                }
+            }
         }
     }
     out
@@ -246,6 +253,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
             judge(
                 p,
                 &spec.expect,
+                snap,
                 &snap.origin.file(&format!("sys/class/sas_phy/{}", p.name)),
             )
         },

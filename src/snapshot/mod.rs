@@ -32,8 +32,8 @@ pub use storage::{
     AtaDevice, AtaLink, Attachment, BlockDevice, FROM_SCSI, FROM_TARGET, FcHost, FileFacts,
     IscsiConnection, IscsiSession, MdArray, MdMember, MdSync, Mount, MountProbe, MultipathMap,
     MultipathPath, NvmeController, NvmeNamespace, NvmePath, NvmeSubsystem, PATH_ACTIVE,
-    PATH_FAILED, PathGroup, ProbeAnswer, SasPhy, ScsiDevice, Storage, bytes_text, gbit_text,
-    parse_gbit,
+    PATH_FAILED, PathGroup, ProbeAnswer, SAS_ERROR_COUNTERS, SasPhy, ScsiDevice, Storage,
+    bytes_text, gbit_text, parse_gbit,
 };
 
 pub const SCHEMA: &str = "hostlint.snapshot/1";

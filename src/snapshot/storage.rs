@@ -314,6 +314,27 @@ pub struct SasPhy {
     pub scsi_host: Fact<Option<String>>,
 }
 
+/// The error counters a SAS phy keeps, by their sysfs names.
+pub const SAS_ERROR_COUNTERS: [&str; 4] = [
+    "invalid_dword_count",
+    "running_disparity_error_count",
+    "loss_of_dword_sync_count",
+    "phy_reset_problem_count",
+];
+
+impl SasPhy {
+    /// The error counters, named as in [`SAS_ERROR_COUNTERS`].
+    pub fn error_counters(&self) -> [(&'static str, &Fact<u64>); 4] {
+        let [a, b, c, d] = SAS_ERROR_COUNTERS;
+        [
+            (a, &self.invalid_dword_count),
+            (b, &self.running_disparity_error_count),
+            (c, &self.loss_of_dword_sync_count),
+            (d, &self.phy_reset_problem_count),
+        ]
+    }
+}
+
 /// A SATA link (`sys/class/ata_link/linkN`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AtaLink {
