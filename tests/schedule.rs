@@ -24,6 +24,21 @@ fn findings(out: &std::process::Output) -> Vec<serde_json::Value> {
     doc["findings"].as_array().cloned().unwrap_or_default()
 }
 
+/// `hostlint audit` of a captured host with a state file, reporting JSON.
+fn audit_with_state(policy: &str, root: &str, state: &Path) -> Command {
+    hostlint(&[
+        "audit",
+        "-p",
+        policy,
+        "--root",
+        root,
+        "--state",
+        path_str(state),
+        "--format",
+        "json",
+    ])
+}
+
 #[test]
 fn a_carrier_flap_between_two_runs_is_caught() {
     if !live_ready("a_carrier_flap_between_two_runs_is_caught") {
@@ -125,22 +140,7 @@ fn a_link_at_90_percent_of_its_speed_warns() {
     let dir = tempdir();
     let policy = write_policy(dir.path(), "busy.yaml", UTILIZATION);
     let state = dir.path().join("state.json");
-    let audit = |root: &str, code| {
-        run_expect(
-            &mut hostlint(&[
-                "audit",
-                "-p",
-                &policy,
-                "--root",
-                root,
-                "--state",
-                path_str(&state),
-                "--format",
-                "json",
-            ]),
-            code,
-        )
-    };
+    let audit = |root: &str, code| run_expect(&mut audit_with_state(&policy, root, &state), code);
     audit(path_str(&fixture("lb-healthy")), 3);
     // 90% of 10 Gb/s for 60 s: 67.5 GB.
     let busy = later(dir.path(), "busy", 60.0, 67_500_000_000, None);
@@ -155,22 +155,7 @@ fn a_reboot_between_runs_does_not_fire_rate_checks() {
     let dir = tempdir();
     let policy = write_policy(dir.path(), "busy.yaml", UTILIZATION);
     let state = dir.path().join("state.json");
-    let audit = |root: &str, code| {
-        run_expect(
-            &mut hostlint(&[
-                "audit",
-                "-p",
-                &policy,
-                "--root",
-                root,
-                "--state",
-                path_str(&state),
-                "--format",
-                "json",
-            ]),
-            code,
-        )
-    };
+    let audit = |root: &str, code| run_expect(&mut audit_with_state(&policy, root, &state), code);
     audit(path_str(&fixture("lb-healthy")), 3);
     // A new boot: the counters started again, lower than before, after
     // what the uptime would call a huge jump if it were the same boot.
@@ -231,17 +216,7 @@ fn storage_error_counters_that_grow_between_runs_are_caught() {
     let state = dir.path().join("state.json");
     let audit = |root: &str, code| {
         findings(&run_expect(
-            &mut hostlint(&[
-                "audit",
-                "-p",
-                &policy,
-                "--root",
-                root,
-                "--state",
-                path_str(&state),
-                "--format",
-                "json",
-            ]),
+            &mut audit_with_state(&policy, root, &state),
             code,
         ))
     };
@@ -288,17 +263,7 @@ fn a_corrupt_state_file_is_reported_and_rebuilt() {
     let state = dir.path().join("state.json");
     fs::write(&state, "{\"schema\": \"hostlint.state/1\", \"boot_").unwrap();
     let out = run_expect(
-        &mut hostlint(&[
-            "audit",
-            "-p",
-            &policy,
-            "--root",
-            path_str(&fixture("lb-healthy")),
-            "--state",
-            path_str(&state),
-            "--format",
-            "json",
-        ]),
+        &mut audit_with_state(&policy, path_str(&fixture("lb-healthy")), &state),
         1,
     );
     let f = findings(&out);
@@ -469,17 +434,7 @@ fn killing_a_run_leaves_the_previous_state_and_report_intact() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // The next run is not blocked by the dead one's lock.
     run_expect(
-        &mut hostlint(&[
-            "audit",
-            "-p",
-            &policy,
-            "--root",
-            path_str(&fixture("lb-healthy")),
-            "--state",
-            path_str(&state),
-            "--format",
-            "json",
-        ]),
+        &mut audit_with_state(&policy, path_str(&fixture("lb-healthy")), &state),
         0,
     );
 }

@@ -6,55 +6,7 @@ use crate::snapshot::Rule;
 
 /// The rule as `ip rule` reads: `from 10.2.0.0/24 lookup 100`.
 fn rule_text(r: &Rule) -> String {
-    let mut sel = Vec::new();
-    if r.invert {
-        sel.push("not".to_owned());
-    }
-    sel.push(format!(
-        "from {}",
-        r.src.map_or("all".to_owned(), |p| p.to_string())
-    ));
-    if let Some(d) = r.dst {
-        sel.push(format!("to {d}"));
-    }
-    if let Some(i) = &r.iif {
-        sel.push(format!("iif {i}"));
-    }
-    if let Some(o) = &r.oif {
-        sel.push(format!("oif {o}"));
-    }
-    if let Some(m) = r.fwmark {
-        sel.push(match r.fwmask {
-            Some(mask) => format!("fwmark {m:#x}/{mask:#x}"),
-            None => format!("fwmark {m:#x}"),
-        });
-    }
-    if let Some(t) = r.tos {
-        sel.push(format!("tos {t:#x}"));
-    }
-    if let Some(p) = r.ip_proto {
-        sel.push(format!("ipproto {p}"));
-    }
-    if let Some((lo, hi)) = r.sport {
-        sel.push(format!("sport {lo}-{hi}"));
-    }
-    if let Some((lo, hi)) = r.dport {
-        sel.push(format!("dport {lo}-{hi}"));
-    }
-    if let Some((lo, hi)) = r.uid_range {
-        sel.push(format!("uidrange {lo}-{hi}"));
-    }
-    let action = match (r.action.as_str(), &r.table, r.goto) {
-        ("lookup", Some(t), _) => format!("lookup {t}"),
-        ("lookup", None, _) if r.l3mdev => "lookup l3mdev-table".to_owned(),
-        ("goto", _, Some(g)) => format!("goto {g}"),
-        (a, _, _) => a.to_owned(),
-    };
-    sel.push(action);
-    if let Some(n) = r.suppress_prefixlen {
-        sel.push(format!("suppress_prefixlength {n}"));
-    }
-    sel.join(" ")
+    format!("{} {}", r.selector(), r.action_text())
 }
 
 fn subject(r: &Rule) -> String {

@@ -492,40 +492,11 @@ fn routes(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
         Fact::Known(rules) => {
             let mut t = new_table(style, &["RULE", "FAMILY", "SELECTOR", "ACTION"]);
             for r in rules {
-                let mut sel = Vec::new();
-                if r.invert {
-                    sel.push("not".to_owned());
-                }
-                sel.push(format!(
-                    "from {}",
-                    r.src.map_or("all".to_owned(), |p| p.to_string())
-                ));
-                if let Some(d) = r.dst {
-                    sel.push(format!("to {d}"));
-                }
-                if let Some(i) = &r.iif {
-                    sel.push(format!("iif {i}"));
-                }
-                if let Some(o) = &r.oif {
-                    sel.push(format!("oif {o}"));
-                }
-                if let Some(m) = r.fwmark {
-                    sel.push(match r.fwmask {
-                        Some(mask) => format!("fwmark {m:#x}/{mask:#x}"),
-                        None => format!("fwmark {m:#x}"),
-                    });
-                }
-                let action = match (r.action.as_str(), &r.table, r.goto) {
-                    ("lookup", Some(t), _) => format!("lookup {t}"),
-                    ("lookup", None, _) if r.l3mdev => "lookup l3mdev-table".to_owned(),
-                    ("goto", _, Some(g)) => format!("goto {g}"),
-                    (a, _, _) => a.to_owned(),
-                };
                 t.add_row(vec![
                     r.priority.to_string(),
                     format!("ipv{}", r.family),
-                    sel.join(" "),
-                    action,
+                    r.selector(),
+                    r.action_text(),
                 ]);
             }
             out.push_str(&t.to_string());

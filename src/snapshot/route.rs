@@ -591,6 +591,66 @@ pub struct Rule {
     pub dport: Option<(u16, u16)>,
 }
 
+impl Rule {
+    /// What the rule matches, as `ip rule` prints it: `not from 10.2.0.0/24
+    /// fwmark 0x1`.
+    pub fn selector(&self) -> String {
+        let mut sel = Vec::new();
+        if self.invert {
+            sel.push("not".to_owned());
+        }
+        sel.push(format!(
+            "from {}",
+            self.src.map_or("all".to_owned(), |p| p.to_string())
+        ));
+        if let Some(d) = self.dst {
+            sel.push(format!("to {d}"));
+        }
+        if let Some(i) = &self.iif {
+            sel.push(format!("iif {i}"));
+        }
+        if let Some(o) = &self.oif {
+            sel.push(format!("oif {o}"));
+        }
+        if let Some(m) = self.fwmark {
+            sel.push(match self.fwmask {
+                Some(mask) => format!("fwmark {m:#x}/{mask:#x}"),
+                None => format!("fwmark {m:#x}"),
+            });
+        }
+        if let Some(t) = self.tos {
+            sel.push(format!("tos {t:#x}"));
+        }
+        if let Some(p) = self.ip_proto {
+            sel.push(format!("ipproto {p}"));
+        }
+        if let Some((lo, hi)) = self.sport {
+            sel.push(format!("sport {lo}-{hi}"));
+        }
+        if let Some((lo, hi)) = self.dport {
+            sel.push(format!("dport {lo}-{hi}"));
+        }
+        if let Some((lo, hi)) = self.uid_range {
+            sel.push(format!("uidrange {lo}-{hi}"));
+        }
+        sel.join(" ")
+    }
+
+    /// What the rule does: `lookup 100 suppress_prefixlength 0`.
+    pub fn action_text(&self) -> String {
+        let action = match (self.action.as_str(), &self.table, self.goto) {
+            ("lookup", Some(t), _) => format!("lookup {t}"),
+            ("lookup", None, _) if self.l3mdev => "lookup l3mdev-table".to_owned(),
+            ("goto", _, Some(g)) => format!("goto {g}"),
+            (a, _, _) => a.to_owned(),
+        };
+        match self.suppress_prefixlen {
+            Some(n) => format!("{action} suppress_prefixlength {n}"),
+            None => action,
+        }
+    }
+}
+
 /// Where traffic to a destination goes, as a policy asked it: the kernel's
 /// own answer on a live host (for an address), or hostlint's walk of the
 /// rules and tables (for a prefix, and in a fixture).
