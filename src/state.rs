@@ -28,7 +28,8 @@ pub struct State {
     pub boot_id: Option<String>,
     pub uptime_seconds: f64,
     /// `link/eth0/rx_crc_errors`, `bond/bond0/enp65s0f1/link_failures`,
-    /// `sas/phy-2:2/invalid_dword_count`, `fc/host3/invalid_crc_count`, ...
+    /// `sas/phy-2:2/invalid_dword_count`, `fc/host3/invalid_crc_count`,
+    /// `md/md0/mismatch_cnt`, ...
     pub counters: BTreeMap<String, u64>,
 }
 
@@ -77,7 +78,16 @@ pub fn counters_of(snap: &Snapshot) -> BTreeMap<String, u64> {
             }
         }
     }
+    for a in snap.storage.md.known().into_iter().flatten() {
+        if let Fact::Known(v) = &a.mismatch_count {
+            out.insert(md_key(&a.name), *v);
+        }
+    }
     out
+}
+
+pub fn md_key(array: &str) -> String {
+    format!("md/{array}/mismatch_cnt")
 }
 
 pub fn sas_key(phy: &str, counter: &str) -> String {

@@ -133,6 +133,20 @@ mod node_exporter {
         let md7 = array(arrays, "md7");
         assert_eq!(md7.source, "proc/mdstat");
         assert_eq!(*known(&md7.degraded), Some(1));
+        // The mismatch count is sysfs's alone, and raid0 has none; this
+        // tree's md directories do not carry the file.
+        assert_eq!(
+            md7.mismatch_count.missing().unwrap().reason,
+            Reason::NotSupported
+        );
+        assert_eq!(
+            md0.mismatch_count.missing().unwrap().reason,
+            Reason::NotSupported
+        );
+        assert_eq!(
+            md5.mismatch_count.missing().unwrap().reason,
+            Reason::NotCaptured
+        );
         assert_eq!(arrays.len(), 19);
     }
 

@@ -185,8 +185,9 @@ fn a_reboot_between_runs_does_not_fire_rate_checks() {
 }
 
 /// A copy of san-healthy `seconds` later, with `crc` invalid CRCs on FC
-/// port host3 and `dwords` invalid dwords on SAS phy-2:2.
-fn san_later(dir: &Path, name: &str, seconds: f64, crc: u64, dwords: u64) -> String {
+/// port host3, `dwords` invalid dwords on SAS phy-2:2 and `mismatches`
+/// sectors found differing in md0.
+fn san_later(dir: &Path, name: &str, seconds: f64, [crc, dwords, mismatches]: [u64; 3]) -> String {
     let to = dir.join(name);
     copy_tree(&fixture("san-healthy"), &to);
     let uptime = fs::read_to_string(to.join("proc/uptime")).unwrap();
@@ -202,16 +203,18 @@ fn san_later(dir: &Path, name: &str, seconds: f64, crc: u64, dwords: u64) -> Str
     fs::write(fc, format!("{crc:#x}\n")).unwrap();
     let phy = to.join("sys/class/sas_phy/phy-2:2/invalid_dword_count");
     fs::write(phy, format!("{dwords}\n")).unwrap();
+    let md = to.join("sys/block/md0/md/mismatch_cnt");
+    fs::write(md, format!("{mismatches}\n")).unwrap();
     path_str(&to).to_owned()
 }
 
 #[test]
-fn storage_error_counters_that_grow_between_runs_are_caught() {
+fn storage_counters_that_grow_between_runs_are_caught() {
     let dir = tempdir();
     let policy = write_policy(
         dir.path(),
         "links.yaml",
-        "policy: storage-links\nchecks:\n  - id: fc-clean\n    fc:\n      select: {name: host3}\n      expect: {counters: {invalid_crc_count: {max_increase: 0}}}\n  - id: sas-clean\n    sas:\n      select: {name: phy-2:2}\n      expect: {errors: {max_increase: 0}}\n",
+        "policy: storage-links\nchecks:\n  - id: fc-clean\n    fc:\n      select: {name: host3}\n      expect: {counters: {invalid_crc_count: {max_increase: 0}}}\n  - id: sas-clean\n    sas:\n      select: {name: phy-2:2}\n      expect: {errors: {max_increase: 0}}\n  - id: md-scrub-clean\n    mdraid:\n      select: {name: md0}\n      expect: {mismatch_cnt: {max_increase: 0}}\n",
     );
     let state = dir.path().join("state.json");
     let audit = |root: &str, code| {
@@ -220,13 +223,13 @@ fn storage_error_counters_that_grow_between_runs_are_caught() {
             code,
         ))
     };
-    let first = audit(&san_later(dir.path(), "t0", 0.0, 12, 3), 3);
+    let first = audit(&san_later(dir.path(), "t0", 0.0, [12, 3, 0]), 3);
     assert!(first.iter().all(|f| f["status"] == "UNKNOWN"), "{first:?}");
     // Counters standing still at a non-zero value since the last
     // maintenance pass: growth, not the value, is judged.
-    let quiet = audit(&san_later(dir.path(), "t1", 60.0, 12, 3), 0);
+    let quiet = audit(&san_later(dir.path(), "t1", 60.0, [12, 3, 0]), 0);
     assert!(quiet.iter().all(|f| f["status"] == "PASS"), "{quiet:?}");
-    let grown = audit(&san_later(dir.path(), "t2", 120.0, 19, 40), 2);
+    let grown = audit(&san_later(dir.path(), "t2", 120.0, [19, 40, 128]), 2);
     let by_id = |id: &str| grown.iter().find(|f| f["check"] == id).unwrap().clone();
     let fc = by_id("fc-clean");
     assert_eq!(fc["status"], "FAIL", "{fc:?}");
@@ -246,8 +249,17 @@ fn storage_error_counters_that_grow_between_runs_are_caught() {
             .contains("invalid_dword_count +37 in 60 s"),
         "{sas:?}"
     );
+    let md = by_id("md-scrub-clean");
+    assert_eq!(md["status"], "FAIL", "{md:?}");
+    assert!(
+        md["observed"]
+            .as_str()
+            .unwrap()
+            .contains("mismatch_cnt +128 in 60 s"),
+        "{md:?}"
+    );
     // A reset of the port's statistics is not growth, and not a pass.
-    let reset = audit(&san_later(dir.path(), "t3", 180.0, 0, 40), 3);
+    let reset = audit(&san_later(dir.path(), "t3", 180.0, [0, 40, 128]), 3);
     let fc = reset.iter().find(|f| f["check"] == "fc-clean").unwrap();
     assert_eq!(fc["status"], "UNKNOWN", "{fc:?}");
     assert!(

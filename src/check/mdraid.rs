@@ -1,21 +1,22 @@
 //! `mdraid`: md arrays not degraded, not inactive, no faulty member.
 
 use super::select::{Decide, Each, Select, count};
-use super::{FieldDoc, Judgement, KindDoc};
+use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Num, Text};
+use crate::policy::matcher::{Counter, Num, Text};
 use crate::policy::yaml::Node;
 use crate::snapshot::{Fact, MdArray, MdSync, Snapshot};
+use crate::state;
 
 pub const DOC: KindDoc = KindDoc {
     name: "mdraid",
     summary: "md RAID arrays: not degraded, not inactive, no faulty member, no rebuild under way",
     what: "Selects md arrays by name or level and checks that they are not degraded (a \
            rebuild under way counts as degraded until it ends), their state (not `inactive`), \
-           how many members are faulty or spare, the level, and whether a resync, rebuild or \
-           reshape is running. Facts come from sysfs where it has the array (it wins over \
+           how many members are faulty or spare, the level, whether a resync, rebuild or \
+           reshape is running, and the mismatches the last scrub found. Facts come from sysfs where it has the array (it wins over \
            /proc/mdstat: see docs/policy.md).",
     why: "A RAID 1 that lost a disk keeps the host up on the other one: nothing fails until \
           the second disk does. A degraded array is one fault from data loss, and a rebuild \
@@ -46,6 +47,10 @@ pub const DOC: KindDoc = KindDoc {
             doc: "false: no resync, recovery or reshape under way (a scheduled `check` is not syncing)",
         },
         FieldDoc {
+            name: "expect.mismatch_cnt",
+            doc: "a counter matcher on the sectors the last check or repair found to differ between copies (sysfs only): `0`, or with --state `{ max_increase: 0 }`",
+        },
+        FieldDoc {
             name: "expect.level",
             doc: "raid1, raid5, raid6, raid10, raid0, linear (text matcher)",
         },
@@ -69,6 +74,7 @@ pub enum Expect {
     Spares(Num),
     Syncing(bool),
     Level(Text),
+    MismatchCount(Counter),
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +83,15 @@ pub struct Spec {
     pub expect: Vec<Expect>,
 }
 
-const EXPECT_KEYS: &[&str] = &["degraded", "state", "faulty", "spares", "syncing", "level"];
+const EXPECT_KEYS: &[&str] = &[
+    "degraded",
+    "state",
+    "faulty",
+    "spares",
+    "syncing",
+    "level",
+    "mismatch_cnt",
+];
 
 pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     let f = Fields::new(ctx, node, "an mdraid check", &["select", "expect"])?;
@@ -95,6 +109,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             "spares" => Num::parse(ctx, n, "spares", None).map(Expect::Spares),
             "syncing" => boolean(ctx, n, "true or false").map(Expect::Syncing),
             "level" => Text::parse(ctx, n, "a RAID level").map(Expect::Level),
+            "mismatch_cnt" => Counter::parse(ctx, n, "mismatch_cnt").map(Expect::MismatchCount),
             _ => None,
         };
         expect.extend(parsed);
@@ -118,6 +133,7 @@ const HINT_STATE: &str =
 const HINT_SYNC: &str =
     "a resync, rebuild or reshape is under way: the array is at risk and slow until it ends";
 const HINT_CONFIG: &str = "the array's configuration differs from the policy";
+const HINT_MISMATCH: &str = "the copies of the array differ: a disk or controller returning bad data, or writes lost in a crash; see `mdadm --detail`, the disks' SMART data, then `echo repair > md/sync_action`";
 
 fn sync_text(s: &Option<MdSync>) -> String {
     match s {
@@ -144,10 +160,10 @@ fn flagged(a: &MdArray, flag: &str) -> (Fact<usize>, String) {
     }
 }
 
-fn judge(a: &MdArray, expect: &[Expect], ev: &str) -> Vec<Judgement> {
-    expect
-        .iter()
-        .map(|e| match e {
+fn judge(a: &MdArray, expect: &[Expect], snap: &Snapshot, ev: &str) -> Vec<Judgement> {
+    let mut out = Vec::new();
+    for e in expect {
+        let one = match e {
             Expect::Degraded(want) => {
                 let level = a.level.known().cloned().unwrap_or_default();
                 let both: Fact<(Option<u32>, String)> = a.degraded.clone().map(|d| {
@@ -203,8 +219,22 @@ fn judge(a: &MdArray, expect: &[Expect], ev: &str) -> Vec<Judgement> {
                 },
                 sync_text,
             ),
-        })
-        .collect()
+            Expect::MismatchCount(m) => {
+                out.extend(counter_judgements(
+                    "mismatch_cnt",
+                    &a.mismatch_count,
+                    &state::md_key(&a.name),
+                    m,
+                    &snap.history,
+                    ev,
+                    HINT_MISMATCH,
+                ));
+                continue;
+            }
+        };
+        out.push(one);
+    }
+    out
 }
 
 pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
@@ -223,6 +253,6 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
                 .result()
         },
         |a| a.name.clone(),
-        |a| judge(a, &spec.expect, &snap.origin.file(&a.source)),
+        |a| judge(a, &spec.expect, snap, &snap.origin.file(&a.source)),
     )
 }

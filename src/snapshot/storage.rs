@@ -386,6 +386,9 @@ pub struct MdArray {
     /// A resync, recovery, reshape, check or repair in progress; `null` when
     /// idle.
     pub sync: Fact<Option<MdSync>>,
+    /// Sectors the last `check` or `repair` found to differ between copies
+    /// (sysfs `mismatch_cnt`); set back to 0 when the next one starts.
+    pub mismatch_count: Fact<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

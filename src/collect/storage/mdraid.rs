@@ -136,6 +136,13 @@ fn from_sysfs(source: &Source, name: &str, dir: &str) -> MdArray {
             })
             .into(),
     };
+    let mismatch_count = match redundant {
+        Some(false) => Fact::unknown(
+            Reason::NotSupported,
+            format!("{name} has no redundancy to compare: no mismatch count"),
+        ),
+        _ => read_parsed(source, &format!("{dir}/mismatch_cnt"), |t| t.parse().ok()).into(),
+    };
     MdArray {
         name: name.to_owned(),
         source: dir.to_owned(),
@@ -145,6 +152,7 @@ fn from_sysfs(source: &Source, name: &str, dir: &str) -> MdArray {
         degraded,
         members: members.into(),
         sync,
+        mismatch_count,
     }
 }
 
@@ -324,6 +332,10 @@ pub fn parse_mdstat(rel: &str, text: &str) -> Result<Vec<MdArray>, Missing> {
             degraded,
             members: Fact::Known(members),
             sync: Fact::Known(if redundant { sync } else { None }),
+            mismatch_count: Fact::unknown(
+                Reason::NotSupported,
+                format!("{rel} has no mismatch count: sysfs md/mismatch_cnt has it"),
+            ),
         });
     }
     Ok(out)
