@@ -8,34 +8,9 @@ use comfy_table::{Cell, Color};
 
 use super::table::{Notes, Style, new_table};
 use crate::snapshot::{
-    BlockDevice, Fact, FcHost, MdArray, Mount, MultipathMap, NvmeSubsystem, PATH_ACTIVE, SasPhy,
-    Snapshot, gbit_text,
+    BlockDevice, FC_ERROR_COUNTERS, Fact, FcHost, MdArray, Mount, MultipathMap, NvmeSubsystem,
+    PATH_ACTIVE, SasPhy, Snapshot, gbit_text,
 };
-
-/// Mount types that hold data on a network or a cluster.
-const NETWORK_FS: &[&str] = &[
-    "nfs",
-    "nfs4",
-    "cifs",
-    "smb3",
-    "ceph",
-    "glusterfs",
-    "lustre",
-    "gpfs",
-    "ocfs2",
-    "gfs2",
-];
-
-/// FC statistics that count errors, in the order they are shown.
-pub const FC_ERRORS: &[&str] = &[
-    "link_failure_count",
-    "loss_of_sync_count",
-    "loss_of_signal_count",
-    "prim_seq_protocol_err_count",
-    "invalid_tx_word_count",
-    "invalid_crc_count",
-    "error_frames",
-];
 
 pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     let st = &s.storage;
@@ -424,7 +399,7 @@ fn fc(out: &mut String, hosts: &[FcHost], notes: &mut Notes, style: &Style) {
         let good = state == "Online";
         let errors = notes.fact("FC statistics", &h.statistics, |stats| {
             let mut shown = Vec::new();
-            for name in FC_ERRORS {
+            for name in FC_ERROR_COUNTERS {
                 if let Some(Fact::Known(v)) = stats.get(*name)
                     && *v > 0
                 {
@@ -647,10 +622,7 @@ fn mounts(out: &mut String, mounts: &[Mount], _notes: &mut Notes, style: &Style)
     let mut t = new_table(style, &["MOUNT", "SOURCE", "TYPE", "OPTIONS"]);
     let mut others = 0;
     for m in mounts {
-        let data = m.source.starts_with("/dev/")
-            || NETWORK_FS.contains(&m.fstype.as_str())
-            || m.fstype.starts_with("fuse.");
-        if !data {
+        if !m.holds_data() {
             others += 1;
             continue;
         }

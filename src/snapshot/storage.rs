@@ -261,6 +261,18 @@ pub struct FcHost {
     pub statistics: Fact<BTreeMap<String, Fact<u64>>>,
 }
 
+/// FC statistics that count errors (a cable, an optic or a port going
+/// bad), in the order they are shown; the others count traffic.
+pub const FC_ERROR_COUNTERS: &[&str] = &[
+    "link_failure_count",
+    "loss_of_sync_count",
+    "loss_of_signal_count",
+    "prim_seq_protocol_err_count",
+    "invalid_tx_word_count",
+    "invalid_crc_count",
+    "error_frames",
+];
+
 /// An iSCSI session (`sys/class/iscsi_session/sessionN`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IscsiSession {
@@ -419,7 +431,31 @@ pub struct Mount {
     pub options: Vec<String>,
 }
 
+/// Mount types that hold data on a network or a cluster.
+const NETWORK_FS: &[&str] = &[
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "ceph",
+    "glusterfs",
+    "lustre",
+    "gpfs",
+    "ocfs2",
+    "gfs2",
+];
+
 impl Mount {
+    /// Whether the mount holds data (a block device, a network or cluster
+    /// file system, FUSE) rather than being one of the kernel's own (proc,
+    /// sysfs, tmpfs, cgroup, nsfs...), which come and go with logins,
+    /// containers and namespaces.
+    pub fn holds_data(&self) -> bool {
+        self.source.starts_with("/dev/")
+            || NETWORK_FS.contains(&self.fstype.as_str())
+            || self.fstype.starts_with("fuse.")
+    }
+
     pub fn has_option(&self, name: &str) -> bool {
         self.options
             .iter()
