@@ -24,6 +24,7 @@
 mod bond;
 mod host;
 mod link;
+mod multipath;
 mod neighbor;
 mod route;
 mod rule;
@@ -33,7 +34,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::collect::resolve::Flow;
 use crate::collect::{self, Scope};
-use crate::snapshot::{Fact, Missing, Prefix, Snapshot};
+use crate::snapshot::{Fact, Missing, Prefix, Reason, Snapshot};
 use crate::source::Source;
 
 pub use host::boot;
@@ -198,6 +199,61 @@ impl At<'_> {
     }
 }
 
+impl At<'_> {
+    /// Compares a counter that only grows while its device lives: errors
+    /// since a port or phy was reset, a path's failures since its map was
+    /// loaded. Within one boot only: a reboot starts it again. Growth
+    /// beyond `explained` (what a change reported already took) is a
+    /// warning, `why` given how much; a counter that went back was reset,
+    /// which is routine.
+    #[allow(clippy::too_many_arguments)]
+    pub fn counter(
+        &self,
+        ctx: &Ctx,
+        out: &mut Vec<Change>,
+        field: &str,
+        before: &Fact<u64>,
+        after: &Fact<u64>,
+        explained: u64,
+        why: impl FnOnce(u64) -> String,
+    ) {
+        if !ctx.boot.same() {
+            return;
+        }
+        match (before, after) {
+            (Fact::Known(x), Fact::Known(y)) if y < x => self.push(
+                out,
+                Severity::Info,
+                field,
+                Value::known(x.to_string()),
+                Value::known(y.to_string()),
+                "the counter went backwards: it was reset",
+            ),
+            (Fact::Known(x), Fact::Known(y)) => {
+                if y - x > explained {
+                    self.push(
+                        out,
+                        Severity::Warning,
+                        field,
+                        Value::known(x.to_string()),
+                        Value::known(y.to_string()),
+                        why(y - x),
+                    );
+                }
+            }
+            _ => self.fact(
+                out,
+                field,
+                before,
+                after,
+                u64::to_string,
+                Severity::Warning,
+                |_, _| None,
+            ),
+        }
+    }
+}
+
 /// Why a fact read on one side only is reported.
 pub(crate) fn one_sided(unknown_before: bool, m: &Missing) -> String {
     let side = if unknown_before { "before" } else { "after" };
@@ -248,6 +304,25 @@ pub(crate) fn part<'a, T>(
     None
 }
 
+/// A part of the storage (multipath maps, FC ports...), as [`part`] takes
+/// it, except that a part neither side's capture holds is not compared and
+/// not reported: a capture made before hostlint read storage (or a copy of
+/// sysfs without it) holds none of it, and saying so for every part in
+/// every diff of such a capture would bury what changed. Unreadable for
+/// any other reason, or on one side only, it is reported.
+pub(crate) fn storage_part<'a, T>(
+    out: &mut Vec<Change>,
+    kind: &'static str,
+    before: &'a Fact<T>,
+    after: &'a Fact<T>,
+) -> Option<(&'a T, &'a T)> {
+    let not_captured = |f: &Fact<T>| f.missing().is_some_and(|m| m.reason == Reason::NotCaptured);
+    if not_captured(before) && not_captured(after) {
+        return None;
+    }
+    part(out, kind, Severity::Warning, before, after)
+}
+
 /// Whether the two snapshots were read in the same boot, which decides
 /// whether counters (carrier changes, errors, bond link failures) can be
 /// subtracted.
@@ -288,6 +363,7 @@ pub(crate) struct Ctx<'a> {
 
 /// Every change between two snapshots, the worst first; within a
 /// severity, in the order host, links, bonds, egress, routes, rules,
+/// storage (multipath maps, NVMe, FC, iSCSI, SAS, SATA, md, mounts),
 /// neighbours. Pure: the snapshots' route lookups are compared as they
 /// are (see [`run`] for how they are made).
 pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
@@ -302,6 +378,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     bond::compare(&ctx, &mut out);
     route::compare(&ctx, &mut out);
     rule::compare(&ctx, &mut out);
+    multipath::compare(&ctx, &mut out);
     neighbor::compare(&ctx, &mut out);
     // A stable sort keeps each object's changes together within a severity.
     out.sort_by_key(|c| c.severity);
@@ -471,8 +548,20 @@ pub(crate) mod testing {
     use crate::source::Source;
 
     pub fn lb_healthy() -> Snapshot {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lb-healthy");
-        let source = Source::fixture(&dir).expect("the lb-healthy fixture");
+        fixture("lb-healthy")
+    }
+
+    /// The bundled healthy SAN-attached node: multipath, NVMe, FC, iSCSI,
+    /// SAS, SATA, md and mounts.
+    pub fn san_healthy() -> Snapshot {
+        fixture("san-healthy")
+    }
+
+    fn fixture(name: &str) -> Snapshot {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        let source = Source::fixture(&dir).expect("a bundled fixture");
         let mut s = collect::snapshot(&source, Scope::ALL);
         s.route_lookups = collect::table_lookups(&s, &default_flows());
         s
@@ -544,6 +633,20 @@ pub(crate) mod testing {
 
     pub fn row(severity: Severity, object: &str, field: &str) -> (Severity, String, String) {
         (severity, object.to_owned(), field.to_owned())
+    }
+
+    /// san-healthy rebooted: it keeps no boot id, so its uptime says so.
+    pub fn reboot(s: &mut Snapshot) {
+        s.host.uptime_seconds = Fact::Known(600.0);
+    }
+
+    /// What a reboot of san-healthy shows, and nothing else: no counter
+    /// is compared across it.
+    pub fn rebooted_rows() -> Vec<(Severity, String, String)> {
+        vec![
+            row(Severity::Warning, "host san-01", "boot"),
+            row(Severity::Info, "host san-01", "uptime"),
+        ]
     }
 }
 
