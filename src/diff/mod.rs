@@ -26,6 +26,7 @@ mod host;
 mod link;
 mod multipath;
 mod neighbor;
+mod nvme;
 mod route;
 mod rule;
 
@@ -379,6 +380,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     route::compare(&ctx, &mut out);
     rule::compare(&ctx, &mut out);
     multipath::compare(&ctx, &mut out);
+    nvme::compare(&ctx, &mut out);
     neighbor::compare(&ctx, &mut out);
     // A stable sort keeps each object's changes together within a severity.
     out.sort_by_key(|c| c.severity);
