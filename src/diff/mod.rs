@@ -22,6 +22,7 @@
 //! `ctx.boot.same()` before subtracting any counter.
 
 mod bond;
+mod fc;
 mod host;
 mod link;
 mod multipath;
@@ -381,6 +382,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     rule::compare(&ctx, &mut out);
     multipath::compare(&ctx, &mut out);
     nvme::compare(&ctx, &mut out);
+    fc::compare(&ctx, &mut out);
     neighbor::compare(&ctx, &mut out);
     // A stable sort keeps each object's changes together within a severity.
     out.sort_by_key(|c| c.severity);
