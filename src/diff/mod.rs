@@ -24,6 +24,7 @@
 mod bond;
 mod fc;
 mod host;
+mod iscsi;
 mod link;
 mod multipath;
 mod neighbor;
@@ -383,6 +384,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     multipath::compare(&ctx, &mut out);
     nvme::compare(&ctx, &mut out);
     fc::compare(&ctx, &mut out);
+    iscsi::compare(&ctx, &mut out);
     neighbor::compare(&ctx, &mut out);
     // A stable sort keeps each object's changes together within a severity.
     out.sort_by_key(|c| c.severity);
