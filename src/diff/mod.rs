@@ -31,6 +31,7 @@ mod neighbor;
 mod nvme;
 mod route;
 mod rule;
+mod sas;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -385,6 +386,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     nvme::compare(&ctx, &mut out);
     fc::compare(&ctx, &mut out);
     iscsi::compare(&ctx, &mut out);
+    sas::compare(&ctx, &mut out);
     neighbor::compare(&ctx, &mut out);
     // A stable sort keeps each object's changes together within a severity.
     out.sort_by_key(|c| c.severity);
