@@ -21,6 +21,7 @@
 //! whole (read on one side only), `At::fact` for each fact, and
 //! `ctx.boot.same()` before subtracting any counter.
 
+mod ata;
 mod bond;
 mod fc;
 mod host;
@@ -387,6 +388,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     fc::compare(&ctx, &mut out);
     iscsi::compare(&ctx, &mut out);
     sas::compare(&ctx, &mut out);
+    ata::compare(&ctx, &mut out);
     neighbor::compare(&ctx, &mut out);
     // A stable sort keeps each object's changes together within a severity.
     out.sort_by_key(|c| c.severity);
