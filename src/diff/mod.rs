@@ -27,6 +27,7 @@ mod fc;
 mod host;
 mod iscsi;
 mod link;
+mod mdraid;
 mod multipath;
 mod neighbor;
 mod nvme;
@@ -389,6 +390,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     iscsi::compare(&ctx, &mut out);
     sas::compare(&ctx, &mut out);
     ata::compare(&ctx, &mut out);
+    mdraid::compare(&ctx, &mut out);
     neighbor::compare(&ctx, &mut out);
     // A stable sort keeps each object's changes together within a severity.
     out.sort_by_key(|c| c.severity);
