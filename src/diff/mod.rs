@@ -28,6 +28,7 @@ mod host;
 mod iscsi;
 mod link;
 mod mdraid;
+mod mount;
 mod multipath;
 mod neighbor;
 mod nvme;
@@ -391,6 +392,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     sas::compare(&ctx, &mut out);
     ata::compare(&ctx, &mut out);
     mdraid::compare(&ctx, &mut out);
+    mount::compare(&ctx, &mut out);
     neighbor::compare(&ctx, &mut out);
     // A stable sort keeps each object's changes together within a severity.
     out.sort_by_key(|c| c.severity);
