@@ -97,8 +97,9 @@ enum Command {
         /// After: a capture directory, a capture .tar.gz, or `live`
         #[arg(value_name = "AFTER")]
         after: PathBuf,
-        /// A policy whose route checks' destinations are compared too;
-        /// repeat for more (the default routes always are)
+        /// A policy whose route checks' destinations are compared too
+        /// (the default routes always are), and whose mount checks' mount
+        /// points are probed on both sides; repeat for more
         #[arg(short = 'p', long = "policy", value_name = "POLICY")]
         policies: Vec<PathBuf>,
         /// Show routine changes too: counters, uptime, neighbours, routes
@@ -460,11 +461,11 @@ fn diff(
     format: DiffFormat,
     output: Option<PathBuf>,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let flows = if policy_files.is_empty() {
+    let policies = if policy_files.is_empty() {
         Vec::new()
     } else {
         match policy::load(policy_files) {
-            Ok(policies) => check::flows(policies.iter().flat_map(|p| &p.checks)),
+            Ok(policies) => policies,
             Err(errors) => {
                 for e in &errors {
                     eprintln!("{e}");
@@ -474,11 +475,12 @@ fn diff(
             }
         }
     };
+    let checks: Vec<_> = policies.iter().flat_map(|p| &p.checks).collect();
     let (b, a) = (diff_side(before)?, diff_side(after)?);
     let report = hostlint::diff::run(
         (&before.display().to_string(), &b),
         (&after.display().to_string(), &a),
-        &flows,
+        &checks,
         all,
     );
     let text = match format {

@@ -39,8 +39,10 @@ mod sas;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use crate::check;
 use crate::collect::resolve::Flow;
 use crate::collect::{self, Scope};
+use crate::policy::Check;
 use crate::snapshot::{Fact, Missing, Prefix, Reason, Snapshot};
 use crate::source::Source;
 
@@ -507,22 +509,29 @@ pub fn flow_name(flow: &Flow) -> String {
     s
 }
 
-/// Reads both sides and compares them. `flows` are the destinations whose
-/// egress is compared besides the default routes (a policy's route
-/// checks'). Both sides resolve them the same way, through their own rules
-/// and tables ([`collect::table_lookups`]): a capture has no kernel to ask,
-/// and comparing the live kernel's answer with a table walk would report
-/// the difference between two methods as a change on the host.
-pub fn run(before: (&str, &Source), after: (&str, &Source), flows: &[Flow], all: bool) -> Diff {
+/// Reads both sides and compares them. The policies' `checks` add to
+/// what is compared: the destinations of their route checks (besides the
+/// default routes), and the mount points their mount checks probe.
+///
+/// Both sides resolve the destinations the same way, through their own
+/// rules and tables ([`collect::table_lookups`]): a capture has no kernel
+/// to ask, and comparing the live kernel's answer with a table walk would
+/// report the difference between two methods as a change on the host.
+/// Each side probes its own mount points (a capture keeps no answer, and
+/// is then not compared): a mount that stopped answering is the last
+/// fault of the incident.
+pub fn run(before: (&str, &Source), after: (&str, &Source), checks: &[&Check], all: bool) -> Diff {
     let mut wanted = default_flows();
-    for f in flows {
-        if !wanted.contains(f) {
-            wanted.push(*f);
+    for f in check::flows(checks.iter().copied()) {
+        if !wanted.contains(&f) {
+            wanted.push(f);
         }
     }
     let read = |source: &Source| {
         let mut s = collect::snapshot(source, Scope::ALL);
         s.route_lookups = collect::table_lookups(&s, &wanted);
+        let probes = check::mount_probes(checks.iter().copied(), &s);
+        s.storage.mount_probes = collect::mount_probes(source, &probes);
         s
     };
     let (b, a) = (read(before.1), read(after.1));
