@@ -66,7 +66,7 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
             subject: &b.name,
         };
         match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(&at, b, a, out),
+            Some(a) => one(ctx, &at, b, a, out),
             None => at.push(
                 out,
                 Severity::Critical,
@@ -95,7 +95,7 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     }
 }
 
-fn one(at: &At, b: &MdArray, a: &MdArray, out: &mut Vec<Change>) {
+fn one(ctx: &Ctx, at: &At, b: &MdArray, a: &MdArray, out: &mut Vec<Change>) {
     at.fact(
         out,
         "level",
@@ -149,6 +149,21 @@ fn one(at: &At, b: &MdArray, a: &MdArray, out: &mut Vec<Change>) {
     );
     members(at, b, a, out);
     sync(at, &b.sync, &a.sync, out);
+    // Set back to 0 when a check starts: only growth since is news.
+    at.counter(
+        ctx,
+        out,
+        "mismatch count",
+        &b.mismatch_count,
+        &a.mismatch_count,
+        0,
+        |n| {
+            format!(
+                "a check found {n} more sectors whose copies disagree: a disk returning bad \
+                 data, or writes lost in a crash"
+            )
+        },
+    );
 }
 
 /// The members, and the degraded count that follows them: one row for a
@@ -417,6 +432,22 @@ mod tests {
             s.done_percent = Some(80.0);
         }
         assert_eq!(rows(&a, &c), [row(Severity::Info, "md md2", "sync")]);
+    }
+
+    #[test]
+    fn mismatches_a_check_found_are_a_warning() {
+        let b = san_healthy();
+        let mut a = b.clone();
+        array(&mut a, "md2").mismatch_count = Fact::Known(128);
+        assert_eq!(
+            rows(&b, &a),
+            [row(Severity::Warning, "md md2", "mismatch count")]
+        );
+        // The next check set it back to 0.
+        assert_eq!(
+            rows(&a, &b),
+            [row(Severity::Info, "md md2", "mismatch count")]
+        );
     }
 
     #[test]

@@ -171,28 +171,7 @@ fn one(ctx: &Ctx, at: &At, b: &SasPhy, a: &SasPhy, out: &mut Vec<Change>) {
             ))
         },
     );
-    for (field, x, y) in [
-        (
-            "invalid_dword_count",
-            &b.invalid_dword_count,
-            &a.invalid_dword_count,
-        ),
-        (
-            "running_disparity_error_count",
-            &b.running_disparity_error_count,
-            &a.running_disparity_error_count,
-        ),
-        (
-            "loss_of_dword_sync_count",
-            &b.loss_of_dword_sync_count,
-            &a.loss_of_dword_sync_count,
-        ),
-        (
-            "phy_reset_problem_count",
-            &b.phy_reset_problem_count,
-            &a.phy_reset_problem_count,
-        ),
-    ] {
+    for ((field, x), (_, y)) in b.error_counters().into_iter().zip(a.error_counters()) {
         at.counter(ctx, out, field, x, y, 0, |n| {
             format!(
                 "{n} more during the window: a loose or marginal cable or connector on this lane"
