@@ -24,6 +24,8 @@ const SCENARIOS: &[(&str, &[&str], i32)] = &[
     ("san-md-rebuilding", STORAGE, 2),
     ("san-nvme-no-optimized", STORAGE, 2),
     ("san-mount-hung", STORAGE, 3),
+    ("san-four-paths", STORAGE, 0),
+    ("san-array-cable-loose", STORAGE, 2),
 ];
 
 const LB: &[&str] = &["policies/lb-node.yaml", "policies/bonded-uplink.yaml"];
@@ -164,6 +166,18 @@ fn each_storage_fault_is_named_by_the_checks_that_guard_it() {
     assert_eq!(
         not_passing("san-mount-hung", STORAGE),
         triples(&[("shared-nfs-answering", "/srv/shared", "UNKNOWN")])
+    );
+    assert_eq!(not_passing("san-four-paths", STORAGE), triples(&[]));
+    // Two active paths through two HBAs are left: only the failed paths,
+    // their fail counts and the SAS lane's errors tell.
+    assert_eq!(
+        not_passing("san-array-cable-loose", STORAGE),
+        triples(&[
+            ("lun-paths-steady", "mpatha", "WARN"),
+            ("luns-redundant", "mpatha", "FAIL"),
+            ("sas-links-clean", "phy-2:0:1", "WARN"),
+            ("sas-links-clean", "phy-2:1", "WARN"),
+        ])
     );
 }
 
