@@ -72,6 +72,108 @@ const PAIRS: &[Pair] = &[
     ),
 ];
 
+/// Each storage scenario, the capture it was made from, the exit code of
+/// `diff BEFORE SCENARIO -p policies/storage-paths.yaml` (whose mount
+/// checks have both sides probe their mount points), and every change it
+/// must report. The incident's loosened array cable needs a LUN on four
+/// paths before: `san-four-paths`, `san-healthy` with two paths more.
+const SAN_PAIRS: &[(&str, &str, i32, &[Row])] = &[
+    (
+        "san-healthy",
+        "san-cable-pull",
+        2,
+        &[
+            ("critical", "multipath", "mpatha", "active paths"),
+            ("critical", "multipath", "mpathb", "active paths"),
+            ("critical", "nvme", "nvme-subsys0 controller nvme1", "state"),
+            ("critical", "fc", "host4", "port state"),
+        ],
+    ),
+    (
+        "san-healthy",
+        "san-fc-linkdown",
+        2,
+        &[
+            ("critical", "multipath", "mpatha", "active paths"),
+            ("critical", "multipath", "mpathb", "active paths"),
+            (
+                "critical",
+                "nvme",
+                "nvme-subsys0 controller nvme1",
+                "controller",
+            ),
+            ("critical", "fc", "host4", "port state"),
+        ],
+    ),
+    (
+        "san-healthy",
+        "san-sas-errors",
+        1,
+        &[
+            ("warning", "sas", "phy-2:2", "invalid_dword_count"),
+            ("warning", "sas", "phy-2:2", "running_disparity_error_count"),
+            ("warning", "sas", "phy-2:2", "loss_of_dword_sync_count"),
+            ("warning", "sas", "phy-2:0:2", "invalid_dword_count"),
+            (
+                "warning",
+                "sas",
+                "phy-2:0:2",
+                "running_disparity_error_count",
+            ),
+            ("warning", "sas", "phy-2:0:2", "loss_of_dword_sync_count"),
+        ],
+    ),
+    (
+        "san-healthy",
+        "san-md-rebuilding",
+        2,
+        &[
+            ("critical", "md", "md2", "degraded"),
+            ("warning", "md", "md2", "sync"),
+        ],
+    ),
+    (
+        "san-healthy",
+        "san-nvme-no-optimized",
+        2,
+        &[(
+            "critical",
+            "nvme",
+            "nvme-subsys0 namespace nvme0n1 path nvme0c0n1",
+            "ana state",
+        )],
+    ),
+    (
+        "san-healthy",
+        "san-mount-hung",
+        2,
+        &[("critical", "mount", "/srv/shared", "answers")],
+    ),
+    (
+        "san-four-paths",
+        "san-array-cable-loose",
+        2,
+        &[
+            ("critical", "multipath", "mpatha", "active paths"),
+            ("warning", "multipath", "mpatha path sdm", "fail count"),
+            ("warning", "multipath", "mpatha path sdn", "fail count"),
+            ("warning", "sas", "phy-2:1", "invalid_dword_count"),
+            ("warning", "sas", "phy-2:1", "running_disparity_error_count"),
+            ("warning", "sas", "phy-2:1", "loss_of_dword_sync_count"),
+            ("warning", "sas", "phy-2:0:1", "invalid_dword_count"),
+            (
+                "warning",
+                "sas",
+                "phy-2:0:1",
+                "running_disparity_error_count",
+            ),
+            ("warning", "sas", "phy-2:0:1", "loss_of_dword_sync_count"),
+        ],
+    ),
+];
+
+const STORAGE_POLICY: &str = "policies/storage-paths.yaml";
+
 /// `hostlint diff ARGS...` from the repository root, with relative paths,
 /// so that golden files name `fixtures/...` wherever the tree is.
 fn diff(args: &[&str]) -> (i32, String, String) {
@@ -140,6 +242,137 @@ fn each_fault_diffs_from_lb_healthy_as_expected() {
         ]);
         assert_eq!(changes(&parse_json(&with_policy)), owned(expected));
     }
+}
+
+#[test]
+fn each_storage_fault_diffs_from_its_healthy_host_as_expected() {
+    for (before, scenario, code, expected) in SAN_PAIRS {
+        crate::scenarios::prepare(scenario);
+        let (b, a) = (format!("fixtures/{before}"), format!("fixtures/{scenario}"));
+        for format in ["table", "json"] {
+            let (got, text, err) = diff(&[&b, &a, "--format", format, "-p", STORAGE_POLICY]);
+            assert_eq!(got, *code, "{scenario} --format {format}\n{text}{err}");
+            insta::with_settings!({
+                snapshot_path => format!("../fixtures/{scenario}/expected"),
+                prepend_module_to_snapshot => false,
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(format!("diff-from-{before}-{format}"), text);
+            });
+        }
+        let (_, json, _) = diff(&[&b, &a, "--format", "json", "-p", STORAGE_POLICY]);
+        let doc = parse_json(&json);
+        assert_eq!(doc["exit_code"], *code, "{scenario}");
+        assert_eq!(doc["boot"], "same", "{scenario}");
+        assert_eq!(changes(&doc), owned(expected), "{scenario}");
+        // Without the policy nothing is probed: the same changes, but a
+        // mount that stopped answering, which /proc/mounts still lists.
+        let (_, json, _) = diff(&[&b, &a, "--format", "json"]);
+        let unprobed: Vec<_> = owned(expected)
+            .into_iter()
+            .filter(|c| c.3 != "answers")
+            .collect();
+        assert_eq!(changes(&parse_json(&json)), unprobed, "{scenario}");
+    }
+}
+
+/// The incident's loosened array cable, as an operator reads it: the map
+/// down from four active paths to two, naming the two that failed, and
+/// the SAS lane's errors.
+#[test]
+fn the_loosened_array_cable_names_the_paths_and_the_lane() {
+    let (code, json, _) = diff(&[
+        "fixtures/san-four-paths",
+        "fixtures/san-array-cable-loose",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2);
+    let doc = parse_json(&json);
+    let map = &doc["changes"][0];
+    assert_eq!(map["before"], "4 of 4 active: sdg sdm sdh sdn");
+    assert_eq!(map["after"], "2 of 4 active: sdg sdh");
+    let why = map["why"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("sdm (host3) failed") && why.contains("sdn (host4) failed"),
+        "{why}"
+    );
+    let lane = &doc["changes"][3];
+    assert_eq!(
+        (&lane["before"], &lane["after"]),
+        (&"0".into(), &"1840".into())
+    );
+}
+
+/// Storage that did not change diffs empty, even with --all and the
+/// policy's probes: the host against itself and re-captured (a capture
+/// keeps no probe answer, which is then not compared).
+#[test]
+fn a_no_op_storage_maintenance_diffs_empty() {
+    let tmp = tempdir();
+    let mut afters = vec!["fixtures/san-healthy".to_owned()];
+    for name in ["again", "again.tar.gz"] {
+        let again = tmp.path().join(name);
+        run_ok(&mut hostlint(&[
+            "capture",
+            "--root",
+            path_str(&fixture("san-healthy")),
+            "-o",
+            path_str(&again),
+        ]));
+        afters.push(path_str(&again).to_owned());
+    }
+    for after in &afters {
+        for policy in [false, true] {
+            let mut args = vec!["fixtures/san-healthy", after, "--format", "json", "--all"];
+            if policy {
+                args.extend(["-p", STORAGE_POLICY]);
+            }
+            let (code, json, err) = diff(&args);
+            assert_eq!(code, 0, "{after}: {json}{err}");
+            let doc = parse_json(&json);
+            assert_eq!(doc["changes"], serde_json::json!([]), "{after}: {json}");
+            assert_eq!(doc["counts"]["hidden"], 0);
+        }
+    }
+}
+
+/// A capture made before hostlint read storage (the load balancer's)
+/// against one that has it: every storage part is known on one side only.
+#[test]
+fn storage_read_on_one_side_only_is_a_warning() {
+    let (code, json, _) = diff(&[
+        "fixtures/lb-healthy",
+        "fixtures/san-healthy",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{json}");
+    let parts: Vec<_> = changes(&parse_json(&json))
+        .into_iter()
+        .filter(|c| c.2.is_empty())
+        .collect();
+    let expected: Vec<_> = [
+        "multipath maps",
+        "nvme subsystems",
+        "fc ports",
+        "iscsi sessions",
+        "sas phys",
+        "ata links",
+        "md arrays",
+        "mounts",
+    ]
+    .iter()
+    .map(|p| {
+        (
+            "warning".to_owned(),
+            (*p).to_owned(),
+            String::new(),
+            (*p).to_owned(),
+        )
+    })
+    .collect();
+    assert_eq!(parts, expected);
 }
 
 /// Putting a fault right is a change too, and a diff cannot know which
