@@ -6,20 +6,25 @@
 //! why it matters) produced by pure functions of the two snapshots, one
 //! file per kind of object: `host`, `link` (with its PCIe link), `bond`,
 //! `route` (egress of the default route and of the policies' destinations,
-//! and the routing tables), `rule`, `neighbor`. Storage objects will get
-//! files of their own. Reporters (`report::diff_table`, `report::diff_json`)
-//! only render a [`Diff`].
+//! and the routing tables), `rule`, `neighbor`; and the storage paths:
+//! `multipath` (maps and their paths), `nvme` (subsystems, controllers,
+//! ANA paths), `fc` (HBA ports), `iscsi` (sessions), `sas` (phys), `ata`
+//! (SATA links), `mdraid` (md arrays), `mount` (mounts, and the answers of
+//! the mount points a policy probes). Block devices are compared through
+//! what uses them (paths, members, mounts); files a policy asks about are
+//! not compared (see `mount`). Reporters (`report::diff_table`,
+//! `report::diff_json`) only render a [`Diff`].
 //!
 //! Severity: [`Severity::Critical`] for what breaks redundancy or capacity,
 //! [`Severity::Warning`] for the rest that matters (a fact that could be
 //! read on one side only included: it is never taken as unchanged),
 //! [`Severity::Info`] for routine noise, shown only when asked for.
 //!
-//! Adding a kind of object (multipath maps, NVMe paths, SAS phys, md
-//! arrays, mounts): a file with `pub(super) fn compare(ctx: &Ctx, out:
-//! &mut Vec<Change>)`, called from [`compare`]; `part` for the list as a
-//! whole (read on one side only), `At::fact` for each fact, and
-//! `ctx.boot.same()` before subtracting any counter.
+//! Adding a kind of object: a file with `pub(super) fn compare(ctx: &Ctx,
+//! out: &mut Vec<Change>)`, called from [`compare`]; `part` for the list as
+//! a whole (read on one side only; `storage_part` for a part of the
+//! storage, which old captures do not hold), `At::fact` for each fact, and
+//! `At::counter` for a counter, which subtracts only when `ctx.boot.same()`.
 
 mod ata;
 mod bond;
