@@ -1,24 +1,41 @@
-//! Collection benchmarks: hostlint against iproute2 on the same namespace in
-//! the same run, as ratios (SPEC section 8).
+//! Collection and audit benchmarks (SPEC section 8): hostlint against
+//! iproute2 on the same namespace in the same run, as ratios, and a whole
+//! audit against the budget of an every-minute run.
 //!
 //! `cargo bench --bench collect` (as root, after `benches/netns.sh up`) runs
-//! each case in its namespace and prints, for hostlint's collection and for
-//! the `ip` command that reads the same kernel objects, the median wall time
-//! and peak RSS of a child process, and their ratio. Results also go to
-//! `target/bench-results.json`.
+//! each case and prints, for hostlint and for its baseline, the median wall
+//! time and peak RSS of a child process, and their ratio. Results also go to
+//! `target/bench-results.json`. The cases:
+//! - `routes`, `links`: hostlint's collection through the library against
+//!   the `ip` command that reads the same kernel objects.
+//! - `audit-live`: the `hostlint` binary auditing a typical host's network
+//!   (namespace `hlbench-typical`, policy `benches/typical.yaml`) against the
+//!   `ip` commands an operator would run for the same facts, and against the
+//!   budget.
+//! - `audit-fixture`: the binary auditing a generated capture of the typical
+//!   host with the bonds and multipath maps this kernel cannot build
+//!   (`collect/typical_fixture.rs`), against the budget alone: no command
+//!   reads the same facts from a capture.
 //!
 //! One binary plays three roles, chosen by its first argument:
 //! - (none, or cargo's `--bench`): the driver. For each case it starts
-//!   `ip netns exec NS <this binary> runner CASE RUNS` and reads back one
-//!   JSON object.
-//! - `runner CASE RUNS`: runs inside the namespace (with its own sysfs, which
-//!   `ip netns exec` mounts). It starts the two contenders as direct children,
-//!   alternating them, and measures each with `wait4`: wall time from spawn to
-//!   reap, and `ru_maxrss`. Timing here rather than around `ip netns exec`
-//!   keeps the namespace switch and sysfs remount out of both figures.
+//!   `ip netns exec NS <this binary> runner CASE RUNS WORK` (or, without a
+//!   namespace, the runner itself) and reads back one JSON object.
+//! - `runner CASE RUNS WORK`: runs inside the namespace (with its own sysfs,
+//!   which `ip netns exec` mounts). It starts the contenders as direct
+//!   children, alternating them, and measures each with `wait4`: wall time
+//!   from spawn to reap, and `ru_maxrss`. Timing here rather than around `ip
+//!   netns exec` keeps the namespace switch and sysfs remount out of all
+//!   figures. `WORK` holds the audits' reports and the generated fixture.
 //! - `child CASE`: hostlint's collection for the case through the library,
 //!   printing what it collected. A count that is off fails the run: a
-//!   benchmark that collected nothing must not look fast.
+//!   benchmark that collected nothing must not look fast. The audit cases
+//!   run the `hostlint` binary instead (the one cargo builds for this bench,
+//!   with the bench profile, which is the release profile), so that their
+//!   figures include process start, policy parsing and the report.
+
+#[path = "collect/typical_fixture.rs"]
+mod typical_fixture;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -31,19 +48,56 @@ use serde_json::{Value, json};
 
 const ROUTES_NS: &str = "hlbench-routes";
 const LINKS_NS: &str = "hlbench-links";
+const TYPICAL_NS: &str = "hlbench-typical";
 /// What `benches/netns.sh up` builds.
 const MIN_ROUTES: u64 = 1_000_000;
 const MIN_VETH: u64 = 1_000;
+const TYPICAL_LINKS: u64 = 10;
+const TYPICAL_VETH: u64 = 8;
+const TYPICAL_STATIC_ROUTES: u64 = 200;
 const DEFAULT_RUNS: usize = 7;
 const MIB: f64 = 1024.0 * 1024.0;
+/// SPEC section 8: a typical host audit "in well under 50 ms and 15 MiB
+/// peak memory".
+const AUDIT_TIME: Duration = Duration::from_millis(50);
+const AUDIT_RSS: u64 = 15 * 1024 * 1024;
+/// Where the fixture of `audit-fixture` is generated from.
+const FIXTURE_BASE: &str = "fixtures/san-healthy";
+
+/// What is measured as hostlint.
+enum Hostlint {
+    /// The library's collection, in `<bench> child CASE`.
+    Collect,
+    /// `hostlint audit` with these policies (paths in the crate) and a
+    /// Prometheus report written to a file, as a scheduled run does; on the
+    /// generated fixture when `fixture` is set, live otherwise.
+    Audit {
+        policies: &'static [&'static str],
+        fixture: bool,
+    },
+}
+
+/// What hostlint is compared with.
+enum Baseline {
+    /// iproute2 commands that read the same kernel objects. With more than
+    /// one, a sample runs them one after the other, each its own child, and
+    /// is their sum (peak RSS: the larger).
+    Ip(&'static [&'static [&'static str]]),
+    /// Nothing reads the same facts: the figures stand against the targets
+    /// alone.
+    Budget,
+}
 
 struct Case {
     name: &'static str,
-    namespace: &'static str,
-    /// The iproute2 command that reads the same objects.
-    ip: &'static [&'static str],
-    /// What the target allows: hostlint's median time over ip's.
-    max_time_ratio: f64,
+    /// Where the runner runs; none for a case that reads no live host.
+    namespace: Option<&'static str>,
+    hostlint: Hostlint,
+    baseline: Baseline,
+    /// What the target allows: hostlint's median time over the baseline's.
+    max_time_ratio: Option<f64>,
+    /// The median time hostlint must stay under, if the target sets one.
+    max_time: Option<Duration>,
     /// Peak RSS hostlint must stay under, if the target sets one.
     max_rss_bytes: Option<u64>,
     what: &'static str,
@@ -52,19 +106,60 @@ struct Case {
 const CASES: &[Case] = &[
     Case {
         name: "routes",
-        namespace: ROUTES_NS,
-        ip: &["ip", "-4", "route", "show", "table", "all"],
-        max_time_ratio: 1.0,
+        namespace: Some(ROUTES_NS),
+        hostlint: Hostlint::Collect,
+        baseline: Baseline::Ip(&[&["ip", "-4", "route", "show", "table", "all"]]),
+        max_time_ratio: Some(1.0),
+        max_time: None,
         max_rss_bytes: Some(64 * 1024 * 1024),
         what: "1,000,000 IPv4 routes: collect::snapshot(routes only) vs ip -4 route show table all",
     },
     Case {
         name: "links",
-        namespace: LINKS_NS,
-        ip: &["ip", "-j", "-d", "-s", "link", "show"],
-        max_time_ratio: 2.0,
+        namespace: Some(LINKS_NS),
+        hostlint: Hostlint::Collect,
+        baseline: Baseline::Ip(&[&["ip", "-j", "-d", "-s", "link", "show"]]),
+        max_time_ratio: Some(2.0),
+        max_time: None,
         max_rss_bytes: None,
         what: "1,000 veth links: collect::snapshot(links only) vs ip -j -d -s link show",
+    },
+    Case {
+        name: "audit-live",
+        namespace: Some(TYPICAL_NS),
+        hostlint: Hostlint::Audit {
+            policies: &["benches/typical.yaml"],
+            fixture: false,
+        },
+        baseline: Baseline::Ip(&[
+            &["ip", "-j", "-d", "-s", "link", "show"],
+            &["ip", "-j", "route", "show", "table", "all"],
+        ]),
+        max_time_ratio: None,
+        max_time: Some(AUDIT_TIME),
+        max_rss_bytes: Some(AUDIT_RSS),
+        what: "a typical host's network (10 links, 200 routes), live: hostlint audit -p \
+               benches/typical.yaml --format prometheus --output FILE vs ip -j -d -s link show \
+               then ip -j route show table all (two children, summed)",
+    },
+    Case {
+        name: "audit-fixture",
+        namespace: None,
+        hostlint: Hostlint::Audit {
+            policies: &[
+                "policies/storage-paths.yaml",
+                "policies/baseline.yaml",
+                "policies/bonded-uplink.yaml",
+            ],
+            fixture: true,
+        },
+        baseline: Baseline::Budget,
+        max_time_ratio: None,
+        max_time: Some(AUDIT_TIME),
+        max_rss_bytes: Some(AUDIT_RSS),
+        what: "a typical host (10 links, 2 bonds, 32 multipath maps of 4 paths, 200 static \
+               routes) captured: hostlint audit --root FIXTURE -p storage-paths, baseline, \
+               bonded-uplink --format prometheus --output FILE vs the budget of 50 ms and 15 MiB",
     },
 ];
 
@@ -160,7 +255,7 @@ fn child(name: &str) -> Result<ExitCode> {
 // --------------------------------------------------------------- runner ---
 
 /// One measured child process.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Sample {
     wall: Duration,
     maxrss_bytes: u64,
@@ -224,56 +319,246 @@ fn measure(cmd: &mut Command, capture: bool) -> Result<(Sample, Vec<u8>)> {
     ))
 }
 
-fn hostlint_cmd(case: &Case) -> Result<Command> {
+fn child_cmd(case: &Case) -> Result<Command> {
     let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
     let mut cmd = Command::new(exe);
     cmd.args(["child", case.name]);
     Ok(cmd)
 }
 
-fn ip_cmd(case: &Case) -> Command {
-    let mut cmd = Command::new(case.ip[0]);
-    cmd.args(&case.ip[1..]);
+fn fixture_dir(work: &Path) -> PathBuf {
+    work.join("typical-host")
+}
+
+fn report_path(case: &Case, work: &Path) -> PathBuf {
+    work.join(format!("{}.prom", case.name))
+}
+
+/// A whole `hostlint audit`, as a timer would start it every minute.
+fn audit_cmd(case: &Case, policies: &[&str], fixture: bool, work: &Path) -> Command {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostlint"));
+    cmd.arg("audit");
+    for p in policies {
+        cmd.arg("-p").arg(crate_dir.join(p));
+    }
+    if fixture {
+        cmd.arg("--root").arg(fixture_dir(work));
+    }
+    cmd.args(["--format", "prometheus", "--output"])
+        .arg(report_path(case, work));
     cmd
 }
 
-/// What `ip` prints for the case, counted: route lines, or entries of the
-/// JSON link list. Run by the driver with `ip -n NS`, so that the runner,
-/// whose memory is the floor of every child's peak RSS (below), never holds
-/// the output.
-fn ip_count(case: &Case) -> Result<Value> {
-    let out = Command::new(case.ip[0])
-        .args(["-n", case.namespace])
-        .args(&case.ip[1..])
+/// The figures of an audit's Prometheus report that say how it went.
+fn audit_summary(report: &str) -> Result<Value> {
+    let metric = |name: &str| {
+        report.lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+    };
+    let mut summary = serde_json::Map::new();
+    for (key, name) in [
+        ("status", "hostlint_audit_status"),
+        ("pass", "hostlint_findings{status=\"pass\"}"),
+        ("warn", "hostlint_findings{status=\"warn\"}"),
+        ("fail", "hostlint_findings{status=\"fail\"}"),
+        ("unknown", "hostlint_findings{status=\"unknown\"}"),
+        ("notes", "hostlint_notes"),
+        ("deadline_exceeded", "hostlint_deadline_exceeded"),
+    ] {
+        let v = metric(name).ok_or_else(|| format!("the audit's report has no {name}"))?;
+        summary.insert(key.into(), json!(v));
+    }
+    Ok(Value::Object(summary))
+}
+
+/// One measured hostlint run and what it collected (the child's counts) or
+/// concluded (the audit report's summary).
+fn run_hostlint(case: &Case, work: &Path) -> Result<(Sample, Value)> {
+    match case.hostlint {
+        Hostlint::Collect => {
+            let (s, out) = measure(&mut child_cmd(case)?, true)?;
+            let counts = serde_json::from_slice(&out)
+                .map_err(|e| format!("hostlint child printed no counts: {e}"))?;
+            Ok((s, counts))
+        }
+        Hostlint::Audit { policies, fixture } => {
+            let report = report_path(case, work);
+            // A report left by an earlier run must not pass for this one's.
+            match std::fs::remove_file(&report) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("{}: {e}", report.display())),
+            }
+            let (s, _) =
+                measure(&mut audit_cmd(case, policies, fixture, work), false).map_err(|e| {
+                    format!(
+                        "{e}\n(an audit exits non-zero when a finding does not pass: see {})",
+                        report.display()
+                    )
+                })?;
+            let text = std::fs::read_to_string(&report)
+                .map_err(|e| format!("{}: {e}", report.display()))?;
+            Ok((s, audit_summary(&text)?))
+        }
+    }
+}
+
+fn ip_cmd(argv: &[&str]) -> Command {
+    let mut cmd = Command::new(argv[0]);
+    cmd.args(&argv[1..]);
+    cmd
+}
+
+/// One sample of the baseline: its commands one after the other, summed.
+fn run_baseline(commands: &[&[&str]]) -> Result<Sample> {
+    let mut total = Sample::default();
+    for argv in commands {
+        let (s, _) = measure(&mut ip_cmd(argv), false)?;
+        total.wall += s.wall;
+        total.user += s.user;
+        total.sys += s.sys;
+        total.maxrss_bytes = total.maxrss_bytes.max(s.maxrss_bytes);
+    }
+    Ok(total)
+}
+
+/// Runs `ip -n NS ARGS` and returns its output. Run by the driver, so that
+/// the runner, whose memory is the floor of every child's peak RSS (below),
+/// never holds the output.
+fn ip_in(namespace: &str, argv: &[&str]) -> Result<Vec<u8>> {
+    let out = Command::new(argv[0])
+        .args(["-n", namespace])
+        .args(&argv[1..])
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| format!("{:?}: {e}", case.ip))?;
+        .map_err(|e| format!("{argv:?}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{:?} failed: {}", case.ip, out.status));
+        return Err(format!("{argv:?} in {namespace} failed: {}", out.status));
     }
+    Ok(out.stdout)
+}
+
+fn lines(out: &[u8]) -> usize {
+    out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count()
+}
+
+fn json_list(what: &str, out: &[u8]) -> Result<Vec<Value>> {
+    serde_json::from_slice(out).map_err(|e| format!("{what}: not a JSON list: {e}"))
+}
+
+/// What `ip` shows of the namespace, counted: IPv4 route lines, links and
+/// veth links.
+fn ip_count(case: &Case) -> Result<Value> {
+    let ns = case.namespace.ok_or("no namespace to count in")?;
+    let count_links = || -> Result<(usize, usize)> {
+        // `-d` is what shows the kind.
+        let argv = ["ip", "-j", "-d", "link", "show"];
+        let links = json_list("ip -j -d link show", &ip_in(ns, &argv)?)?;
+        let veth = links
+            .iter()
+            .filter(|l| l["linkinfo"]["info_kind"] == "veth")
+            .count();
+        Ok((links.len(), veth))
+    };
+    let ipv4 = || -> Result<usize> {
+        Ok(lines(&ip_in(
+            ns,
+            &["ip", "-4", "route", "show", "table", "all"],
+        )?))
+    };
     Ok(match case.name {
-        "routes" => json!({
-            "ipv4": out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count()
-        }),
+        "routes" => json!({ "ipv4": ipv4()? }),
+        "links" => {
+            let (links, veth) = count_links()?;
+            json!({ "links": links, "veth": veth })
+        }
         _ => {
-            let links: Vec<Value> = serde_json::from_slice(&out.stdout)
-                .map_err(|e| format!("{:?}: not a JSON list: {e}", case.ip))?;
-            let veth = links
-                .iter()
-                .filter(|l| l["linkinfo"]["info_kind"] == "veth")
-                .count();
-            json!({ "links": links.len(), "veth": veth })
+            let (links, veth) = count_links()?;
+            let boot = lines(&ip_in(
+                ns,
+                &["ip", "-4", "route", "show", "table", "all", "proto", "boot"],
+            )?);
+            json!({ "links": links, "veth": veth, "ipv4": ipv4()?, "static_routes": boot })
         }
     })
+}
+
+/// What hostlint reads of the host the audit cases audit, counted from
+/// `hostlint show --format json` run once before the measured runs: the
+/// audit's own report says how findings went, not how much was read.
+fn show_count(case: &Case, work: &Path) -> Result<Value> {
+    let bin = env!("CARGO_BIN_EXE_hostlint");
+    let mut cmd = match case.namespace {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns, bin]);
+            c
+        }
+        None => Command::new(bin),
+    };
+    cmd.args(["show", "--format", "json"]);
+    if matches!(case.hostlint, Hostlint::Audit { fixture: true, .. }) {
+        cmd.arg("--root").arg(fixture_dir(work));
+    }
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed: {}", out.status));
+    }
+    let snap: Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("{cmd:?}: not JSON: {e}"))?;
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let links = list(&snap["links"]);
+    let ipv4 = list(&snap["routes"]["ipv4"]);
+    let bonds = list(&snap["bonds"]);
+    let maps = list(&snap["storage"]["multipath"]);
+    let kind = |k: &str| links.iter().filter(|l| l["kind"] == k).count();
+    // A map counts when every path is active and its paths run through
+    // the number of SCSI hosts (FC HBAs) the fixture gives them.
+    let whole_maps = maps
+        .iter()
+        .filter(|m| {
+            let paths = list(&m["paths"]);
+            let mut hosts: Vec<&str> = paths
+                .iter()
+                .filter_map(|p| p["scsi_host"].as_str())
+                .collect();
+            hosts.sort_unstable();
+            hosts.dedup();
+            paths.len() == typical_fixture::PATHS_PER_MAP
+                && paths.iter().all(|p| p["state"] == "active")
+                && hosts.len() == typical_fixture::FC_HBAS
+        })
+        .count();
+    Ok(json!({
+        "links": links.len(),
+        "veth": kind("veth"),
+        "bonds": bonds.len(),
+        "bond_members": bonds.iter().map(|b| list(&b["members"]).len()).sum::<usize>(),
+        "ipv4": ipv4.len(),
+        "static_routes": ipv4.iter().filter(|r| r["protocol"] == "static" || r["protocol"] == "boot").count(),
+        "multipath_maps": maps.len(),
+        "multipath_paths": maps.iter().map(|m| list(&m["paths"]).len()).sum::<usize>(),
+        "whole_maps": whole_maps,
+    }))
 }
 
 fn get(v: &Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or(0)
 }
 
-/// Checks that hostlint collected what the namespace holds and what `ip`
-/// printed; anything else fails the benchmark.
+/// Checks that hostlint collected what the host holds and what `ip`
+/// printed, and that an audit judged it; anything else fails the benchmark.
 fn check_counts(case: &Case, hostlint: &Value, ip: &Value) -> Result<()> {
     let fail = |what: String| {
         Err(format!(
@@ -293,7 +578,7 @@ fn check_counts(case: &Case, hostlint: &Value, ip: &Value) -> Result<()> {
                 return fail("hostlint and ip count different IPv4 routes".into());
             }
         }
-        _ => {
+        "links" => {
             let links = get(hostlint, "links");
             let veth = get(hostlint, "veth");
             if veth < MIN_VETH {
@@ -313,6 +598,83 @@ fn check_counts(case: &Case, hostlint: &Value, ip: &Value) -> Result<()> {
             }
             if get(hostlint, "addresses") < veth {
                 return fail("fewer addresses than veth links".into());
+            }
+        }
+        _ => {
+            let read = &hostlint["collected"];
+            let audit = &hostlint["audit"];
+            let (want_links, want_routes) = match case.namespace {
+                Some(_) => (TYPICAL_LINKS, TYPICAL_STATIC_ROUTES),
+                None => (
+                    typical_fixture::LINKS as u64,
+                    typical_fixture::STATIC_ROUTES as u64,
+                ),
+            };
+            let links = get(read, "links");
+            if links != want_links {
+                return fail(format!("{links} links read, expected {want_links}"));
+            }
+            let routes = get(read, "static_routes");
+            if routes != want_routes {
+                return fail(format!(
+                    "{routes} static routes read, expected {want_routes}"
+                ));
+            }
+            // Findings: every one a pass, and at least as many as the
+            // objects each policy judges one by one.
+            let judged = if case.namespace.is_some() {
+                let veth = get(read, "veth");
+                if veth != TYPICAL_VETH {
+                    return fail(format!("{veth} veth links read, expected {TYPICAL_VETH}"));
+                }
+                if links != get(ip, "links")
+                    || veth != get(ip, "veth")
+                    || get(read, "ipv4") != get(ip, "ipv4")
+                    || routes != get(ip, "static_routes")
+                {
+                    return fail("hostlint and ip count different links or routes".into());
+                }
+                // typical-links-clean judges every link but lo.
+                links - 1
+            } else {
+                let maps = typical_fixture::MAPS as u64;
+                let bonds = typical_fixture::BONDS as u64;
+                let paths = maps * typical_fixture::PATHS_PER_MAP as u64;
+                if get(read, "bonds") != bonds || get(read, "bond_members") != 2 * bonds {
+                    return fail(format!("expected {bonds} bonds of 2 members"));
+                }
+                if get(read, "multipath_maps") != maps
+                    || get(read, "multipath_paths") != paths
+                    || get(read, "whole_maps") != maps
+                {
+                    return fail(format!(
+                        "expected {maps} multipath maps, each on {} active paths over {} HBAs ({paths} paths)",
+                        typical_fixture::PATHS_PER_MAP,
+                        typical_fixture::FC_HBAS
+                    ));
+                }
+                // luns-redundant and lun-paths-steady judge every map,
+                // bonded-uplink-lacp every bond.
+                2 * maps + bonds
+            };
+            let not_passed = [
+                "warn",
+                "fail",
+                "unknown",
+                "status",
+                "notes",
+                "deadline_exceeded",
+            ]
+            .iter()
+            .any(|k| get(audit, k) != 0);
+            if not_passed {
+                return fail("the audit did not pass cleanly".into());
+            }
+            if get(audit, "pass") < judged {
+                return fail(format!(
+                    "{} findings, expected at least {judged}",
+                    get(audit, "pass")
+                ));
             }
         }
     }
@@ -342,15 +704,15 @@ fn own_memory_high_water() -> Result<u64> {
         .ok_or_else(|| "/proc/self/status has no VmHWM".into())
 }
 
-/// Inside the namespace: a warm-up of each contender, then `runs` measured
-/// rounds, alternating which goes first. Every hostlint run must collect
-/// what the warm-up did.
+/// Inside the namespace (if the case has one): a warm-up of each contender,
+/// then `runs` measured rounds, alternating which goes first. Every hostlint
+/// run must collect, or conclude, what the warm-up did.
 ///
 /// A child's `ru_maxrss` can never be below the runner's own peak RSS: at
 /// `execve` the kernel folds the high-water mark of the memory the child
 /// leaves (the runner's, shared by vfork or copied by fork) into the child's
 /// maximum. So the runner keeps nothing large, and reports its own peak as
-/// the floor of both contenders' figures.
+/// the floor of all contenders' figures.
 fn runner(args: &[String]) -> Result<ExitCode> {
     let name = args.first().map(String::as_str).unwrap_or("");
     let case = case(name).ok_or_else(|| format!("no case {name:?}"))?;
@@ -359,30 +721,33 @@ fn runner(args: &[String]) -> Result<ExitCode> {
         .and_then(|r| r.parse().ok())
         .filter(|r| *r > 0)
         .ok_or("runner: a run count is needed")?;
+    let work = PathBuf::from(args.get(2).ok_or("runner: a work directory is needed")?);
+    let ip = match case.baseline {
+        Baseline::Ip(commands) => Some(commands),
+        Baseline::Budget => None,
+    };
 
-    let (_, out) = measure(&mut hostlint_cmd(case)?, true)?;
-    let counts: Value = serde_json::from_slice(&out)
-        .map_err(|e| format!("hostlint child printed no counts: {e}"))?;
+    let (_, counts) = run_hostlint(case, &work)?;
     // The warm-up of ip, whose output goes nowhere like the measured runs'.
-    measure(&mut ip_cmd(case), false)?;
+    if let Some(commands) = ip {
+        run_baseline(commands)?;
+    }
 
     let mut hostlint = Vec::new();
-    let mut ip = Vec::new();
+    let mut baseline = Vec::new();
     for round in 0..runs {
         for turn in 0..2 {
             if (round + turn) % 2 == 0 {
-                let (s, out) = measure(&mut hostlint_cmd(case)?, true)?;
-                let got: Value = serde_json::from_slice(&out)
-                    .map_err(|e| format!("hostlint child printed no counts: {e}"))?;
+                let (s, got) = run_hostlint(case, &work)?;
                 if got != counts {
                     return Err(format!(
-                        "{}: run {round} collected {got}, the warm-up {counts}",
+                        "{}: run {round} gave {got}, the warm-up {counts}",
                         case.name
                     ));
                 }
                 hostlint.push(s);
-            } else {
-                ip.push(measure(&mut ip_cmd(case), false)?.0);
+            } else if let Some(commands) = ip {
+                baseline.push(run_baseline(commands)?);
             }
         }
     }
@@ -390,7 +755,7 @@ fn runner(args: &[String]) -> Result<ExitCode> {
         "counts": counts,
         "runner_maxrss_bytes": own_memory_high_water()?,
         "hostlint": hostlint.iter().map(sample_json).collect::<Vec<_>>(),
-        "ip": ip.iter().map(sample_json).collect::<Vec<_>>(),
+        "baseline": baseline.iter().map(sample_json).collect::<Vec<_>>(),
     });
     println!("{result}");
     Ok(ExitCode::SUCCESS)
@@ -482,11 +847,10 @@ fn utc_now() -> String {
     hostlint::capture::rfc3339(secs)
 }
 
-fn results_path() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("bench-results.json")
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
 fn driver(args: &[String]) -> Result<ExitCode> {
@@ -510,7 +874,7 @@ fn driver(args: &[String]) -> Result<ExitCode> {
             other => {
                 return Err(format!(
                     "unknown argument {other:?}; usage: cargo bench --bench collect -- \
-                     [routes] [links] [--runs N] [--check]"
+                     [routes] [links] [audit-live] [audit-fixture] [--runs N] [--check]"
                 ));
             }
         }
@@ -525,15 +889,16 @@ fn driver(args: &[String]) -> Result<ExitCode> {
         .iter()
         .filter(|c| only.is_empty() || only.iter().any(|o| o == c.name))
         .collect();
-    for c in &cases {
-        if !Path::new("/run/netns").join(c.namespace).exists() {
+    for ns in cases.iter().filter_map(|c| c.namespace) {
+        if !Path::new("/run/netns").join(ns).exists() {
             return Err(format!(
-                "namespace {} is missing: run `sudo benches/netns.sh up` first",
-                c.namespace
+                "namespace {ns} is missing: run `sudo benches/netns.sh up` first"
             ));
         }
     }
     let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
+    let work = target_dir().join("bench-audit");
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
 
     let machine = json!({
         "kernel": read_trimmed("/proc/sys/kernel/osrelease"),
@@ -543,7 +908,7 @@ fn driver(args: &[String]) -> Result<ExitCode> {
     });
     let date = utc_now();
     println!(
-        "hostlint collection benchmark, {date}\nkernel {}, {} x {}, {}\n{runs} runs per contender, median wall time and peak RSS of a child process\n",
+        "hostlint collection and audit benchmark, {date}\nkernel {}, {} x {}, {}\n{runs} runs per contender, median wall time and peak RSS of a child process\n",
         machine["kernel"].as_str().unwrap_or(""),
         machine["cpus"],
         machine["cpu"].as_str().unwrap_or(""),
@@ -553,29 +918,57 @@ fn driver(args: &[String]) -> Result<ExitCode> {
     let mut results = Vec::new();
     let mut missed = Vec::new();
     println!(
-        "{:<7} {:<9} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9}  {:<15} counts",
+        "{:<13} {:<9} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9}  {:<15} counts",
         "case", "who", "median", "min", "max", "peak RSS", "user", "sys", "load before"
     );
     for c in cases {
+        // What an audit case reads, counted once before it is timed.
+        let collected = match c.hostlint {
+            Hostlint::Audit { fixture, .. } => {
+                if fixture {
+                    typical_fixture::generate(
+                        &Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE_BASE),
+                        &fixture_dir(&work),
+                    )?;
+                }
+                Some(show_count(c, &work)?)
+            }
+            Hostlint::Collect => None,
+        };
         let load_before = loadavg();
-        let out = Command::new("ip")
-            .args(["netns", "exec", c.namespace])
-            .arg(&exe)
+        let mut runner = match c.namespace {
+            Some(ns) => {
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", ns]).arg(&exe);
+                cmd
+            }
+            None => Command::new(&exe),
+        };
+        let out = runner
             .args(["runner", c.name, &runs.to_string()])
+            .arg(&work)
             .stdin(Stdio::null())
             .stderr(Stdio::inherit())
             .output()
-            .map_err(|e| format!("ip netns exec {}: {e}", c.namespace))?;
+            .map_err(|e| format!("{runner:?}: {e}"))?;
         if !out.status.success() {
             return Err(format!(
-                "case {}: the runner in {} failed ({})",
-                c.name, c.namespace, out.status
+                "case {}: the runner failed ({})",
+                c.name, out.status
             ));
         }
         let load_after = loadavg();
         let r: Value = serde_json::from_slice(&out.stdout)
             .map_err(|e| format!("case {}: runner output: {e}", c.name))?;
-        let counts = json!({ "hostlint": r["counts"], "ip": ip_count(c)? });
+        let hostlint_counts = match collected {
+            Some(read) => json!({ "collected": read, "audit": r["counts"] }),
+            None => r["counts"].clone(),
+        };
+        let ip_counts = match c.namespace {
+            Some(_) => ip_count(c)?,
+            None => Value::Null,
+        };
+        let counts = json!({ "hostlint": hostlint_counts, "ip": ip_counts });
         check_counts(c, &counts["hostlint"], &counts["ip"])?;
 
         let summary = |who: &str| {
@@ -592,17 +985,27 @@ fn driver(args: &[String]) -> Result<ExitCode> {
             })
         };
         let hl = summary("hostlint");
-        let ip = summary("ip");
+        let (bl, who, commands) = match c.baseline {
+            Baseline::Ip(commands) => (
+                Some(summary("baseline")),
+                if commands.len() == 1 { "ip" } else { "ip+ip" },
+                commands.iter().map(|a| a.join(" ")).collect(),
+            ),
+            Baseline::Budget => (None, "budget", Vec::new()),
+        };
         let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-        let time_ratio = f(&hl, "median_s") / f(&ip, "median_s");
-        let rss_ratio = f(&hl, "median_maxrss_bytes") / f(&ip, "median_maxrss_bytes");
+        let time_ratio = bl.as_ref().map(|b| f(&hl, "median_s") / f(b, "median_s"));
+        let rss_ratio = bl
+            .as_ref()
+            .map(|b| f(&hl, "median_maxrss_bytes") / f(b, "median_maxrss_bytes"));
 
-        for (who, s, counts) in [
-            ("hostlint", &hl, &counts["hostlint"]),
-            ("ip", &ip, &counts["ip"]),
-        ] {
+        let mut rows = vec![("hostlint", &hl, &counts["hostlint"])];
+        if let Some(b) = &bl {
+            rows.push((who, b, &counts["ip"]));
+        }
+        for (who, s, counts) in rows {
             println!(
-                "{:<7} {:<9} {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>6.1}MiB {:>7.1}ms {:>7.1}ms  {:<15} {}",
+                "{:<13} {:<9} {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>6.1}MiB {:>7.1}ms {:>7.1}ms  {:<15} {}",
                 c.name,
                 who,
                 f(s, "median_s") * 1e3,
@@ -615,38 +1018,62 @@ fn driver(args: &[String]) -> Result<ExitCode> {
                 counts
             );
         }
+
+        let met = |ok: bool| if ok { "met" } else { "MISSED" };
         let mut verdicts = Vec::new();
-        let time_ok = time_ratio <= c.max_time_ratio;
-        verdicts.push(format!(
-            "time {time_ratio:.2}x (target <= {:.1}x: {})",
-            c.max_time_ratio,
-            if time_ok { "met" } else { "MISSED" }
-        ));
-        if !time_ok {
-            missed.push(format!("{} time {time_ratio:.2}x", c.name));
-        }
-        let peak = f(&hl, "max_maxrss_bytes");
-        // The peak over all runs, not the median: a limit is a limit.
-        let rss_ok = c.max_rss_bytes.map(|limit| peak < limit as f64);
-        match (c.max_rss_bytes, rss_ok) {
-            (Some(limit), Some(ok)) => {
-                verdicts.push(format!(
-                    "peak RSS {:.1} MiB, {rss_ratio:.1}x ip (target < {} MiB: {})",
-                    peak / MIB,
-                    limit / (1024 * 1024),
-                    if ok { "met" } else { "MISSED" }
-                ));
-                if !ok {
-                    missed.push(format!("{} peak RSS {:.1} MiB", c.name, peak / MIB));
+        let mut time_ok: Option<bool> = None;
+        if let Some(ratio) = time_ratio {
+            match c.max_time_ratio {
+                Some(max) => {
+                    let ok = ratio <= max;
+                    verdicts.push(format!(
+                        "time {ratio:.2}x {who} (target <= {max:.1}x: {})",
+                        met(ok)
+                    ));
+                    if !ok {
+                        missed.push(format!("{} time {ratio:.2}x", c.name));
+                    }
+                    time_ok = Some(ok);
                 }
+                None => verdicts.push(format!("time {ratio:.2}x {who}")),
             }
-            _ => verdicts.push(format!(
-                "peak RSS {:.1} MiB, {rss_ratio:.1}x ip",
-                peak / MIB
-            )),
         }
+        let median_s = f(&hl, "median_s");
+        let time_budget_ratio = c.max_time.map(|t| median_s / t.as_secs_f64());
+        if let (Some(limit), Some(share)) = (c.max_time, time_budget_ratio) {
+            let ok = median_s < limit.as_secs_f64();
+            verdicts.push(format!(
+                "median {:.1} ms, {share:.2}x the budget (target < {} ms: {})",
+                median_s * 1e3,
+                limit.as_millis(),
+                met(ok)
+            ));
+            if !ok {
+                missed.push(format!("{} median {:.1} ms", c.name, median_s * 1e3));
+            }
+            time_ok = Some(time_ok.unwrap_or(true) && ok);
+        }
+        // The peak over all runs, not the median: a limit is a limit.
+        let peak = f(&hl, "max_maxrss_bytes");
+        let mut rss = format!("peak RSS {:.1} MiB", peak / MIB);
+        if let Some(ratio) = rss_ratio {
+            rss.push_str(&format!(", {ratio:.1}x {who}"));
+        }
+        let rss_budget_ratio = c.max_rss_bytes.map(|limit| peak / limit as f64);
+        let rss_ok = c.max_rss_bytes.map(|limit| peak < limit as f64);
+        if let (Some(limit), Some(share), Some(ok)) = (c.max_rss_bytes, rss_budget_ratio, rss_ok) {
+            rss.push_str(&format!(
+                ", {share:.2}x the budget (target < {} MiB: {})",
+                limit / (1024 * 1024),
+                met(ok)
+            ));
+            if !ok {
+                missed.push(format!("{} peak RSS {:.1} MiB", c.name, peak / MIB));
+            }
+        }
+        verdicts.push(rss);
         println!(
-            "{:<7} ratio     {}; load after {load_after}; RSS floor {:.1} MiB\n",
+            "{:<13} ratio     {}; load after {load_after}; RSS floor {:.1} MiB\n",
             c.name,
             verdicts.join("; "),
             r["runner_maxrss_bytes"].as_f64().unwrap_or(f64::NAN) / MIB
@@ -655,20 +1082,23 @@ fn driver(args: &[String]) -> Result<ExitCode> {
             "case": c.name,
             "what": c.what,
             "namespace": c.namespace,
-            "ip_command": c.ip.join(" "),
+            "baseline_commands": commands,
             "load_before": load_before,
             "load_after": load_after,
             "counts": counts,
             "rss_floor_bytes": r["runner_maxrss_bytes"],
             "hostlint": hl,
-            "ip": ip,
+            "baseline": bl,
             "time_ratio": time_ratio,
             "maxrss_ratio": rss_ratio,
+            "time_budget_ratio": time_budget_ratio,
+            "maxrss_budget_ratio": rss_budget_ratio,
             "target_time_ratio": c.max_time_ratio,
+            "target_time_s": c.max_time.map(|t| t.as_secs_f64()),
             "target_maxrss_bytes": c.max_rss_bytes,
             "time_target_met": time_ok,
             "maxrss_target_met": rss_ok,
-            "samples": { "hostlint": r["hostlint"], "ip": r["ip"] },
+            "samples": { "hostlint": r["hostlint"], "baseline": r["baseline"] },
         }));
     }
 
@@ -679,7 +1109,7 @@ fn driver(args: &[String]) -> Result<ExitCode> {
         "runs": runs,
         "cases": results,
     });
-    let path = results_path();
+    let path = target_dir().join("bench-results.json");
     let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -7,6 +7,17 @@
 #                   each of the tables 100, 101, 102 and 103
 #   hlbench-links   500 veth pairs (hlva0..hlva499 / hlvb0..hlvb499), all up,
 #                   each end with one IPv4 address (a /31 per pair)
+#   hlbench-typical a typical host for the whole-audit case: a bridge hltbr0
+#                   (10.210.0.10/24, the uplink, standing in for a bond this
+#                   kernel cannot build) over hltup0 and hltup1, a management
+#                   link hltmg0 (10.212.0.10/24) and a storage link hltst0
+#                   (10.213.0.10/24), each a veth whose peer (hltsw0, hltsw1,
+#                   hltmg1, hltst1) has an address of its own: lo, the bridge
+#                   and 8 veth links. 200 static routes: the default and 119
+#                   more in main via 10.210.0.1, 40 in table 100 via
+#                   10.212.0.1 (rule: from 10.212.0.10), 40 in table 101 via
+#                   10.213.0.1 (rule: fwmark 0x65). The three gateways are
+#                   permanent neighbours, since nothing answers ARP for them.
 #
 # Usage: sudo benches/netns.sh [up|down|status]
 #
@@ -18,9 +29,11 @@ set -euo pipefail
 
 ROUTES_NS=hlbench-routes
 LINKS_NS=hlbench-links
+TYPICAL_NS=hlbench-typical
 ROUTES=1000000
 TABLES=(100 101 102 103)
 PAIRS=500
+TYPICAL_ROUTES=200
 
 die() {
 	echo "netns.sh: $*" >&2
@@ -66,6 +79,31 @@ veth_addr_count() {
 	ip -n "$LINKS_NS" -o -4 addr show | grep -c ' hlv[ab][0-9]* ' || true
 }
 
+typical_veth_up() {
+	ip -n "$TYPICAL_NS" -o link show type veth up | wc -l
+}
+
+typical_members() {
+	ip -n "$TYPICAL_NS" -o link show master hltbr0 up | wc -l
+}
+
+typical_addrs() {
+	ip -n "$TYPICAL_NS" -o -4 addr show | grep -c ' hlt' || true
+}
+
+# The routes `ip route add` made (protocol boot), in every table.
+typical_routes() {
+	ip -n "$TYPICAL_NS" -4 route show table all proto boot | wc -l
+}
+
+typical_rules() {
+	ip -n "$TYPICAL_NS" -4 rule show | grep -c 'lookup 10[01]' || true
+}
+
+typical_neighs() {
+	ip -n "$TYPICAL_NS" -4 neigh show nud permanent | wc -l
+}
+
 routes_ok() {
 	ns_exists "$ROUTES_NS" && [[ $(route_count) -eq $ROUTES ]]
 }
@@ -74,6 +112,16 @@ links_ok() {
 	ns_exists "$LINKS_NS" &&
 		[[ $(veth_up_count) -eq $((2 * PAIRS)) ]] &&
 		[[ $(veth_addr_count) -eq $((2 * PAIRS)) ]]
+}
+
+typical_ok() {
+	ns_exists "$TYPICAL_NS" &&
+		[[ $(typical_veth_up) -eq 8 ]] &&
+		[[ $(typical_members) -eq 2 ]] &&
+		[[ $(typical_addrs) -eq 7 ]] &&
+		[[ $(typical_routes) -eq $TYPICAL_ROUTES ]] &&
+		[[ $(typical_rules) -eq 2 ]] &&
+		[[ $(typical_neighs) -eq 3 ]]
 }
 
 fresh_ns() {
@@ -150,9 +198,68 @@ build_links() {
 	echo "$LINKS_NS: built $up veth links ($PAIRS pairs) up, $addrs IPv4 addresses ($((SECONDS - start)) s)"
 }
 
+build_typical() {
+	if typical_ok; then
+		echo "$TYPICAL_NS: already holds its 10 links and $TYPICAL_ROUTES routes, kept"
+		return
+	fi
+	fresh_ns "$TYPICAL_NS"
+	TMP=$(mktemp /tmp/hlbench-typical.XXXXXX)
+	# The gateways' MAC addresses are made up: the permanent entries only
+	# have to exist for the route checks' gateway_reachable.
+	{
+		cat <<-EOF
+			link add hltbr0 type bridge
+			link add hltup0 type veth peer name hltsw0
+			link add hltup1 type veth peer name hltsw1
+			link add hltmg0 type veth peer name hltmg1
+			link add hltst0 type veth peer name hltst1
+			link set hltup0 master hltbr0
+			link set hltup1 master hltbr0
+			addr add 10.210.0.10/24 dev hltbr0
+			addr add 10.212.0.10/24 dev hltmg0
+			addr add 10.213.0.10/24 dev hltst0
+			addr add 10.230.0.1/24 dev hltsw0
+			addr add 10.230.1.1/24 dev hltsw1
+			addr add 10.231.0.1/24 dev hltmg1
+			addr add 10.232.0.1/24 dev hltst1
+		EOF
+		for l in hltbr0 hltup0 hltsw0 hltup1 hltsw1 hltmg0 hltmg1 hltst0 hltst1; do
+			echo "link set $l up"
+		done
+		cat <<-EOF
+			neigh add 10.210.0.1 lladdr 02:00:5e:10:00:01 dev hltbr0 nud permanent
+			neigh add 10.212.0.1 lladdr 02:00:5e:12:00:01 dev hltmg0 nud permanent
+			neigh add 10.213.0.1 lladdr 02:00:5e:13:00:01 dev hltst0 nud permanent
+			rule add from 10.212.0.10 table 100 pref 100
+			rule add fwmark 0x65 table 101 pref 101
+			route add default via 10.210.0.1 dev hltbr0
+		EOF
+		awk 'BEGIN {
+			for (i = 0; i < 119; i++)
+				printf "route add 172.16.%d.0/24 via 10.210.0.1 dev hltbr0\n", i
+			for (i = 0; i < 40; i++)
+				printf "route add 172.17.%d.0/24 via 10.212.0.1 dev hltmg0 table 100\n", i
+			for (i = 0; i < 40; i++)
+				printf "route add 172.18.%d.0/24 via 10.213.0.1 dev hltst0 table 101\n", i
+		}'
+	} >"$TMP"
+	ip -n "$TYPICAL_NS" -batch "$TMP"
+	rm -f "$TMP"
+	TMP=""
+	# The bridge comes up when a port does, a moment after the batch.
+	local i
+	for i in $(seq 50); do
+		typical_ok && break
+		sleep 0.1
+	done
+	typical_ok || die "$TYPICAL_NS: incomplete after building: $(typical_veth_up) veth up, $(typical_members) bridge ports up, $(typical_addrs) addresses, $(typical_routes) routes, $(typical_rules) rules, $(typical_neighs) permanent neighbours"
+	echo "$TYPICAL_NS: built a bridge over 2 veth, 8 veth links up, $(typical_addrs) IPv4 addresses, $(typical_routes) routes in tables main, 100 and 101"
+}
+
 remove() {
 	local ns
-	for ns in "$ROUTES_NS" "$LINKS_NS"; do
+	for ns in "$ROUTES_NS" "$LINKS_NS" "$TYPICAL_NS"; do
 		if ns_exists "$ns"; then
 			ip netns del "$ns"
 			echo "$ns: removed"
@@ -173,11 +280,17 @@ status() {
 	else
 		echo "$LINKS_NS: not present"
 	fi
+	if ns_exists "$TYPICAL_NS"; then
+		echo "$TYPICAL_NS: $(typical_veth_up) veth links up, $(typical_members) bridge ports up, $(typical_addrs) addresses, $(typical_routes) routes, $(typical_rules) rules, $(typical_neighs) permanent neighbours"
+	else
+		echo "$TYPICAL_NS: not present"
+	fi
 }
 
 case "${1:-up}" in
 up)
 	build_links
+	build_typical
 	build_routes
 	;;
 down) remove ;;
