@@ -110,6 +110,9 @@ fn live_route_policy_passes_then_names_the_wrong_interface() {
         rule["status"], "PASS",
         "the policy rule still sends it by uplink1: {rule:#}"
     );
+    // And the kernel's answer names the table the rule chose.
+    let observed = rule["observed"].as_str().unwrap();
+    assert!(observed.contains("table 100"), "{observed}");
 
     let nagios = run_expect(
         &mut ns.hostlint(&["audit", "-p", path_str(&policy), "--format", "nagios"]),

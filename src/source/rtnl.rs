@@ -344,6 +344,7 @@ pub fn route_get(
     const RTA_DST: u16 = 1;
     const RTA_SRC: u16 = 2;
     const RTA_MARK: u16 = 16;
+    const RTM_F_LOOKUP_TABLE: u32 = 0x1000;
     const RTM_F_FIB_MATCH: u32 = 0x2000;
     let octets = |a: IpAddr| match a {
         IpAddr::V4(v) => v.octets().to_vec(),
@@ -362,7 +363,15 @@ pub fn route_get(
         0,
         0,
     ];
-    req.extend_from_slice(&RTM_F_FIB_MATCH.to_ne_bytes());
+    // Without LOOKUP_TABLE an IPv4 answer names table main whatever table a
+    // rule sent the lookup to. IPv6 names the real table anyway, and under
+    // strict checking refuses every flag but FIB_MATCH.
+    let flags = if to.is_ipv4() {
+        RTM_F_FIB_MATCH | RTM_F_LOOKUP_TABLE
+    } else {
+        RTM_F_FIB_MATCH
+    };
+    req.extend_from_slice(&flags.to_ne_bytes());
     push_attr(&mut req, RTA_DST, &octets(to));
     if let Some(src) = from {
         push_attr(&mut req, RTA_SRC, &octets(src));
