@@ -12,9 +12,18 @@
 //! or never copied? A capture lists what was absent; any other missing file
 //! reads as "not captured" (an error carrying [`NotCaptured`]), so that a
 //! tree copied by another tool never passes for a host without the file.
+//!
+//! Under a deadline, only the calls that can block go through the guard's
+//! worker thread, because each trip there costs two thread wake-ups, and a
+//! fixture of a host with a few hundred disks makes tens of thousands of
+//! calls. On a live host, reading a sysfs or procfs attribute runs driver
+//! code and is guarded; looking up, listing and reading links in sysfs and
+//! procfs stay inside kernfs and procfs and are not. In a fixture on a
+//! local filesystem only opening something other than a regular file (a
+//! FIFO) is guarded; on a network or FUSE filesystem, everything is.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs::{self, FileType};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -71,8 +80,51 @@ pub struct Root {
     /// Paths a fixture records as absent on the captured host.
     absent: BTreeSet<String>,
     recording: Option<Mutex<Recording>>,
-    /// When set, every filesystem call runs where a deadline can abandon it.
+    /// When set, every filesystem call that can block runs where a
+    /// deadline can abandon it.
     guard: Option<Arc<Guard>>,
+    /// A fixture on a local filesystem, where only a non-regular file can
+    /// block.
+    local_fixture: bool,
+    /// What resolving paths found, by relative path: the type, and a
+    /// symlink's target. Resolution meets the same directories again and
+    /// again; the tree does not change during a run.
+    seen: Mutex<HashMap<String, (FileType, Option<String>)>>,
+}
+
+/// Filesystems whose calls do not wait on a network or a user process.
+const LOCAL_FILESYSTEMS: &[i64] = &[
+    0xEF53,     // ext2, ext3, ext4
+    0x58465342, // xfs
+    0x9123683E, // btrfs
+    0x01021994, // tmpfs
+    0x858458F6, // ramfs
+    0x794C7630, // overlayfs
+    0x2FC12FC1, // zfs
+    0xF2F52010, // f2fs
+    0x73717368, // squashfs
+    0xE0F5E1E2, // erofs
+    0xCA451A4E, // bcachefs
+];
+
+fn on_local_filesystem(dir: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `st` a statfs the call fills.
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    #[allow(clippy::unnecessary_cast)] // f_type's width differs by arch
+    LOCAL_FILESYSTEMS.contains(&(st.f_type as i64))
+}
+
+/// Whether a live path lies in sysfs or procfs, where lookups and listings
+/// never wait on a driver.
+fn in_kernel_fs(rel: &str) -> bool {
+    let rel = rel.trim_start_matches('/');
+    rel.starts_with("sys/") || rel.starts_with("proc/") || rel == "sys" || rel == "proc"
 }
 
 impl Root {
@@ -85,6 +137,8 @@ impl Root {
             absent: BTreeSet::new(),
             recording: None,
             guard: None,
+            local_fixture: false,
+            seen: Mutex::default(),
         }
     }
 
@@ -103,26 +157,53 @@ impl Root {
             absent,
             recording: None,
             guard: None,
+            local_fixture: false,
+            seen: Mutex::default(),
         }
     }
 
     /// Runs every filesystem call under `guard`: a call that hangs fails
     /// with `TimedOut` instead of hanging the run.
     pub fn guarded(mut self, guard: Arc<Guard>) -> Root {
+        if !self.live {
+            // statfs itself waits on a dead network filesystem.
+            let dir = self.dir.clone();
+            self.local_fixture = guard
+                .run("the fixture's filesystem", move || {
+                    Ok(on_local_filesystem(&dir))
+                })
+                .unwrap_or(false);
+        }
         self.guard = Some(guard);
         self
     }
 
-    /// A filesystem call, guarded when a deadline is set.
+    /// A filesystem call, guarded when a deadline is set and `may_block`.
     fn call<T: Send + 'static>(
         &self,
         what: &str,
+        may_block: bool,
         f: impl FnOnce() -> io::Result<T> + Send + 'static,
     ) -> io::Result<T> {
         match &self.guard {
-            Some(g) => g.run(what, f),
-            None => f(),
+            Some(g) if may_block => g.run(what, f),
+            _ => f(),
         }
+    }
+
+    /// Whether looking up, listing or reading a link at `rel` can block.
+    fn lookup_may_block(&self, rel: &str) -> bool {
+        if self.live {
+            !in_kernel_fs(rel)
+        } else {
+            !self.local_fixture
+        }
+    }
+
+    /// Whether opening and reading `rel`, of type `kind` when known, can
+    /// block.
+    fn read_may_block(&self, kind: Option<FileType>) -> bool {
+        self.live || !self.local_fixture || !kind.is_some_and(|k| k.is_file())
     }
 
     /// Starts recording every read, for `hostlint capture`.
@@ -190,15 +271,16 @@ impl Root {
     /// The path to open for `rel`. Live and not recording, the kernel
     /// resolves symlinks itself (the fast path), and in procfs always;
     /// otherwise they are resolved here, inside the root, and recorded.
-    fn open_path(&self, rel: &str) -> io::Result<(String, PathBuf)> {
+    /// The type of the file comes with it when resolving found it.
+    fn open_path(&self, rel: &str) -> io::Result<(String, PathBuf, Option<FileType>)> {
         if self.live && (self.recording.is_none() || in_procfs(rel)) {
             let rel = rel.trim_start_matches('/').to_owned();
             let path = self.dir.join(&rel);
-            return Ok((rel, path));
+            return Ok((rel, path, None));
         }
-        let resolved = self.resolve(rel)?;
+        let (resolved, kind) = self.resolve_typed(rel)?;
         let path = self.dir.join(&resolved);
-        Ok((resolved, path))
+        Ok((resolved, path, kind))
     }
 
     /// The same tree, read the same way, without recording: for reads that
@@ -213,6 +295,8 @@ impl Root {
             recording: None,
             // Its caller bounds it with a time limit of its own.
             guard: None,
+            local_fixture: self.local_fixture,
+            seen: Mutex::default(),
         }
     }
 
@@ -221,7 +305,7 @@ impl Root {
     /// absent), left to the kernel live. A fixture's recorded error for
     /// `rel` is returned instead. Nothing is opened, and nothing recorded.
     pub fn locate(&self, rel: &str) -> io::Result<PathBuf> {
-        let (rel, path) = self.open_path(rel)?;
+        let (rel, path, _) = self.open_path(rel)?;
         self.injected_error(&rel)?;
         Ok(path)
     }
@@ -262,10 +346,12 @@ impl Root {
     }
 
     fn read_bytes_up_to(&self, rel: &str, limit: u64) -> io::Result<Vec<u8>> {
-        let (rel, path) = self.open_path(rel)?;
+        let (rel, path, kind) = self.open_path(rel)?;
         self.injected_error(&rel)?;
         let result = self
-            .call(&rel, move || read_bounded(&path, limit))
+            .call(&rel, self.read_may_block(kind), move || {
+                read_bounded(&path, limit)
+            })
             .map_err(|e| self.not_found(&rel, e));
         match &result {
             Ok(bytes) => self.with_recording(|r| {
@@ -329,7 +415,7 @@ impl Root {
         self.injected_error(rel)?;
         let path = self.dir.join(rel);
         let target = self
-            .call(rel, move || fs::read_link(path))
+            .call(rel, self.lookup_may_block(rel), move || fs::read_link(path))
             .map_err(|e| self.not_found(rel, e))?;
         let target = target.to_string_lossy().into_owned();
         self.with_recording(|r| {
@@ -341,10 +427,15 @@ impl Root {
     /// Whether `rel` is a directory. A capture keeps the directory even when
     /// nothing inside it is read, so that its existence replays.
     pub fn is_dir(&self, rel: &str) -> bool {
-        let Ok((rel, path)) = self.open_path(rel) else {
+        let Ok((rel, path, kind)) = self.open_path(rel) else {
             return false;
         };
-        let is_dir = self.call(&rel, move || Ok(path.is_dir())).unwrap_or(false);
+        let is_dir = match kind {
+            Some(k) => k.is_dir(),
+            None => self
+                .call(&rel, self.lookup_may_block(&rel), move || Ok(path.is_dir()))
+                .unwrap_or(false),
+        };
         if is_dir {
             self.with_recording(|r| {
                 r.dirs.insert(rel);
@@ -357,10 +448,10 @@ impl Root {
     /// and procfs have none, and a fixture keeps an empty directory in git
     /// with a `.keep` file.
     pub fn read_dir(&self, rel: &str) -> io::Result<Vec<String>> {
-        let (rel, path) = self.open_path(rel)?;
+        let (rel, path, _) = self.open_path(rel)?;
         self.injected_error(&rel)?;
         let mut names = self
-            .call(&rel, move || {
+            .call(&rel, self.lookup_may_block(&rel), move || {
                 let mut names = Vec::new();
                 for entry in fs::read_dir(&path)? {
                     let name = entry?.file_name().to_string_lossy().into_owned();
@@ -383,7 +474,14 @@ impl Root {
     /// canonical relative path. An absolute link target is taken relative to
     /// the root, and `..` stops at the root, as in a chroot.
     pub fn resolve(&self, rel: &str) -> io::Result<String> {
+        self.resolve_typed(rel).map(|(path, _)| path)
+    }
+
+    /// As [`Self::resolve`], with the type of what the path names (`None`
+    /// for the root itself).
+    fn resolve_typed(&self, rel: &str) -> io::Result<(String, Option<FileType>)> {
         let mut done: Vec<String> = Vec::new();
+        let mut kind = None;
         let mut todo: Vec<String> = components(rel).rev().map(str::to_owned).collect();
         let mut hops = 0;
         while let Some(part) = todo.pop() {
@@ -391,32 +489,58 @@ impl Root {
                 "" | "." => continue,
                 ".." => {
                     done.pop();
+                    kind = None;
                     continue;
                 }
                 _ => {}
             }
             let candidate = join(&done, &part);
-            let path = self.dir.join(&candidate);
-            let meta = self
-                .call(&candidate, move || fs::symlink_metadata(path))
+            let (file_type, target) = self
+                .lookup(&candidate)
                 .map_err(|e| self.not_found_within(&candidate, rel.trim_matches('/'), e))?;
-            if !meta.file_type().is_symlink() {
+            let Some(target) = target else {
                 done.push(part);
+                kind = Some(file_type);
                 continue;
-            }
+            };
             hops += 1;
             if hops > MAX_SYMLINK_HOPS {
                 return Err(io::Error::other(format!(
                     "{rel}: more than {MAX_SYMLINK_HOPS} symlinks"
                 )));
             }
-            let target = self.read_link_exact(&candidate)?;
             if target.starts_with('/') {
                 done.clear();
             }
+            kind = None;
             todo.extend(components(&target).rev().map(str::to_owned));
         }
-        Ok(done.join("/"))
+        Ok((done.join("/"), kind))
+    }
+
+    /// The type of `rel` itself (not following a symlink), and a symlink's
+    /// target; from what this run already saw where it can.
+    fn lookup(&self, rel: &str) -> io::Result<(FileType, Option<String>)> {
+        if let Some(known) = self.seen.lock().unwrap_or_else(|p| p.into_inner()).get(rel) {
+            return Ok(known.clone());
+        }
+        let path = self.dir.join(rel);
+        let file_type = self
+            .call(rel, self.lookup_may_block(rel), move || {
+                fs::symlink_metadata(path)
+            })?
+            .file_type();
+        let target = if file_type.is_symlink() {
+            Some(self.read_link_exact(rel)?)
+        } else {
+            None
+        };
+        let found = (file_type, target);
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(rel.to_owned(), found.clone());
+        Ok(found)
     }
 }
 
@@ -589,5 +713,48 @@ mod tests {
             root.read("big").unwrap_err().kind(),
             io::ErrorKind::InvalidData
         );
+    }
+
+    #[test]
+    fn under_a_deadline_a_fixture_blocks_only_on_what_is_not_a_regular_file() {
+        use super::super::guard::Deadline;
+        use std::time::{Duration, Instant};
+        let d = tree();
+        let fifo =
+            std::ffi::CString::new(d.path().join("fifo").into_os_string().into_encoded_bytes())
+                .unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let guard = Arc::new(Guard::new(Deadline {
+            end: Instant::now() + Duration::from_secs(30),
+            per_read: Duration::from_millis(200),
+        }));
+        let root =
+            Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new()).guarded(Arc::clone(&guard));
+        assert!(
+            root.local_fixture,
+            "a temporary directory is on a local filesystem"
+        );
+        // Through the class link, twice: the second resolution is the
+        // first's, from what the first found.
+        let vendor = "sys/class/net/eth0/../../vendor";
+        assert_eq!(root.read_value(vendor).unwrap(), "0x8086");
+        assert_eq!(root.read_value(vendor).unwrap(), "0x8086");
+        assert!(guard.abandoned().is_empty());
+        let started = Instant::now();
+        let err = root.read("fifo").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(guard.abandoned(), ["fifo"]);
+    }
+
+    #[test]
+    fn procfs_is_not_a_local_filesystem_for_fixtures() {
+        assert!(!on_local_filesystem(Path::new("/proc")));
+        assert!(on_local_filesystem(tree().path()));
+        assert!(in_kernel_fs("sys/class/net/eth0/speed"));
+        assert!(in_kernel_fs("/proc/net/bonding/bond0"));
+        assert!(!in_kernel_fs("srv/shared"));
+        assert!(!in_kernel_fs("system/x"));
     }
 }
