@@ -2,7 +2,7 @@
 //! after errors, is a cable or backplane going bad; a link gone down takes
 //! its disk.
 
-use super::{At, Change, Ctx, Severity, Value, storage_part};
+use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
 use crate::snapshot::{AtaDevice, AtaLink, Fact, gbit_text};
 
 fn speed_text(s: &Option<f64>) -> String {
@@ -26,41 +26,26 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let name = subject(b);
-        let at = At {
-            kind: "ata",
-            subject: &name,
-        };
-        match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(&at, b, a, out),
-            None => at.push(
-                out,
+    Listed::<AtaLink> {
+        kind: "ata",
+        field: "link",
+        same: |b, a| b.name == a.name,
+        subject: &subject,
+        value: |l| Value::of(&l.negotiated_gbps, speed_text),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "link",
-                Value::of(&b.negotiated_gbps, speed_text),
-                Value::Absent,
-                "the SATA link is gone, with its controller: its disk went with it",
-            ),
-        }
-    }
-    for a in after {
-        if !before.iter().any(|b| b.name == a.name) {
-            let name = subject(a);
-            At {
-                kind: "ata",
-                subject: &name,
-            }
-            .push(
-                out,
+                "the SATA link is gone, with its controller: its disk went with it".into(),
+            ))
+        },
+        new: &|_| {
+            Some((
                 Severity::Warning,
-                "link",
-                Value::Absent,
-                Value::of(&a.negotiated_gbps, speed_text),
-                "a new SATA link: a controller was added",
-            );
-        }
+                "a new SATA link: a controller was added".into(),
+            ))
+        },
     }
+    .compare(before, after, out, one);
 }
 
 fn one(at: &At, b: &AtaLink, a: &AtaLink, out: &mut Vec<Change>) {
@@ -156,58 +141,40 @@ fn devices(at: &At, b: &Fact<Vec<AtaDevice>>, a: &Fact<Vec<AtaDevice>>, out: &mu
         );
         return;
     };
-    for d in bd {
-        let subject = format!("{} {}", at.subject, d.name);
-        let dat = At {
-            kind: "ata",
-            subject: &subject,
-        };
-        match ad.iter().find(|e| e.name == d.name) {
-            Some(e) => dat.fact(
-                out,
-                "class",
-                &d.class,
-                &e.class,
-                String::clone,
-                Severity::Warning,
-                |_, y| {
-                    Some(if y == "none" {
-                        (
-                            Severity::Critical,
-                            "the link no longer sees its device: the disk is unreachable".into(),
-                        )
-                    } else {
-                        (Severity::Warning, "another kind of device".into())
-                    })
-                },
-            ),
-            None => dat.push(
-                out,
+    Listed::<AtaDevice> {
+        kind: "ata",
+        field: "device",
+        same: |d, e| d.name == e.name,
+        subject: &|d| format!("{} {}", at.subject, d.name),
+        value: |d| Value::known(class(d)),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "device",
-                Value::known(class(d)),
-                Value::Absent,
-                "the device is gone from the link: the disk is unreachable",
-            ),
-        }
+                "the device is gone from the link: the disk is unreachable".into(),
+            ))
+        },
+        new: &|_| Some((Severity::Warning, "a new device on the link".into())),
     }
-    for e in ad {
-        if !bd.iter().any(|d| d.name == e.name) {
-            let subject = format!("{} {}", at.subject, e.name);
-            At {
-                kind: "ata",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "device",
-                Value::Absent,
-                Value::known(class(e)),
-                "a new device on the link",
-            );
-        }
-    }
+    .compare(bd, ad, out, |dat, d, e, out| {
+        dat.fact(
+            out,
+            "class",
+            &d.class,
+            &e.class,
+            String::clone,
+            Severity::Warning,
+            |_, y| {
+                Some(if y == "none" {
+                    (
+                        Severity::Critical,
+                        "the link no longer sees its device: the disk is unreachable".into(),
+                    )
+                } else {
+                    (Severity::Warning, "another kind of device".into())
+                })
+            },
+        )
+    });
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! LACP aggregator is a bond running on fewer legs.
 
 use super::link::state;
-use super::{At, Change, Ctx, Severity, Value, part, speed};
+use super::{At, Change, Ctx, Listed, Severity, Value, part, speed};
 use crate::snapshot::{Bond, BondLacp, BondMember, Duplex, Fact, MemberLacp, Snapshot};
 
 const NO_PARTNER: &str = "00:00:00:00:00:00";
@@ -37,39 +37,21 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let at = At {
-            kind: "bond",
-            subject: &b.name,
-        };
-        match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(ctx, &at, b, a, out),
-            None => at.push(
-                out,
+    Listed::<Bond> {
+        kind: "bond",
+        field: "bond",
+        same: |b, a| b.name == a.name,
+        subject: &|b| b.name.clone(),
+        value: |b| Value::known(summary(b)),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "bond",
-                Value::known(summary(b)),
-                Value::Absent,
-                "the bond is gone: the traffic it carried has lost its redundant path",
-            ),
-        }
+                "the bond is gone: the traffic it carried has lost its redundant path".into(),
+            ))
+        },
+        new: &|_| Some((Severity::Warning, "a new bond".into())),
     }
-    for a in after {
-        if !before.iter().any(|b| b.name == a.name) {
-            At {
-                kind: "bond",
-                subject: &a.name,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "bond",
-                Value::Absent,
-                Value::known(summary(a)),
-                "a new bond",
-            );
-        }
-    }
+    .compare(before, after, out, |at, b, a, out| one(ctx, at, b, a, out));
 }
 
 fn one(ctx: &Ctx, at: &At, b: &Bond, a: &Bond, out: &mut Vec<Change>) {
@@ -162,45 +144,27 @@ fn one(ctx: &Ctx, at: &At, b: &Bond, a: &Bond, out: &mut Vec<Change>) {
         Some(Some(l)) => l.active_aggregator_id.known().copied().flatten(),
         _ => None,
     };
-    for m in bm {
-        let subject = format!("{} member {}", b.name, m.name);
-        let mat = At {
-            kind: "bond",
-            subject: &subject,
-        };
-        match am.iter().find(|n| n.name == m.name) {
-            Some(n) => member(ctx, &mat, m, n, bond_aggregator, out),
-            None => mat.push(
-                out,
+    Listed::<BondMember> {
+        kind: "bond",
+        field: "member",
+        same: |m, n| m.name == n.name,
+        subject: &|m| format!("{} member {}", b.name, m.name),
+        value: |m| Value::known(m.mii_status.known().map_or("?", |s| s.as_str())),
+        gone: &|m| {
+            Some((
                 Severity::Critical,
-                "member",
-                Value::known(m.mii_status.known().map_or("?", |s| s.as_str())),
-                Value::Absent,
                 format!(
                     "{} left {}: the bond runs on fewer legs, with less capacity and less \
                      redundancy",
                     m.name, b.name
                 ),
-            ),
-        }
+            ))
+        },
+        new: &|n| Some((Severity::Warning, format!("{} joined {}", n.name, a.name))),
     }
-    for n in am {
-        if !bm.iter().any(|m| m.name == n.name) {
-            let subject = format!("{} member {}", a.name, n.name);
-            At {
-                kind: "bond",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "member",
-                Value::Absent,
-                Value::known(n.mii_status.known().map_or("?", |s| s.as_str())),
-                format!("{} joined {}", n.name, a.name),
-            );
-        }
-    }
+    .compare(bm, am, out, |mat, m, n, out| {
+        member(ctx, mat, m, n, bond_aggregator, out)
+    });
 }
 
 fn partner_text(m: &Option<String>) -> String {

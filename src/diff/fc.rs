@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{At, Change, Ctx, Severity, Value, storage_part};
+use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
 use crate::snapshot::{FC_ERROR_COUNTERS, Fact, FcHost, gbit_text};
 
 const ONLINE: &str = "Online";
@@ -30,40 +30,23 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let at = At {
-            kind: "fc",
-            subject: &b.name,
-        };
-        match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(ctx, &at, b, a, out),
-            None => at.push(
-                out,
+    Listed::<FcHost> {
+        kind: "fc",
+        field: "port",
+        same: |b, a| b.name == a.name,
+        subject: &|h| h.name.clone(),
+        value: |h| Value::known(summary(h)),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "port",
-                Value::known(summary(b)),
-                Value::Absent,
                 "the FC port is gone (its HBA or driver went away): every path through it went \
-                 with it",
-            ),
-        }
+                 with it"
+                    .into(),
+            ))
+        },
+        new: &|_| Some((Severity::Warning, "a new FC port".into())),
     }
-    for a in after {
-        if !before.iter().any(|b| b.name == a.name) {
-            At {
-                kind: "fc",
-                subject: &a.name,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "port",
-                Value::Absent,
-                Value::known(summary(a)),
-                "a new FC port",
-            );
-        }
-    }
+    .compare(before, after, out, |at, b, a, out| one(ctx, at, b, a, out));
 }
 
 fn one(ctx: &Ctx, at: &At, b: &FcHost, a: &FcHost, out: &mut Vec<Change>) {

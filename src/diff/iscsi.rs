@@ -1,7 +1,7 @@
 //! iSCSI sessions: each is a path to the target, through one portal; a
 //! session gone or no longer logged in is a path lost.
 
-use super::{At, Change, Ctx, Severity, Value, storage_part};
+use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
 use crate::snapshot::{Fact, IscsiConnection, IscsiSession};
 
 const LOGGED_IN: &str = "LOGGED_IN";
@@ -34,40 +34,28 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let at = At {
-            kind: "iscsi",
-            subject: &b.name,
-        };
-        match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(&at, b, a, out),
-            None => at.push(
-                out,
+    Listed::<IscsiSession> {
+        kind: "iscsi",
+        field: "session",
+        same: |b, a| b.name == a.name,
+        subject: &|s| s.name.clone(),
+        value: |s| Value::known(summary(s)),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "session",
-                Value::known(summary(b)),
-                Value::Absent,
                 "the session is gone (logged out, or its recovery timed out): the LUN paths \
-                 through it are lost",
-            ),
-        }
-    }
-    for a in after {
-        if !before.iter().any(|b| b.name == a.name) {
-            At {
-                kind: "iscsi",
-                subject: &a.name,
-            }
-            .push(
-                out,
+                 through it are lost"
+                    .into(),
+            ))
+        },
+        new: &|_| {
+            Some((
                 Severity::Warning,
-                "session",
-                Value::Absent,
-                Value::known(summary(a)),
-                "a new session: another path to a target",
-            );
-        }
+                "a new session: another path to a target".into(),
+            ))
+        },
     }
+    .compare(before, after, out, one);
 }
 
 fn one(at: &At, b: &IscsiSession, a: &IscsiSession, out: &mut Vec<Change>) {
@@ -134,23 +122,16 @@ fn connections(
         );
         return;
     };
-    for c in bc {
-        let subject = format!("{} {}", at.subject, c.name);
-        let cat = At {
-            kind: "iscsi",
-            subject: &subject,
-        };
-        let Some(d) = ac.iter().find(|d| d.name == c.name) else {
-            cat.push(
-                out,
-                Severity::Warning,
-                "connection",
-                Value::of(&c.portal, String::clone),
-                Value::Absent,
-                "the connection is gone",
-            );
-            continue;
-        };
+    Listed::<IscsiConnection> {
+        kind: "iscsi",
+        field: "connection",
+        same: |c, d| c.name == d.name,
+        subject: &|c| format!("{} {}", at.subject, c.name),
+        value: |c| Value::of(&c.portal, String::clone),
+        gone: &|_| Some((Severity::Warning, "the connection is gone".into())),
+        new: &|_| Some((Severity::Warning, "a new connection".into())),
+    }
+    .compare(bc, ac, out, |cat, c, d, out| {
         cat.fact(
             out,
             "portal",
@@ -178,24 +159,7 @@ fn connections(
                 |_, _| Some((Severity::Warning, "the connection's state changed".into())),
             );
         }
-    }
-    for d in ac {
-        if !bc.iter().any(|c| c.name == d.name) {
-            let subject = format!("{} {}", at.subject, d.name);
-            At {
-                kind: "iscsi",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "connection",
-                Value::Absent,
-                Value::of(&d.portal, String::clone),
-                "a new connection",
-            );
-        }
-    }
+    });
 }
 
 #[cfg(test)]

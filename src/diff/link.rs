@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use super::{At, Change, Ctx, Severity, Value, one_sided, part, speed};
+use super::{At, Change, Ctx, Listed, Severity, Value, one_sided, part, speed};
 use crate::snapshot::{
-    Address, Counters, Device, DriverInfo, Duplex, Fact, Link, LinkModes, PcieLink, Reason,
-    Snapshot,
+    Address, Counters, Device, DriverInfo, Duplex, Fact, Link, LinkModes, PcieLink, PciePort,
+    Reason, Snapshot,
 };
 
 /// The state an operator reads, as `hostlint show` writes it: `up`,
@@ -101,44 +101,30 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let name = b.iface.name.as_str();
-        let at = At {
-            kind: "link",
-            subject: name,
-        };
-        match after.iter().find(|a| a.iface.name == name) {
-            Some(a) => one(ctx, &at, b, a, out),
-            None => at.push(
-                out,
+    Listed::<Link> {
+        kind: "link",
+        field: "link",
+        same: |b, a| b.iface.name == a.iface.name,
+        subject: &|l| l.iface.name.clone(),
+        value: |l| Value::known(summary(l)),
+        gone: &|l| {
+            Some((
                 Severity::Critical,
-                "link",
-                Value::known(summary(b)),
-                Value::Absent,
                 format!(
                     "the link is gone{}: the traffic it carried and the redundancy it gave \
                      are gone with it",
-                    context(b, None)
+                    context(l, None)
                 ),
-            ),
-        }
-    }
-    for a in after {
-        if !before.iter().any(|b| b.iface.name == a.iface.name) {
-            At {
-                kind: "link",
-                subject: &a.iface.name,
-            }
-            .push(
-                out,
+            ))
+        },
+        new: &|_| {
+            Some((
                 Severity::Warning,
-                "link",
-                Value::Absent,
-                Value::known(summary(a)),
-                "a new link: hardware or configuration was added",
-            );
-        }
+                "a new link: hardware or configuration was added".into(),
+            ))
+        },
     }
+    .compare(before, after, out, |at, b, a, out| one(ctx, at, b, a, out));
 }
 
 fn one(ctx: &Ctx, at: &At, b: &Link, a: &Link, out: &mut Vec<Change>) {
@@ -586,41 +572,24 @@ fn device(at: &At, b: &Fact<Option<Device>>, a: &Fact<Option<Device>>, out: &mut
             },
         ),
     }
-    for port in &px.upstream {
-        let subject = format!("{} port {}", at.subject, port.address);
-        let port_at = At {
-            kind: "pcie",
-            subject: &subject,
-        };
-        match py.upstream.iter().find(|p| p.address == port.address) {
-            Some(q) => pcie_link(&port_at, &port.link, &q.link, out),
-            None => port_at.push(
-                out,
-                Severity::Warning,
-                "port",
-                Value::known(port.address.clone()),
-                Value::Absent,
-                "the PCIe path to the device changed: another slot or bridge",
-            ),
-        }
+    let moved = || {
+        Some((
+            Severity::Warning,
+            "the PCIe path to the device changed: another slot or bridge".into(),
+        ))
+    };
+    Listed::<PciePort> {
+        kind: "pcie",
+        field: "port",
+        same: |p, q| p.address == q.address,
+        subject: &|p| format!("{} port {}", at.subject, p.address),
+        value: |p| Value::known(p.address.clone()),
+        gone: &|_| moved(),
+        new: &|_| moved(),
     }
-    for q in &py.upstream {
-        if !px.upstream.iter().any(|p| p.address == q.address) {
-            let subject = format!("{} port {}", at.subject, q.address);
-            At {
-                kind: "pcie",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "port",
-                Value::Absent,
-                Value::known(q.address.clone()),
-                "the PCIe path to the device changed: another slot or bridge",
-            );
-        }
-    }
+    .compare(&px.upstream, &py.upstream, out, |port_at, p, q, out| {
+        pcie_link(port_at, &p.link, &q.link, out)
+    });
 }
 
 fn gts(v: f64) -> String {
@@ -1065,12 +1034,8 @@ mod tests {
             c.rx_dropped += 3;
         }
         let changes = super::super::compare(&b, &a);
-        let got: Vec<(Severity, &str)> = changes
-            .iter()
-            .map(|c| (c.severity, c.field.as_str()))
-            .collect();
         assert_eq!(
-            got,
+            fields(&changes),
             [
                 (Severity::Warning, "carrier changes"),
                 (Severity::Warning, "rx_crc_errors"),

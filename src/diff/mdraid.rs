@@ -2,7 +2,7 @@
 //! redundancy lost; a resync or rebuild that started says the array is
 //! being rewritten. Its progress moving is routine.
 
-use super::{At, Change, Ctx, Severity, Value, storage_part};
+use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
 use crate::snapshot::{Fact, MdArray, MdMember, MdSync};
 
 /// Array states in which it serves I/O as usual: it moves between them
@@ -60,39 +60,21 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let at = At {
-            kind: "md",
-            subject: &b.name,
-        };
-        match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(ctx, &at, b, a, out),
-            None => at.push(
-                out,
+    Listed::<MdArray> {
+        kind: "md",
+        field: "array",
+        same: |b, a| b.name == a.name,
+        subject: &|a| a.name.clone(),
+        value: |a| Value::known(summary(a)),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "array",
-                Value::known(summary(b)),
-                Value::Absent,
-                "the array is gone (stopped): the file systems on it are unreachable",
-            ),
-        }
+                "the array is gone (stopped): the file systems on it are unreachable".into(),
+            ))
+        },
+        new: &|_| Some((Severity::Warning, "a new array was assembled".into())),
     }
-    for a in after {
-        if !before.iter().any(|b| b.name == a.name) {
-            At {
-                kind: "md",
-                subject: &a.name,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "array",
-                Value::Absent,
-                Value::known(summary(a)),
-                "a new array was assembled",
-            );
-        }
-    }
+    .compare(before, after, out, |at, b, a, out| one(ctx, at, b, a, out));
 }
 
 fn one(ctx: &Ctx, at: &At, b: &MdArray, a: &MdArray, out: &mut Vec<Change>) {
@@ -171,15 +153,7 @@ fn one(ctx: &Ctx, at: &At, b: &MdArray, a: &MdArray, out: &mut Vec<Change>) {
 /// per member for the rest.
 fn members(at: &At, b: &MdArray, a: &MdArray, out: &mut Vec<Change>) {
     let (Fact::Known(bm), Fact::Known(am)) = (&b.members, &a.members) else {
-        at.fact(
-            out,
-            "degraded",
-            &b.degraded,
-            &a.degraded,
-            |d| d.map_or("-".into(), |d| d.to_string()),
-            Severity::Warning,
-            |x, y| Some(degraded_change(*x, *y, &[], &[], a)),
-        );
+        degraded(at, b, a, &[], &[], out);
         at.fact(
             out,
             "members",
@@ -207,7 +181,74 @@ fn members(at: &At, b: &MdArray, a: &MdArray, out: &mut Vec<Change>) {
         .filter(|n| !bm.iter().any(|m| m.device == n.device && working(m)))
         .map(|n| n.device.clone())
         .collect();
-    let mut counted = false;
+    let counted = degraded(at, b, a, &lost, &back, out);
+    // A degraded count that changed named the working members that left or
+    // joined: they are not said again.
+    Listed::<MdMember> {
+        kind: "md",
+        field: "member",
+        same: |m, n| m.device == n.device,
+        subject: &|m| format!("{} member {}", at.subject, m.device),
+        value: |m| Value::known(flags_text(m)),
+        gone: &|m| match (working(m), counted) {
+            (true, true) => None,
+            (true, false) => Some((
+                Severity::Critical,
+                "the array lost the member: it runs with less redundancy".into(),
+            )),
+            (false, _) => Some((
+                Severity::Warning,
+                "a member that carried no slot (a spare, or failed) was removed".into(),
+            )),
+        },
+        new: &|n| {
+            (!(counted && working(n))).then(|| (Severity::Warning, "a member was added".into()))
+        },
+    }
+    .compare(bm, am, out, |mat, m, n, out| {
+        let flipped = working(m) != working(n);
+        let said_with_degraded = flipped && counted;
+        // sysfs and mdstat flag members differently: across them,
+        // only a member leaving or joining its slot compares.
+        let flags_changed = m.state != n.state && b.source == a.source;
+        if said_with_degraded || !(flipped || flags_changed) {
+            return;
+        }
+        let (severity, why) = if working(m) && !working(n) {
+            (
+                Severity::Critical,
+                "the member no longer carries its slot: the array lost it",
+            )
+        } else if working(n) && !working(m) {
+            (Severity::Warning, "the member carries its slot again")
+        } else {
+            (
+                Severity::Warning,
+                "the kernel's flags for the member changed",
+            )
+        };
+        mat.push(
+            out,
+            severity,
+            "member",
+            Value::known(flags_text(m)),
+            Value::known(flags_text(n)),
+            why,
+        );
+    });
+}
+
+/// The degraded count, naming the members that left their slot (`lost`)
+/// or came back to it (`back`); returns whether it changed.
+fn degraded(
+    at: &At,
+    b: &MdArray,
+    a: &MdArray,
+    lost: &[String],
+    back: &[String],
+    out: &mut Vec<Change>,
+) -> bool {
+    let mut changed = false;
     at.fact(
         out,
         "degraded",
@@ -216,86 +257,11 @@ fn members(at: &At, b: &MdArray, a: &MdArray, out: &mut Vec<Change>) {
         |d| d.map_or("-".into(), |d| d.to_string()),
         Severity::Warning,
         |x, y| {
-            counted = true;
-            Some(degraded_change(*x, *y, &lost, &back, a))
+            changed = true;
+            Some(degraded_change(*x, *y, lost, back, a))
         },
     );
-    for m in bm {
-        let subject = format!("{} member {}", at.subject, m.device);
-        let mat = At {
-            kind: "md",
-            subject: &subject,
-        };
-        match after_of(m) {
-            None if counted && working(m) => {}
-            None => mat.push(
-                out,
-                if working(m) {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                },
-                "member",
-                Value::known(flags_text(m)),
-                Value::Absent,
-                if working(m) {
-                    "the array lost the member: it runs with less redundancy"
-                } else {
-                    "a member that carried no slot (a spare, or failed) was removed"
-                },
-            ),
-            Some(n) => {
-                let flipped = working(m) != working(n);
-                let said_with_degraded = flipped && counted;
-                // sysfs and mdstat flag members differently: across them,
-                // only a member leaving or joining its slot compares.
-                let flags_changed = m.state != n.state && b.source == a.source;
-                if said_with_degraded || !(flipped || flags_changed) {
-                    continue;
-                }
-                let (severity, why) = if working(m) && !working(n) {
-                    (
-                        Severity::Critical,
-                        "the member no longer carries its slot: the array lost it",
-                    )
-                } else if working(n) && !working(m) {
-                    (Severity::Warning, "the member carries its slot again")
-                } else {
-                    (
-                        Severity::Warning,
-                        "the kernel's flags for the member changed",
-                    )
-                };
-                mat.push(
-                    out,
-                    severity,
-                    "member",
-                    Value::known(flags_text(m)),
-                    Value::known(flags_text(n)),
-                    why,
-                );
-            }
-        }
-    }
-    for n in am {
-        let added = !bm.iter().any(|m| m.device == n.device);
-        let said_with_degraded = counted && working(n);
-        if added && !said_with_degraded {
-            let subject = format!("{} member {}", at.subject, n.device);
-            At {
-                kind: "md",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "member",
-                Value::Absent,
-                Value::known(flags_text(n)),
-                "a member was added",
-            );
-        }
-    }
+    changed
 }
 
 fn degraded_change(
@@ -408,12 +374,8 @@ mod tests {
             m[3].state = vec!["spare".into()];
         }
         let changes = super::super::compare(&b, &a);
-        let got: Vec<(Severity, &str)> = changes
-            .iter()
-            .map(|c| (c.severity, c.field.as_str()))
-            .collect();
         assert_eq!(
-            got,
+            fields(&changes),
             [
                 (Severity::Critical, "degraded"),
                 (Severity::Warning, "sync"),

@@ -23,7 +23,8 @@
 //! Adding a kind of object: a file with `pub(super) fn compare(ctx: &Ctx,
 //! out: &mut Vec<Change>)`, called from [`compare`]; `part` for the list as
 //! a whole (read on one side only; `storage_part` for a part of the
-//! storage, which old captures do not hold), `At::fact` for each fact, and
+//! storage, which old captures do not hold), `Listed` to pair its objects
+//! and say those on one side only, `At::fact` for each fact, and
 //! `At::counter` for a counter, which subtracts only when `ctx.boot.same()`.
 
 mod ata;
@@ -335,6 +336,77 @@ pub(crate) fn storage_part<'a, T>(
         return None;
     }
     part(out, kind, Severity::Warning, before, after)
+}
+
+/// Objects of one kind listed on both sides (links, multipath maps, the
+/// paths of a map...), paired by `same`. An object on one side only is a
+/// change of `field`, from or to its `value`, as much as `gone` or `new`
+/// say it matters and why (`None`: not said, as a row about the whole
+/// says it already); what a pair changed is left to the caller.
+pub(crate) struct Listed<'a, T> {
+    pub kind: &'static str,
+    pub field: &'static str,
+    pub same: fn(&T, &T) -> bool,
+    pub subject: &'a dyn Fn(&T) -> String,
+    pub value: fn(&T) -> Value,
+    pub gone: &'a dyn Fn(&T) -> Option<(Severity, String)>,
+    pub new: &'a dyn Fn(&T) -> Option<(Severity, String)>,
+}
+
+impl<T> Listed<'_, T> {
+    /// Each object before, in its order (what `pair` says of it, or that
+    /// it is gone), then the new ones in theirs: a stable sort by severity
+    /// then keeps every object's changes in the order the host lists them.
+    pub fn compare(
+        &self,
+        before: &[T],
+        after: &[T],
+        out: &mut Vec<Change>,
+        mut pair: impl FnMut(&At, &T, &T, &mut Vec<Change>),
+    ) {
+        for b in before {
+            let subject = (self.subject)(b);
+            let at = At {
+                kind: self.kind,
+                subject: &subject,
+            };
+            match after.iter().find(|a| (self.same)(b, a)) {
+                Some(a) => pair(&at, b, a, out),
+                None => {
+                    if let Some((severity, why)) = (self.gone)(b) {
+                        at.push(
+                            out,
+                            severity,
+                            self.field,
+                            (self.value)(b),
+                            Value::Absent,
+                            why,
+                        );
+                    }
+                }
+            }
+        }
+        for a in after {
+            if before.iter().any(|b| (self.same)(b, a)) {
+                continue;
+            }
+            if let Some((severity, why)) = (self.new)(a) {
+                let subject = (self.subject)(a);
+                At {
+                    kind: self.kind,
+                    subject: &subject,
+                }
+                .push(
+                    out,
+                    severity,
+                    self.field,
+                    Value::Absent,
+                    (self.value)(a),
+                    why,
+                );
+            }
+        }
+    }
 }
 
 /// Whether the two snapshots were read in the same boot, which decides
@@ -656,6 +728,14 @@ pub(crate) mod testing {
                 };
                 (c.severity, object, c.field)
             })
+            .collect()
+    }
+
+    /// Each change as (severity, field), for a test that changed one object.
+    pub fn fields(changes: &[Change]) -> Vec<(Severity, &str)> {
+        changes
+            .iter()
+            .map(|c| (c.severity, c.field.as_str()))
             .collect()
     }
 

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{At, Change, Ctx, Severity, Value, storage_part};
+use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
 use crate::check::mount::effective;
 use crate::snapshot::{Fact, Mount, MountProbe, ProbeAnswer, Reason};
 use crate::source::probe::limit_text;
@@ -43,61 +43,48 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
         return;
     };
     let (before, after) = (effective(before), effective(after));
-    for b in &before {
-        let at = At {
-            kind: "mount",
-            subject: &b.mountpoint,
-        };
-        match after.iter().find(|a| a.mountpoint == b.mountpoint) {
-            Some(a) => {
-                one(&at, b, a, out);
-                probe(
-                    &at,
-                    probe_of(&ctx.before.storage.mount_probes, &b.mountpoint),
-                    probe_of(&ctx.after.storage.mount_probes, &a.mountpoint),
-                    out,
-                );
-            }
-            None if b.holds_data() => at.push(
-                out,
-                Severity::Critical,
-                "mount",
-                Value::known(summary(b)),
-                Value::Absent,
-                "the file system is no longer mounted here: its users fail, or write to the \
-                 directory underneath",
-            ),
-            None => at.push(
-                out,
-                Severity::Info,
-                "mount",
-                Value::known(summary(b)),
-                Value::Absent,
-                "one of the kernel's own mounts went away",
-            ),
-        }
-    }
-    for a in &after {
-        if !before.iter().any(|b| b.mountpoint == a.mountpoint) {
-            let (severity, why) = if a.holds_data() {
-                (Severity::Warning, "a file system was mounted here")
+    // The kernel's own mounts come and go with what runs: routine.
+    Listed::<&Mount> {
+        kind: "mount",
+        field: "mount",
+        same: |b, a| b.mountpoint == a.mountpoint,
+        subject: &|m| m.mountpoint.clone(),
+        value: |m| Value::known(summary(m)),
+        gone: &|m| {
+            Some(if m.holds_data() {
+                (
+                    Severity::Critical,
+                    "the file system is no longer mounted here: its users fail, or write to the \
+                     directory underneath"
+                        .into(),
+                )
             } else {
-                (Severity::Info, "one of the kernel's own mounts appeared")
-            };
-            At {
-                kind: "mount",
-                subject: &a.mountpoint,
-            }
-            .push(
-                out,
-                severity,
-                "mount",
-                Value::Absent,
-                Value::known(summary(a)),
-                why,
-            );
-        }
+                (
+                    Severity::Info,
+                    "one of the kernel's own mounts went away".into(),
+                )
+            })
+        },
+        new: &|m| {
+            Some(if m.holds_data() {
+                (Severity::Warning, "a file system was mounted here".into())
+            } else {
+                (
+                    Severity::Info,
+                    "one of the kernel's own mounts appeared".into(),
+                )
+            })
+        },
     }
+    .compare(&before, &after, out, |at, b, a, out| {
+        one(at, b, a, out);
+        probe(
+            at,
+            probe_of(&ctx.before.storage.mount_probes, &b.mountpoint),
+            probe_of(&ctx.after.storage.mount_probes, &a.mountpoint),
+            out,
+        );
+    });
 }
 
 fn one(at: &At, b: &Mount, a: &Mount, out: &mut Vec<Change>) {

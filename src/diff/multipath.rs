@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{At, Change, Ctx, Severity, Value, storage_part};
+use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
 use crate::snapshot::{Fact, MultipathMap, MultipathPath, PATH_ACTIVE, PathGroup, bytes_text};
 
 fn is_active(p: &MultipathPath) -> bool {
@@ -77,40 +77,28 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let at = At {
-            kind: "multipath",
-            subject: &b.name,
-        };
-        match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(ctx, &at, b, a, out),
-            None => at.push(
-                out,
+    Listed::<MultipathMap> {
+        kind: "multipath",
+        field: "map",
+        same: |b, a| b.name == a.name,
+        subject: &|m| m.name.clone(),
+        value: |m| Value::known(summary(m)),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "map",
-                Value::known(summary(b)),
-                Value::Absent,
                 "the map is gone: the LUN is no longer reachable through multipath, and what \
-                 used it (a mount, a VM, a database) has lost it",
-            ),
-        }
-    }
-    for a in after {
-        if !before.iter().any(|b| b.name == a.name) {
-            At {
-                kind: "multipath",
-                subject: &a.name,
-            }
-            .push(
-                out,
+                 used it (a mount, a VM, a database) has lost it"
+                    .into(),
+            ))
+        },
+        new: &|_| {
+            Some((
                 Severity::Warning,
-                "map",
-                Value::Absent,
-                Value::known(summary(a)),
-                "a new map: a LUN was presented to the host",
-            );
-        }
+                "a new map: a LUN was presented to the host".into(),
+            ))
+        },
     }
+    .compare(before, after, out, |at, b, a, out| one(ctx, at, b, a, out));
 }
 
 fn one(ctx: &Ctx, at: &At, b: &MultipathMap, a: &MultipathMap, out: &mut Vec<Change>) {
@@ -359,27 +347,26 @@ fn active(at: &At, bp: &[MultipathPath], ap: &[MultipathPath], out: &mut Vec<Cha
 /// removed or added, a fail count that grew beyond the failure seen, a
 /// SCSI device state that changed under a path the target still counts.
 fn paths(ctx: &Ctx, at: &At, bp: &[MultipathPath], ap: &[MultipathPath], out: &mut Vec<Change>) {
-    let state_text = |p: &MultipathPath| p.state.known().cloned().unwrap_or_else(|| "?".into());
-    for p in bp {
-        let subject = format!("{} path {}", at.subject, p.device);
-        let pat = At {
-            kind: "multipath",
-            subject: &subject,
-        };
-        let Some(q) = ap.iter().find(|q| q.device == p.device) else {
-            if !is_active(p) {
-                pat.push(
-                    out,
+    // An active path that left or joined is said by the active-paths row.
+    Listed::<MultipathPath> {
+        kind: "multipath",
+        field: "path",
+        same: |p, q| p.device == q.device,
+        subject: &|p| format!("{} path {}", at.subject, p.device),
+        value: |p| Value::known(p.state.known().cloned().unwrap_or_else(|| "?".into())),
+        gone: &|p| {
+            (!is_active(p)).then(|| {
+                (
                     Severity::Warning,
-                    "path",
-                    Value::known(state_text(p)),
-                    Value::Absent,
                     "the path was removed from the map (its device went away, or the map was \
-                     reloaded without it)",
-                );
-            }
-            continue;
-        };
+                     reloaded without it)"
+                        .into(),
+                )
+            })
+        },
+        new: &|q| (!is_active(q)).then(|| (Severity::Warning, "a new path, not active".into())),
+    }
+    .compare(bp, ap, out, |pat, p, q, out| {
         let flipped = !uncertain(p, ap) && is_active(p) != is_active(q);
         if !flipped {
             pat.fact(
@@ -440,24 +427,7 @@ fn paths(ctx: &Ctx, at: &At, bp: &[MultipathPath], ap: &[MultipathPath], out: &m
                 ))
             },
         );
-    }
-    for q in ap {
-        if !is_active(q) && !bp.iter().any(|p| p.device == q.device) {
-            let subject = format!("{} path {}", at.subject, q.device);
-            At {
-                kind: "multipath",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "path",
-                Value::Absent,
-                Value::known(state_text(q)),
-                "a new path, not active",
-            );
-        }
-    }
+    });
 }
 
 #[cfg(test)]

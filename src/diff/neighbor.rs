@@ -1,7 +1,7 @@
 //! Neighbour entries (ARP, NDP): they come, go and change state all the
 //! time, so every change is routine (`--all`).
 
-use super::{At, Change, Ctx, Severity, Value, part};
+use super::{Change, Ctx, Listed, Severity, Value, part};
 use crate::snapshot::Neighbor;
 
 fn text(n: &Neighbor) -> String {
@@ -24,50 +24,27 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    let same = |a: &Neighbor, b: &Neighbor| a.address == b.address && a.dev == b.dev;
-    for b in before {
-        let s = format!("{} dev {}", b.address, b.dev);
-        let at = At {
-            kind: "neighbor",
-            subject: &s,
-        };
-        match after.iter().find(|a| same(a, b)) {
-            None => at.push(
-                out,
-                Severity::Info,
-                "neighbor",
-                Value::known(text(b)),
-                Value::Absent,
-                "the entry expired or was flushed",
-            ),
-            Some(a) if text(a) != text(b) => at.push(
+    Listed::<Neighbor> {
+        kind: "neighbor",
+        field: "neighbor",
+        same: |b, a| b.address == a.address && b.dev == a.dev,
+        subject: &|n| format!("{} dev {}", n.address, n.dev),
+        value: |n| Value::known(text(n)),
+        gone: &|_| Some((Severity::Info, "the entry expired or was flushed".into())),
+        new: &|_| Some((Severity::Info, "a neighbour was resolved".into())),
+    }
+    .compare(before, after, out, |at, b, a, out| {
+        if text(a) != text(b) {
+            at.push(
                 out,
                 Severity::Info,
                 "neighbor",
                 Value::known(text(b)),
                 Value::known(text(a)),
                 "neighbour state changes as traffic comes and goes",
-            ),
-            Some(_) => {}
-        }
-    }
-    for a in after {
-        if !before.iter().any(|b| same(a, b)) {
-            let s = format!("{} dev {}", a.address, a.dev);
-            At {
-                kind: "neighbor",
-                subject: &s,
-            }
-            .push(
-                out,
-                Severity::Info,
-                "neighbor",
-                Value::Absent,
-                Value::known(text(a)),
-                "a neighbour was resolved",
             );
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! namespace should keep an optimized (ANA) path; a controller that is no
 //! longer live, or a namespace left on non-optimized paths, is a path lost.
 
-use super::{At, Change, Ctx, Severity, Value, storage_part};
+use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
 use crate::snapshot::{Fact, NvmeController, NvmeNamespace, NvmePath, NvmeSubsystem};
 
 const LIVE: &str = "live";
@@ -39,39 +39,26 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let at = At {
-            kind: "nvme",
-            subject: &b.name,
-        };
-        match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(&at, b, a, out),
-            None => at.push(
-                out,
+    Listed::<NvmeSubsystem> {
+        kind: "nvme",
+        field: "subsystem",
+        same: |b, a| b.name == a.name,
+        subject: &|s| s.name.clone(),
+        value: |s| Value::known(summary(s)),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "subsystem",
-                Value::known(summary(b)),
-                Value::Absent,
-                "the subsystem is gone: its namespaces are unreachable",
-            ),
-        }
-    }
-    for a in after {
-        if !before.iter().any(|b| b.name == a.name) {
-            At {
-                kind: "nvme",
-                subject: &a.name,
-            }
-            .push(
-                out,
+                "the subsystem is gone: its namespaces are unreachable".into(),
+            ))
+        },
+        new: &|_| {
+            Some((
                 Severity::Warning,
-                "subsystem",
-                Value::Absent,
-                Value::known(summary(a)),
-                "a new subsystem: storage was connected",
-            );
-        }
+                "a new subsystem: storage was connected".into(),
+            ))
+        },
     }
+    .compare(before, after, out, one);
 }
 
 fn one(at: &At, b: &NvmeSubsystem, a: &NvmeSubsystem, out: &mut Vec<Change>) {
@@ -116,41 +103,23 @@ fn one(at: &At, b: &NvmeSubsystem, a: &NvmeSubsystem, out: &mut Vec<Change>) {
         );
         return;
     };
-    for n in bn {
-        let subject = format!("{} namespace {}", at.subject, n.name);
-        let nat = At {
-            kind: "nvme",
-            subject: &subject,
-        };
-        match an.iter().find(|m| m.name == n.name) {
-            Some(m) => namespace(&nat, n, m, &gone_controllers, a, out),
-            None => nat.push(
-                out,
+    Listed::<NvmeNamespace> {
+        kind: "nvme",
+        field: "namespace",
+        same: |n, m| n.name == m.name,
+        subject: &|n| format!("{} namespace {}", at.subject, n.name),
+        value: |n| Value::known(format!("nsid {}", n.nsid)),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "namespace",
-                Value::known(format!("nsid {}", n.nsid)),
-                Value::Absent,
-                "the namespace is gone: what used it has lost it",
-            ),
-        }
+                "the namespace is gone: what used it has lost it".into(),
+            ))
+        },
+        new: &|_| Some((Severity::Warning, "a new namespace".into())),
     }
-    for m in an {
-        if !bn.iter().any(|n| n.name == m.name) {
-            let subject = format!("{} namespace {}", at.subject, m.name);
-            At {
-                kind: "nvme",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "namespace",
-                Value::Absent,
-                Value::known(format!("nsid {}", m.nsid)),
-                "a new namespace",
-            );
-        }
-    }
+    .compare(bn, an, out, |nat, n, m, out| {
+        namespace(nat, n, m, &gone_controllers, a, out)
+    });
 }
 
 /// The controllers, each a path; returns the names of those gone, whose
@@ -173,26 +142,28 @@ fn controllers(
         );
         return Vec::new();
     };
-    let mut gone = Vec::new();
-    for c in bc {
-        let subject = format!("{} controller {}", at.subject, c.name);
-        let cat = At {
-            kind: "nvme",
-            subject: &subject,
-        };
-        let Some(d) = ac.iter().find(|d| d.name == c.name) else {
-            gone.push(c.name.clone());
-            cat.push(
-                out,
+    Listed::<NvmeController> {
+        kind: "nvme",
+        field: "controller",
+        same: |c, d| c.name == d.name,
+        subject: &|c| format!("{} controller {}", at.subject, c.name),
+        value: |c| Value::of(&c.state, String::clone),
+        gone: &|_| {
+            Some((
                 Severity::Critical,
-                "controller",
-                Value::of(&c.state, String::clone),
-                Value::Absent,
                 "the controller is gone: the paths through it are lost, and the namespaces \
-                 run on fewer",
-            );
-            continue;
-        };
+                 run on fewer"
+                    .into(),
+            ))
+        },
+        new: &|_| {
+            Some((
+                Severity::Warning,
+                "a new controller: another path to the array".into(),
+            ))
+        },
+    }
+    .compare(bc, ac, out, |cat, c, d, out| {
         cat.fact(
             out,
             "state",
@@ -235,25 +206,11 @@ fn controllers(
                 },
             );
         }
-    }
-    for d in ac {
-        if !bc.iter().any(|c| c.name == d.name) {
-            let subject = format!("{} controller {}", at.subject, d.name);
-            At {
-                kind: "nvme",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "controller",
-                Value::Absent,
-                Value::of(&d.state, String::clone),
-                "a new controller: another path to the array",
-            );
-        }
-    }
-    gone
+    });
+    bc.iter()
+        .filter(|c| !ac.iter().any(|d| d.name == c.name))
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 /// A path counts as optimized where its ANA state says so and its
@@ -280,28 +237,31 @@ fn namespace(
     out: &mut Vec<Change>,
 ) {
     let optimized_after = optimized_left(m, after);
-    for p in &n.paths {
-        let subject = format!("{} path {}", at.subject, p.name);
-        let pat = At {
-            kind: "nvme",
-            subject: &subject,
-        };
-        let Some(q) = m.paths.iter().find(|q| q.name == p.name) else {
-            if !gone_controllers.contains(&p.controller) {
-                pat.push(
-                    out,
+    Listed::<NvmePath> {
+        kind: "nvme",
+        field: "path",
+        same: |p, q| p.name == q.name,
+        subject: &|p| format!("{} path {}", at.subject, p.name),
+        value: |p| Value::of(&p.ana_state, ana_text),
+        gone: &|p| {
+            (!gone_controllers.contains(&p.controller)).then(|| {
+                (
                     Severity::Warning,
-                    "path",
-                    Value::of(&p.ana_state, ana_text),
-                    Value::Absent,
                     format!(
                         "the path through {} is gone: the namespace runs on fewer",
                         p.controller
                     ),
-                );
-            }
-            continue;
-        };
+                )
+            })
+        },
+        new: &|q| {
+            Some((
+                Severity::Warning,
+                format!("a new path, through {}", q.controller),
+            ))
+        },
+    }
+    .compare(&n.paths, &m.paths, out, |pat, p, q, out| {
         pat.fact(
             out,
             "ana state",
@@ -332,24 +292,7 @@ fn namespace(
                 })
             },
         );
-    }
-    for q in &m.paths {
-        if !n.paths.iter().any(|p| p.name == q.name) {
-            let subject = format!("{} path {}", at.subject, q.name);
-            At {
-                kind: "nvme",
-                subject: &subject,
-            }
-            .push(
-                out,
-                Severity::Warning,
-                "path",
-                Value::Absent,
-                Value::of(&q.ana_state, ana_text),
-                format!("a new path, through {}", q.controller),
-            );
-        }
-    }
+    });
 }
 
 #[cfg(test)]

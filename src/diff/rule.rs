@@ -1,7 +1,7 @@
 //! Policy routing rules: a rule added or removed sends traffic to another
 //! table.
 
-use super::{At, Change, Ctx, Severity, Value, part};
+use super::{Change, Ctx, Listed, Severity, Value, part};
 use crate::snapshot::Rule;
 
 /// The rule as `ip rule` reads: `from 10.2.0.0/24 lookup 100`.
@@ -23,40 +23,28 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for r in before {
-        if !after.contains(r) {
-            let s = subject(r);
-            At {
-                kind: "rule",
-                subject: &s,
-            }
-            .push(
-                out,
+    // A rule is all its fields: one that changed is one removed and one added.
+    Listed::<Rule> {
+        kind: "rule",
+        field: "rule",
+        same: |b, a| b == a,
+        subject: &subject,
+        value: |r| Value::known(rule_text(r)),
+        gone: &|_| {
+            Some((
                 Severity::Warning,
-                "rule",
-                Value::known(rule_text(r)),
-                Value::Absent,
-                "a policy rule was removed: the traffic it chose goes by the tables after it",
-            );
-        }
-    }
-    for r in after {
-        if !before.contains(r) {
-            let s = subject(r);
-            At {
-                kind: "rule",
-                subject: &s,
-            }
-            .push(
-                out,
+                "a policy rule was removed: the traffic it chose goes by the tables after it"
+                    .into(),
+            ))
+        },
+        new: &|_| {
+            Some((
                 Severity::Warning,
-                "rule",
-                Value::Absent,
-                Value::known(rule_text(r)),
-                "a policy rule was added: the traffic it selects goes by another table",
-            );
-        }
+                "a policy rule was added: the traffic it selects goes by another table".into(),
+            ))
+        },
     }
+    .compare(before, after, out, |_, _, _, _| {});
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! error counters that grew, are the cable to a drive shelf or array
 //! working loose.
 
-use super::{At, Change, Ctx, Severity, Value, storage_part};
+use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
 use crate::snapshot::{SasPhy, gbit_text};
 
 /// `12G`, or the kernel's word for a phy without a link: `no link
@@ -30,55 +30,42 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
-    for b in before {
-        let at = At {
-            kind: "sas",
-            subject: &b.name,
-        };
-        match after.iter().find(|a| a.name == b.name) {
-            Some(a) => one(ctx, &at, b, a, out),
-            None => {
-                let rate = b
-                    .negotiated_gbps
+    Listed::<SasPhy> {
+        kind: "sas",
+        field: "phy",
+        same: |b, a| b.name == a.name,
+        subject: &|p| p.name.clone(),
+        value: |p| {
+            Value::known(
+                p.negotiated_gbps
                     .known()
-                    .map_or("?".into(), |g| rate_text(b, g));
-                // A phy that had no link carried nothing.
-                let (severity, why) = if linked(b) {
-                    (
-                        Severity::Critical,
-                        "the phy is gone, with the HBA or expander it belonged to: what was \
-                         attached through it went with it",
-                    )
-                } else {
-                    (
-                        Severity::Warning,
-                        "the phy is gone, with the HBA or expander it belonged to",
-                    )
-                };
-                at.push(out, severity, "phy", Value::known(rate), Value::Absent, why);
-            }
-        }
-    }
-    for a in after {
-        if !before.iter().any(|b| b.name == a.name) {
-            let rate = a
-                .negotiated_gbps
-                .known()
-                .map_or("?".into(), |g| rate_text(a, g));
-            At {
-                kind: "sas",
-                subject: &a.name,
-            }
-            .push(
-                out,
+                    .map_or("?".into(), |g| rate_text(p, g)),
+            )
+        },
+        // A phy that had no link carried nothing.
+        gone: &|p| {
+            Some(if linked(p) {
+                (
+                    Severity::Critical,
+                    "the phy is gone, with the HBA or expander it belonged to: what was \
+                     attached through it went with it"
+                        .into(),
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    "the phy is gone, with the HBA or expander it belonged to".into(),
+                )
+            })
+        },
+        new: &|_| {
+            Some((
                 Severity::Warning,
-                "phy",
-                Value::Absent,
-                Value::known(rate),
-                "a new phy: an HBA or expander was added",
-            );
-        }
+                "a new phy: an HBA or expander was added".into(),
+            ))
+        },
     }
+    .compare(before, after, out, |at, b, a, out| one(ctx, at, b, a, out));
 }
 
 fn one(ctx: &Ctx, at: &At, b: &SasPhy, a: &SasPhy, out: &mut Vec<Change>) {
