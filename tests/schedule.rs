@@ -230,34 +230,15 @@ fn storage_counters_that_grow_between_runs_are_caught() {
     let quiet = audit(&san_later(dir.path(), "t1", 60.0, [12, 3, 0]), 0);
     assert!(quiet.iter().all(|f| f["status"] == "PASS"), "{quiet:?}");
     let grown = audit(&san_later(dir.path(), "t2", 120.0, [19, 40, 128]), 2);
-    let by_id = |id: &str| grown.iter().find(|f| f["check"] == id).unwrap().clone();
-    let fc = by_id("fc-clean");
-    assert_eq!(fc["status"], "FAIL", "{fc:?}");
-    assert!(
-        fc["observed"]
-            .as_str()
-            .unwrap()
-            .contains("invalid_crc_count +7 in 60 s"),
-        "{fc:?}"
-    );
-    let sas = by_id("sas-clean");
-    assert_eq!(sas["status"], "WARN", "{sas:?}");
-    assert!(
-        sas["observed"]
-            .as_str()
-            .unwrap()
-            .contains("invalid_dword_count +37 in 60 s"),
-        "{sas:?}"
-    );
-    let md = by_id("md-scrub-clean");
-    assert_eq!(md["status"], "FAIL", "{md:?}");
-    assert!(
-        md["observed"]
-            .as_str()
-            .unwrap()
-            .contains("mismatch_cnt +128 in 60 s"),
-        "{md:?}"
-    );
+    for (id, status, growth) in [
+        ("fc-clean", "FAIL", "invalid_crc_count +7 in 60 s"),
+        ("sas-clean", "WARN", "invalid_dword_count +37 in 60 s"),
+        ("md-scrub-clean", "FAIL", "mismatch_cnt +128 in 60 s"),
+    ] {
+        let f = grown.iter().find(|f| f["check"] == id).unwrap();
+        assert_eq!(f["status"], status, "{f:?}");
+        assert!(f["observed"].as_str().unwrap().contains(growth), "{f:?}");
+    }
     // A reset of the port's statistics is not growth, and not a pass.
     let reset = audit(&san_later(dir.path(), "t3", 180.0, [0, 40, 128]), 3);
     let fc = reset.iter().find(|f| f["check"] == "fc-clean").unwrap();
