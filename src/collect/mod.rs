@@ -5,6 +5,7 @@
 pub mod bond;
 mod host;
 mod link;
+mod lldp;
 mod lookup;
 mod pci;
 pub mod resolve;
@@ -85,6 +86,12 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
             Fact::Unknown(skipped("neighbours")),
         )
     };
+    // The neighbours belong with the links they were heard on.
+    let lldp = if scope.links {
+        lldp::collect(source)
+    } else {
+        Fact::Unknown(skipped("LLDP neighbours"))
+    };
     let storage = if scope.storage {
         storage::collect(source)
     } else {
@@ -98,6 +105,7 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
         routes,
         rules,
         neighbors,
+        lldp,
         storage,
         route_lookups: Vec::new(),
         history: Fact::unknown(

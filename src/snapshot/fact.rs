@@ -25,6 +25,9 @@ pub enum Reason {
     Malformed,
     /// Any other read error.
     Failed,
+    /// The daemon that holds it is not running (lldpd for LLDP
+    /// neighbours): nothing can be said, not even "none".
+    NotRunning,
     /// A counter went back since the previous run (a reboot, a driver
     /// reload, a wrap): no rate can be worked out from it.
     Reset,
@@ -41,6 +44,7 @@ impl Reason {
             Reason::Absent => "absent",
             Reason::Malformed => "malformed",
             Reason::Failed => "failed",
+            Reason::NotRunning => "not_running",
             Reason::Reset => "reset",
         }
     }

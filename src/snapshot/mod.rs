@@ -9,6 +9,7 @@ mod fact;
 mod history;
 mod host;
 mod link;
+mod lldp;
 mod neighbor;
 mod route;
 mod storage;
@@ -23,6 +24,7 @@ pub use link::{
     Address, Counters, Device, DriverInfo, Duplex, Interface, Link, LinkModes, LinkSettings,
     Onboard, PciDevice, PcieLink, PciePort,
 };
+pub use lldp::{LldpId, LldpNeighbor, LldpVlan};
 pub use neighbor::{Neighbor, nud_name, nud_names};
 pub use route::{
     DevId, Family, Hop, NextHop, Prefix, Resolution, Route, RouteEntry, RouteError,
@@ -47,6 +49,9 @@ pub struct Snapshot {
     pub routes: Fact<RouteTable>,
     pub rules: Fact<Vec<Rule>>,
     pub neighbors: Fact<Vec<Neighbor>>,
+    /// The LLDP neighbours of every interface, as the host's lldpd heard
+    /// them; unknown as a whole when lldpd could not be asked.
+    pub lldp: Fact<Vec<LldpNeighbor>>,
     pub storage: Storage,
     /// Lookups the audited policies asked for; none in a plain `show`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -77,6 +82,9 @@ pub struct Origin {
     /// The multipath target status lines: the device-mapper ioctl live,
     /// the `dmsetup status` text in a fixture.
     pub dm_status: String,
+    /// The LLDP neighbours: the lldpcli command live, its output in a
+    /// fixture.
+    pub lldp: String,
 }
 
 impl Origin {
@@ -104,6 +112,15 @@ impl Origin {
 impl Snapshot {
     pub fn link(&self, name: &str) -> Option<&Link> {
         self.links.known()?.iter().find(|l| l.iface.name == name)
+    }
+
+    /// The LLDP neighbours heard on one interface; `None` when they could
+    /// not be read.
+    pub fn lldp_neighbors<'a>(
+        &'a self,
+        iface: &'a str,
+    ) -> Option<impl Iterator<Item = &'a LldpNeighbor> + 'a> {
+        Some(self.lldp.known()?.iter().filter(move |n| n.iface == iface))
     }
 
     pub fn bond(&self, name: &str) -> Option<&Bond> {

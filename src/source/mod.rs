@@ -12,6 +12,7 @@ pub mod ethtool;
 pub mod ethtool_text;
 pub mod guard;
 pub mod iproute;
+pub mod lldpcli;
 pub mod netlink;
 pub mod probe;
 mod root;
@@ -55,6 +56,8 @@ pub mod layout {
     /// A file's modification time for a `file` check (`stat -c %Y PATH`),
     /// which a copy of the file in a fixture cannot keep.
     pub const STAT_DIR: &str = "cmd/stat";
+    /// The LLDP neighbours as lldpcli printed them.
+    pub const LLDP: &str = "cmd/lldpcli-neighbors.json";
 
     /// Each file and the command whose output it is.
     pub const COMMANDS: &[(&str, &str)] = &[
@@ -69,6 +72,7 @@ pub mod layout {
         ("cmd/ethtool-i/IFACE", "ethtool -i IFACE"),
         (DM_TABLE, "dmsetup table --target multipath"),
         (DM_STATUS, "dmsetup status --target multipath"),
+        (LLDP, "lldpcli -f json show neighbors details"),
     ];
 
     pub fn ethtool(ifname: &str) -> String {
@@ -130,6 +134,9 @@ const ERRNO_NAMES: &[(i32, &str)] = &[
     (libc::ENOENT, "ENOENT"),
     (libc::ESTALE, "ESTALE"),
     (libc::ENOTCONN, "ENOTCONN"),
+    (libc::ECONNREFUSED, "ECONNREFUSED"),
+    (libc::EFBIG, "EFBIG"),
+    (libc::EILSEQ, "EILSEQ"),
     (libc::EHOSTDOWN, "EHOSTDOWN"),
     (libc::EREMOTEIO, "EREMOTEIO"),
 ];
@@ -199,6 +206,8 @@ pub struct Source {
     /// The temporary directory an archive was unpacked into, removed when
     /// the source is dropped, and the archive's path as given.
     unpacked: Option<(archive::Unpacked, PathBuf)>,
+    /// How to reach the live host's lldpd.
+    lldp: lldpcli::LldpConfig,
 }
 
 /// A netlink failure as the reason a fact is missing.
@@ -219,6 +228,7 @@ impl Source {
             manifest: None,
             guard: None,
             unpacked: None,
+            lldp: lldpcli::LldpConfig::default(),
         }
     }
 
@@ -279,6 +289,7 @@ impl Source {
             manifest,
             guard: None,
             unpacked: None,
+            lldp: lldpcli::LldpConfig::default(),
         })
     }
 
@@ -292,6 +303,13 @@ impl Source {
             k.lock().unwrap_or_else(|p| p.into_inner()).deadline = Some(deadline);
         }
         self.guard = Some(guard);
+        self
+    }
+
+    /// Where the live host's lldpd listens and where lldpcli is (a
+    /// fixture has its answer already).
+    pub fn with_lldp(mut self, config: lldpcli::LldpConfig) -> Source {
+        self.lldp = config;
         self
     }
 
@@ -457,10 +475,16 @@ impl Source {
         } else {
             file(layout::DM_STATUS)
         };
+        let lldp = if live {
+            self.lldp.command()
+        } else {
+            file(layout::LLDP)
+        };
         Origin {
             live,
             root,
             dm_status,
+            lldp,
             link,
             link_settings,
             driver,
@@ -695,6 +719,51 @@ impl Source {
                 };
                 (read(layout::DM_TABLE), read(layout::DM_STATUS))
             }
+        }
+    }
+
+    /// The LLDP neighbours as `lldpcli -f json show neighbors details`
+    /// prints them: asked of lldpd live (and kept for a capture, or how
+    /// asking failed), read from the fixture otherwise.
+    pub fn lldp_neighbors(&self) -> Result<String, Missing> {
+        match &self.kernel {
+            Kernel::Live(_) => {
+                let limit = self
+                    .remaining()
+                    .map_or(lldpcli::LIMIT, |r| r.min(lldpcli::LIMIT));
+                if limit.is_zero() {
+                    return Err(Missing::new(
+                        Reason::Timeout,
+                        "lldpcli: the deadline has passed",
+                    ));
+                }
+                match lldpcli::query(&self.lldp, limit) {
+                    Ok(text) => {
+                        self.root.record_file(layout::LLDP, text.as_bytes());
+                        Ok(text)
+                    }
+                    Err(f) => {
+                        if let Some(errno) = f.errno {
+                            self.root
+                                .record_failure(layout::LLDP, &io::Error::from_raw_os_error(errno));
+                        }
+                        Err(f.missing)
+                    }
+                }
+            }
+            Kernel::Fixture => self.root.read(layout::LLDP).map_err(|e| {
+                if is_not_captured(&e) {
+                    Missing::new(
+                        Reason::NotCaptured,
+                        format!("the fixture has no {}", layout::LLDP),
+                    )
+                } else if e.kind() == io::ErrorKind::NotFound || e.raw_os_error().is_some() {
+                    // What asking lldpd did on the captured host.
+                    lldpcli::missing_for(&e)
+                } else {
+                    Missing::io(layout::LLDP, &e)
+                }
+            }),
         }
     }
 

@@ -1,0 +1,96 @@
+//! LLDP neighbours: what the switch port at the other end of each cable
+//! says of itself, as the host's `lldpd` heard it.
+
+use serde::Serialize;
+
+/// One neighbour heard on one of our interfaces. A port hearing two
+/// devices (a switch and a hub behind it, LLDP and CDP from one switch) has
+/// two entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LldpNeighbor {
+    /// Our interface.
+    pub iface: String,
+    /// The protocol it was heard by: `LLDP`, or `CDPv2`, `EDP`... when
+    /// lldpd listens for those too.
+    pub via: String,
+    pub chassis_id: Option<LldpId>,
+    /// SysName: the switch's name.
+    pub system_name: Option<String>,
+    /// SysDescr: its model and software.
+    pub system_description: Option<String>,
+    pub management_addresses: Vec<String>,
+    pub port_id: Option<LldpId>,
+    /// PortDescr: on Linux peers the interface name, on switches often the
+    /// port's name or a description an operator typed.
+    pub port_description: Option<String>,
+    /// How long the neighbour's last announcement stays valid.
+    pub ttl_seconds: Option<u32>,
+    /// Seconds since the neighbour was first heard or last changed.
+    pub age_seconds: Option<u64>,
+    /// The 802.1 VLAN TLVs the switch port sends, when it sends them.
+    pub vlans: Vec<LldpVlan>,
+    /// The 802.3 link aggregation TLV: the aggregated port's id when the
+    /// switch port is in a port channel (LAG, MLAG), `None` otherwise or
+    /// when not sent.
+    pub aggregation_port_id: Option<u32>,
+}
+
+/// A chassis or port id with its LLDP subtype as lldpcli names it
+/// (`mac`, `ifname`, `local`, `ip`, `ifalias`...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LldpId {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LldpVlan {
+    pub id: u16,
+    pub name: Option<String>,
+    /// The port's VLAN id for untagged frames.
+    pub pvid: bool,
+}
+
+impl LldpNeighbor {
+    /// The switch as an operator names it: its SysName, else its chassis
+    /// id.
+    pub fn switch(&self) -> &str {
+        self.system_name
+            .as_deref()
+            .or(self.chassis_id.as_ref().map(|c| c.value.as_str()))
+            .unwrap_or("?")
+    }
+
+    /// The switch port as an operator names it: the port id when it is a
+    /// name (`ifname`, `local`, `ifalias` subtypes), else the port
+    /// description (a Linux peer's interface name goes there, its id being
+    /// a MAC address), else the id whatever it is.
+    pub fn port(&self) -> &str {
+        let named = |id: &&LldpId| matches!(id.kind.as_str(), "ifname" | "local" | "ifalias");
+        self.port_id
+            .as_ref()
+            .filter(named)
+            .map(|id| id.value.as_str())
+            .or(self.port_description.as_deref())
+            .or(self.port_id.as_ref().map(|id| id.value.as_str()))
+            .unwrap_or("?")
+    }
+
+    /// `sw-a swp7`: what a finding and a table show.
+    pub fn shown(&self) -> String {
+        format!("{} {}", self.switch(), self.port())
+    }
+
+    /// Whether two entries are the same port of the same device: the
+    /// chassis id and port id identify it, whatever the names say.
+    pub fn same_far_end(&self, other: &LldpNeighbor) -> bool {
+        match (
+            (&self.chassis_id, &self.port_id),
+            (&other.chassis_id, &other.port_id),
+        ) {
+            ((Some(c1), Some(p1)), (Some(c2), Some(p2))) => c1 == c2 && p1 == p2,
+            _ => self.shown() == other.shown(),
+        }
+    }
+}

@@ -1,0 +1,692 @@
+//! LLDP neighbours from the host's running `lldpd`, asked through
+//! `lldpcli -u SOCKET -f json show neighbors details`, and the parser of
+//! that JSON, which a fixture keeps as lldpcli printed it.
+//!
+//! lldpcli only reads from lldpd here: `show` asks the daemon over its
+//! control socket and changes nothing. It runs as a child process bounded
+//! in time (killed and reaped when it does not answer) and in output.
+//!
+//! Before starting it, the control socket is probed with a non-blocking
+//! `connect`: a socket that does not exist or refuses connections means
+//! lldpd is not running, which is not "no neighbour" and must never read as
+//! one. lldpcli's own error text cannot tell these apart (it drops its
+//! privileges before connecting, so every failure can read "Permission
+//! denied").
+//!
+//! lldpcli's JSON changes shape with the data: a list of one becomes the
+//! element itself, an object holding only `value` becomes that string, and
+//! an object with a `name` becomes `{NAME: rest}` (`-f json0` keeps lists
+//! and `name` keys). The parser accepts every one of these shapes.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use super::root::MAX_FILE_BYTES;
+use crate::snapshot::{LldpId, LldpNeighbor, LldpVlan, Missing, Reason};
+
+/// Where Debian's and upstream's lldpd listen by default.
+pub const DEFAULT_SOCKET: &str = "/run/lldpd.socket";
+
+/// lldpcli's arguments after `-u SOCKET`.
+pub const ARGS: &[&str] = &["-f", "json", "show", "neighbors", "details"];
+
+/// The longest lldpcli may take when the run has no deadline of its own,
+/// and at most under one: it answers from lldpd's memory in milliseconds.
+pub const LIMIT: Duration = Duration::from_secs(5);
+
+/// More output than this is not a neighbour table.
+pub const MAX_OUTPUT: u64 = MAX_FILE_BYTES;
+
+const MAX_STDERR: u64 = 64 * 1024;
+
+/// Where lldpcli is looked for besides `PATH`: a timer or cron job often
+/// runs without the sbin directories in it.
+const SBIN_DIRS: &[&str] = &["/usr/sbin", "/sbin", "/usr/local/sbin"];
+
+/// How to reach lldpd: its control socket, and lldpcli (found on `PATH`
+/// and in the sbin directories unless given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LldpConfig {
+    pub socket: PathBuf,
+    pub lldpcli: Option<PathBuf>,
+}
+
+impl Default for LldpConfig {
+    fn default() -> LldpConfig {
+        LldpConfig {
+            socket: PathBuf::from(DEFAULT_SOCKET),
+            lldpcli: None,
+        }
+    }
+}
+
+impl LldpConfig {
+    /// The command line, for evidence.
+    pub fn command(&self) -> String {
+        format!("lldpcli -u {} {}", self.socket.display(), ARGS.join(" "))
+    }
+}
+
+/// Why lldpd could not be asked, and the errno a capture records so that
+/// the fixture replays the same reason (`None`: nothing to record, the
+/// fixture then reads as not captured).
+#[derive(Debug)]
+pub struct Failure {
+    pub missing: Missing,
+    pub errno: Option<i32>,
+}
+
+/// The reason an errno about lldpd stands for, worded the same live and
+/// when a fixture replays it, so that both give the same snapshot.
+pub fn missing_for(err: &io::Error) -> Missing {
+    match err.raw_os_error() {
+        Some(libc::ENOENT) => Missing::new(
+            Reason::NotRunning,
+            "lldpd is not running: its control socket does not exist",
+        ),
+        _ if err.kind() == io::ErrorKind::NotFound => Missing::new(
+            Reason::NotRunning,
+            "lldpd is not running: its control socket does not exist",
+        ),
+        Some(libc::ECONNREFUSED) => Missing::new(
+            Reason::NotRunning,
+            "lldpd is not running: its control socket refuses connections",
+        ),
+        Some(libc::EACCES) | Some(libc::EPERM) => Missing::new(
+            Reason::Permission,
+            "lldpd's control socket answers only to root and its group (_lldpd)",
+        ),
+        Some(libc::ETIMEDOUT) => Missing::new(Reason::Timeout, "lldpcli did not answer in time"),
+        _ => Missing::new(Reason::from_io(err), format!("lldpcli: {err}")),
+    }
+}
+
+fn failure(err: io::Error) -> Failure {
+    Failure {
+        missing: missing_for(&err),
+        errno: err.raw_os_error(),
+    }
+}
+
+/// Asks lldpd for its neighbours, waiting at most `limit`.
+pub fn query(config: &LldpConfig, limit: Duration) -> Result<String, Failure> {
+    probe(&config.socket).map_err(failure)?;
+    let program = match &config.lldpcli {
+        Some(p) => p.clone(),
+        None => find_lldpcli().ok_or_else(|| Failure {
+            missing: Missing::new(
+                Reason::Failed,
+                "lldpd's socket is there but lldpcli is not on PATH or in /usr/sbin (Debian package lldpd)",
+            ),
+            errno: None,
+        })?,
+    };
+    let mut child = Command::new(&program)
+        .arg("-u")
+        .arg(&config.socket)
+        .args(ARGS)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("LC_ALL", "C")
+        .spawn()
+        .map_err(|e| Failure {
+            missing: Missing::new(Reason::Failed, format!("{}: {e}", program.display())),
+            errno: None,
+        })?;
+    let stdout = child.stdout.take().map(|s| read_up_to(s, MAX_OUTPUT + 1));
+    let stderr = child.stderr.take().map(|s| read_up_to(s, MAX_STDERR));
+    let end = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if Instant::now() >= end => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(2)),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(e);
+            }
+        }
+    };
+    // The pipes close with the child, so the readers end too.
+    let out = stdout.map(join).unwrap_or_default();
+    let err = stderr.map(join).unwrap_or_default();
+    let status = status.map_err(failure)?;
+    if out.len() as u64 > MAX_OUTPUT {
+        return Err(Failure {
+            missing: Missing::new(
+                Reason::Malformed,
+                format!("lldpcli printed more than {MAX_OUTPUT} bytes"),
+            ),
+            errno: Some(libc::EFBIG),
+        });
+    }
+    if !status.success() {
+        let said = String::from_utf8_lossy(&err);
+        let said = said.lines().last().unwrap_or("").trim();
+        return Err(Failure {
+            missing: Missing::new(Reason::Failed, format!("lldpcli failed ({status}): {said}")),
+            errno: Some(libc::EIO),
+        });
+    }
+    String::from_utf8(out).map_err(|_| Failure {
+        missing: Missing::new(Reason::Malformed, "lldpcli printed text that is not UTF-8"),
+        errno: Some(libc::EILSEQ),
+    })
+}
+
+fn read_up_to(stream: impl Read + Send + 'static, limit: u64) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stream.take(limit).read_to_end(&mut buf);
+        buf
+    })
+}
+
+fn join(handle: thread::JoinHandle<Vec<u8>>) -> Vec<u8> {
+    handle.join().unwrap_or_default()
+}
+
+fn find_lldpcli() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(SBIN_DIRS.iter().map(PathBuf::from))
+        .map(|d| d.join("lldpcli"))
+        .find(|p| p.is_file())
+}
+
+/// Connects to the control socket without waiting and hangs up: whether
+/// lldpd is there to answer. A full backlog (lldpd busy) is left for
+/// lldpcli to wait out under its limit.
+fn probe(socket: &Path) -> io::Result<()> {
+    let bytes = socket.as_os_str().as_encoded_bytes();
+    // SAFETY: sockaddr_un is plain data; all zeros is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (dst, src) in addr.sun_path.iter_mut().zip(bytes) {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: plain socket(2) call; the descriptor is closed below.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `addr` is a valid sockaddr_un of the length given.
+    let rc = unsafe {
+        libc::connect(
+            fd,
+            (&addr as *const libc::sockaddr_un).cast(),
+            std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
+        )
+    };
+    let err = io::Error::last_os_error();
+    // SAFETY: `fd` is ours and closed once.
+    unsafe { libc::close(fd) };
+    if rc == 0 {
+        return Ok(());
+    }
+    match err.raw_os_error() {
+        Some(libc::EAGAIN) | Some(libc::EINPROGRESS) => Ok(()),
+        _ => Err(err),
+    }
+}
+
+/// Parses `lldpcli -f json show neighbors details` (or `-f json0`).
+pub fn parse_neighbors(text: &str) -> Result<Vec<LldpNeighbor>, String> {
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))?;
+    let lldp = doc
+        .get("lldp")
+        .ok_or("no `lldp` object: not what `lldpcli -f json show neighbors` prints")?;
+    let mut out = Vec::new();
+    for section in items(lldp) {
+        let section = section
+            .as_object()
+            .ok_or("`lldp` holds something other than objects")?;
+        let Some(ifaces) = section.get("interface") else {
+            continue;
+        };
+        for (name, body) in entries(ifaces, INTERFACE_KEYS)? {
+            let name = name.ok_or("an interface without a name")?;
+            out.push(neighbor(name, body).map_err(|e| format!("interface {name}: {e}"))?);
+        }
+    }
+    Ok(out)
+}
+
+const INTERFACE_KEYS: &[&str] = &[
+    "via",
+    "rid",
+    "age",
+    "chassis",
+    "port",
+    "vlan",
+    "ppvid",
+    "pi",
+    "lldp-med",
+    "unknown-tlvs",
+    "ttl",
+];
+const CHASSIS_KEYS: &[&str] = &["id", "descr", "mgmt-ip", "mgmt-iface", "capability"];
+const PORT_KEYS: &[&str] = &[
+    "id",
+    "descr",
+    "ttl",
+    "mfs",
+    "aggregation",
+    "auto-negotiation",
+    "power",
+];
+
+fn field<'a>(m: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Value> {
+    m.and_then(|m| m.get(key))
+}
+
+fn neighbor(iface: &str, body: &Map<String, Value>) -> Result<LldpNeighbor, String> {
+    let chassis = match body.get("chassis") {
+        Some(c) => entries(c, CHASSIS_KEYS)?.into_iter().next(),
+        None => None,
+    };
+    let port = match body.get("port") {
+        Some(p) => entries(p, PORT_KEYS)?.into_iter().next().map(|(_, m)| m),
+        None => None,
+    };
+    let system_name = chassis.and_then(|(name, m)| {
+        name.map(str::to_owned)
+            .or_else(|| m.get("name").and_then(text))
+    });
+    let chassis = chassis.map(|(_, m)| m);
+    let ttl = field(port, "ttl")
+        .or_else(|| body.get("ttl"))
+        .map(|t| match t {
+            Value::Object(m) if m.contains_key("ttl") => &m["ttl"],
+            other => other,
+        })
+        .and_then(text);
+    let ttl_seconds = match ttl {
+        Some(t) => Some(
+            t.parse()
+                .map_err(|_| format!("ttl {t:?} is not a number of seconds"))?,
+        ),
+        None => None,
+    };
+    let age_seconds = match body.get("age").and_then(text) {
+        Some(a) => Some(age(&a).ok_or_else(|| format!("age {a:?} is not `N days, HH:MM:SS`"))?),
+        None => None,
+    };
+    let aggregation_port_id = match field(port, "aggregation").and_then(text) {
+        Some(a) => Some(
+            a.parse()
+                .map_err(|_| format!("aggregation port id {a:?} is not a number"))?,
+        ),
+        None => None,
+    };
+    let mut vlans = Vec::new();
+    for v in body.get("vlan").map(items).unwrap_or_default() {
+        let id = v
+            .get("vlan-id")
+            .and_then(text)
+            .ok_or("a VLAN without a vlan-id")?;
+        let id = id
+            .parse()
+            .ok()
+            .filter(|v| (1..=4094).contains(v))
+            .ok_or_else(|| format!("vlan-id {id:?} is not a VLAN id (1 to 4094)"))?;
+        vlans.push(LldpVlan {
+            id,
+            name: v.get("value").and_then(text).filter(|n| !n.is_empty()),
+            pvid: v
+                .get("pvid")
+                .is_some_and(|p| text(p).as_deref() == Some("yes")),
+        });
+    }
+    Ok(LldpNeighbor {
+        iface: iface.to_owned(),
+        via: body.get("via").and_then(text).unwrap_or_default(),
+        chassis_id: field(chassis, "id").and_then(lldp_id),
+        system_name,
+        system_description: field(chassis, "descr").and_then(text),
+        management_addresses: field(chassis, "mgmt-ip").map(texts).unwrap_or_default(),
+        port_id: field(port, "id").and_then(lldp_id),
+        port_description: field(port, "descr").and_then(text),
+        ttl_seconds,
+        age_seconds,
+        vlans,
+        aggregation_port_id,
+    })
+}
+
+/// The elements of a list, or the one element a list of one became.
+fn items(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+/// Named objects in any of lldpcli's shapes: `[{"name": N, ...}]` (json0),
+/// `[{N: {...}}]`, `{N: {...}}`, or an object without a name. An object
+/// of one key is `{N: {...}}` when that key is not one the object itself
+/// holds (`known`), or when what it holds has such keys: a chassis named
+/// `id` is still told from a nameless chassis holding only its `id`.
+fn entries<'a>(
+    v: &'a Value,
+    known: &[&str],
+) -> Result<Vec<(Option<&'a str>, &'a Map<String, Value>)>, String> {
+    let mut out = Vec::new();
+    for item in items(v) {
+        let Value::Object(m) = item else {
+            return Err(format!("expected an object, found {item}"));
+        };
+        if let Some(Value::String(name)) = m.get("name") {
+            out.push((Some(name.as_str()), m));
+            continue;
+        }
+        let mut only = m.iter();
+        if let (Some((key, Value::Object(inner))), None) = (only.next(), only.next())
+            && (!known.contains(&key.as_str()) || inner.keys().any(|k| known.contains(&k.as_str())))
+        {
+            out.push((Some(key.as_str()), inner));
+            continue;
+        }
+        out.push((None, m));
+    }
+    Ok(out)
+}
+
+/// A single text value in any shape: `"x"`, `{"value": "x"}`,
+/// `[{"value": "x"}]`. lldpcli turns the words yes/on and no/off into
+/// booleans; they come back as `yes` and `no`.
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(if *b { "yes" } else { "no" }.to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Object(m) => m.get("value").and_then(text),
+        Value::Array(a) => a.first().and_then(text),
+        Value::Null => None,
+    }
+}
+
+fn texts(v: &Value) -> Vec<String> {
+    items(v).into_iter().filter_map(text).collect()
+}
+
+fn lldp_id(v: &Value) -> Option<LldpId> {
+    let m = items(v).into_iter().next()?.as_object()?;
+    Some(LldpId {
+        kind: m.get("type").and_then(text).unwrap_or_default(),
+        value: m.get("value").and_then(text)?,
+    })
+}
+
+/// `0 day, 00:00:40`, `3 days, 01:02:03` as seconds.
+fn age(text: &str) -> Option<u64> {
+    let (days, clock) = text.split_once(',')?;
+    let days: u64 = days.trim().split_whitespace().next()?.parse().ok()?;
+    let mut parts = clock.trim().split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || m > 59 || s > 59 {
+        return None;
+    }
+    Some(days * 86_400 + h * 3600 + m * 60 + s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO_PORTS: &str = include_str!("../../tests/data/lldpcli/two-ports.json");
+    const TWO_PORTS_JSON0: &str = include_str!("../../tests/data/lldpcli/two-ports.json0");
+    const ONE_PORT: &str = include_str!("../../tests/data/lldpcli/one-port-vlans-lag.json");
+    const NONE: &str = include_str!("../../tests/data/lldpcli/none.json");
+
+    #[test]
+    fn a_real_two_port_output_names_both_far_ends() {
+        let n = parse_neighbors(TWO_PORTS).unwrap();
+        assert_eq!(n.len(), 2);
+        assert_eq!(n[0].iface, "i13xa0");
+        assert_eq!(n[0].via, "LLDP");
+        assert_eq!(n[0].system_name.as_deref(), Some("vm"));
+        assert_eq!(n[0].system_description.as_deref(), Some("sw-b switch"));
+        assert_eq!(
+            n[0].chassis_id,
+            Some(LldpId {
+                kind: "mac".into(),
+                value: "aa:11:8c:07:bd:44".into()
+            })
+        );
+        assert_eq!(
+            n[0].management_addresses,
+            ["192.0.2.2", "fe80::a811:8cff:fe07:bd44"]
+        );
+        assert_eq!(n[0].port_description.as_deref(), Some("i13xb0"));
+        assert_eq!(n[0].ttl_seconds, Some(4));
+        assert_eq!(n[0].age_seconds, Some(3));
+        // A Linux peer sends its MAC as the port id: the name is in the
+        // description.
+        assert_eq!(n[0].shown(), "vm i13xb0");
+        assert_eq!(n[1].shown(), "vm i13xb1");
+        assert!(n[0].vlans.is_empty() && n[0].aggregation_port_id.is_none());
+    }
+
+    #[test]
+    fn json0_reads_the_same_as_json() {
+        // Printed five seconds apart.
+        let ageless = |text| {
+            let mut n = parse_neighbors(text).unwrap();
+            for x in &mut n {
+                assert!(x.age_seconds.is_some());
+                x.age_seconds = None;
+            }
+            n
+        };
+        assert_eq!(ageless(TWO_PORTS_JSON0), ageless(TWO_PORTS));
+    }
+
+    #[test]
+    fn one_interface_one_value_shapes_and_the_vlan_and_lag_tlvs() {
+        let n = parse_neighbors(ONE_PORT).unwrap();
+        assert_eq!(n.len(), 1);
+        let n = &n[0];
+        assert_eq!(n.iface, "enp65s0f0");
+        assert_eq!(n.system_name.as_deref(), Some("sw-a.dc1.example.net"));
+        assert_eq!(n.management_addresses, ["10.0.0.11"]);
+        assert_eq!(n.shown(), "sw-a.dc1.example.net swp7");
+        assert_eq!(n.age_seconds, Some(12 * 86_400 + 3 * 3600 + 4 * 60 + 5));
+        assert_eq!(n.aggregation_port_id, Some(1007));
+        assert_eq!(
+            n.vlans,
+            [
+                LldpVlan {
+                    id: 100,
+                    name: Some("clients".into()),
+                    pvid: true
+                },
+                LldpVlan {
+                    id: 200,
+                    name: Some("storage".into()),
+                    pvid: false
+                },
+                LldpVlan {
+                    id: 300,
+                    name: None,
+                    pvid: false
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn no_neighbour_is_an_empty_list_not_an_error() {
+        assert_eq!(parse_neighbors(NONE).unwrap(), []);
+        assert_eq!(parse_neighbors(r#"{"lldp": [{}]}"#).unwrap(), []);
+    }
+
+    #[test]
+    fn a_chassis_without_a_name_and_several_neighbours_on_one_port() {
+        let text = r#"{"lldp": {"interface": [
+            {"eth0": {"via": "LLDP", "chassis": {"id": {"type": "mac", "value": "00:00:00:00:00:02"}},
+                      "port": {"id": {"type": "local", "value": "Gi1/0/7"}}}},
+            {"eth0": {"via": "CDPv2", "chassis": {"id": {"id": {"type": "local", "value": "x"}, "descr": "named id"}},
+                      "port": {"id": {"type": "ifname", "value": "Gi1/0/7"}, "descr": "GigabitEthernet1/0/7"}}}
+        ]}}"#;
+        let n = parse_neighbors(text).unwrap();
+        assert_eq!(n.len(), 2);
+        assert_eq!(n[0].system_name, None);
+        assert_eq!(n[0].shown(), "00:00:00:00:00:02 Gi1/0/7");
+        // A chassis whose SysName is `id` is still a name.
+        assert_eq!(n[1].system_name.as_deref(), Some("id"));
+        assert_eq!(n[1].via, "CDPv2");
+    }
+
+    #[test]
+    fn malformed_outputs_are_errors_that_say_where() {
+        for (text, says) in [
+            ("", "line 1 column 0"),
+            ("{\"lldp\": ", "line 1"),
+            ("{}", "no `lldp` object"),
+            ("{\"lldp\": [3]}", "other than objects"),
+            (
+                r#"{"lldp": {"interface": {"eth0": {"age": "soon"}}}}"#,
+                "interface eth0: age \"soon\"",
+            ),
+            (
+                r#"{"lldp": {"interface": {"eth0": {"via": "LLDP", "vlan": {"vlan-id": "5000", "value": "x"}}}}}"#,
+                "vlan-id \"5000\"",
+            ),
+            (
+                r#"{"lldp": {"interface": {"eth0": {"via": "LLDP", "port": {"aggregation": "x"}}}}}"#,
+                "aggregation port id",
+            ),
+            (r#"{"lldp": {"interface": "eth0"}}"#, "expected an object"),
+        ] {
+            let err = parse_neighbors(text).unwrap_err();
+            assert!(err.contains(says), "{text}: {err}");
+        }
+        // Deep nesting is an error, not a stack overflow.
+        let deep = format!("{{\"lldp\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse_neighbors(&deep).is_err());
+    }
+
+    #[test]
+    fn ages_parse_as_lldpcli_prints_them() {
+        assert_eq!(age("0 day, 00:00:40"), Some(40));
+        assert_eq!(age("2 days, 01:02:03"), Some(2 * 86_400 + 3723));
+        assert_eq!(age("too much"), None);
+        assert_eq!(age("1 day, 00:61:00"), None);
+    }
+
+    #[test]
+    fn an_absent_or_refusing_socket_means_lldpd_is_not_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LldpConfig {
+            socket: dir.path().join("lldpd.socket"),
+            lldpcli: Some(PathBuf::from("/nonexistent/lldpcli")),
+        };
+        let f = query(&config, LIMIT).unwrap_err();
+        assert_eq!(f.missing.reason, Reason::NotRunning);
+        assert_eq!(f.errno, Some(libc::ENOENT));
+        // A socket bound but not listening: what a daemon that died leaves.
+        let bound = bound_socket(&config.socket);
+        let f = query(&config, LIMIT).unwrap_err();
+        assert_eq!(f.missing.reason, Reason::NotRunning, "{:?}", f.missing);
+        assert!(f.missing.detail.contains("refuses connections"));
+        // SAFETY: our own descriptor, closed once.
+        unsafe { libc::close(bound) };
+    }
+
+    fn bound_socket(path: &Path) -> i32 {
+        // SAFETY: plain socket(2) and bind(2) on a sockaddr_un filled in
+        // within its bounds.
+        unsafe {
+            let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0);
+            let mut addr: libc::sockaddr_un = std::mem::zeroed();
+            addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+            for (d, s) in addr
+                .sun_path
+                .iter_mut()
+                .zip(path.as_os_str().as_encoded_bytes())
+            {
+                *d = *s as libc::c_char;
+            }
+            let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+            assert_eq!(
+                libc::bind(fd, (&addr as *const libc::sockaddr_un).cast(), len),
+                0
+            );
+            fd
+        }
+    }
+
+    /// A fake lldpcli: a script run with the socket lldpd would have.
+    fn fake(dir: &Path, body: &str) -> LldpConfig {
+        use std::os::unix::fs::PermissionsExt;
+        let script = dir.join("lldpcli");
+        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        LldpConfig {
+            socket: dir.join("lldpd.socket"),
+            lldpcli: Some(script),
+        }
+    }
+
+    #[test]
+    fn lldpcli_is_bounded_in_time_and_output_and_its_failures_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let _listening =
+            std::os::unix::net::UnixListener::bind(dir.path().join("lldpd.socket")).unwrap();
+
+        let config = fake(dir.path(), "exec sleep 60");
+        let started = Instant::now();
+        let f = query(&config, Duration::from_millis(300)).unwrap_err();
+        assert_eq!(f.missing.reason, Reason::Timeout);
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        let config = fake(dir.path(), "head -c 5000000 /dev/zero");
+        let f = query(&config, LIMIT).unwrap_err();
+        assert_eq!(f.missing.reason, Reason::Malformed);
+        assert!(f.missing.detail.contains("more than"), "{}", f.missing);
+
+        let config = fake(dir.path(), "echo 'cannot talk to lldpd' >&2; exit 1");
+        let f = query(&config, LIMIT).unwrap_err();
+        assert_eq!(f.missing.reason, Reason::Failed);
+        assert!(
+            f.missing.detail.contains("cannot talk to lldpd"),
+            "{}",
+            f.missing
+        );
+
+        // The arguments are lldpcli's, with the socket asked for.
+        let config = fake(dir.path(), "echo \"$@\"");
+        let out = query(&config, LIMIT).unwrap();
+        assert_eq!(
+            out.trim(),
+            format!(
+                "-u {} -f json show neighbors details",
+                dir.path().join("lldpd.socket").display()
+            )
+        );
+    }
+}
