@@ -19,6 +19,7 @@ use hostlint::report::{
 };
 use hostlint::source::Deadline;
 use hostlint::source::Source;
+use hostlint::source::lldpcli::LldpConfig;
 use hostlint::{capture, check, policy};
 
 const EXIT_UNKNOWN: u8 = 3;
@@ -32,6 +33,12 @@ const EXIT_UNKNOWN: u8 = 3;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// lldpd's control socket, for the LLDP neighbours of the live host
+    #[arg(long, global = true, value_name = "PATH", default_value = hostlint::source::lldpcli::DEFAULT_SOCKET)]
+    lldpd_socket: PathBuf,
+    /// The lldpcli program (default: found on PATH or in /usr/sbin)
+    #[arg(long, global = true, value_name = "PATH")]
+    lldpcli: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -157,6 +164,8 @@ enum ShowWhat {
     Routes,
     Storage,
     Host,
+    /// The LLDP neighbours of each link, every TLV heard
+    Lldp,
     All,
 }
 
@@ -193,14 +202,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn source(root: Option<PathBuf>) -> Result<Source, Box<dyn std::error::Error>> {
+fn source(root: Option<PathBuf>, lldp: &LldpConfig) -> Result<Source, Box<dyn std::error::Error>> {
     Ok(match root {
         Some(dir) => Source::open(&dir)?,
-        None => Source::live(),
+        None => Source::live().with_lldp(lldp.clone()),
     })
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let lldp = LldpConfig {
+        socket: cli.lldpd_socket,
+        lldpcli: cli.lldpcli,
+    };
     match cli.command {
         Command::Show { what, root, format } => {
             let parts: &[Part] = match what {
@@ -209,9 +222,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 ShowWhat::Routes => &[Part::Routes],
                 ShowWhat::Storage => &[Part::Storage],
                 ShowWhat::Host => &[Part::Host],
+                ShowWhat::Lldp => &[Part::Lldp],
                 ShowWhat::All => &[
                     Part::Host,
                     Part::Links,
+                    Part::Lldp,
                     Part::Bonds,
                     Part::Routes,
                     Part::Storage,
@@ -219,12 +234,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             let scope = Scope {
                 host: parts.contains(&Part::Host),
-                links: parts.contains(&Part::Links),
+                links: parts.contains(&Part::Links) || parts.contains(&Part::Lldp),
                 bonds: parts.contains(&Part::Bonds),
                 routes: parts.contains(&Part::Routes),
                 storage: parts.contains(&Part::Storage),
             };
-            let snapshot = collect::snapshot(&source(root)?, scope);
+            let snapshot = collect::snapshot(&source(root, &lldp)?, scope);
             let mut out = io::stdout().lock();
             match format {
                 ShowFormat::Json => json::write(&snapshot, parts, &mut out)?,
@@ -244,7 +259,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             passes,
             state,
             deadline,
-        } => audit(&policies, root, format, output, passes, state, deadline),
+        } => audit(
+            &policies, root, &lldp, format, output, passes, state, deadline,
+        ),
         Command::Policy {
             command: PolicyCommand::Check { files },
         } => match policy::load(&files) {
@@ -274,7 +291,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             all,
             format,
             output,
-        } => diff(&before, &after, &policies, all, format, output),
+        } => diff(&before, &after, &lldp, &policies, all, format, output),
         Command::Rules => {
             print!("{}", catalog::rules());
             Ok(ExitCode::SUCCESS)
@@ -298,7 +315,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             root,
             label,
         } => {
-            let summary = capture::capture(source(root)?, &output, label)?;
+            let summary = capture::capture(source(root, &lldp)?, &output, label)?;
             for w in &summary.warnings {
                 eprintln!("hostlint: warning: {w}");
             }
@@ -379,6 +396,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 fn audit(
     policy_files: &[PathBuf],
     root: Option<PathBuf>,
+    lldp: &LldpConfig,
     format: AuditFormat,
     output: Option<PathBuf>,
     passes: bool,
@@ -415,7 +433,7 @@ fn audit(
                 shown_source,
             )
         }
-        Ok(policies) => match source(root) {
+        Ok(policies) => match source(root, lldp) {
             Err(e) => {
                 eprintln!("hostlint: {e}");
                 failed(vec![e.to_string()], shown_source)
@@ -445,9 +463,12 @@ fn audit(
 
 /// A side of `hostlint diff`: `live` is the running host; anything else a
 /// capture (a `./live` directory is named with its path).
-fn diff_side(arg: &std::path::Path) -> Result<Source, Box<dyn std::error::Error>> {
+fn diff_side(
+    arg: &std::path::Path,
+    lldp: &LldpConfig,
+) -> Result<Source, Box<dyn std::error::Error>> {
     Ok(if arg == std::path::Path::new("live") {
-        Source::live()
+        Source::live().with_lldp(lldp.clone())
     } else {
         Source::open(arg)?
     })
@@ -456,6 +477,7 @@ fn diff_side(arg: &std::path::Path) -> Result<Source, Box<dyn std::error::Error>
 fn diff(
     before: &std::path::Path,
     after: &std::path::Path,
+    lldp: &LldpConfig,
     policy_files: &[PathBuf],
     all: bool,
     format: DiffFormat,
@@ -476,7 +498,7 @@ fn diff(
         }
     };
     let checks: Vec<_> = policies.iter().flat_map(|p| &p.checks).collect();
-    let (b, a) = (diff_side(before)?, diff_side(after)?);
+    let (b, a) = (diff_side(before, lldp)?, diff_side(after, lldp)?);
     let report = hostlint::diff::run(
         (&before.display().to_string(), &b),
         (&after.display().to_string(), &a),

@@ -5,6 +5,7 @@
 
 pub mod ata;
 pub mod bond;
+pub mod cabling;
 pub mod fc;
 pub mod file;
 pub mod iscsi;
@@ -62,6 +63,7 @@ pub const KINDS: &[&KindDoc] = &[
     &mdraid::DOC,
     &mount::DOC,
     &file::DOC,
+    &cabling::DOC,
 ];
 
 pub fn kind(name: &str) -> Option<&'static KindDoc> {
@@ -84,6 +86,7 @@ pub enum Spec {
     Mdraid(mdraid::Spec),
     Mount(mount::Spec),
     File(file::Spec),
+    Cabling(cabling::Spec),
 }
 
 impl Spec {
@@ -102,6 +105,7 @@ impl Spec {
             Spec::Mdraid(_) => mdraid::DOC.name,
             Spec::Mount(_) => mount::DOC.name,
             Spec::File(_) => file::DOC.name,
+            Spec::Cabling(_) => cabling::DOC.name,
         }
     }
 }
@@ -122,6 +126,7 @@ pub fn parse_spec(ctx: &mut Ctx, kind: &str, node: &Node) -> Option<Spec> {
         "mdraid" => mdraid::parse(ctx, node).map(Spec::Mdraid),
         "mount" => mount::parse(ctx, node).map(Spec::Mount),
         "file" => file::parse(ctx, node).map(Spec::File),
+        "cabling" => cabling::parse(ctx, node).map(Spec::Cabling),
         _ => None,
     }
 }
@@ -156,6 +161,7 @@ pub fn evaluate(check: &Check, snapshot: &Snapshot) -> Vec<Finding> {
         Spec::Mdraid(s) => mdraid::evaluate(check, s, snapshot),
         Spec::Mount(s) => mount::evaluate(check, s, snapshot),
         Spec::File(s) => file::evaluate(check, s, snapshot),
+        Spec::Cabling(s) => cabling::evaluate(check, s, snapshot),
     }
 }
 

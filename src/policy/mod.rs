@@ -21,6 +21,7 @@
 
 pub mod fields;
 pub mod matcher;
+pub mod plan;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -148,7 +149,7 @@ impl Loader {
             return;
         }
         self.loaded.push(canonical.clone());
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_text(path) {
             Ok(t) => t,
             Err(e) => {
                 self.errors.push(PolicyError {
@@ -191,6 +192,38 @@ impl Loader {
             self.policies.push(p);
         }
     }
+}
+
+/// The most a policy, or a file it names (a cabling plan), may hold: far
+/// more than any hand-written or exported one.
+pub const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a policy or a file it names: a regular file only (a FIFO or a
+/// device would block or never end), opened without waiting for a writer,
+/// and no larger than [`MAX_POLICY_BYTES`].
+pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_POLICY_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_POLICY_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_POLICY_BYTES} bytes"),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 fn severity(ctx: &mut Ctx, node: &Node) -> Option<Severity> {

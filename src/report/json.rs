@@ -7,7 +7,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::table::Part;
-use crate::snapshot::{Bond, Fact, Host, Link, Neighbor, RouteTable, Rule, Snapshot, Storage};
+use crate::snapshot::{
+    Bond, Fact, Host, Link, LldpNeighbor, Neighbor, RouteTable, Rule, Snapshot, Storage,
+};
 
 #[derive(Serialize)]
 struct View<'a> {
@@ -25,6 +27,8 @@ struct View<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     neighbors: Option<&'a Fact<Vec<Neighbor>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    lldp: Option<&'a Fact<Vec<LldpNeighbor>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     storage: Option<&'a Storage>,
 }
 
@@ -39,6 +43,8 @@ pub fn write(snapshot: &Snapshot, parts: &[Part], out: &mut impl Write) -> io::R
         routes: has(Part::Routes).then_some(&snapshot.routes),
         rules: has(Part::Routes).then_some(&snapshot.rules),
         neighbors: has(Part::Routes).then_some(&snapshot.neighbors),
+        // Heard on the links, shown with them.
+        lldp: (has(Part::Links) || has(Part::Lldp)).then_some(&snapshot.lldp),
         storage: has(Part::Storage).then_some(&snapshot.storage),
     };
     let mut w = io::BufWriter::new(out);

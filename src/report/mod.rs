@@ -16,6 +16,7 @@ pub mod diff_json;
 pub mod diff_table;
 pub mod json;
 pub mod junit;
+mod lldp;
 pub mod nagios;
 pub mod output;
 pub mod prometheus;

@@ -18,6 +18,8 @@ pub enum Part {
     Bonds,
     Routes,
     Storage,
+    /// The LLDP neighbours with every TLV heard.
+    Lldp,
 }
 
 /// More routes than this are summarised: a full table belongs in JSON.
@@ -104,6 +106,7 @@ pub fn render(snapshot: &Snapshot, parts: &[Part], style: &Style) -> String {
             Part::Bonds => bonds(&mut out, snapshot, &mut notes, style),
             Part::Routes => routes(&mut out, snapshot, &mut notes, style),
             Part::Storage => super::storage::render(&mut out, snapshot, &mut notes, style),
+            Part::Lldp => super::lldp::render(&mut out, snapshot, &mut notes, style),
         }
     }
     if !notes.lines.is_empty() {
@@ -165,7 +168,7 @@ fn host(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     out.push('\n');
 }
 
-fn duration(seconds: f64) -> String {
+pub(super) fn duration(seconds: f64) -> String {
     let s = seconds as u64;
     let (d, h, m) = (s / 86400, s % 86400 / 3600, s % 3600 / 60);
     if d > 0 {
@@ -238,6 +241,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             "MASTER",
             "MTU",
             "ADDRESSES",
+            "NEIGHBOUR",
         ],
     );
     for l in links {
@@ -304,6 +308,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
                 .join("\n")
         });
         let kind = notes.fact("kind", &i.kind, String::clone);
+        let neighbour = super::lldp::neighbour_cell(s, name, notes);
         t.add_row(vec![
             Cell::new(name),
             Cell::new(kind),
@@ -317,6 +322,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             Cell::new(master),
             Cell::new(mtu),
             Cell::new(addrs),
+            Cell::new(neighbour),
         ]);
     }
     out.push_str(&t.to_string());

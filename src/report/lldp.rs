@@ -1,0 +1,111 @@
+//! The LLDP neighbours in `show`: a cell for each link of the links table,
+//! and the `lldp` part, every TLV heard.
+
+use super::table::{Notes, Style, new_table};
+use crate::snapshot::{Fact, LldpId, LldpNeighbor, Snapshot};
+
+/// What a link faces, for the links table: `sw-a swp7`, `-` when nothing
+/// is heard on it.
+pub(super) fn neighbour_cell(s: &Snapshot, iface: &str, notes: &mut Notes) -> String {
+    match &s.lldp {
+        Fact::Unknown(m) => notes.mark("LLDP neighbours", m),
+        Fact::Known(all) => {
+            let shown: Vec<String> = all
+                .iter()
+                .filter(|n| n.iface == iface)
+                .map(LldpNeighbor::shown)
+                .collect();
+            if shown.is_empty() {
+                "-".to_owned()
+            } else {
+                shown.join("\n")
+            }
+        }
+    }
+}
+
+fn id(i: &Option<LldpId>) -> String {
+    i.as_ref()
+        .map_or_else(|| "-".to_owned(), |i| format!("{} {}", i.kind, i.value))
+}
+
+fn or_dash(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "-".to_owned())
+}
+
+pub(super) fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
+    let neighbours = match &s.lldp {
+        Fact::Known(n) if n.is_empty() => {
+            out.push_str("LLDP NEIGHBOURS none heard\n");
+            return;
+        }
+        Fact::Known(n) => n,
+        Fact::Unknown(m) => {
+            out.push_str(&format!(
+                "LLDP NEIGHBOURS {}\n",
+                notes.mark("LLDP neighbours", m)
+            ));
+            return;
+        }
+    };
+    let mut t = new_table(
+        style,
+        &[
+            "LINK",
+            "VIA",
+            "SWITCH",
+            "PORT",
+            "CHASSIS ID",
+            "PORT ID",
+            "PORT DESCRIPTION",
+            "MANAGEMENT",
+            "VLANS",
+            "LAG",
+            "AGE",
+            "SYSTEM",
+        ],
+    );
+    for n in neighbours {
+        let vlans: Vec<String> = n
+            .vlans
+            .iter()
+            .map(|v| {
+                let mut s = v.id.to_string();
+                if v.pvid {
+                    s.push_str(" pvid");
+                }
+                if let Some(name) = &v.name {
+                    s.push(' ');
+                    s.push_str(name);
+                }
+                s
+            })
+            .collect();
+        t.add_row(vec![
+            n.iface.clone(),
+            n.via.clone(),
+            n.switch().to_owned(),
+            n.port().to_owned(),
+            id(&n.chassis_id),
+            id(&n.port_id),
+            or_dash(&n.port_description),
+            if n.management_addresses.is_empty() {
+                "-".to_owned()
+            } else {
+                n.management_addresses.join("\n")
+            },
+            if vlans.is_empty() {
+                "-".to_owned()
+            } else {
+                vlans.join("\n")
+            },
+            n.aggregation_port_id
+                .map_or_else(|| "-".to_owned(), |a| format!("port {a}")),
+            n.age_seconds
+                .map_or_else(|| "-".to_owned(), |a| super::table::duration(a as f64)),
+            or_dash(&n.system_description),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+}
