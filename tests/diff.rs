@@ -70,6 +70,21 @@ const PAIRS: &[Pair] = &[
             ("warning", "host", "lb-01", "pstore"),
         ],
     ),
+    (
+        "lb-cable-swapped",
+        2,
+        &[
+            ("critical", "lldp", "enp65s0f0", "neighbor"),
+            ("critical", "lldp", "enp65s0f1", "neighbor"),
+        ],
+    ),
+    // lldpd stopped: what each port faces cannot be seen, which is not
+    // "every cable pulled".
+    (
+        "lb-no-lldpd",
+        1,
+        &[("warning", "lldp neighbours", "", "lldp neighbours")],
+    ),
 ];
 
 /// Each storage scenario, the capture it was made from, the exit code of
@@ -339,6 +354,8 @@ fn a_no_op_storage_maintenance_diffs_empty() {
 
 /// A capture made before hostlint read storage (the load balancer's)
 /// against one that has it: every storage part is known on one side only.
+/// The storage node's capture holds no LLDP neighbours, the load
+/// balancer's does: that is one-sided too.
 #[test]
 fn storage_read_on_one_side_only_is_a_warning() {
     let (code, json, _) = diff(&[
@@ -353,6 +370,7 @@ fn storage_read_on_one_side_only_is_a_warning() {
         .filter(|c| c.2.is_empty())
         .collect();
     let expected: Vec<_> = [
+        "lldp neighbours",
         "multipath maps",
         "nvme subsystems",
         "fc ports",
@@ -425,6 +443,19 @@ fn a_repair_diffs_back() {
             "lb-tainted-pstore",
             1,
             &[("warning", "host", "lb-01", "taint")],
+        ),
+        (
+            "lb-cable-swapped",
+            2,
+            &[
+                ("critical", "lldp", "enp65s0f0", "neighbor"),
+                ("critical", "lldp", "enp65s0f1", "neighbor"),
+            ],
+        ),
+        (
+            "lb-no-lldpd",
+            1,
+            &[("warning", "lldp neighbours", "", "lldp neighbours")],
         ),
     ];
     assert_eq!(back.len(), PAIRS.len());

@@ -16,6 +16,8 @@ const SCENARIOS: &[(&str, &[&str], i32)] = &[
     ("lb-lacp-other-aggregator", LB, 2),
     ("lb-pcie-x4", LB, 2),
     ("lb-tainted-pstore", LB, 1),
+    ("lb-cable-swapped", LB_CABLING, 2),
+    ("lb-no-lldpd", LB_CABLING, 3),
     ("netns-lab", &["policies/baseline.yaml"], 0),
     ("san-healthy", STORAGE, 0),
     ("san-cable-pull", STORAGE, 2),
@@ -29,6 +31,12 @@ const SCENARIOS: &[(&str, &[&str], i32)] = &[
 ];
 
 const LB: &[&str] = &["policies/lb-node.yaml", "policies/bonded-uplink.yaml"];
+/// The load balancer with its cabling plan checked too.
+const LB_CABLING: &[&str] = &[
+    "policies/lb-node.yaml",
+    "policies/bonded-uplink.yaml",
+    "policies/lb-cabling.yaml",
+];
 const STORAGE: &[&str] = &["policies/storage-paths.yaml"];
 
 /// Files git cannot keep, made before a scenario is audited: a FIFO
@@ -179,6 +187,54 @@ fn each_storage_fault_is_named_by_the_checks_that_guard_it() {
             ("sas-links-clean", "phy-2:1", "WARN"),
         ])
     );
+}
+
+/// The cabling scenarios fail, or cannot judge, exactly the ports the
+/// plan names, and the healthy host passes them; a swapped cable is named
+/// by both its ends.
+#[test]
+fn each_cabling_fault_is_named_by_the_ports_it_moved() {
+    assert_eq!(not_passing("lb-healthy", LB_CABLING), triples(&[]));
+    assert_eq!(
+        not_passing("lb-cable-swapped", LB_CABLING),
+        triples(&[
+            ("lb-cabled-per-plan", "enp65s0f0", "FAIL"),
+            ("lb-cabled-per-plan", "enp65s0f1", "FAIL"),
+        ])
+    );
+    let (_, json) = audit("lb-cable-swapped", LB_CABLING, "json");
+    let doc = parse_json(&json);
+    let observed: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "FAIL")
+        .map(|f| f["observed"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        observed,
+        [
+            "enp65s0f0 faces sw-b.dc1.example.net Ethernet17, plan says sw-a Ethernet17",
+            "enp65s0f1 faces sw-a.dc1.example.net Ethernet17, plan says sw-b Ethernet17",
+        ]
+    );
+    assert_eq!(
+        not_passing("lb-no-lldpd", LB_CABLING),
+        triples(&[
+            ("lb-cabled-per-plan", "bond0", "UNKNOWN"),
+            ("lb-cabled-per-plan", "eno1", "UNKNOWN"),
+            ("lb-cabled-per-plan", "enp65s0f0", "UNKNOWN"),
+            ("lb-cabled-per-plan", "enp65s0f1", "UNKNOWN"),
+        ])
+    );
+    assert!(json_contains(
+        "lb-no-lldpd",
+        "not_running (lldpd is not running: its control socket does not exist)"
+    ));
+}
+
+fn json_contains(fixture: &str, text: &str) -> bool {
+    audit(fixture, LB_CABLING, "json").1.contains(text)
 }
 
 /// A mount that never answers does not stop the audit: it ends within the

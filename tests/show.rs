@@ -67,7 +67,8 @@ fn show_parts_keep_only_what_was_asked() {
     ]));
     let doc = parse_json(&out);
     let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["links", "schema"]);
+    // The LLDP neighbours are heard on the links, and shown with them.
+    assert_eq!(keys, ["links", "lldp", "schema"]);
     let table = run_ok(&mut hostlint(&["show", "routes", "--root", path_str(&dir)]));
     assert!(
         table.contains("198.51.100.1") && !table.contains("LINK "),

@@ -5,7 +5,7 @@
 //! A [`Change`] is a plain value (object, field, before, after, severity,
 //! why it matters) produced by pure functions of the two snapshots, one
 //! file per kind of object: `host`, `link` (with its PCIe link), `bond`,
-//! `route` (egress of the default route and of the policies' destinations,
+//! `lldp` (what each port faces), `route` (egress of the default route and of the policies' destinations,
 //! and the routing tables), `rule`, `neighbor`; and the storage paths:
 //! `multipath` (maps and their paths), `nvme` (subsystems, controllers,
 //! ANA paths), `fc` (HBA ports), `iscsi` (sessions), `sas` (phys), `ata`
@@ -33,6 +33,7 @@ mod fc;
 mod host;
 mod iscsi;
 mod link;
+mod lldp;
 mod mdraid;
 mod mount;
 mod multipath;
@@ -461,6 +462,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     let mut out = Vec::new();
     host::compare(&ctx, &mut out);
     link::compare(&ctx, &mut out);
+    lldp::compare(&ctx, &mut out);
     bond::compare(&ctx, &mut out);
     route::compare(&ctx, &mut out);
     rule::compare(&ctx, &mut out);

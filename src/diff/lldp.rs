@@ -1,0 +1,269 @@
+//! LLDP neighbours: what each port faces. A port that no longer hears its
+//! switch port, hears another, or hears one where it heard none is a cable
+//! pulled, moved or plugged: critical. The same far end with other VLANs
+//! or another port channel is a switch port reconfigured; its names and
+//! the neighbour's age are routine.
+
+use super::{Change, Ctx, Listed, Severity, Value, part, storage_part};
+use crate::snapshot::Fact;
+use crate::snapshot::LldpNeighbor;
+
+/// The whole of them, when a side could not read them.
+const PART: &str = "lldp neighbours";
+
+/// The neighbours heard on one port.
+struct Port<'a> {
+    iface: &'a str,
+    heard: Vec<&'a LldpNeighbor>,
+}
+
+fn ports(all: &[LldpNeighbor]) -> Vec<Port<'_>> {
+    let mut out: Vec<Port> = Vec::new();
+    for n in all {
+        match out.iter_mut().find(|p| p.iface == n.iface) {
+            Some(p) => p.heard.push(n),
+            None => out.push(Port {
+                iface: &n.iface,
+                heard: vec![n],
+            }),
+        }
+    }
+    out
+}
+
+fn shown(p: &Port) -> Value {
+    Value::known(
+        p.heard
+            .iter()
+            .map(|n| n.shown())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+fn same_far_ends(b: &Port, a: &Port) -> bool {
+    b.heard.len() == a.heard.len()
+        && b.heard
+            .iter()
+            .all(|x| a.heard.iter().any(|y| x.same_far_end(y)))
+}
+
+fn vlans(n: &LldpNeighbor) -> String {
+    if n.vlans.is_empty() {
+        return "none".to_owned();
+    }
+    n.vlans
+        .iter()
+        .map(|v| {
+            let mut s = v.id.to_string();
+            if v.pvid {
+                s.push_str(" (pvid)");
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn aggregation(n: &LldpNeighbor) -> String {
+    n.aggregation_port_id
+        .map_or_else(|| "not aggregated".to_owned(), |a| format!("port {a}"))
+}
+
+pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
+    let (b, a) = (&ctx.before.lldp, &ctx.after.lldp);
+    // A host without lldpd on both sides has nothing to compare: routine,
+    // not a warning in every diff of such a host.
+    let both = if let (Fact::Unknown(x), Fact::Unknown(y)) = (b, a)
+        && x.reason != crate::snapshot::Reason::NotCaptured
+        && x.reason == y.reason
+    {
+        part(out, PART, Severity::Info, b, a)
+    } else {
+        storage_part(out, PART, b, a)
+    };
+    let Some((before, after)) = both else {
+        return;
+    };
+    let (before, after) = (ports(before), ports(after));
+    Listed::<Port> {
+        kind: "lldp",
+        field: "neighbor",
+        same: |b, a| b.iface == a.iface,
+        subject: &|p| p.iface.to_owned(),
+        value: shown,
+        gone: &|p| {
+            Some((
+                Severity::Critical,
+                format!(
+                    "{} no longer hears its switch port: the cable is out or loose, the link or the switch port down",
+                    p.iface
+                ),
+            ))
+        },
+        new: &|p| {
+            Some((
+                Severity::Critical,
+                format!(
+                    "{} hears a switch port it did not: a cable was plugged in or moved here",
+                    p.iface
+                ),
+            ))
+        },
+    }
+    .compare(&before, &after, out, |at, b, a, out| {
+        if !same_far_ends(b, a) {
+            at.push(
+                out,
+                Severity::Critical,
+                "neighbor",
+                shown(b),
+                shown(a),
+                format!(
+                    "{} faces another switch port: the cable was moved, and the switch port's configuration (VLANs, port channel) no longer serves it",
+                    b.iface
+                ),
+            );
+            return;
+        }
+        for x in &b.heard {
+            let Some(y) = a.heard.iter().find(|y| x.same_far_end(y)) else {
+                continue;
+            };
+            let mut field = |name: &str, severity, show: fn(&LldpNeighbor) -> String, why: &str| {
+                if show(x) != show(y) {
+                    at.push(
+                        out,
+                        severity,
+                        name,
+                        Value::known(show(x)),
+                        Value::known(show(y)),
+                        why,
+                    );
+                }
+            };
+            field(
+                "vlans",
+                Severity::Warning,
+                vlans,
+                "the switch port's VLANs changed: traffic of a VLAN no longer carried is dropped",
+            );
+            field(
+                "aggregation",
+                Severity::Warning,
+                aggregation,
+                "the switch port joined or left a port channel: the bond's LACP partner changes",
+            );
+            field(
+                "switch",
+                Severity::Info,
+                |n| n.switch().to_owned(),
+                "the switch was renamed",
+            );
+            field(
+                "port_description",
+                Severity::Info,
+                |n| n.port_description.clone().unwrap_or_default(),
+                "the switch port's description changed",
+            );
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::snapshot::{LldpVlan, Missing, Reason};
+
+    fn neighbours(s: &mut crate::snapshot::Snapshot) -> &mut Vec<LldpNeighbor> {
+        match &mut s.lldp {
+            Fact::Known(n) => n,
+            Fact::Unknown(m) => panic!("lb-healthy has LLDP neighbours: {m}"),
+        }
+    }
+
+    #[test]
+    fn a_cable_moved_pulled_or_plugged_is_critical() {
+        let b = lb_healthy();
+        let mut swapped = b.clone();
+        let n = neighbours(&mut swapped);
+        let (f0, f1) = (
+            n.iter().position(|n| n.iface == "enp65s0f0").unwrap(),
+            n.iter().position(|n| n.iface == "enp65s0f1").unwrap(),
+        );
+        n.swap(f0, f1);
+        n[f0].iface = "enp65s0f0".into();
+        n[f1].iface = "enp65s0f1".into();
+        assert_eq!(
+            rows(&b, &swapped),
+            [
+                row(Severity::Critical, "lldp enp65s0f0", "neighbor"),
+                row(Severity::Critical, "lldp enp65s0f1", "neighbor"),
+            ]
+        );
+        let changes = crate::diff::compare(&b, &swapped);
+        assert_eq!(
+            changes[0].before,
+            Value::known("sw-a.dc1.example.net Ethernet17")
+        );
+        assert_eq!(
+            changes[0].after,
+            Value::known("sw-b.dc1.example.net Ethernet17")
+        );
+
+        let mut pulled = b.clone();
+        neighbours(&mut pulled).retain(|n| n.iface != "eno1");
+        assert_eq!(
+            rows(&b, &pulled),
+            [row(Severity::Critical, "lldp eno1", "neighbor")]
+        );
+        let gone = &crate::diff::compare(&b, &pulled)[0];
+        assert_eq!(gone.after, Value::Absent);
+        // Plugged back in: new.
+        let back = &crate::diff::compare(&pulled, &b)[0];
+        assert_eq!(
+            (back.severity, &back.before),
+            (Severity::Critical, &Value::Absent)
+        );
+    }
+
+    #[test]
+    fn a_reconfigured_switch_port_warns_and_its_age_is_nothing() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        for n in neighbours(&mut a) {
+            n.age_seconds = n.age_seconds.map(|s| s + 600);
+            if n.iface == "enp65s0f0" {
+                n.vlans.push(LldpVlan {
+                    id: 200,
+                    name: None,
+                    pvid: false,
+                });
+                n.aggregation_port_id = None;
+                n.port_description = Some("spare".into());
+            }
+        }
+        assert_eq!(
+            fields(&crate::diff::compare(&b, &a)),
+            [
+                (Severity::Warning, "vlans"),
+                (Severity::Warning, "aggregation"),
+                (Severity::Info, "port_description"),
+            ]
+        );
+    }
+
+    #[test]
+    fn lldpd_down_on_one_side_is_said_and_captures_without_lldp_are_not_compared() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        a.lldp = Fact::Unknown(Missing::new(Reason::NotRunning, "lldpd is not running"));
+        assert_eq!(rows(&b, &a), [row(Severity::Warning, PART, PART)]);
+        let mut old = b.clone();
+        old.lldp = Fact::Unknown(Missing::new(Reason::NotCaptured, "the fixture has no x"));
+        assert_eq!(rows(&old, &old.clone()), []);
+        let changes = crate::diff::compare(&a, &a.clone());
+        assert_eq!(fields(&changes), [(Severity::Info, PART)]);
+    }
+}
