@@ -159,11 +159,15 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             mlag.push(Text::parse(ctx, item, "a bond name")?);
         }
     }
-    if ports.is_empty() && plan.is_none() {
+    if f.get("ports").is_none() && f.get("plan").is_none() {
         ctx.error(
             f.pos,
             "a cabling check needs `ports` or `plan`: there would be nothing to check",
         );
+        return None;
+    }
+    if ports.is_empty() && plan.is_none() {
+        // Every port given was in error, and said so.
         return None;
     }
     Some(Spec { ports, plan, mlag })
@@ -542,4 +546,240 @@ fn shared_port_findings(
             remediation: HINT_SHARED,
         }],
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diff::testing::{bond, lb_healthy};
+    use crate::finding::{Finding, Status};
+    use crate::policy;
+    use crate::snapshot::{Fact, LldpNeighbor, Missing, Reason, Snapshot};
+
+    /// Loads a policy of one cabling check (files beside it) and audits
+    /// the snapshot with it: (subject, status, observed) of each finding.
+    fn audit(body: &str, files: &[(&str, &str)], snap: &Snapshot) -> Vec<(String, Status, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let path = dir.path().join("p.yaml");
+        std::fs::write(
+            &path,
+            format!("policy: p\nchecks:\n  - id: c\n    cabling:\n{body}"),
+        )
+        .unwrap();
+        let policies = policy::load(&[path]).unwrap_or_else(|e| panic!("{e:?}"));
+        let findings: Vec<Finding> = super::super::evaluate(&policies[0].checks[0], snap);
+        findings
+            .into_iter()
+            .map(|f| (f.subject, f.status, f.observed))
+            .collect()
+    }
+
+    fn neighbours(s: &mut Snapshot) -> &mut Vec<LldpNeighbor> {
+        match &mut s.lldp {
+            Fact::Known(n) => n,
+            Fact::Unknown(m) => panic!("{m}"),
+        }
+    }
+
+    fn status_of(r: &[(String, Status, String)], subject: &str) -> (Status, String) {
+        r.iter()
+            .find(|(s, _, _)| s == subject)
+            .map(|(_, st, o)| (*st, o.clone()))
+            .unwrap_or_else(|| panic!("no finding on {subject}: {r:?}"))
+    }
+
+    const PORTS: &str = "      ports:\n        enp65s0f0: { switch: \"sw-a*\", port: Ethernet17 }\n        enp65s0f1: { switch: { in: [sw-b, sw-c] }, port: \"Ethernet1?\" }\n";
+
+    #[test]
+    fn ports_in_the_policy_pass_with_globs_and_fail_naming_both_ends() {
+        let snap = lb_healthy();
+        let r = audit(PORTS, &[], &snap);
+        assert_eq!(status_of(&r, "enp65s0f0").0, Status::Pass, "{r:?}");
+        assert_eq!(status_of(&r, "enp65s0f1").0, Status::Pass, "{r:?}");
+        assert_eq!(status_of(&r, "(switch ports)").0, Status::Pass);
+
+        let mut moved = snap.clone();
+        for n in neighbours(&mut moved) {
+            if n.iface == "enp65s0f0" {
+                n.port_id.as_mut().unwrap().value = "Ethernet7".into();
+                n.port_description = Some("spare".into());
+            }
+        }
+        let r = audit(PORTS, &[], &moved);
+        assert_eq!(
+            status_of(&r, "enp65s0f0"),
+            (
+                Status::Fail,
+                "enp65s0f0 faces sw-a.dc1.example.net Ethernet7, plan says sw-a* Ethernet17".into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_port_that_hears_nothing_or_does_not_exist_fails() {
+        let mut snap = lb_healthy();
+        neighbours(&mut snap).retain(|n| n.iface != "enp65s0f1");
+        let body = "      ports:\n        enp65s0f1: { switch: sw-b, port: Ethernet17 }\n        eth9: { switch: sw-b, port: Ethernet18 }\n";
+        let r = audit(body, &[], &snap);
+        assert_eq!(
+            status_of(&r, "enp65s0f1"),
+            (
+                Status::Fail,
+                "enp65s0f1 faces no LLDP neighbour (link up), plan says sw-b Ethernet17".into()
+            )
+        );
+        assert_eq!(
+            status_of(&r, "eth9"),
+            (
+                Status::Fail,
+                "this host has no interface eth9, plan says it faces sw-b Ethernet18".into()
+            )
+        );
+    }
+
+    #[test]
+    fn lldpd_not_running_is_unknown_never_a_failure() {
+        let mut snap = lb_healthy();
+        snap.lldp = Fact::Unknown(Missing::new(Reason::NotRunning, "lldpd is not running"));
+        let r = audit(PORTS, &[], &snap);
+        assert_eq!(r.len(), 2, "{r:?}");
+        for (_, status, observed) in &r {
+            assert_eq!(*status, Status::Unknown);
+            assert!(observed.contains("not_running"), "{observed}");
+        }
+    }
+
+    const PLAN: &str = "Side A,Termination A,Side B,Termination B\n\
+                        lb-01,enp65s0f0,sw-a,Ethernet17\n\
+                        sw-b,Ethernet17,lb-01,enp65s0f1\n\
+                        lb-02,enp65s0f0,sw-a,Ethernet18\n";
+
+    #[test]
+    fn a_plan_file_is_read_for_this_host_from_either_end() {
+        let snap = lb_healthy();
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &snap);
+        let subjects: Vec<&str> = r.iter().map(|(s, _, _)| s.as_str()).collect();
+        assert_eq!(
+            subjects,
+            ["enp65s0f0", "enp65s0f1", "bond0", "(switch ports)"],
+            "{r:?}"
+        );
+        assert!(r.iter().all(|(_, s, _)| *s == Status::Pass), "{r:?}");
+
+        let mut other = snap.clone();
+        other.host.hostname = Fact::Known("db-07".into());
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &other);
+        assert_eq!(status_of(&r, "(no cable in the plan)").0, Status::Fail);
+
+        let mut nameless = snap.clone();
+        nameless.host.hostname = Fact::unknown(Reason::Permission, "hostname unreadable");
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &nameless);
+        assert_eq!(status_of(&r, "(cabling plan)").0, Status::Unknown);
+    }
+
+    #[test]
+    fn an_mlag_bond_with_both_legs_on_one_switch_fails() {
+        let mut snap = lb_healthy();
+        let a = neighbours(&mut snap)
+            .iter()
+            .find(|n| n.iface == "enp65s0f0")
+            .cloned()
+            .unwrap();
+        for n in neighbours(&mut snap) {
+            if n.iface == "enp65s0f1" {
+                *n = LldpNeighbor {
+                    iface: "enp65s0f1".into(),
+                    ..a.clone()
+                };
+                n.port_id.as_mut().unwrap().value = "Ethernet18".into();
+            }
+        }
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &snap);
+        assert_eq!(
+            status_of(&r, "bond0"),
+            (
+                Status::Fail,
+                "bond0's members face sw-a.dc1.example.net (enp65s0f0, enp65s0f1)".into()
+            )
+        );
+        // Named in `mlag`, with ports that say nothing of switches.
+        let body =
+            "      ports:\n        enp65s0f0: { switch: \"*\", port: \"*\" }\n      mlag: bond0\n";
+        assert_eq!(status_of(&audit(body, &[], &snap), "bond0").0, Status::Fail);
+        // A bond named in `mlag` that does not exist selects nothing.
+        bond(&mut snap, "bond0").name = "bond1".into();
+        let r = audit(body, &[], &snap);
+        assert_eq!(status_of(&r, "(no bond)").0, Status::Fail);
+    }
+
+    #[test]
+    fn two_host_ports_on_one_switch_port_fail() {
+        let mut snap = lb_healthy();
+        let a = neighbours(&mut snap)
+            .iter()
+            .find(|n| n.iface == "enp65s0f0")
+            .cloned()
+            .unwrap();
+        neighbours(&mut snap).push(LldpNeighbor {
+            iface: "eno2".into(),
+            ..a
+        });
+        let r = audit(PORTS, &[], &snap);
+        assert_eq!(
+            status_of(&r, "sw-a.dc1.example.net Ethernet17"),
+            (
+                Status::Fail,
+                "enp65s0f0, eno2 all face sw-a.dc1.example.net Ethernet17".into()
+            )
+        );
+    }
+
+    #[test]
+    fn policy_mistakes_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |body: &str| -> Vec<String> {
+            let path = dir.path().join("p.yaml");
+            std::fs::write(
+                &path,
+                format!("policy: p\nchecks:\n  - id: c\n    cabling:\n{body}"),
+            )
+            .unwrap();
+            policy::load(&[path])
+                .unwrap_err()
+                .iter()
+                .map(|e| {
+                    e.to_string()
+                        .replace(&dir.path().display().to_string(), "D")
+                })
+                .collect()
+        };
+        assert_eq!(
+            load("      ports:\n        eth0: { swtch: a, port: b }\n"),
+            [
+                "D/p.yaml:6:17: unknown key `swtch` in what port eth0 faces: did you mean `switch`?",
+                "D/p.yaml:6:15: what port eth0 faces needs `switch`",
+            ]
+        );
+        assert_eq!(
+            load("      plan: missing.csv\n"),
+            [
+                "D/p.yaml:5:13: D/missing.csv: cannot read the cabling plan: No such file or directory (os error 2)"
+            ]
+        );
+        std::fs::write(dir.path().join("bad.csv"), "host,port,switch\nx,y,z\n").unwrap();
+        let e = load("      plan: bad.csv\n");
+        assert!(
+            e[0].starts_with("D/bad.csv:1:1: the header names no `switch_port` column"),
+            "{e:?}"
+        );
+        assert!(load("      mlag: [bond0]\n")[0].contains("needs `ports` or `plan`"));
+        // A FIFO is not a plan: refused, not waited on.
+        let fifo = dir.path().join("fifo.csv");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(load("      plan: fifo.csv\n")[0].contains("not a regular file"));
+    }
 }
