@@ -3,6 +3,7 @@
 mod audit;
 mod diff;
 mod live;
+mod lldp;
 mod realdata;
 mod realdata_storage;
 mod report;
