@@ -181,7 +181,10 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Cable>, Vec<PolicyError>>
 
 /// RFC 4180 rows with the line each starts on: commas, quoted fields with
 /// `""` for a quote and line breaks inside, CRLF or LF.
-fn csv_rows(text: &str) -> Result<Vec<(u64, Vec<String>)>, (u64, String)> {
+/// A CSV row with the line it starts on.
+type Row = (u64, Vec<String>);
+
+fn csv_rows(text: &str) -> Result<Vec<Row>, (u64, String)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = Vec::new();
     let mut row = Vec::new();

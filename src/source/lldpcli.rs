@@ -384,6 +384,9 @@ fn items(v: &Value) -> Vec<&Value> {
     }
 }
 
+/// An object of lldpcli's and its name, when it has one.
+type Named<'a> = (Option<&'a str>, &'a Map<String, Value>);
+
 /// Named objects in any of lldpcli's shapes: `[{"name": N, ...}]` (json0),
 /// `[{N: {...}}]`, `{N: {...}}`, or an object without a name. An object
 /// of one key is `{N: {...}}` when that key is not one the object itself
@@ -392,7 +395,7 @@ fn items(v: &Value) -> Vec<&Value> {
 fn entries<'a>(
     v: &'a Value,
     known: &[&str],
-) -> Result<Vec<(Option<&'a str>, &'a Map<String, Value>)>, String> {
+) -> Result<Vec<Named<'a>>, String> {
     let mut out = Vec::new();
     for item in items(v) {
         let Value::Object(m) = item else {
@@ -443,7 +446,7 @@ fn lldp_id(v: &Value) -> Option<LldpId> {
 /// `0 day, 00:00:40`, `3 days, 01:02:03` as seconds.
 fn age(text: &str) -> Option<u64> {
     let (days, clock) = text.split_once(',')?;
-    let days: u64 = days.trim().split_whitespace().next()?.parse().ok()?;
+    let days: u64 = days.split_whitespace().next()?.parse().ok()?;
     let mut parts = clock.trim().split(':').map(|p| p.parse::<u64>().ok());
     let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
     if parts.next().is_some() || m > 59 || s > 59 {
