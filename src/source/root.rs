@@ -249,6 +249,13 @@ impl Root {
         if err.kind() != io::ErrorKind::NotFound {
             return err;
         }
+        // A read that failed on the captured host left no file behind: it
+        // fails the same way, it was not "not captured".
+        for rel in [missing, requested] {
+            if let Err(e) = self.injected_error(rel) {
+                return e;
+            }
+        }
         let rel = missing;
         if self.live || self.absent.contains(missing) || self.absent.contains(requested) {
             // Re-capturing a fixture keeps what it knew absent, and only that.
@@ -261,9 +268,16 @@ impl Root {
         }
     }
 
+    /// The error a fixture recorded for `rel`, kept again by a capture of
+    /// the fixture.
     fn injected_error(&self, rel: &str) -> io::Result<()> {
         match self.injected.get(rel) {
-            Some(errno) => Err(io::Error::from_raw_os_error(*errno)),
+            Some(errno) => {
+                self.with_recording(|r| {
+                    r.errors.insert(rel.to_owned(), *errno);
+                });
+                Err(io::Error::from_raw_os_error(*errno))
+            }
             None => Ok(()),
         }
     }
@@ -656,6 +670,24 @@ mod tests {
         let root = Root::fixture(d.path(), inject, BTreeSet::new());
         let err = root.read("sys/class/net/eth0/device/vendor").unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EIO));
+    }
+
+    /// A read that failed live leaves no file in the capture: its error
+    /// must replay, not read as "not captured", and a re-capture keeps it.
+    #[test]
+    fn an_injected_error_on_a_file_the_fixture_lacks_replays_and_is_kept() {
+        let d = tree();
+        let rel = "sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/label";
+        let inject: BTreeMap<String, i32> = [(rel.to_owned(), libc::EACCES)].into();
+        let root = Root::fixture(d.path(), inject.clone(), BTreeSet::new());
+        let err = root.read("sys/class/net/eth0/device/label").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EACCES));
+        let top: BTreeMap<String, i32> = [("cmd/x.json".to_owned(), libc::ECONNREFUSED)].into();
+        let root = Root::fixture(d.path(), top, BTreeSet::new()).record();
+        let err = root.read("cmd/x.json").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+        let rec = root.take_recording().unwrap();
+        assert_eq!(rec.errors.get("cmd/x.json"), Some(&libc::ECONNREFUSED));
     }
 
     #[test]
