@@ -359,6 +359,12 @@ fn every_check_in_the_policy_documentation_loads() {
     let checks: Vec<&String> = blocks.iter().filter(|b| b.starts_with("- id:")).collect();
     assert!(checks.len() >= 13, "{} checks found", checks.len());
     let tmp = tempdir();
+    // The cabling example names the plan shipped beside the policies.
+    fs::copy(
+        crate::util::repo().join("policies/lb-cabling.csv"),
+        tmp.path().join("lb-cabling.csv"),
+    )
+    .unwrap();
     for (i, b) in checks.iter().enumerate() {
         let indented: String = b.lines().map(|l| format!("  {l}\n")).collect();
         let p = tmp.path().join(format!("doc{i}.yaml"));

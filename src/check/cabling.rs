@@ -173,11 +173,36 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     Some(Spec { ports, plan, mlag })
 }
 
+/// A name as the policy gives it (a text matcher) or as a plan gives it
+/// (exactly that name: a DCIM's names are not patterns).
+enum Name<'a> {
+    Matcher(&'a Text),
+    Exact(&'a str),
+}
+
+impl Name<'_> {
+    fn matches(&self, text: &str) -> bool {
+        match self {
+            Name::Matcher(m) => m.matches(text),
+            Name::Exact(name) => *name == text,
+        }
+    }
+}
+
+impl std::fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Name::Matcher(m) => m.fmt(f),
+            Name::Exact(name) => f.write_str(name),
+        }
+    }
+}
+
 /// A host port and what it must face, with where that was said.
 struct Wanted<'a> {
     port: &'a str,
-    switch: Text,
-    switch_port: Text,
+    switch: Name<'a>,
+    switch_port: Name<'a>,
     from: String,
     /// The switch's name when the plan names one switch, for MLAG.
     planned_switch: Option<String>,
@@ -186,7 +211,7 @@ struct Wanted<'a> {
 /// Whether a neighbour is the switch and port wanted. The switch is named
 /// by its SysName (or that name's first label, as a DCIM often keeps it)
 /// or its chassis id; its port by the port id or the port description.
-fn faces(n: &LldpNeighbor, switch: &Text, port: &Text) -> bool {
+fn faces(n: &LldpNeighbor, switch: &Name, port: &Name) -> bool {
     let names = [
         n.system_name.as_deref(),
         n.system_name.as_deref().and_then(|s| s.split('.').next()),
@@ -215,8 +240,8 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         .iter()
         .map(|e| Wanted {
             port: &e.port,
-            switch: e.switch.clone(),
-            switch_port: e.switch_port.clone(),
+            switch: Name::Matcher(&e.switch),
+            switch_port: Name::Matcher(&e.switch_port),
             from: check.policy.clone(),
             planned_switch: e.switch.literal_value().map(str::to_owned),
         })
@@ -232,8 +257,8 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
                         let (port, switch, switch_port) = c.from_host(host)?;
                         Some(Wanted {
                             port,
-                            switch: Text::literal(switch),
-                            switch_port: Text::literal(switch_port),
+                            switch: Name::Exact(switch),
+                            switch_port: Name::Exact(switch_port),
                             from: format!("{}:{}", p.path, c.line),
                             planned_switch: Some(switch.to_owned()),
                         })

@@ -392,10 +392,7 @@ type Named<'a> = (Option<&'a str>, &'a Map<String, Value>);
 /// of one key is `{N: {...}}` when that key is not one the object itself
 /// holds (`known`), or when what it holds has such keys: a chassis named
 /// `id` is still told from a nameless chassis holding only its `id`.
-fn entries<'a>(
-    v: &'a Value,
-    known: &[&str],
-) -> Result<Vec<Named<'a>>, String> {
+fn entries<'a>(v: &'a Value, known: &[&str]) -> Result<Vec<Named<'a>>, String> {
     let mut out = Vec::new();
     for item in items(v) {
         let Value::Object(m) = item else {
