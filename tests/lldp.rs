@@ -168,6 +168,23 @@ fn audit(ns: &Netns, socket: &Path, policy: &Path, code: i32) -> Vec<(String, St
     findings(&parse_json(&String::from_utf8_lossy(&out.stdout)))
 }
 
+/// The audit of a capture, as [`audit`] gives it.
+fn replay(policy: &Path, capture: &Path, code: i32) -> Vec<(String, String, String)> {
+    let out = run_expect(
+        &mut crate::util::hostlint(&[
+            "audit",
+            "-p",
+            path_str(policy),
+            "--root",
+            path_str(capture),
+            "--format",
+            "json",
+        ]),
+        code,
+    );
+    findings(&parse_json(&String::from_utf8_lossy(&out.stdout)))
+}
+
 fn findings(doc: &Value) -> Vec<(String, String, String)> {
     doc["findings"]
         .as_array()
@@ -245,22 +262,7 @@ fn live_cabling_follows_the_cables_and_lldpd() {
         kept.contains("\"sw-a\"") && kept.contains("\"s1\""),
         "{kept}"
     );
-    let replay = run_expect(
-        &mut crate::util::hostlint(&[
-            "audit",
-            "-p",
-            path_str(&policy),
-            "--root",
-            path_str(&cap),
-            "--format",
-            "json",
-        ]),
-        0,
-    );
-    assert_eq!(
-        findings(&parse_json(&String::from_utf8_lossy(&replay.stdout))),
-        right
-    );
+    assert_eq!(replay(&policy, &cap, 0), right);
 
     // The cables swapped: each port fails, naming both ends.
     host.ip("link del h0");
@@ -310,20 +312,5 @@ fn live_cabling_follows_the_cables_and_lldpd() {
         &our_socket,
         &["capture", "-o", path_str(&down)],
     ));
-    let replay = run_expect(
-        &mut crate::util::hostlint(&[
-            "audit",
-            "-p",
-            path_str(&policy),
-            "--root",
-            path_str(&down),
-            "--format",
-            "json",
-        ]),
-        3,
-    );
-    assert_eq!(
-        findings(&parse_json(&String::from_utf8_lossy(&replay.stdout))),
-        unknown
-    );
+    assert_eq!(replay(&policy, &down, 3), unknown);
 }

@@ -12,7 +12,7 @@ use crate::policy::fields::{Ctx, Fields, one_or_many};
 use crate::policy::matcher::Text;
 use crate::policy::plan::{self, Cable};
 use crate::policy::yaml::{Node, Value};
-use crate::snapshot::{Fact, LldpNeighbor, Snapshot};
+use crate::snapshot::{BondMember, Fact, LldpNeighbor, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
     name: "cabling",
@@ -383,6 +383,22 @@ fn port_finding(
     )
 }
 
+/// The switches the plan puts a bond's members on, each once.
+fn planned_switches<'a>(members: &[BondMember], wanted: &'a [Wanted]) -> Vec<&'a str> {
+    let mut switches: Vec<&str> = members
+        .iter()
+        .filter_map(|m| {
+            wanted
+                .iter()
+                .find(|w| w.port == m.name)
+                .and_then(|w| w.planned_switch.as_deref())
+        })
+        .collect();
+    switches.sort();
+    switches.dedup();
+    switches
+}
+
 /// The bonds whose members must be on two switches: named in `mlag`, or
 /// spread over two switches by the plan.
 fn mlag_bonds(spec: &Spec, snap: &Snapshot, wanted: &[Wanted]) -> Vec<String> {
@@ -398,18 +414,7 @@ fn mlag_bonds(spec: &Spec, snap: &Snapshot, wanted: &[Wanted]) -> Vec<String> {
             let Some(members) = b.members.known() else {
                 return false;
             };
-            let mut switches: Vec<&str> = members
-                .iter()
-                .filter_map(|m| {
-                    wanted
-                        .iter()
-                        .find(|w| w.port == m.name)
-                        .and_then(|w| w.planned_switch.as_deref())
-                })
-                .collect();
-            switches.sort();
-            switches.dedup();
-            switches.len() >= 2
+            planned_switches(members, wanted).len() >= 2
         })
         .map(|b| b.name.clone())
         .collect()
@@ -481,20 +486,7 @@ fn mlag_findings(
             .iter()
             .map(|(s, ports)| format!("{} ({})", s.switch(), ports.join(", ")))
             .collect();
-        let planned: Vec<&str> = {
-            let mut p: Vec<&str> = members
-                .iter()
-                .filter_map(|m| {
-                    wanted
-                        .iter()
-                        .find(|w| w.port == m.name)
-                        .and_then(|w| w.planned_switch.as_deref())
-                })
-                .collect();
-            p.sort();
-            p.dedup();
-            p
-        };
+        let planned = planned_switches(members, wanted);
         let expected = if planned.len() >= 2 {
             format!(
                 "{}'s members on two switches (MLAG): the plan puts them on {}",
