@@ -21,6 +21,7 @@
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,9 @@ pub const LIMIT: Duration = Duration::from_secs(5);
 pub const MAX_OUTPUT: u64 = MAX_FILE_BYTES;
 
 const MAX_STDERR: u64 = 64 * 1024;
+
+/// How long the rest of lldpcli's output may take once it has exited.
+const GRACE: Duration = Duration::from_millis(200);
 
 /// Where lldpcli is looked for besides `PATH`: a timer or cron job often
 /// runs without the sbin directories in it.
@@ -85,10 +89,6 @@ pub struct Failure {
 /// when a fixture replays it, so that both give the same snapshot.
 pub fn missing_for(err: &io::Error) -> Missing {
     match err.raw_os_error() {
-        Some(libc::ENOENT) => Missing::new(
-            Reason::NotRunning,
-            "lldpd is not running: its control socket does not exist",
-        ),
         _ if err.kind() == io::ErrorKind::NotFound => Missing::new(
             Reason::NotRunning,
             "lldpd is not running: its control socket does not exist",
@@ -158,10 +158,17 @@ pub fn query(config: &LldpConfig, limit: Duration) -> Result<String, Failure> {
             }
         }
     };
-    // The pipes close with the child, so the readers end too.
-    let out = stdout.map(join).unwrap_or_default();
-    let err = stderr.map(join).unwrap_or_default();
     let status = status.map_err(failure)?;
+    // The pipes close with lldpcli, unless something it started holds
+    // them: then its output never ends, which is a timeout too.
+    let wait = end.saturating_duration_since(Instant::now()).max(GRACE);
+    let out = match stdout.map(|rx| rx.recv_timeout(wait)) {
+        Some(Ok(out)) => out,
+        _ => return Err(failure(io::Error::from_raw_os_error(libc::ETIMEDOUT))),
+    };
+    let err = stderr
+        .and_then(|rx| rx.recv_timeout(GRACE).ok())
+        .unwrap_or_default();
     if out.len() as u64 > MAX_OUTPUT {
         return Err(Failure {
             missing: Missing::new(
@@ -185,16 +192,16 @@ pub fn query(config: &LldpConfig, limit: Duration) -> Result<String, Failure> {
     })
 }
 
-fn read_up_to(stream: impl Read + Send + 'static, limit: u64) -> thread::JoinHandle<Vec<u8>> {
+/// Reads a pipe to its end (or `limit`) on a thread of its own, which a
+/// caller that stops waiting leaves behind.
+fn read_up_to(stream: impl Read + Send + 'static, limit: u64) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::sync_channel(1);
     thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = stream.take(limit).read_to_end(&mut buf);
-        buf
-    })
-}
-
-fn join(handle: thread::JoinHandle<Vec<u8>>) -> Vec<u8> {
-    handle.join().unwrap_or_default()
+        let _ = tx.send(buf);
+    });
+    rx
 }
 
 fn find_lldpcli() -> Option<PathBuf> {
@@ -668,6 +675,13 @@ mod tests {
         let f = query(&config, LIMIT).unwrap_err();
         assert_eq!(f.missing.reason, Reason::Malformed);
         assert!(f.missing.detail.contains("more than"), "{}", f.missing);
+
+        // Exited, but something it started still holds its output open.
+        let config = fake(dir.path(), "sleep 2 &\necho '{\"lldp\": {}}'");
+        let started = Instant::now();
+        let f = query(&config, Duration::from_millis(300)).unwrap_err();
+        assert_eq!(f.missing.reason, Reason::Timeout);
+        assert!(started.elapsed() < Duration::from_secs(2));
 
         let config = fake(dir.path(), "echo 'cannot talk to lldpd' >&2; exit 1");
         let f = query(&config, LIMIT).unwrap_err();
