@@ -114,15 +114,6 @@ impl Snapshot {
         self.links.known()?.iter().find(|l| l.iface.name == name)
     }
 
-    /// The LLDP neighbours heard on one interface; `None` when they could
-    /// not be read.
-    pub fn lldp_neighbors<'a>(
-        &'a self,
-        iface: &'a str,
-    ) -> Option<impl Iterator<Item = &'a LldpNeighbor> + 'a> {
-        Some(self.lldp.known()?.iter().filter(move |n| n.iface == iface))
-    }
-
     pub fn bond(&self, name: &str) -> Option<&Bond> {
         self.bonds.known()?.iter().find(|b| b.name == name)
     }
