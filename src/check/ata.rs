@@ -6,8 +6,9 @@ use super::{FieldDoc, Judgement, KindDoc};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Num, gbit_unit};
-use crate::policy::yaml::{Node, Value};
+use crate::policy::matcher::{Num, NumOr, gbit_unit};
+use crate::policy::yaml::Node;
+use crate::snapshot::values::AT_MAX;
 use crate::snapshot::{AtaLink, Fact, Missing, Reason, Snapshot, gbit_text};
 
 pub const DOC: KindDoc = KindDoc {
@@ -78,11 +79,14 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     let mut expect = Vec::new();
     for (key, n) in x.keys() {
         let parsed = match key.name.as_str() {
-            "speed" => match &n.value {
-                Value::Str(s) if s == "at_max" => Some(Expect::Speed(Speed::AtMax)),
-                _ => Num::parse(ctx, n, "a SATA speed", Some(gbit_unit))
-                    .map(|m| Expect::Speed(Speed::Is(m))),
-            },
+            "speed" => {
+                Num::parse_or_word(ctx, n, "a SATA speed", Some(gbit_unit), &AT_MAX).map(|m| {
+                    Expect::Speed(match m {
+                        NumOr::Word(_) => Speed::AtMax,
+                        NumOr::Num(m) => Speed::Is(m),
+                    })
+                })
+            }
             "limit_lowered" => boolean(ctx, n, "true or false").map(Expect::LimitLowered),
             _ => None,
         };

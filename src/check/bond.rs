@@ -6,8 +6,9 @@ use super::{
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Counter, Num, Text, speed_unit};
-use crate::policy::yaml::{Node, Value};
+use crate::policy::matcher::{Counter, Num, NumOr, Text, speed_unit};
+use crate::policy::yaml::Node;
+use crate::snapshot::values::{ALL, BOND_MODE_WORDS};
 use crate::snapshot::{Bond, BondMember, Fact, History, Reason, Snapshot};
 use crate::state;
 
@@ -132,14 +133,15 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     let mut expect = Vec::new();
     for (key, n) in x.keys() {
         let parsed = match key.name.as_str() {
-            "mode" => Text::parse(ctx, n, "a bond mode").map(Expect::Mode),
+            "mode" => Text::parse_words(ctx, n, &BOND_MODE_WORDS).map(Expect::Mode),
             "miimon" => Num::parse(ctx, n, "miimon", None).map(Expect::Miimon),
             "members" => Num::parse(ctx, n, "members", None).map(Expect::Members),
-            "members_up" => match &n.value {
-                Value::Str(s) if s == "all" => Some(Expect::MembersUp(MembersUp::All)),
-                _ => Num::parse(ctx, n, "members up", None)
-                    .map(|m| Expect::MembersUp(MembersUp::Count(m))),
-            },
+            "members_up" => Num::parse_or_word(ctx, n, "members up", None, &ALL).map(|m| {
+                Expect::MembersUp(match m {
+                    NumOr::Word(_) => MembersUp::All,
+                    NumOr::Num(m) => MembersUp::Count(m),
+                })
+            }),
             "same_speed" => boolean(ctx, n, "true or false").map(Expect::SameSpeed),
             "speed" => Num::parse(ctx, n, "speed", Some(speed_unit)).map(Expect::Speed),
             "same_aggregator" => boolean(ctx, n, "true or false").map(Expect::SameAggregator),

@@ -6,8 +6,9 @@ use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, suggestion};
-use crate::policy::matcher::{Counter, Num, Text, gbit_unit};
+use crate::policy::matcher::{Counter, Num, NumOr, Text, gbit_unit};
 use crate::policy::yaml::{Node, Value};
+use crate::snapshot::values::{AT_MAX, FC_PORT_STATES};
 use crate::snapshot::{Fact, FcHost, Reason, Snapshot, gbit_text};
 use crate::state;
 
@@ -128,16 +129,19 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     for (key, n) in x.keys() {
         match key.name.as_str() {
             "port_state" => {
-                expect.extend(Text::parse(ctx, n, "a port state").map(Expect::PortState))
+                expect.extend(Text::parse_words(ctx, n, &FC_PORT_STATES).map(Expect::PortState))
             }
             "fabric_name" => {
                 expect.extend(Text::parse(ctx, n, "a fabric name").map(Expect::FabricName))
             }
             "speed" => {
-                let s = match &n.value {
-                    Value::Str(s) if s == "at_max" => Some(Speed::AtMax),
-                    _ => Num::parse(ctx, n, "an FC speed", Some(gbit_unit)).map(Speed::Is),
-                };
+                let s =
+                    Num::parse_or_word(ctx, n, "an FC speed", Some(gbit_unit), &AT_MAX).map(|s| {
+                        match s {
+                            NumOr::Word(_) => Speed::AtMax,
+                            NumOr::Num(m) => Speed::Is(m),
+                        }
+                    });
                 expect.extend(s.map(Expect::Speed));
             }
             "counters" => {

@@ -7,8 +7,9 @@ use super::{FieldDoc, Judgement, KindDoc};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields};
-use crate::policy::matcher::Num;
-use crate::policy::yaml::{Node, Value};
+use crate::policy::matcher::{Num, NumOr};
+use crate::policy::yaml::Node;
+use crate::snapshot::values::ALL;
 use crate::snapshot::{Fact, IscsiSession, Missing, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
@@ -72,11 +73,12 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     let mut expect = Vec::new();
     for (key, n) in x.keys() {
         let parsed = match key.name.as_str() {
-            "logged_in" => match &n.value {
-                Value::Str(s) if s == "all" => Some(Expect::LoggedIn(LoggedIn::All)),
-                _ => Num::parse(ctx, n, "logged_in", None)
-                    .map(|m| Expect::LoggedIn(LoggedIn::Count(m))),
-            },
+            "logged_in" => Num::parse_or_word(ctx, n, "logged_in", None, &ALL).map(|m| {
+                Expect::LoggedIn(match m {
+                    NumOr::Word(_) => LoggedIn::All,
+                    NumOr::Num(m) => LoggedIn::Count(m),
+                })
+            }),
             "portals" => Num::parse(ctx, n, "portals", None).map(Expect::Portals),
             _ => None,
         };

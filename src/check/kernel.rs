@@ -7,6 +7,7 @@ use crate::policy::fields::{Ctx, Fields, boolean};
 use crate::policy::matcher::{Num, Text};
 use crate::policy::yaml::Node;
 use crate::snapshot::Snapshot;
+use crate::snapshot::values::TAINT_LETTERS;
 
 pub const DOC: KindDoc = KindDoc {
     name: "kernel",
@@ -66,7 +67,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             .and_then(|n| boolean(ctx, n, "true or false")),
         taint_flags: x
             .get("taint_flags")
-            .and_then(|n| Text::parse(ctx, n, "taint flags")),
+            .and_then(|n| Text::parse_words(ctx, n, &TAINT_LETTERS)),
         pstore_records: x
             .get("pstore_records")
             .and_then(|n| Num::parse(ctx, n, "pstore records", None)),

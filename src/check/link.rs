@@ -7,8 +7,9 @@ use super::{
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Counter, Num, Text, speed_unit};
+use crate::policy::matcher::{Counter, Num, NumOr, Text, speed_unit, word};
 use crate::policy::yaml::{Node, Value};
+use crate::snapshot::values::{AT_MAX, AT_SUPPORTED_MAX, DUPLEXES, LINK_KINDS, OPERSTATES};
 use crate::snapshot::{Counters, Duplex, Fact, Link, LinkModes, PciDevice, Reason, Snapshot};
 use crate::state;
 
@@ -222,14 +223,18 @@ pub fn parse_select(ctx: &mut Ctx, node: &Node) -> Option<Select> {
     let s = Select {
         name: text(ctx, "name"),
         driver: text(ctx, "driver"),
-        kind: text(ctx, "kind"),
+        kind: f
+            .get("kind")
+            .and_then(|n| Text::parse_words(ctx, n, &LINK_KINDS)),
         vendor: text(ctx, "vendor"),
         device: text(ctx, "device"),
         onboard: f
             .get("onboard")
             .and_then(|n| boolean(ctx, n, "true or false")),
         master: text(ctx, "master"),
-        operstate: text(ctx, "operstate"),
+        operstate: f
+            .get("operstate")
+            .and_then(|n| Text::parse_words(ctx, n, &OPERSTATES)),
     };
     if f.keys().next().is_none() {
         ctx.error(
@@ -248,24 +253,21 @@ pub fn parse_expect(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Expect
     for (key, n) in f.keys() {
         let k = key.name.as_str();
         let e = match k {
-            "operstate" => Text::parse(ctx, n, k).map(Expect::Operstate),
+            "operstate" => Text::parse_words(ctx, n, &OPERSTATES).map(Expect::Operstate),
             "carrier" => boolean(ctx, n, "true or false").map(Expect::Carrier),
             "admin_up" => boolean(ctx, n, "true or false").map(Expect::AdminUp),
-            "speed" => match &n.value {
-                Value::Str(s) if s == "at_supported_max" => {
-                    Some(Expect::Speed(Speed::AtSupportedMax))
-                }
-                _ => Num::parse(ctx, n, "speed", Some(speed_unit))
-                    .map(|m| Expect::Speed(Speed::Is(m))),
-            },
-            "duplex" => Text::parse(ctx, n, k).map(Expect::Duplex),
+            "speed" => Num::parse_or_word(ctx, n, "speed", Some(speed_unit), &AT_SUPPORTED_MAX)
+                .map(|s| match s {
+                    NumOr::Word(_) => Expect::Speed(Speed::AtSupportedMax),
+                    NumOr::Num(m) => Expect::Speed(Speed::Is(m)),
+                }),
+            "duplex" => Text::parse_words(ctx, n, &DUPLEXES).map(Expect::Duplex),
             "autoneg" => boolean(ctx, n, "true or false").map(Expect::Autoneg),
             "mtu" => Num::parse(ctx, n, k, None).map(Expect::Mtu),
             "driver" => Text::parse(ctx, n, k).map(Expect::Driver),
             "driver_version" => Text::parse(ctx, n, k).map(Expect::DriverVersion),
             "firmware" => Text::parse(ctx, n, k).map(Expect::Firmware),
             "pcie" => match &n.value {
-                Value::Str(s) if s == "at_max" => Some(Expect::Pcie(Pcie::AtMax)),
                 Value::Map(_) => {
                     let p = Fields::new(ctx, n, "a PCIe expectation", &["speed", "width"])?;
                     Some(Expect::Pcie(Pcie::Is {
@@ -277,20 +279,12 @@ pub fn parse_expect(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Expect
                             .and_then(|w| Num::parse(ctx, w, "PCIe width (lanes)", None)),
                     }))
                 }
-                other => {
-                    ctx.error(
-                        n.pos,
-                        format!(
-                            "expected `at_max` or {{speed, width}} for pcie, found {}",
-                            other.kind()
-                        ),
-                    );
-                    None
-                }
+                _ => word(ctx, n, "`at_max` or {speed, width} for pcie", &AT_MAX)
+                    .map(|_| Expect::Pcie(Pcie::AtMax)),
             },
             "numa_node" => Num::parse(ctx, n, k, None).map(Expect::NumaNode),
             "onboard" => boolean(ctx, n, "true or false").map(Expect::Onboard),
-            "kind" => Text::parse(ctx, n, k).map(Expect::Kind),
+            "kind" => Text::parse_words(ctx, n, &LINK_KINDS).map(Expect::Kind),
             "master" => Text::parse(ctx, n, k).map(Expect::Master),
             "carrier_changes" => Counter::parse(ctx, n, k).map(Expect::CarrierChanges),
             "utilization" => {

@@ -7,6 +7,7 @@ use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
 use crate::policy::matcher::{Counter, Num, Text};
 use crate::policy::yaml::Node;
+use crate::snapshot::values::{MD_ARRAY_STATES, MD_LEVELS};
 use crate::snapshot::{Fact, MdArray, MdSync, Snapshot};
 use crate::state;
 
@@ -97,18 +98,25 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     let f = Fields::new(ctx, node, "an mdraid check", &["select", "expect"])?;
     let sel = f.required(ctx, "select", "an mdraid check");
     let exp = f.required(ctx, "expect", "an mdraid check");
-    let select = Select::parse(ctx, sel?, "an mdraid selector", &["name", "level"], &[]);
+    let select = Select::parse_with_words(
+        ctx,
+        sel?,
+        "an mdraid selector",
+        &["name", "level"],
+        &[],
+        &[("level", &MD_LEVELS)],
+    );
     let e = exp?;
     let x = Fields::new(ctx, e, "an mdraid expectation", EXPECT_KEYS)?;
     let mut expect = Vec::new();
     for (key, n) in x.keys() {
         let parsed = match key.name.as_str() {
             "degraded" => boolean(ctx, n, "true or false").map(Expect::Degraded),
-            "state" => Text::parse(ctx, n, "an array state").map(Expect::State),
+            "state" => Text::parse_words(ctx, n, &MD_ARRAY_STATES).map(Expect::State),
             "faulty" => Num::parse(ctx, n, "faulty", None).map(Expect::Faulty),
             "spares" => Num::parse(ctx, n, "spares", None).map(Expect::Spares),
             "syncing" => boolean(ctx, n, "true or false").map(Expect::Syncing),
-            "level" => Text::parse(ctx, n, "a RAID level").map(Expect::Level),
+            "level" => Text::parse_words(ctx, n, &MD_LEVELS).map(Expect::Level),
             "mismatch_cnt" => Counter::parse(ctx, n, "mismatch_cnt").map(Expect::MismatchCount),
             _ => None,
         };

@@ -8,8 +8,9 @@ use super::{FieldDoc, Judgement, KindDoc, finding};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean, string};
-use crate::policy::matcher::{Text, time_limit};
+use crate::policy::matcher::{Text, open_word, time_limit};
 use crate::policy::yaml::{Node, Value};
+use crate::snapshot::values::MOUNT_OPTIONS;
 use crate::snapshot::{Fact, Missing, Mount, Reason, Snapshot};
 use crate::source::probe::limit_text;
 
@@ -100,7 +101,17 @@ fn names(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<String>> {
         );
         return None;
     };
-    items.iter().map(|i| string(ctx, i, "an option")).collect()
+    let mut out = Vec::new();
+    for item in items {
+        let option = string(ctx, item, "an option")?;
+        // `vers=4.2` names the option `vers`.
+        let name = option.split_once('=').map_or(option.as_str(), |(k, _)| k);
+        if !open_word(ctx, item, name, &MOUNT_OPTIONS) {
+            return None;
+        }
+        out.push(option);
+    }
+    Some(out)
 }
 
 pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {

@@ -8,6 +8,7 @@ use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields};
 use crate::policy::matcher::{Num, Text};
 use crate::policy::yaml::Node;
+use crate::snapshot::values::{NVME_IOPOLICIES, NVME_TRANSPORTS};
 use crate::snapshot::{Fact, NvmeSubsystem, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
@@ -100,8 +101,8 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             "live_controllers" => Num::parse(ctx, n, &key.name, None).map(Expect::LiveControllers),
             "controllers" => Num::parse(ctx, n, &key.name, None).map(Expect::Controllers),
             "optimized_paths" => Num::parse(ctx, n, &key.name, None).map(Expect::OptimizedPaths),
-            "transport" => Text::parse(ctx, n, "a transport").map(Expect::Transport),
-            "iopolicy" => Text::parse(ctx, n, "an I/O policy").map(Expect::Iopolicy),
+            "transport" => Text::parse_words(ctx, n, &NVME_TRANSPORTS).map(Expect::Transport),
+            "iopolicy" => Text::parse_words(ctx, n, &NVME_IOPOLICIES).map(Expect::Iopolicy),
             _ => None,
         };
         expect.extend(parsed);

@@ -11,6 +11,7 @@ use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean, one_or_many, string};
 use crate::policy::matcher::{Num, Text, speed_unit};
 use crate::policy::yaml::{Node, Value};
+use crate::snapshot::values::{LINK_KINDS, ROUTE_TYPE_WORDS};
 use crate::snapshot::{Fact, Hop, Link, Prefix, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
@@ -184,7 +185,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
         None => None,
     };
     let route_type = match f.get("type") {
-        Some(n) => Text::parse(ctx, n, "a route type")?,
+        Some(n) => Text::parse_words(ctx, n, &ROUTE_TYPE_WORDS)?,
         None => Text::literal("unicast"),
     };
     let egress = match f.get("egress") {
@@ -204,7 +205,9 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             }
             Some(Egress {
                 name: e.get("name").and_then(|x| Text::parse(ctx, x, "name")),
-                kind: e.get("kind").and_then(|x| Text::parse(ctx, x, "kind")),
+                kind: e
+                    .get("kind")
+                    .and_then(|x| Text::parse_words(ctx, x, &LINK_KINDS)),
                 speed: e
                     .get("speed")
                     .and_then(|x| Num::parse(ctx, x, "speed", Some(speed_unit))),

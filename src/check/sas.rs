@@ -6,8 +6,9 @@ use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Counter, Num, gbit_unit};
-use crate::policy::yaml::{Node, Value};
+use crate::policy::matcher::{Counter, Num, NumOr, gbit_unit};
+use crate::policy::yaml::Node;
+use crate::snapshot::values::{AT_MAX, SAS_DEVICE_TYPES};
 use crate::snapshot::{Fact, SAS_ERROR_COUNTERS, SasPhy, Snapshot, gbit_text};
 use crate::state;
 
@@ -80,12 +81,13 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     let f = Fields::new(ctx, node, "a sas check", &["select", "expect"])?;
     let sel = f.required(ctx, "select", "a sas check");
     let exp = f.required(ctx, "expect", "a sas check");
-    let select = Select::parse(
+    let select = Select::parse_with_words(
         ctx,
         sel?,
         "a sas selector",
         &["name", "host", "device_type"],
         &["linked"],
+        &[("device_type", &SAS_DEVICE_TYPES)],
     );
     let e = exp?;
     let mut keys = vec!["linked", "linkrate", "errors"];
@@ -95,11 +97,13 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     for (key, n) in x.keys() {
         let parsed = match key.name.as_str() {
             "linked" => boolean(ctx, n, "true or false").map(Expect::Linked),
-            "linkrate" => match &n.value {
-                Value::Str(s) if s == "at_max" => Some(Expect::Linkrate(Rate::AtMax)),
-                _ => Num::parse(ctx, n, "a SAS link rate", Some(gbit_unit))
-                    .map(|m| Expect::Linkrate(Rate::Is(m))),
-            },
+            "linkrate" => Num::parse_or_word(ctx, n, "a SAS link rate", Some(gbit_unit), &AT_MAX)
+                .map(|m| {
+                    Expect::Linkrate(match m {
+                        NumOr::Word(_) => Rate::AtMax,
+                        NumOr::Num(m) => Rate::Is(m),
+                    })
+                }),
             "errors" => Counter::parse(ctx, n, "errors").map(|m| Expect::Counter(None, m)),
             k => SAS_ERROR_COUNTERS
                 .iter()

@@ -9,6 +9,7 @@ use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
 use crate::policy::matcher::{Num, Text};
 use crate::policy::yaml::Node;
+use crate::snapshot::values::Words;
 use crate::snapshot::{Fact, Missing, Reason};
 
 /// A parsed `select:` of text keys and yes/no keys.
@@ -26,13 +27,30 @@ impl Select {
         text_keys: &[&'static str],
         flag_keys: &[&'static str],
     ) -> Option<Select> {
+        Select::parse_with_words(ctx, node, what, text_keys, flag_keys, &[])
+    }
+
+    /// As [`Select::parse`], the values of some text keys one of a set of
+    /// words (`device_type: end device`).
+    pub fn parse_with_words(
+        ctx: &mut Ctx,
+        node: &Node,
+        what: &str,
+        text_keys: &[&'static str],
+        flag_keys: &[&'static str],
+        words: &[(&str, &Words)],
+    ) -> Option<Select> {
         let keys: Vec<&str> = text_keys.iter().chain(flag_keys).copied().collect();
         let before = ctx.errors.len();
         let f = Fields::new(ctx, node, what, &keys)?;
         let mut s = Select::default();
         for k in text_keys {
             if let Some(n) = f.get(k) {
-                s.texts.push((k, Text::parse(ctx, n, k)?));
+                let text = match words.iter().find(|(key, _)| key == k) {
+                    Some((_, w)) => Text::parse_words(ctx, n, w),
+                    None => Text::parse(ctx, n, k),
+                };
+                s.texts.push((k, text?));
             }
         }
         for k in flag_keys {

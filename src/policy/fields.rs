@@ -80,15 +80,21 @@ fn distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-/// "did you mean `speed`?" for a key close to a valid one, else the list.
-pub fn suggestion(key: &str, known: &[&str]) -> String {
-    let best = known
+/// The valid key `key` is probably a misspelling of, if any is close.
+pub fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
         .iter()
         .map(|k| (distance(key, k), *k))
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((d, k)) if d <= (key.len().max(k.len()) / 3).max(1) => format!("did you mean `{k}`?"),
-        _ => format!(
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, k)| *d <= (key.len().max(k.len()) / 3).max(1))
+        .map(|(_, k)| k)
+}
+
+/// "did you mean `speed`?" for a key close to a valid one, else the list.
+pub fn suggestion(key: &str, known: &[&str]) -> String {
+    match nearest(key, known) {
+        Some(k) => format!("did you mean `{k}`?"),
+        None => format!(
             "expected one of {}",
             known
                 .iter()

@@ -14,8 +14,9 @@ use std::fmt;
 
 use regex::Regex;
 
-use super::fields::{Ctx, Fields};
-use super::yaml::{Node, Value};
+use super::fields::{Ctx, Fields, nearest, suggestion};
+use super::yaml::{Node, Pos, Value};
+use crate::snapshot::values::Words;
 
 /// A shell-style pattern: `*`, `?` and `[...]` classes (`[!...]` negates).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +206,142 @@ impl Text {
                 None
             }
         }
+    }
+}
+
+impl Text {
+    /// A text matcher on a fact whose values are `words`: a name outside
+    /// them, or a glob that matches none of them, is an error with the
+    /// nearest word suggested. A regular expression is taken as written:
+    /// it is the way to match a value hostlint does not know.
+    pub fn parse_words(ctx: &mut Ctx, node: &Node, words: &Words) -> Option<Text> {
+        let before = ctx.errors.len();
+        let text = Text::parse(ctx, node, words.what)?;
+        check_words(ctx, node, words.what, words.words);
+        (ctx.errors.len() == before).then_some(text)
+    }
+}
+
+/// Checks the names and globs of a text matcher's `node` against the
+/// words its fact takes (`what` one of them, for messages).
+pub fn check_words(ctx: &mut Ctx, node: &Node, what: &str, words: &[&str]) {
+    let check = |ctx: &mut Ctx, item: &Node| match &item.value {
+        Value::Str(s) => check_word(ctx, item.pos, s, what, words),
+        Value::Int(i) => check_word(ctx, item.pos, &i.to_string(), what, words),
+        _ => {}
+    };
+    match &node.value {
+        Value::Map(entries) => {
+            for (key, list) in entries {
+                if let ("in" | "not_in", Value::Seq(items)) = (key.name.as_str(), &list.value) {
+                    for item in items {
+                        check(ctx, item);
+                    }
+                }
+            }
+        }
+        _ => check(ctx, node),
+    }
+}
+
+fn check_word(ctx: &mut Ctx, pos: Pos, text: &str, what: &str, words: &[&str]) {
+    let glob = Glob(text.to_owned());
+    if glob.is_literal() {
+        if !words.contains(&text) {
+            ctx.error(
+                pos,
+                format!("unknown {what} `{text}`: {}", suggestion(text, words)),
+            );
+        }
+    } else if !words.iter().any(|w| glob.matches(w)) {
+        ctx.error(
+            pos,
+            format!("`{text}` matches no {what}: {}", suggestion(text, words)),
+        );
+    }
+}
+
+/// A word of a set that is not closed (mount options: each file system
+/// has options of its own): a word outside it is taken, unless it is a
+/// near miss of one in it (`noatme`). Words of three letters or fewer are
+/// too close to each other to tell a typo.
+pub fn open_word(ctx: &mut Ctx, node: &Node, text: &str, words: &Words) -> bool {
+    if words.contains(text) || text.chars().count() < 4 {
+        return true;
+    }
+    match nearest(text, words.words) {
+        Some(near) => {
+            ctx.error(
+                node.pos,
+                format!("unknown {} `{text}`: did you mean `{near}`?", words.what),
+            );
+            false
+        }
+        None => true,
+    }
+}
+
+/// One word of `words`, where a value may be nothing else (`pcie:
+/// at_max`); a near miss gets the word suggested.
+pub fn word(ctx: &mut Ctx, node: &Node, what: &str, words: &Words) -> Option<&'static str> {
+    let found = match &node.value {
+        Value::Str(s) => words.words.iter().find(|w| **w == s.as_str()).copied(),
+        _ => None,
+    };
+    if found.is_none() {
+        let seen = match &node.value {
+            Value::Str(s) => format!("the string {s:?}: {}", suggestion(s, words.words)),
+            other => other.kind().to_owned(),
+        };
+        ctx.error(node.pos, format!("expected {what}, found {seen}"));
+    }
+    found
+}
+
+/// A number matcher, or a keyword that stands in for one.
+#[derive(Debug, Clone)]
+pub enum NumOr {
+    Word(&'static str),
+    Num(Num),
+}
+
+impl Num {
+    /// A number matcher (`unit` as for [`Num::parse`]) or one of `words`
+    /// (`at_max`); a string that is neither gets the nearest word
+    /// suggested when it is close to one.
+    pub fn parse_or_word(
+        ctx: &mut Ctx,
+        node: &Node,
+        what: &str,
+        unit: Option<fn(&str) -> Option<f64>>,
+        words: &Words,
+    ) -> Option<NumOr> {
+        if let Value::Str(s) = &node.value {
+            if let Some(w) = words.words.iter().find(|w| **w == s.as_str()) {
+                return Some(NumOr::Word(w));
+            }
+            if unit.and_then(|u| u(s)).is_none() {
+                let keywords = words
+                    .words
+                    .iter()
+                    .map(|w| format!("`{w}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                let hint = match suggestion(s, words.words) {
+                    d if d.starts_with("did you mean") => format!(": {d}"),
+                    _ => String::new(),
+                };
+                ctx.error(
+                    node.pos,
+                    format!(
+                        "expected a number for {what}{} or {keywords}, found the string {s:?}{hint}",
+                        if unit.is_some() { " (with its unit)" } else { "" }
+                    ),
+                );
+                return None;
+            }
+        }
+        Num::parse(ctx, node, what, unit).map(NumOr::Num)
     }
 }
 

@@ -19,6 +19,7 @@
 //!     route: { to: [0.0.0.0/0], egress: { speed: { min: 10G }, onboard: false } }
 //! ```
 
+pub mod facts;
 pub mod fields;
 pub mod matcher;
 pub mod plan;
@@ -401,6 +402,13 @@ fn parse_applies_to(ctx: &mut Ctx, node: &Node) -> AppliesTo {
             return a;
         };
         for (key, cond) in entries {
+            let leaf = match facts::resolve(&key.name) {
+                Ok(leaf) => leaf,
+                Err(why) => {
+                    ctx.error(key.pos, why);
+                    continue;
+                }
+            };
             let parsed = match &cond.value {
                 Value::Bool(b) => Some(FactCondition::Bool(*b)),
                 Value::Int(_) | Value::Float(_) => {
@@ -414,12 +422,50 @@ fn parse_applies_to(ctx: &mut Ctx, node: &Node) -> AppliesTo {
                 }
                 _ => Text::parse(ctx, cond, &key.name).map(FactCondition::Text),
             };
-            if let Some(p) = parsed {
-                a.facts.push((key.name.clone(), p));
+            let Some(p) = parsed else { continue };
+            let (fits, holds) = match &p {
+                FactCondition::Bool(_) => (leaf.takes("boolean"), "true or false"),
+                FactCondition::Num(_) => (leaf.takes_number(), "a number"),
+                FactCondition::Text(_) => (leaf.takes("string") || leaf.takes_number(), "text"),
+            };
+            if !fits {
+                ctx.error(
+                    cond.pos,
+                    format!(
+                        "`{}` holds {}, so a condition on {holds} could never match it",
+                        key.name,
+                        leaf_kinds(&leaf)
+                    ),
+                );
+                continue;
             }
+            if matches!(p, FactCondition::Text(_)) && !leaf.words.is_empty() {
+                let before = ctx.errors.len();
+                matcher::check_words(ctx, cond, &leaf.what, &leaf.words);
+                if ctx.errors.len() != before {
+                    continue;
+                }
+            }
+            a.facts.push((key.name.clone(), p));
         }
     }
     a
+}
+
+/// What a fact holds, for messages: "text", "a number or true or false".
+fn leaf_kinds(leaf: &facts::Leaf) -> String {
+    let mut kinds: Vec<&str> = Vec::new();
+    for t in &leaf.types {
+        let k = match *t {
+            "string" => "text",
+            "integer" | "number" => "a number",
+            _ => "true or false",
+        };
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    kinds.join(" or ")
 }
 
 /// The values at a dotted path of a JSON document; `*` walks every element

@@ -3,6 +3,7 @@
 //! a member down, at another speed, in another LACP aggregator, or facing no
 //! LACP partner.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Duplex, Fact};
@@ -24,7 +25,7 @@ pub fn mode_has_active_member(mode: &str) -> bool {
     matches!(mode, "active-backup" | "balance-tlb" | "balance-alb")
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Bond {
     pub name: String,
     /// What the facts were read from, relative to the root:
@@ -48,7 +49,7 @@ pub struct Bond {
 }
 
 /// The bond's side of LACP, and the aggregator it transmits on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct BondLacp {
     /// `slow` (a LACPDU every 30 s asked of the partner) or `fast` (1 s).
     pub rate: Fact<String>,
@@ -59,7 +60,7 @@ pub struct BondLacp {
     pub partner_mac: Fact<Option<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct BondMember {
     pub name: String,
     /// The bond's view of the member's link: `up`, `down`, `going down`,
@@ -78,7 +79,7 @@ pub struct BondMember {
 }
 
 /// One member's LACP port.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MemberLacp {
     /// The aggregator the port is attached to; `null` when it is attached
     /// to none. Members of a healthy bond share one.

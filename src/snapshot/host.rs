@@ -1,11 +1,12 @@
 //! Facts about the host as a whole: identity, uptime and boot, taint, crash
 //! records.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Fact;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Host {
     pub hostname: Fact<String>,
     pub kernel_release: Fact<String>,
@@ -20,14 +21,14 @@ pub struct Host {
     pub pstore: Fact<Vec<PstoreRecord>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Taint {
     /// The raw value of `kernel.tainted`.
     pub mask: u64,
     pub flags: Vec<TaintFlag>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct TaintFlag {
     pub bit: u32,
     /// The letter the kernel prints in "Tainted:" lines; `?` for a bit this
@@ -86,7 +87,7 @@ impl Taint {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PstoreRecord {
     /// Where the record lives, relative to the root.
     pub path: String,

@@ -3,11 +3,12 @@
 
 use std::net::IpAddr;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Fact;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Link {
     #[serde(flatten)]
     pub iface: Interface,
@@ -22,7 +23,7 @@ pub struct Link {
 
 /// What rtnetlink says of an interface (or sysfs, where no netlink data is
 /// at hand).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Interface {
     pub ifindex: Fact<u32>,
     pub name: String,
@@ -47,7 +48,7 @@ pub struct Interface {
 }
 
 /// The 64-bit interface counters (`struct rtnl_link_stats64`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Counters {
     pub rx_bytes: u64,
     pub rx_packets: u64,
@@ -72,7 +73,7 @@ pub struct Counters {
     pub collisions: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Address {
     pub address: IpAddr,
     pub prefix_len: u8,
@@ -93,7 +94,7 @@ pub struct LinkSettings {
 }
 
 /// Autonegotiation and the link modes (`10000baseT/Full`) of each side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct LinkModes {
     pub autoneg: bool,
     pub supports_autoneg: bool,
@@ -105,7 +106,7 @@ pub struct LinkModes {
     pub partner_advertised: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Duplex {
     Half,
@@ -113,7 +114,7 @@ pub enum Duplex {
 }
 
 /// `ETHTOOL_GDRVINFO` (`ethtool -i IFACE`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct DriverInfo {
     pub driver: String,
     pub version: Option<String>,
@@ -121,7 +122,7 @@ pub struct DriverInfo {
     pub bus_info: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Device {
     /// `pci`, `usb`, `platform`, ...
     pub subsystem: Fact<String>,
@@ -133,7 +134,7 @@ pub struct Device {
     pub pci: Option<PciDevice>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct PciDevice {
     /// The PCI function, e.g. `0000:03:00.0`.
     pub address: String,
@@ -153,13 +154,13 @@ pub struct PciDevice {
 
 /// Whether the NIC is built into the board or sits in a slot, and why we
 /// think so (the same firmware facts systemd uses for `eno`/`ens` names).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Onboard {
     pub onboard: bool,
     pub basis: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct PcieLink {
     pub current_speed_gts: Fact<f64>,
     pub current_width: Fact<u32>,
@@ -167,7 +168,7 @@ pub struct PcieLink {
     pub max_width: Fact<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct PciePort {
     pub address: String,
     pub link: PcieLink,

@@ -12,8 +12,11 @@ mod link;
 mod lldp;
 mod neighbor;
 mod route;
+pub mod schema;
 mod storage;
+pub mod values;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 pub use bond::{BOND_MODES, Bond, BondLacp, BondMember, MemberLacp, mode_has_active_member};
@@ -40,7 +43,7 @@ pub use storage::{
 
 pub const SCHEMA: &str = "hostlint.snapshot/1";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Snapshot {
     pub schema: &'static str,
     pub host: Host,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
@@ -377,7 +378,7 @@ pub mod names {
         }
     }
 
-    const ROUTE_TYPES: &[&str] = &[
+    pub const ROUTE_TYPES: &[&str] = &[
         "unspec",
         "unicast",
         "local",
@@ -549,7 +550,7 @@ impl Serialize for HopView<'_> {
 }
 
 /// A policy routing rule (`ip rule`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Rule {
     /// 4 or 6.
     pub family: u8,
@@ -654,7 +655,7 @@ impl Rule {
 /// Where traffic to a destination goes, as a policy asked it: the kernel's
 /// own answer on a live host (for an address), or hostlint's walk of the
 /// rules and tables (for a prefix, and in a fixture).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RouteLookup {
     pub to: Prefix,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -666,7 +667,7 @@ pub struct RouteLookup {
     pub result: super::Fact<Resolution>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Resolution {
     /// `unicast`, `local`, `blackhole`, `unreachable`, `prohibit`, ...
     pub kind: String,
@@ -678,7 +679,7 @@ pub struct Resolution {
     pub hops: Vec<Hop>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Hop {
     pub dev: Option<String>,
     pub gateway: Option<IpAddr>,

@@ -11,13 +11,14 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Fact;
 
 /// Every storage fact of a host. Each part is read on its own: one that
 /// cannot be read does not hide the others.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Storage {
     pub block: Fact<Vec<BlockDevice>>,
     pub multipath: Fact<Vec<MultipathMap>>,
@@ -60,7 +61,7 @@ impl Storage {
 }
 
 /// A block device of `sys/block`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct BlockDevice {
     pub name: String,
     /// `MAJOR:MINOR`, as the kernel numbers it (`sys/block/NAME/dev`).
@@ -74,7 +75,7 @@ pub struct BlockDevice {
 }
 
 /// What the device's place in sysfs says about how it is reached.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Attachment {
     /// The device's directory, relative to the root:
     /// `sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/host3/rport-3:0-0/target3:0:0/3:0:0:1/block/sdg`.
@@ -93,7 +94,7 @@ pub struct Attachment {
 }
 
 /// A SCSI disk's own facts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ScsiDevice {
     /// The INQUIRY vendor, trailing blanks removed: `3PARdata`.
     pub vendor: Fact<String>,
@@ -105,7 +106,7 @@ pub struct ScsiDevice {
 }
 
 /// A device-mapper multipath map (a DM device whose UUID starts `mpath-`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MultipathMap {
     /// The map's name: `mpatha`, or the WWID when user-friendly names are off.
     pub name: String,
@@ -146,7 +147,7 @@ pub const PATH_FAILED: &str = "failed";
 pub const FROM_TARGET: &str = "multipath_target";
 pub const FROM_SCSI: &str = "scsi_device_state";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PathGroup {
     /// 1 for the first group, as `multipath -ll` counts.
     pub number: u32,
@@ -159,7 +160,7 @@ pub struct PathGroup {
 }
 
 /// One path of a map: a SCSI (or NVMe) device under it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MultipathPath {
     /// The block device: `sdg`; the `MAJOR:MINOR` the kernel gave where no
     /// device of that number is known.
@@ -184,7 +185,7 @@ pub struct MultipathPath {
 
 /// An NVMe subsystem: a storage system seen through one or more
 /// controllers, each a path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct NvmeSubsystem {
     /// `nvme-subsys0`
     pub name: String,
@@ -199,7 +200,7 @@ pub struct NvmeSubsystem {
     pub namespaces: Fact<Vec<NvmeNamespace>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct NvmeController {
     /// `nvme0`
     pub name: String,
@@ -214,7 +215,7 @@ pub struct NvmeController {
 
 /// A namespace of a subsystem, with one path through each controller that
 /// reaches it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct NvmeNamespace {
     /// The block device users see: `nvme0n1`.
     pub name: String,
@@ -222,7 +223,7 @@ pub struct NvmeNamespace {
     pub paths: Vec<NvmePath>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct NvmePath {
     /// `nvme0c1n1` with native multipath, `nvme1n1` without.
     pub name: String,
@@ -235,7 +236,7 @@ pub struct NvmePath {
 }
 
 /// A Fibre Channel HBA port (`sys/class/fc_host/hostN`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct FcHost {
     /// The SCSI host: `host3`.
     pub name: String,
@@ -274,7 +275,7 @@ pub const FC_ERROR_COUNTERS: &[&str] = &[
 ];
 
 /// An iSCSI session (`sys/class/iscsi_session/sessionN`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct IscsiSession {
     /// `session1`
     pub name: String,
@@ -288,7 +289,7 @@ pub struct IscsiSession {
     pub connections: Fact<Vec<IscsiConnection>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct IscsiConnection {
     /// `connection1:0`
     pub name: String,
@@ -301,7 +302,7 @@ pub struct IscsiConnection {
 
 /// A SAS phy of an HBA or an expander (`sys/class/sas_phy/phy-H:P`,
 /// `phy-H:E:P`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct SasPhy {
     pub name: String,
     pub sas_address: Fact<String>,
@@ -348,7 +349,7 @@ impl SasPhy {
 }
 
 /// A SATA link (`sys/class/ata_link/linkN`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct AtaLink {
     /// `link1`, `link2.1` behind a port multiplier.
     pub name: String,
@@ -364,7 +365,7 @@ pub struct AtaLink {
     pub devices: Fact<Vec<AtaDevice>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct AtaDevice {
     /// `dev1.0`
     pub name: String,
@@ -376,7 +377,7 @@ pub struct AtaDevice {
 }
 
 /// An md RAID array.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MdArray {
     /// `md0`
     pub name: String,
@@ -403,7 +404,7 @@ pub struct MdArray {
     pub mismatch_count: Fact<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct MdMember {
     /// The component device: `sda1`.
     pub device: String,
@@ -412,7 +413,7 @@ pub struct MdMember {
     pub state: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MdSync {
     /// `resync`, `recover` (rebuilding onto a spare), `reshape`, `check`,
     /// `repair`; or `resync` pending or delayed.
@@ -423,7 +424,7 @@ pub struct MdSync {
 }
 
 /// A mounted filesystem, from `proc/mounts`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Mount {
     pub source: String,
     pub mountpoint: String,
@@ -465,7 +466,7 @@ impl Mount {
 
 /// Whether a mount point answered: a `stat`, `statfs` and a directory read
 /// of it, bounded by a time limit a hung mount cannot stretch.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MountProbe {
     pub mountpoint: String,
     pub limit_ms: u64,
@@ -473,7 +474,7 @@ pub struct MountProbe {
     pub answer: Fact<ProbeAnswer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ProbeAnswer {
     pub elapsed_ms: u64,
     /// An error the mount answered with (`ESTALE: Stale file handle`);
@@ -483,7 +484,7 @@ pub struct ProbeAnswer {
 
 /// A file a policy asks about: the replicated configuration of the
 /// incident, which grew until its checker could not keep up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct FileFacts {
     /// The absolute path on the host.
     pub path: String,
