@@ -130,10 +130,11 @@ pub fn load(path: &Path) -> Previous {
             s.schema
         )),
         Err(e) => Previous::Unusable(format!(
-            "{}: line {} column {}: {e}",
+            "{}: line {} column {}: {}",
             path.display(),
             e.line(),
-            e.column()
+            e.column(),
+            crate::source::json_message(&e)
         )),
     }
 }

@@ -180,7 +180,11 @@ impl<T> Each<'_, T> {
                         subject(item),
                         vec![Judgement {
                             ok: None,
-                            expected: format!("a {} {}", self.what, self.select.describe()),
+                            expected: format!(
+                                "{} selected by {}",
+                                self.what,
+                                self.select.describe()
+                            ),
                             observed: format!("cannot tell whether it is selected: {why}"),
                             evidence: self.evidence.clone(),
                             remediation: "",

@@ -127,6 +127,15 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Policy>, Vec<PolicyError>> {
     }
 }
 
+/// A file being loaded while the ones it includes are: the include that
+/// led on from it names where, for an include cycle's chain.
+#[derive(Clone)]
+struct Including {
+    canonical: PathBuf,
+    shown: String,
+    include: Pos,
+}
+
 #[derive(Default)]
 struct Loader {
     policies: Vec<Policy>,
@@ -135,14 +144,32 @@ struct Loader {
 }
 
 impl Loader {
-    fn load_file(&mut self, path: &Path, stack: &[PathBuf]) {
+    fn load_file(&mut self, path: &Path, stack: &[Including]) {
         let shown = path.display().to_string();
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
-        if stack.contains(&canonical) {
+        if let Some(start) = stack.iter().position(|f| f.canonical == canonical) {
+            let chain = &stack[start..];
+            let mut links: Vec<String> = chain
+                .windows(2)
+                .map(|w| {
+                    format!(
+                        "{}:{}:{} includes {}",
+                        w[0].shown, w[0].include.line, w[0].include.col, w[1].shown
+                    )
+                })
+                .collect();
+            let last = &chain[chain.len() - 1];
+            links.push(format!(
+                "{}:{}:{} includes {shown}",
+                last.shown, last.include.line, last.include.col
+            ));
             self.errors.push(PolicyError {
-                file: shown,
-                pos: None,
-                message: "includes itself (an include cycle)".into(),
+                file: last.shown.clone(),
+                pos: Some(last.include),
+                message: format!(
+                    "an include cycle: {}; a policy cannot include itself, directly or through others",
+                    links.join(", ")
+                ),
             });
             return;
         }
@@ -156,7 +183,10 @@ impl Loader {
                 self.errors.push(PolicyError {
                     file: shown,
                     pos: None,
-                    message: format!("cannot read: {e}"),
+                    message: match e.kind() {
+                        std::io::ErrorKind::InvalidData => "cannot read: not UTF-8 text".to_owned(),
+                        _ => format!("cannot read: {}", crate::snapshot::io_text(&e)),
+                    },
                 });
                 return;
             }
@@ -175,8 +205,6 @@ impl Loader {
         let mut ctx = Ctx::new(shown.clone());
         let (policy, includes) = parse_policy(&mut ctx, &node);
         self.errors.append(&mut ctx.errors);
-        let mut stack = stack.to_vec();
-        stack.push(canonical);
         for (inc, pos) in includes {
             let target = path.parent().unwrap_or(Path::new(".")).join(&inc);
             if !target.exists() {
@@ -187,6 +215,12 @@ impl Loader {
                 });
                 continue;
             }
+            let mut stack = stack.to_vec();
+            stack.push(Including {
+                canonical: canonical.clone(),
+                shown: shown.clone(),
+                include: pos,
+            });
             self.load_file(&target, &stack);
         }
         if let Some(p) = policy {

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Options, Spanned};
+use serde_saphyr::{Error as YamlError, MessageFormatter, Options, Spanned, UserMessageFormatter};
 
 /// A place in a policy file, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,6 +79,10 @@ impl<'de> Deserialize<'de> for Value {
 
 struct ValueVisitor;
 
+/// Marks the error of a key that is not a name, which carries its place
+/// itself: the parser knows none for the errors of a visitor.
+const KEY_NOT_A_NAME: &str = "hostlint: key not a name at ";
+
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
@@ -140,7 +144,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 Value::Int(i) => i.to_string(),
                 other => {
                     return Err(de::Error::custom(format!(
-                        "line {} column {}: a key must be a name, found {}",
+                        "{KEY_NOT_A_NAME}{}:{}:{}",
                         key.pos.line,
                         key.pos.col,
                         other.kind()
@@ -166,18 +170,71 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut options = Options::default();
     options.strict_booleans = true;
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
+        if let Some(bad_key) = key_not_a_name(&e) {
+            return bad_key;
+        }
         let pos = e.location().map(|l| pos_of(&l)).filter(|p| p.line > 0);
-        // The crate's message carries a source snippet; the first line is
-        // the message itself.
-        let text = e.to_string();
-        let message = text
-            .lines()
-            .next()
-            .unwrap_or("invalid YAML")
-            .trim()
-            .to_owned();
-        SyntaxError { pos, message }
+        SyntaxError {
+            pos,
+            message: operator_message(&e),
+        }
     })
+}
+
+fn key_not_a_name(e: &YamlError) -> Option<SyntaxError> {
+    let text = e.to_string();
+    let rest = &text[text.find(KEY_NOT_A_NAME)? + KEY_NOT_A_NAME.len()..];
+    let mut parts = rest.splitn(3, ':');
+    let line = parts.next()?.parse().ok()?;
+    let col = parts.next()?.parse().ok()?;
+    let kind = parts.next()?.lines().next()?.trim();
+    Some(SyntaxError {
+        pos: Some(Pos { line, col }),
+        message: format!("a key must be a name, found {kind}"),
+    })
+}
+
+/// What went wrong, for the person who wrote the file: without the
+/// position (the caller puts it first) and without the parser's advice to
+/// its programmer (which option to set, which function to call).
+fn operator_message(e: &YamlError) -> String {
+    match e {
+        YamlError::WithSnippet { error, .. } | YamlError::AliasError { error, .. } => {
+            operator_message(error)
+        }
+        YamlError::DuplicateMappingKey { key, .. } => match key {
+            Some(k) => format!("`{k}` is given twice in one mapping: give each key once"),
+            None => "a key is given twice in one mapping: give each key once".to_owned(),
+        },
+        YamlError::Budget { .. }
+        | YamlError::AliasReplayCounterOverflow { .. }
+        | YamlError::AliasReplayLimitExceeded { .. }
+        | YamlError::AliasExpansionLimitExceeded { .. }
+        | YamlError::AliasReplayStackDepthExceeded { .. } => {
+            "the document's aliases (`*name`) expand to more than a policy can hold: \
+             it is refused as an alias bomb"
+                .to_owned()
+        }
+        YamlError::MultipleDocuments { .. } => {
+            "a second YAML document (`---`): a policy file holds one policy; \
+             put each in a file of its own"
+                .to_owned()
+        }
+        YamlError::UnknownAnchor { .. } => {
+            "an alias (`*name`) with no anchor (`&name`) before it".to_owned()
+        }
+        YamlError::Eof { .. } => "the file ends in the middle of a value".to_owned(),
+        YamlError::InvalidUtf8Input => "the file is not UTF-8 text".to_owned(),
+        other => {
+            // The parser's own words are written for people, but may hold
+            // control characters from the file.
+            UserMessageFormatter
+                .format_message(other)
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,13 +20,14 @@ impl Notes {
             Value::Absent => "absent".into(),
             Value::Known(text) => text.clone(),
             Value::Unknown(m) => {
-                let line = format!(
-                    "{side}: {} {}: {} ({})",
-                    object(c),
-                    c.field,
-                    m.reason,
-                    m.detail
-                );
+                // A whole part (`nvme subsystems`) is its own field.
+                let object = object(c);
+                let what = if c.field == object {
+                    object
+                } else {
+                    format!("{object} {}", c.field)
+                };
+                let line = format!("{side}: {what}: {} ({})", m.reason, m.detail);
                 let n = match self.lines.iter().position(|l| *l == line) {
                     Some(i) => i + 1,
                     None => {

@@ -94,7 +94,17 @@ impl Missing {
 
     /// An I/O error on `what` (a path or a request name).
     pub fn io(what: &str, err: &std::io::Error) -> Missing {
-        Missing::new(Reason::from_io(err), format!("{what}: {err}"))
+        Missing::new(Reason::from_io(err), format!("{what}: {}", io_text(err)))
+    }
+}
+
+/// An I/O error as the system words it (`Input/output error`), without
+/// Rust's "(os error 5)" after it.
+pub fn io_text(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
     }
 }
 

@@ -20,7 +20,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 pub use bond::{BOND_MODES, Bond, BondLacp, BondMember, MemberLacp, mode_has_active_member};
-pub use fact::{Fact, Missing, Reason};
+pub use fact::{Fact, Missing, Reason, io_text};
 pub use history::History;
 pub use host::{Host, PstoreRecord, Taint, TaintFlag};
 pub use link::{

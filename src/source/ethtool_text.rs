@@ -229,22 +229,15 @@ pub fn write_settings(ifname: &str, settings: &Fact<LinkSettings>) -> String {
     out
 }
 
-/// The text ethtool prints for an errno: the OS message without Rust's
-/// "(os error N)" suffix.
-pub fn strerror(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
-    }
-}
-
 /// The detail for a failed `ETHTOOL_GDRVINFO`, worded as `ethtool -i` words
 /// it, so that a live failure and its replay read the same.
 pub fn driver_info_error(err: &std::io::Error) -> Missing {
     Missing::new(
         Reason::from_io(err),
-        format!("ethtool: Cannot get driver information: {}", strerror(err)),
+        format!(
+            "ethtool: Cannot get driver information: {}",
+            crate::snapshot::io_text(err)
+        ),
     )
 }
 

@@ -38,7 +38,7 @@ impl From<serde_json::Error> for JsonError {
     fn from(e: serde_json::Error) -> Self {
         JsonError {
             line: Some(e.line()),
-            message: e.to_string(),
+            message: super::json_message(&e),
         }
     }
 }

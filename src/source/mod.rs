@@ -210,6 +210,14 @@ pub struct Source {
     lldp: lldpcli::LldpConfig,
 }
 
+/// What a JSON parser found wrong, without the "at line L column C" it
+/// ends with: callers put the place first, as every error does.
+pub fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let at = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&at).unwrap_or(&text).to_owned()
+}
+
 /// A netlink failure as the reason a fact is missing.
 fn netlink_missing(what: &str, e: &NetlinkError) -> Missing {
     let reason = match e {
@@ -250,7 +258,12 @@ impl Source {
             Ok(text) => {
                 let m: Manifest = serde_json::from_str(&text).map_err(|e| FixtureError {
                     path: manifest_path.clone(),
-                    message: format!("line {} column {}: {e}", e.line(), e.column()),
+                    message: format!(
+                        "line {} column {}: {}",
+                        e.line(),
+                        e.column(),
+                        json_message(&e)
+                    ),
                 })?;
                 if m.hostlint_fixture != FIXTURE_FORMAT {
                     return Err(FixtureError {
