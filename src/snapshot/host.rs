@@ -99,6 +99,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn policy_taint_letters_are_the_kernel_bits() {
+        let letters: Vec<String> = TAINT_BITS.iter().map(|(c, _)| c.to_string()).collect();
+        assert_eq!(letters, super::super::values::TAINT_LETTERS.words);
+    }
+
+    #[test]
     fn taint_letters_follow_kernel_bits() {
         // W (9) + O (12) + E (13): a typical out-of-tree-driver host.
         let t = Taint::from_mask((1 << 9) | (1 << 12) | (1 << 13));

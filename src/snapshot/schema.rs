@@ -138,11 +138,7 @@ impl JsonSchema for RouteTable {
 pub fn document() -> &'static Json {
     static DOCUMENT: OnceLock<Json> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        let generator = SchemaSettings::draft2020_12()
-            .for_serialize()
-            .with(|s| s.inline_subschemas = true)
-            .into_generator();
-        let mut doc = generator.into_root_schema_for::<Snapshot>().to_value();
+        let mut doc = generated();
         for (path, words) in super::values::FACT_WORDS {
             let parts: Vec<&str> = path.split('.').collect();
             for leaf in nodes_at_mut(&mut doc, &parts) {
@@ -153,6 +149,16 @@ pub fn document() -> &'static Json {
         }
         doc
     })
+}
+
+/// The schema as the types give it, without the words of text facts.
+fn generated() -> Json {
+    SchemaSettings::draft2020_12()
+        .for_serialize()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator()
+        .into_root_schema_for::<Snapshot>()
+        .to_value()
 }
 
 /// The alternatives a schema node stands for: itself, or each of its
@@ -229,4 +235,37 @@ fn nodes_at_mut<'a>(schema: &'a mut Json, path: &[&str]) -> Vec<&'a mut Json> {
         obj.get_mut("properties").and_then(|p| p.get_mut(*head))
     };
     next.map(|n| nodes_at_mut(n, rest)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_set_stands_on_a_text_fact_of_the_document() {
+        let mut doc = generated();
+        for (path, words) in super::super::values::FACT_WORDS {
+            let parts: Vec<&str> = path.split('.').collect();
+            let leaves = nodes_at_mut(&mut doc, &parts);
+            assert!(!leaves.is_empty(), "{path} is not in the document");
+            for leaf in leaves {
+                assert!(types(leaf).contains(&"string"), "{path}: {leaf}");
+            }
+            assert!(!words.words.is_empty(), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_words_of_a_serde_enum_are_the_policy_words() {
+        let doc = document();
+        let duplex = &doc["properties"]["links"]["anyOf"][0]["items"]["properties"]["duplex"];
+        let known: Vec<&str> = branches(duplex)
+            .iter()
+            .filter_map(|b| b.get("enum"))
+            .flat_map(|e| e.as_array().into_iter().flatten())
+            .filter_map(Json::as_str)
+            .filter(|w| !REASONS.iter().any(|r| r.as_str() == *w))
+            .collect();
+        assert_eq!(known, super::super::values::DUPLEXES.words);
+    }
 }

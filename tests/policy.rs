@@ -1,0 +1,337 @@
+//! The policy language's guard against typos that would turn a check off
+//! or green: fact paths checked against the snapshot document, values
+//! checked against the words their facts take, and errors written for the
+//! operator who reads them (`policy check` and `audit` alike).
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{
+    copy_tree, fixture, hostlint, parse_json, path_str, repo, run_expect, run_ok, tempdir,
+};
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// `policy check` and `audit` both refuse the policy, exit 3, and say `want`.
+fn refused_with(policy: &str, root: &str, want: &[&str]) {
+    let out = run_expect(&mut hostlint(&["policy", "check", policy]), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for w in want {
+        assert!(err.contains(w), "policy check: {w}\nnot in:\n{err}");
+    }
+    let out = run_expect(
+        &mut hostlint(&["audit", "-p", policy, "--root", root, "--format", "json"]),
+        3,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for w in want {
+        assert!(err.contains(w), "audit: {w}\nnot in:\n{err}");
+    }
+    let doc = parse_json(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(doc["findings"], Value::Array(Vec::new()), "{doc}");
+}
+
+#[test]
+fn applies_to_fact_path_typo_is_an_error() {
+    let dir = tempdir();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        "policy: typo\napplies_to:\n  facts:\n    \"lnks.*.driver.driver\": i40e\n    \"links.*.driver\": i40e\n    \"links.*.carrier\": \"yes\"\nchecks:\n  - id: up\n    link: {select: {name: \"*\"}, expect: {operstate: up}}\n",
+    );
+    refused_with(
+        &p,
+        path_str(&fixture("lb-healthy")),
+        &[
+            "p.yaml:4:5: `lnks.*.driver.driver` is not a fact of the snapshot document (`hostlint show --format json`): did you mean `links.*.driver.driver`?",
+            "p.yaml:5:5: `links.*.driver` is a group of facts, not one: name one of its fields, `links.*.driver.bus_info`, `links.*.driver.driver`",
+            "p.yaml:6:24: `links.*.carrier` holds true or false, so a condition on text could never match it",
+        ],
+    );
+}
+
+/// Every path of every bundled fixture's document is one a policy may
+/// name: the schema the paths are checked against is the document's own.
+#[test]
+fn every_fixture_fact_path_is_a_valid_applies_to_path() {
+    fn paths(v: &Value, at: &str, out: &mut Vec<String>) {
+        let join = |k: &str| {
+            if at.is_empty() {
+                k.to_owned()
+            } else {
+                format!("{at}.{k}")
+            }
+        };
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, v)| paths(v, &join(k), out)),
+            Value::Array(items) => items.iter().for_each(|v| paths(v, &join("*"), out)),
+            // A null (no device, no value) is nothing a condition matches.
+            Value::Null => {}
+            _ => out.push(at.to_owned()),
+        }
+    }
+    let mut checked = 0;
+    for entry in fs::read_dir(repo().join("fixtures")).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.join("manifest.json").exists() {
+            continue;
+        }
+        let doc = parse_json(&run_ok(&mut hostlint(&[
+            "show",
+            "all",
+            "--root",
+            path_str(&dir),
+            "--format",
+            "json",
+        ])));
+        let mut found = Vec::new();
+        paths(&doc, "", &mut found);
+        found.sort();
+        found.dedup();
+        for path in &found {
+            if let Err(why) = hostlint::policy::facts::resolve(path) {
+                panic!("{}: {path}: {why}", dir.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "only {checked} paths checked");
+    assert!(hostlint::policy::facts::resolve("links.*.drivr.driver").is_err());
+}
+
+#[test]
+fn enumerated_values_reject_typos_with_did_you_mean() {
+    let dir = tempdir();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        r#"policy: typos
+checks:
+  - id: l
+    link:
+      select: { kind: phisical }
+      expect: { operstate: upp, duplex: ful, speed: at_suported_max, pcie: at_mx }
+  - id: b
+    bond: { name: bond0, expect: { mode: 802.3da, members_up: al } }
+  - id: f
+    fc: { select: { name: "*" }, expect: { port_state: online, speed: at_mx } }
+  - id: m
+    mdraid: { select: { level: raid01 }, expect: { state: { not_in: [inactiv] } } }
+  - id: n
+    nvme: { select: { name: "*" }, expect: { iopolicy: round_robin, transport: tpc } }
+  - id: r
+    route: { to: 0.0.0.0/0, type: unicats }
+  - id: r2
+    route: { to: 0.0.0.0/0, egress: { kind: bnod } }
+  - id: k
+    kernel: { expect: { taint_flags: { not_in: [D, Q] } } }
+  - id: s
+    sas: { select: { device_type: end_device }, expect: { linkrate: at_max } }
+  - id: i
+    iscsi: { target: "*", expect: { logged_in: alll } }
+  - id: t
+    mount: { path: /srv, expect: { options: [rw, noatme], not_options: [sotf] } }
+  - id: g
+    link: { select: { operstate: "x*" }, expect: { kind: { in: ["vx*"] } } }
+"#,
+    );
+    refused_with(
+        &p,
+        path_str(&fixture("san-healthy")),
+        &[
+            "p.yaml:5:23: unknown link kind `phisical`: did you mean `physical`?",
+            "p.yaml:6:28: unknown operational state `upp`: did you mean `up`?",
+            "p.yaml:6:41: unknown duplex `ful`: did you mean `full`?",
+            "p.yaml:6:53: expected a number for speed (with its unit) or `at_supported_max`, found the string \"at_suported_max\": did you mean `at_supported_max`?",
+            "p.yaml:6:76: expected `at_max` or {speed, width} for pcie, found the string \"at_mx\": did you mean `at_max`?",
+            "unknown bond mode `802.3da`: did you mean `802.3ad`?",
+            "found the string \"al\": did you mean `all`?",
+            "unknown FC port state `online`: did you mean `Online`?",
+            "found the string \"at_mx\": did you mean `at_max`?",
+            "unknown RAID level `raid01`: did you mean `raid0`?",
+            "unknown md array state `inactiv`: did you mean `inactive`?",
+            "unknown NVMe I/O policy `round_robin`: did you mean `round-robin`?",
+            "unknown NVMe transport `tpc`: did you mean `tcp`?",
+            "unknown route type `unicats`: did you mean `unicast`?",
+            "unknown link kind `bnod`: did you mean `bond`?",
+            "unknown taint flag `Q`",
+            "unknown SAS device type `end_device`: did you mean `end device`?",
+            "found the string \"alll\": did you mean `all`?",
+            "unknown mount option `noatme`: did you mean `noatime`?",
+            "unknown mount option `sotf`: did you mean `soft`?",
+            "`x*` matches no operational state",
+        ],
+    );
+    // Globs and regular expressions that can match still work, and so do
+    // options of file systems hostlint does not list.
+    let ok = write(
+        dir.path(),
+        "ok.yaml",
+        r#"policy: fine
+checks:
+  - id: g
+    link: { select: { operstate: "u*" }, expect: { kind: { in: ["vx*", bond] }, duplex: { regex: "^f" } } }
+  - id: t
+    mount: { path: /srv, expect: { options: [rw, "vers=4.2", x-gvfs-show, nouuid] } }
+"#,
+    );
+    run_ok(&mut hostlint(&["policy", "check", &ok]));
+}
+
+#[test]
+fn applies_to_fact_values_are_checked_against_their_words() {
+    let dir = tempdir();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        "policy: words\napplies_to:\n  facts:\n    \"links.*.operstate\": upp\n    \"storage.fc_hosts.*.port_state\": { in: [Online, Linkdwn] }\nchecks:\n  - id: up\n    link: {select: {name: \"*\"}, expect: {operstate: up}}\n",
+    );
+    refused_with(
+        &p,
+        path_str(&fixture("san-healthy")),
+        &[
+            "p.yaml:4:26: unknown operational state `upp`: did you mean `up`?",
+            "p.yaml:5:53: unknown FC port state `Linkdwn`: did you mean `Linkdown`?",
+        ],
+    );
+}
+
+#[test]
+fn an_include_cycle_names_every_include_in_the_chain() {
+    let dir = tempdir();
+    let a = write(dir.path(), "a.yaml", "policy: a\ninclude: b.yaml\n");
+    write(dir.path(), "b.yaml", "policy: b\ninclude: [c.yaml]\n");
+    write(dir.path(), "c.yaml", "policy: c\ninclude:\n  - a.yaml\n");
+    let out = run_expect(&mut hostlint(&["policy", "check", &a]), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let d = dir.path().display();
+    let want = format!(
+        "{d}/c.yaml:3:5: an include cycle: {d}/a.yaml:2:10 includes {d}/b.yaml, {d}/b.yaml:2:11 includes {d}/c.yaml, {d}/c.yaml:3:5 includes {d}/a.yaml"
+    );
+    assert!(err.contains(&want), "{want}\nnot in:\n{err}");
+}
+
+#[test]
+fn yaml_errors_name_the_mistake_not_the_parser_api() {
+    let dir = tempdir();
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{p}"); 10].join(", ")
+        ));
+    }
+    for (name, text, want) in [
+        (
+            "dup.yaml",
+            "policy: a\npolicy: b\nchecks: []\n".to_owned(),
+            "dup.yaml:2:1: `policy` is given twice in one mapping: give each key once",
+        ),
+        (
+            "bomb.yaml",
+            bomb,
+            "expand to more than a policy can hold: it is refused as an alias bomb",
+        ),
+        (
+            "two.yaml",
+            "policy: a\n---\npolicy: b\n".to_owned(),
+            "two.yaml:3:1: a second YAML document (`---`)",
+        ),
+        (
+            "key.yaml",
+            "? [a]\n: b\n".to_owned(),
+            "key.yaml:1:3: a key must be a name, found a list",
+        ),
+        (
+            "bracket.yaml",
+            "policy: [a\n".to_owned(),
+            "bracket.yaml:1:9: unclosed bracket",
+        ),
+    ] {
+        let p = write(dir.path(), name, &text);
+        let out = run_expect(&mut hostlint(&["policy", "check", &p]), 3);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{want}\nnot in:\n{err}");
+        for leak in [
+            "Options",
+            "budget",
+            "Nodes {",
+            "from_str",
+            "error: line",
+            "column",
+        ] {
+            assert!(!err.contains(leak), "{name} says {leak:?}:\n{err}");
+        }
+    }
+    let out = run_expect(
+        &mut hostlint(&["policy", "check", path_str(&dir.path().join("none.yaml"))]),
+        3,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("none.yaml: cannot read: No such file or directory\n"),
+        "{err}"
+    );
+}
+
+/// Read errors and malformed fixture files say what failed once: no Rust
+/// "(os error N)", no position after the position.
+#[test]
+fn read_errors_are_worded_once_for_operators() {
+    let tmp = tempdir();
+    let copy = tmp.path().join("lb");
+    copy_tree(&fixture("lb-healthy"), &copy);
+    let manifest_path = copy.join("manifest.json");
+    let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
+    manifest["read_errors"]["cmd/ethtool-i/eno1"] = "EIO".into();
+    fs::write(&manifest_path, manifest.to_string()).unwrap();
+    fs::write(copy.join("cmd/ip-neigh.json"), "{[ not json\n").unwrap();
+    let show = run_ok(&mut hostlint(&[
+        "show",
+        "all",
+        "--root",
+        path_str(&copy),
+        "--format",
+        "json",
+    ]));
+    assert!(
+        show.contains("cmd/ethtool-i/eno1: Input/output error\""),
+        "{show}"
+    );
+    assert!(!show.contains("os error"), "{show}");
+    let doc = parse_json(&show);
+    let detail = doc["neighbors"]["detail"].as_str().unwrap();
+    assert!(detail.starts_with("cmd/ip-neigh.json:1: "), "{detail}");
+    assert!(!detail.contains("line 1"), "{detail}");
+}
+
+/// A whole part of the storage that one side could not read is named once
+/// in the diff's footnote.
+#[test]
+fn a_part_unreadable_in_a_diff_is_named_once() {
+    let tmp = tempdir();
+    let copy = tmp.path().join("san");
+    copy_tree(&fixture("san-healthy"), &copy);
+    let manifest_path = copy.join("manifest.json");
+    let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
+    manifest["read_errors"]["sys/class/nvme-subsystem"] = "EIO".into();
+    fs::write(&manifest_path, manifest.to_string()).unwrap();
+    // Its exit code is not what this guards.
+    let out = hostlint(&["diff", path_str(&fixture("san-healthy")), path_str(&copy)])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "[1] after: nvme subsystems: failed (sys/class/nvme-subsystem: Input/output error)"
+        ),
+        "{text}"
+    );
+}
