@@ -4,7 +4,7 @@
 //! operator who reads them (`policy check` and `audit` alike).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -35,6 +35,18 @@ fn refused_with(policy: &str, root: &str, want: &[&str]) {
     }
     let doc = parse_json(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(doc["findings"], Value::Array(Vec::new()), "{doc}");
+}
+
+/// A copy of a fixture whose manifest makes `path` fail with `errno`.
+fn fixture_failing(name: &str, path: &str, errno: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempdir();
+    let copy = tmp.path().join(name);
+    copy_tree(&fixture(name), &copy);
+    let manifest_path = copy.join("manifest.json");
+    let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
+    manifest["read_errors"][path] = errno.into();
+    fs::write(&manifest_path, manifest.to_string()).unwrap();
+    (tmp, copy)
 }
 
 #[test]
@@ -285,13 +297,7 @@ fn yaml_errors_name_the_mistake_not_the_parser_api() {
 /// "(os error N)", no position after the position.
 #[test]
 fn read_errors_are_worded_once_for_operators() {
-    let tmp = tempdir();
-    let copy = tmp.path().join("lb");
-    copy_tree(&fixture("lb-healthy"), &copy);
-    let manifest_path = copy.join("manifest.json");
-    let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
-    manifest["read_errors"]["cmd/ethtool-i/eno1"] = "EIO".into();
-    fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let (_tmp, copy) = fixture_failing("lb-healthy", "cmd/ethtool-i/eno1", "EIO");
     fs::write(copy.join("cmd/ip-neigh.json"), "{[ not json\n").unwrap();
     let show = run_ok(&mut hostlint(&[
         "show",
@@ -316,13 +322,7 @@ fn read_errors_are_worded_once_for_operators() {
 /// in the diff's footnote.
 #[test]
 fn a_part_unreadable_in_a_diff_is_named_once() {
-    let tmp = tempdir();
-    let copy = tmp.path().join("san");
-    copy_tree(&fixture("san-healthy"), &copy);
-    let manifest_path = copy.join("manifest.json");
-    let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
-    manifest["read_errors"]["sys/class/nvme-subsystem"] = "EIO".into();
-    fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let (_tmp, copy) = fixture_failing("san-healthy", "sys/class/nvme-subsystem", "EIO");
     // Its exit code is not what this guards.
     let out = hostlint(&["diff", path_str(&fixture("san-healthy")), path_str(&copy)])
         .output()

@@ -186,7 +186,7 @@ pub fn types(schema: &Json) -> Vec<&str> {
     match schema.get("type") {
         Some(Json::String(t)) => vec![t.as_str()],
         Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).collect(),
-        // `{}` (a bare `&'static str` of a foreign type) allows anything.
+        // An object described by its fields alone.
         _ if schema.get("properties").is_some() => vec!["object"],
         _ => Vec::new(),
     }
