@@ -1,12 +1,13 @@
 //! LLDP neighbours: what the switch port at the other end of each cable
 //! says of itself, as the host's `lldpd` heard it.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// One neighbour heard on one of our interfaces. A port hearing two
 /// devices (a switch and a hub behind it, LLDP and CDP from one switch) has
 /// two entries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct LldpNeighbor {
     /// Our interface.
     pub iface: String,
@@ -37,14 +38,14 @@ pub struct LldpNeighbor {
 
 /// A chassis or port id with its LLDP subtype as lldpcli names it
 /// (`mac`, `ifname`, `local`, `ip`, `ifalias`...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct LldpId {
     #[serde(rename = "type")]
     pub kind: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct LldpVlan {
     pub id: u16,
     pub name: Option<String>,

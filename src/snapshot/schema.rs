@@ -26,6 +26,7 @@ pub const REASONS: &[Reason] = &[
     Reason::Malformed,
     Reason::Failed,
     Reason::Reset,
+    Reason::NotRunning,
 ];
 
 // A new reason must be listed above: this match stops compiling until it is.
@@ -38,7 +39,8 @@ const _: fn(Reason) = |r| match r {
     | Reason::Absent
     | Reason::Malformed
     | Reason::Failed
-    | Reason::Reset => {}
+    | Reason::Reset
+    | Reason::NotRunning => {}
 };
 
 /// A known fact is its bare value; an unknown one the object with its
