@@ -13,4 +13,5 @@ mod scenarios;
 mod schedule;
 mod show;
 mod storage;
+mod unreadable;
 mod util;

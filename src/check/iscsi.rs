@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::select::{Each, Select, count};
+use super::select::{Each, Select, count, count_between};
 use super::{FieldDoc, Judgement, KindDoc};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
@@ -106,70 +106,158 @@ const HINT: &str = "a session to the target is not logged in: check the network 
 pub struct Target<'a> {
     pub iqn: String,
     pub sessions: Vec<&'a IscsiSession>,
+    /// Sessions whose target could not be read: any of them may be one of
+    /// this target's.
+    pub maybe: Vec<&'a IscsiSession>,
 }
 
-fn logged_in(s: &IscsiSession) -> bool {
-    s.state.known().map(String::as_str) == Some("LOGGED_IN")
+/// Whether a session is logged in, or why that cannot be told.
+fn login(s: &IscsiSession) -> Result<bool, &Missing> {
+    match &s.state {
+        Fact::Known(v) => Ok(v == "LOGGED_IN"),
+        Fact::Unknown(m) => Err(m),
+    }
+}
+
+/// Why a session that may be logged in to the target, or may be the
+/// target's at all, leaves a count open; `None` when it cannot change it.
+fn open_login(s: &IscsiSession, ours: bool) -> Option<&Missing> {
+    match (login(s), ours) {
+        (Err(m), _) => Some(m),
+        (Ok(true), false) => s.target.missing(),
+        _ => None,
+    }
 }
 
 fn judge(t: &Target<'_>, expect: &[Expect], ev: &str) -> Vec<Judgement> {
-    let state_unknown: Option<Missing> = t.sessions.iter().find_map(|s| s.state.missing().cloned());
     let shown = t
         .sessions
         .iter()
+        .chain(&t.maybe)
         .map(|s| format!("{} {}", s.name, s.state.known().map_or("?", |v| v.as_str())))
         .collect::<Vec<_>>()
         .join(", ");
-    let up = match &state_unknown {
-        Some(m) => Fact::Unknown(m.clone()),
-        None => Fact::Known(t.sessions.iter().filter(|s| logged_in(s)).count()),
-    };
+    let sure = t.sessions.iter().filter(|s| login(s) == Ok(true)).count();
+    let open: Vec<&Missing> = t
+        .sessions
+        .iter()
+        .filter_map(|s| open_login(s, true))
+        .chain(t.maybe.iter().filter_map(|s| open_login(s, false)))
+        .collect();
     expect
         .iter()
         .map(|e| match e {
-            Expect::LoggedIn(LoggedIn::Count(m)) => {
-                count("sessions logged in", up.clone(), m, &shown, ev, HINT)
-            }
-            Expect::LoggedIn(LoggedIn::All) => Judgement::of(
+            Expect::LoggedIn(LoggedIn::Count(m)) => count_between(
                 "sessions logged in",
-                &up,
-                "all",
+                sure,
+                open.len(),
+                open.first().copied(),
+                m,
+                &shown,
                 ev,
                 HINT,
-                |n| *n == t.sessions.len(),
-                |n| format!("{n} of {} ({shown})", t.sessions.len()),
             ),
-            Expect::Portals(m) => {
-                let mut portals: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-                let mut unknown = None;
-                for s in t.sessions.iter().filter(|s| logged_in(s)) {
-                    match &s.connections {
-                        Fact::Known(cs) => {
-                            for c in cs {
-                                match &c.portal {
-                                    Fact::Known(p) => {
-                                        portals.entry(p.clone()).or_default().push(&s.name)
-                                    }
-                                    Fact::Unknown(miss) => unknown = Some(miss.clone()),
-                                }
-                            }
-                        }
-                        Fact::Unknown(miss) => unknown = Some(miss.clone()),
-                    }
-                }
-                let n = match unknown {
-                    Some(m) => Fact::Unknown(m),
-                    None => Fact::Known(portals.len()),
-                };
-                let shown = portals
+            Expect::LoggedIn(LoggedIn::All) => {
+                let total = t.sessions.len();
+                let out = t.sessions.iter().any(|s| login(s) == Ok(false));
+                // A session of another target's or of this one's, not
+                // logged in, leaves `all` open.
+                let unsure = t
+                    .sessions
                     .iter()
-                    .map(|(p, s)| format!("{p}: {}", s.join(" ")))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                count("portals of logged-in sessions", n, m, &shown, ev, HINT)
+                    .filter_map(|s| login(s).err())
+                    .chain(
+                        t.maybe
+                            .iter()
+                            .filter(|s| login(s) != Ok(true))
+                            .filter_map(|s| s.target.missing()),
+                    )
+                    .next();
+                let (ok, tail) = match (out, unsure) {
+                    (true, _) => (Some(false), String::new()),
+                    (false, Some(m)) => (None, format!("; {m}")),
+                    (false, None) => (Some(true), String::new()),
+                };
+                Judgement {
+                    ok,
+                    expected: "sessions logged in all".to_owned(),
+                    observed: format!("sessions logged in {sure} of {total} ({shown}){tail}"),
+                    evidence: vec![ev.to_owned()],
+                    remediation: HINT,
+                }
             }
+            Expect::Portals(m) => portals(t, m, ev),
         })
         .collect()
+}
+
+/// The distinct portals of the target's logged-in sessions. A session
+/// that may be logged in (or may be the target's) may add its portals.
+fn portals(t: &Target<'_>, m: &Num, ev: &str) -> Judgement {
+    let mut by: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut maybe_portals: Vec<Fact<&str>> = Vec::new();
+    let mut why: Option<Missing> = None;
+    let sessions = t
+        .sessions
+        .iter()
+        .map(|s| (s, true))
+        .chain(t.maybe.iter().map(|s| (s, false)));
+    for (s, ours) in sessions {
+        let open = open_login(s, ours);
+        if open.is_none() && !(ours && login(s) == Ok(true)) {
+            continue;
+        }
+        let connections = match &s.connections {
+            Fact::Known(cs) => cs,
+            Fact::Unknown(miss) => {
+                return count(
+                    "portals of logged-in sessions",
+                    Fact::Unknown(miss.clone()),
+                    m,
+                    "",
+                    ev,
+                    HINT,
+                );
+            }
+        };
+        if let Some(o) = open {
+            why.get_or_insert_with(|| o.clone());
+        }
+        for c in connections {
+            match (&c.portal, open) {
+                (Fact::Known(p), None) => by.entry(p.clone()).or_default().push(&s.name),
+                (Fact::Known(p), Some(_)) => maybe_portals.push(Fact::Known(p)),
+                (Fact::Unknown(miss), _) => {
+                    why.get_or_insert_with(|| miss.clone());
+                    maybe_portals.push(Fact::Unknown(miss.clone()));
+                }
+            }
+        }
+    }
+    let mut extra: Vec<&str> = Vec::new();
+    let mut unnamed = 0;
+    for p in &maybe_portals {
+        match p {
+            Fact::Known(p) if !by.contains_key(*p) && !extra.contains(p) => extra.push(p),
+            Fact::Known(_) => {}
+            Fact::Unknown(_) => unnamed += 1,
+        }
+    }
+    let shown = by
+        .iter()
+        .map(|(p, s)| format!("{p}: {}", s.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ");
+    count_between(
+        "portals of logged-in sessions",
+        by.len(),
+        extra.len() + unnamed,
+        why.as_ref(),
+        m,
+        &shown,
+        ev,
+        HINT,
+    )
 }
 
 pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
@@ -184,8 +272,23 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
             };
             by.entry(iqn).or_default().push(s);
         }
+        let unread: Vec<&IscsiSession> = sessions
+            .iter()
+            .filter(|s| s.target.known().is_none())
+            .collect();
         by.into_iter()
-            .map(|(iqn, sessions)| Target { iqn, sessions })
+            .map(|(iqn, sessions)| {
+                let maybe = if sessions.iter().all(|s| s.target.known().is_some()) {
+                    unread.clone()
+                } else {
+                    Vec::new()
+                };
+                Target {
+                    iqn,
+                    sessions,
+                    maybe,
+                }
+            })
             .collect()
     });
     let each = Each {

@@ -336,11 +336,16 @@ fn path_fact(
                 .unwrap_or_else(|| Missing::new(crate::snapshot::Reason::Failed, "no paths")),
         );
     };
+    if let Fact::Unknown(m) = &snap.storage.block {
+        return Fact::Unknown(m.clone());
+    }
     for p in paths {
-        if let Some(b) = snap.storage.block_device(&p.device)
-            && let Fact::Known(Some(scsi)) = &b.scsi
-        {
-            return f(scsi).clone();
+        if let Some(b) = snap.storage.block_device(&p.device) {
+            match &b.scsi {
+                Fact::Known(Some(scsi)) => return f(scsi).clone(),
+                Fact::Known(None) => {}
+                Fact::Unknown(m) => return Fact::Unknown(m.clone()),
+            }
         }
     }
     Fact::unknown(

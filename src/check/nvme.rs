@@ -1,7 +1,7 @@
 //! `nvme`: NVMe subsystems reached through enough live controllers, and an
 //! optimized ANA path to every namespace.
 
-use super::select::{Decide, Each, Select, count};
+use super::select::{Decide, Each, Select, count, count_between};
 use super::{FieldDoc, Judgement, KindDoc};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
@@ -9,7 +9,7 @@ use crate::policy::fields::{Ctx, Fields};
 use crate::policy::matcher::{Num, Text};
 use crate::policy::yaml::Node;
 use crate::snapshot::values::{NVME_IOPOLICIES, NVME_TRANSPORTS};
-use crate::snapshot::{Fact, NvmeSubsystem, Snapshot};
+use crate::snapshot::{Fact, Missing, NvmeController, NvmeSubsystem, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
     name: "nvme",
@@ -124,81 +124,78 @@ const HINT_CTRL: &str = "a controller is not live: check the fabric path to that
 const HINT_ANA: &str = "a namespace has too few optimized paths: the array's owning controller is unreachable or failing over; check `nvme list-subsys` and the array";
 const HINT_CONFIG: &str = "the subsystem's configuration differs from the policy";
 
-fn live(s: &NvmeSubsystem, name: &str) -> bool {
-    s.controllers.known().is_some_and(|c| {
-        c.iter()
-            .any(|c| c.name == name && c.state.known().map(String::as_str) == Some("live"))
-    })
+/// Whether the subsystem's controller `name` is live, or the reason it
+/// cannot be told. A path through a controller the subsystem does not list
+/// is through none that is live.
+fn live(s: &NvmeSubsystem, name: &str) -> Result<bool, Missing> {
+    let cs = match &s.controllers {
+        Fact::Known(cs) => cs,
+        Fact::Unknown(m) => return Err(m.clone()),
+    };
+    match cs.iter().find(|c| c.name == name).map(|c| &c.state) {
+        None => Ok(false),
+        Some(Fact::Known(state)) => Ok(state == "live"),
+        Some(Fact::Unknown(m)) => Err(m.clone()),
+    }
+}
+
+/// `nvme0 live, nvme1 ?`: each controller with one of its facts.
+fn controllers_shown(cs: &[NvmeController], fact: fn(&NvmeController) -> &Fact<String>) -> String {
+    cs.iter()
+        .map(|c| format!("{} {}", c.name, fact(c).known().map_or("?", |v| v.as_str())))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn judge(s: &NvmeSubsystem, expect: &[Expect], ev: &str) -> Vec<Judgement> {
     expect
         .iter()
         .map(|e| match e {
-            Expect::LiveControllers(n) | Expect::Controllers(n) => {
-                let only_live = matches!(e, Expect::LiveControllers(_));
-                let c = s.controllers.as_ref().and_then(|cs| {
-                    if let Some(m) = cs.iter().find_map(|c| c.state.missing()) {
-                        return Fact::Unknown(m.clone());
-                    }
-                    Fact::Known(cs.iter().collect::<Vec<_>>())
-                });
-                let shown = c
+            Expect::Controllers(n) => {
+                let shown = s
+                    .controllers
                     .known()
-                    .map(|cs| {
-                        cs.iter()
-                            .map(|c| {
-                                format!(
-                                    "{} {}",
-                                    c.name,
-                                    c.state.known().map_or("?", |s| s.as_str())
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
+                    .map(|cs| controllers_shown(cs, |c| &c.state))
                     .unwrap_or_default();
-                let n_fact = c.map(|cs| {
-                    cs.iter()
-                        .filter(|c| {
-                            !only_live || c.state.known().map(String::as_str) == Some("live")
-                        })
-                        .count()
-                });
-                let what = if only_live {
-                    "live controllers"
-                } else {
-                    "controllers"
-                };
-                count(what, n_fact, n, &shown, ev, HINT_CTRL)
-            }
-            Expect::OptimizedPaths(n) => optimized(s, n, ev),
-            Expect::Transport(t) => {
-                let c = s.controllers.as_ref();
-                Judgement::of(
-                    "transport",
-                    &c,
-                    format!("{t} on every controller"),
+                count(
+                    "controllers",
+                    s.controllers.as_ref().map(Vec::len),
+                    n,
+                    &shown,
                     ev,
-                    HINT_CONFIG,
-                    |cs| {
-                        cs.iter()
-                            .all(|c| c.transport.known().is_some_and(|v| t.matches(v)))
-                    },
-                    |cs| {
-                        cs.iter()
-                            .map(|c| {
-                                format!(
-                                    "{} {}",
-                                    c.name,
-                                    c.transport.known().map_or("?", |s| s.as_str())
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    },
+                    HINT_CTRL,
                 )
             }
+            Expect::LiveControllers(n) => match &s.controllers {
+                Fact::Unknown(m) => count(
+                    "live controllers",
+                    Fact::Unknown(m.clone()),
+                    n,
+                    "",
+                    ev,
+                    HINT_CTRL,
+                ),
+                Fact::Known(cs) => {
+                    let live = cs
+                        .iter()
+                        .filter(|c| c.state.known().map(String::as_str) == Some("live"))
+                        .count();
+                    let unread: Vec<&Missing> =
+                        cs.iter().filter_map(|c| c.state.missing()).collect();
+                    count_between(
+                        "live controllers",
+                        live,
+                        unread.len(),
+                        unread.first().copied(),
+                        n,
+                        &controllers_shown(cs, |c| &c.state),
+                        ev,
+                        HINT_CTRL,
+                    )
+                }
+            },
+            Expect::OptimizedPaths(n) => optimized(s, n, ev),
+            Expect::Transport(t) => transport(s, t, ev),
             Expect::Iopolicy(t) => Judgement::of(
                 "iopolicy",
                 &s.iopolicy,
@@ -215,6 +212,37 @@ fn judge(s: &NvmeSubsystem, expect: &[Expect], ev: &str) -> Vec<Judgement> {
         .collect()
 }
 
+/// Every controller's transport: one that differs fails it, one that
+/// could not be read leaves it unknown.
+fn transport(s: &NvmeSubsystem, t: &Text, ev: &str) -> Judgement {
+    let j = |ok, observed: String| Judgement {
+        ok,
+        expected: format!("transport {t} on every controller"),
+        observed: format!("transport {observed}"),
+        evidence: vec![ev.to_owned()],
+        remediation: HINT_CONFIG,
+    };
+    let cs = match &s.controllers {
+        Fact::Known(cs) => cs,
+        Fact::Unknown(m) => return j(None, format!("unknown: {m}")),
+    };
+    let shown = controllers_shown(cs, |c| &c.transport);
+    if cs
+        .iter()
+        .any(|c| c.transport.known().is_some_and(|v| !t.matches(v)))
+    {
+        return j(Some(false), shown);
+    }
+    match cs.iter().find_map(|c| c.transport.missing()) {
+        Some(m) => j(None, format!("{shown}; {m}")),
+        None => j(Some(true), shown),
+    }
+}
+
+/// On every namespace, the paths that are ANA `optimized` through a live
+/// controller. A path whose ANA state or controller state could not be
+/// read may be one: the namespace is judged only if it makes no
+/// difference.
 fn optimized(s: &NvmeSubsystem, n: &Num, ev: &str) -> Judgement {
     let j = |ok, observed: String| Judgement {
         ok,
@@ -232,44 +260,48 @@ fn optimized(s: &NvmeSubsystem, n: &Num, ev: &str) -> Judgement {
     }
     let mut bad = Vec::new();
     let mut shown = Vec::new();
-    let mut unknown = None;
+    let mut unknown: Option<Missing> = None;
     for ns in nss {
         let mut good = Vec::new();
+        let mut unsure: Vec<Missing> = Vec::new();
+        let mut states = Vec::new();
         for p in &ns.paths {
-            match &p.ana_state {
-                Fact::Known(Some(a)) if a == "optimized" && live(s, &p.controller) => {
-                    good.push(p.name.as_str())
-                }
-                Fact::Known(_) => {}
-                Fact::Unknown(m) => {
-                    unknown.get_or_insert_with(|| m.clone());
-                }
+            let ctrl = live(s, &p.controller);
+            let ana = match &p.ana_state {
+                Fact::Known(Some(a)) => Ok(a.as_str() == "optimized"),
+                Fact::Known(None) => Ok(false),
+                Fact::Unknown(m) => Err(m.clone()),
+            };
+            match (&ana, &ctrl) {
+                (Ok(true), Ok(true)) => good.push(p.name.as_str()),
+                (Ok(false), _) | (_, Ok(false)) => {}
+                (Err(m), _) | (_, Err(m)) => unsure.push(m.clone()),
             }
+            let ana_shown = match &p.ana_state {
+                Fact::Known(Some(a)) => a.clone(),
+                Fact::Known(None) => "no ANA".into(),
+                Fact::Unknown(m) => format!("unknown ({})", m.reason),
+            };
+            let ctrl_shown = match ctrl {
+                Ok(true) => "",
+                Ok(false) => ", controller not live",
+                Err(_) => ", controller state unknown",
+            };
+            states.push(format!("{} {ana_shown}{ctrl_shown}", p.name));
         }
         let text = if good.is_empty() {
             format!("{} 0", ns.name)
         } else {
             format!("{} {} ({})", ns.name, good.len(), good.join(" "))
         };
-        if !n.matches(good.len() as f64) {
-            let states: Vec<String> = ns
-                .paths
-                .iter()
-                .map(|p| {
-                    let ana = match &p.ana_state {
-                        Fact::Known(Some(a)) => a.clone(),
-                        Fact::Known(None) => "no ANA".into(),
-                        Fact::Unknown(m) => format!("unknown ({})", m.reason),
-                    };
-                    let ctrl = if live(s, &p.controller) {
-                        ""
-                    } else {
-                        ", controller not live"
-                    };
-                    format!("{} {ana}{ctrl}", p.name)
-                })
-                .collect();
+        let possible = good.len()..=good.len() + unsure.len();
+        let verdicts: Vec<bool> = possible.map(|c| n.matches(c as f64)).collect();
+        if verdicts.iter().all(|ok| !ok) {
             bad.push(format!("{text}: {}", states.join(", ")));
+        } else if verdicts.iter().any(|ok| !ok) {
+            unknown.get_or_insert_with(|| unsure[0].clone());
+            shown.push(format!("{text}, {} unknown", unsure.len()));
+            continue;
         }
         shown.push(text);
     }

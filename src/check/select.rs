@@ -233,6 +233,45 @@ pub fn count(
     )
 }
 
+/// A count of which `sure` things are certain and up to `unsure` more
+/// could be, had a fact of theirs been read (`why`, the first such fact).
+/// The facts read decide it when every count from `sure` to `sure +
+/// unsure` gives the same answer (two optimized paths of three meet
+/// `{ min: 1 }` whatever the third is); otherwise it is unknown, never
+/// a guess either way.
+#[allow(clippy::too_many_arguments)]
+pub fn count_between(
+    what: &str,
+    sure: usize,
+    unsure: usize,
+    why: Option<&Missing>,
+    m: &Num,
+    shown: &str,
+    evidence: &str,
+    hint: &'static str,
+) -> Judgement {
+    let Some(why) = why.filter(|_| unsure > 0) else {
+        return count(what, Fact::Known(sure), m, shown, evidence, hint);
+    };
+    let first = m.matches(sure as f64);
+    let decided = (sure..=sure + unsure).all(|n| m.matches(n as f64) == first);
+    let listed = if shown.is_empty() {
+        String::new()
+    } else {
+        format!(" ({shown})")
+    };
+    Judgement {
+        ok: decided.then_some(first),
+        expected: format!("{what} {m}"),
+        observed: format!(
+            "{what} {sure} to {}{listed}: {unsure} unknown, {why}",
+            sure + unsure
+        ),
+        evidence: vec![evidence.to_owned()],
+        remediation: hint,
+    }
+}
+
 /// Every element's fact against a number matcher: fails when one fails,
 /// unknown when none fails and one is unknown.
 pub fn each_number<'t>(

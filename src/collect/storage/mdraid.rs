@@ -103,22 +103,23 @@ fn from_sysfs(source: &Source, name: &str, dir: &str) -> MdArray {
             ),
         Err(m) => Fact::Unknown(m),
     };
-    let members = class_entries(source, dir).map(|names| {
+    // A member whose flags cannot be read may be the faulty one: the
+    // members are unknown then, not a member without flags.
+    let members = class_entries(source, dir).and_then(|names| {
         names
             .iter()
             .filter_map(|n| n.strip_prefix("dev-"))
-            .map(|dev| MdMember {
-                device: dev.to_owned(),
-                state: read_value(source, &format!("{dir}/dev-{dev}/state"))
-                    .map(|s| {
-                        s.split(',')
-                            .map(str::to_owned)
-                            .filter(|s| !s.is_empty())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+            .map(|dev| {
+                read_value(source, &format!("{dir}/dev-{dev}/state")).map(|s| MdMember {
+                    device: dev.to_owned(),
+                    state: s
+                        .split(',')
+                        .map(str::to_owned)
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                })
             })
-            .collect()
+            .collect::<Result<Vec<_>, Missing>>()
     });
     let sync = match redundant {
         Some(false) => Fact::Known(None),
@@ -327,7 +328,16 @@ pub fn parse_mdstat(rel: &str, text: &str) -> Result<Vec<MdArray>, Missing> {
                 },
                 Fact::Known,
             ),
-            state: Fact::Known(state.to_owned()),
+            // mdstat's `active` is sysfs's clean, active, write-pending,
+            // ...: a policy's `state: clean` cannot be judged from it.
+            state: if state == "active" {
+                Fact::unknown(
+                    Reason::NotSupported,
+                    format!("{rel}:{n}: mdstat says {name} is active (running); only sysfs md/array_state tells clean from active"),
+                )
+            } else {
+                Fact::Known(state.to_owned())
+            },
             raid_disks,
             degraded,
             members: Fact::Known(members),

@@ -351,30 +351,44 @@ impl<T: Clone> Parsed<T> {
 /// A map as sysfs shows it.
 struct SysMap {
     dm: String,
-    name: Fact<String>,
+    name: String,
     wwid: Fact<String>,
     suspended: Fact<bool>,
 }
 
 /// The device-mapper devices of `sys/block` that are multipath maps, or
 /// why that could not be told.
-fn sysfs_maps(source: &Source, block: &[BlockDevice]) -> Vec<Result<SysMap, (String, Missing)>> {
+fn sysfs_maps(source: &Source, block: &[BlockDevice]) -> Vec<Result<SysMap, Missing>> {
     let mut out = Vec::new();
     for b in block.iter().filter(|b| b.name.starts_with("dm-")) {
         let dir = format!("{BLOCK}/{}/dm", b.name);
         let uuid = match read_value(source, &format!("{dir}/uuid")) {
             Ok(u) => u,
             Err(m) => {
-                out.push(Err((b.name.clone(), m)));
+                let why = format!("{} may be a multipath map: {}", b.name, m.detail);
+                out.push(Err(Missing::new(m.reason, why)));
                 continue;
             }
         };
         let Some(wwid) = uuid.strip_prefix(UUID_PREFIX) else {
             continue;
         };
+        // A map is known by its name (the status lines and every policy
+        // name it): one that cannot be named could be any of them.
+        let name = match read_value(source, &format!("{dir}/name")) {
+            Ok(n) => n,
+            Err(m) => {
+                let why = format!(
+                    "{} is a multipath map whose name could not be read: {}",
+                    b.name, m.detail
+                );
+                out.push(Err(Missing::new(m.reason, why)));
+                continue;
+            }
+        };
         out.push(Ok(SysMap {
             dm: b.name.clone(),
-            name: read_value(source, &format!("{dir}/name")).into(),
+            name,
             wwid: Fact::Known(wwid.to_owned()),
             suspended: read_parsed(source, &format!("{dir}/suspended"), |t| match t {
                 "0" => Some(false),
@@ -392,11 +406,8 @@ pub fn collect(source: &Source, block: &Fact<Vec<BlockDevice>>) -> Fact<Vec<Mult
     let sys = sysfs_maps(source, devices);
     // A DM device whose UUID could not be read may be a map: unknown, not
     // "no maps".
-    if let Some(Err((dm, m))) = sys.iter().find(|s| s.is_err()) {
-        return Fact::Unknown(Missing::new(
-            m.reason,
-            format!("{dm} may be a multipath map: {}", m.detail),
-        ));
+    if let Some(Err(m)) = sys.iter().find(|s| s.is_err()) {
+        return Fact::Unknown(m.clone());
     }
     let sys: Vec<SysMap> = sys.into_iter().filter_map(Result::ok).collect();
     // Nothing to ask the kernel about: no maps, and no device-mapper query.
@@ -422,10 +433,7 @@ pub fn collect(source: &Source, block: &Fact<Vec<BlockDevice>>) -> Fact<Vec<Mult
         .collect();
     let mut maps = Vec::new();
     for s in &sys {
-        let name = match &s.name {
-            Fact::Known(n) => n.clone(),
-            Fact::Unknown(_) => s.dm.clone(),
-        };
+        let name = s.name.clone();
         let size = devices.iter().find(|b| b.name == s.dm).map_or_else(
             || Fact::unknown(Reason::Absent, format!("no {BLOCK}/{}", s.dm)),
             |b| b.size_bytes.clone(),
