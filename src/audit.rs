@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::check;
 use crate::collect::{self, Scope};
-use crate::finding::{Audit, Finding, Run, Severity, Status};
+use crate::finding::{Applies, Audit, Cause, Finding, PolicyRef, Refusal, Run, Severity, Status};
 use crate::policy::{Applicability, Policy};
 use crate::source::Source;
 use crate::state::{self, LockError, Previous};
@@ -36,17 +36,69 @@ fn source_name(source: &Source) -> String {
     }
 }
 
+/// The report of a run that audited nothing, in every format, so that a
+/// scheduler reading the file or the status line sees UNKNOWN and why.
+/// `started` is when the run began: the report says when it ended.
+pub fn refused(
+    source: String,
+    policies: Vec<PolicyRef>,
+    refusal: Refusal,
+    notes: Vec<String>,
+    started: Instant,
+    deadline: Option<Duration>,
+) -> Audit {
+    Audit {
+        host: "(not read)".into(),
+        source,
+        policies,
+        findings: Vec::new(),
+        notes,
+        run: Run {
+            finished_unix: now_unix(),
+            duration_seconds: started.elapsed().as_secs_f64(),
+            deadline_seconds: deadline.map(|d| d.as_secs_f64()),
+            deadline_exceeded: false,
+        },
+        refused: Some(refusal),
+    }
+}
+
+/// The policies given, before they could be read: their files.
+pub fn unread_policies(files: &[std::path::PathBuf]) -> Vec<PolicyRef> {
+    files
+        .iter()
+        .map(|f| PolicyRef {
+            file: f.display().to_string(),
+            name: None,
+            applies: None,
+        })
+        .collect()
+}
+
+/// The policies loaded, before it is decided whether they apply.
+pub fn policy_refs(policies: &[Policy]) -> Vec<PolicyRef> {
+    policies
+        .iter()
+        .map(|p| PolicyRef {
+            file: p.file.clone(),
+            name: Some(p.name.clone()),
+            applies: None,
+        })
+        .collect()
+}
+
 pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
     let started = Instant::now();
-    let policy_names: Vec<String> = policies
-        .iter()
-        .map(|p| format!("{} ({})", p.name, p.file))
-        .collect();
-    let finish = |mut audit: Audit| {
-        audit.run.finished_unix = now_unix();
-        audit.run.duration_seconds = started.elapsed().as_secs_f64();
-        audit.run.deadline_seconds = options.deadline.map(|d| d.as_secs_f64());
-        audit
+    let mut refs = policy_refs(policies);
+    let refuse = |refs: Vec<PolicyRef>, cause: Cause, detail: String| {
+        refused(
+            source_name(source),
+            refs,
+            Refusal { cause, detail },
+            Vec::new(),
+            started,
+            options.deadline,
+        )
     };
 
     // A scheduled run that finds the previous one still going leaves at
@@ -54,25 +106,24 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
     let _lock = match &options.state {
         Some(path) => match state::lock(path) {
             Ok(lock) => Some(lock),
-            Err(e) => {
-                let overlapped = matches!(e, LockError::Held(_));
-                return finish(Audit {
-                    host: "(not read)".into(),
-                    source: source_name(source),
-                    policies: policy_names,
-                    findings: Vec::new(),
-                    notes: vec![e.to_string()],
-                    run: Run {
-                        overlapped,
-                        ..Run::default()
-                    },
-                });
-            }
+            Err(e @ LockError::Held(_)) => return refuse(refs, Cause::LockHeld, e.to_string()),
+            Err(e) => return refuse(refs, Cause::LockFailed, e.to_string()),
         },
         None => None,
     };
 
     let mut snapshot = collect::snapshot(source, Scope::ALL);
+    if let Some(why) = snapshot.holds_nothing() {
+        return refuse(
+            refs,
+            Cause::UnreadableRoot,
+            format!(
+                "{} holds nothing hostlint reads: {}",
+                source_name(source),
+                why.detail
+            ),
+        );
+    }
     let previous = match &options.state {
         Some(path) => state::load(path),
         None => Previous::None,
@@ -82,21 +133,30 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
     }
     let flows = check::flows(policies.iter().flat_map(|p| &p.checks));
     snapshot.route_lookups = collect::route_lookups(source, &snapshot, &flows);
+    let decided: Vec<Applicability> = policies
+        .iter()
+        .map(|p| p.applies_to.decide(&snapshot))
+        .collect();
     // Mount probes and file reads only for the policies that apply: each
     // may cost its time limit on a host with a hung mount.
-    let applying: Vec<&Policy> = policies
-        .iter()
-        .filter(|p| p.applies_to.decide(&snapshot) == Applicability::Applies)
-        .collect();
-    let checks = || applying.iter().flat_map(|p| &p.checks);
+    let applying = || {
+        policies
+            .iter()
+            .zip(&decided)
+            .filter(|(_, a)| **a == Applicability::Applies)
+            .flat_map(|(p, _)| &p.checks)
+    };
     // A probe's own limit, but never past the run's deadline.
-    let probes: Vec<_> = check::mount_probes(checks(), &snapshot)
+    let probes: Vec<_> = check::mount_probes(applying(), &snapshot)
         .into_iter()
         .map(|(m, limit)| (m, source.remaining().map_or(limit, |r| limit.min(r))))
         .collect();
     snapshot.storage.mount_probes = collect::mount_probes(source, &probes);
-    let files = check::file_requests(checks());
+    let files = check::file_requests(applying());
     snapshot.storage.files = collect::file_facts(source, &snapshot, &files);
+    // Reads that would have started after the deadline were refused: the
+    // facts they were for are unknown, whether a check needed them or not.
+    let out_of_time = source.remaining().is_some_and(|r| r.is_zero());
 
     let mut findings = Vec::new();
     let mut notes = Vec::new();
@@ -114,14 +174,16 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
             policy: "(hostlint)".into(),
         });
     }
-    for policy in policies {
-        match policy.applies_to.decide(&snapshot) {
+    for ((policy, decision), r) in policies.iter().zip(&decided).zip(&mut refs) {
+        match decision {
             Applicability::Applies => {
+                r.applies = Some(Applies::Yes);
                 for c in &policy.checks {
                     findings.extend(check::evaluate(c, &snapshot));
                 }
             }
             Applicability::Not(why) => {
+                r.applies = Some(Applies::No);
                 notes.push(format!(
                     "policy {} ({}) does not apply: {why}",
                     policy.name, policy.file
@@ -130,6 +192,7 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
             // Not knowing whether a policy applies is not a reason to pass
             // its checks: each is unknown.
             Applicability::Unknown(why) => {
+                r.applies = Some(Applies::Unknown);
                 for c in &policy.checks {
                     findings.push(Finding {
                         check: c.id.clone(),
@@ -146,9 +209,6 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
                 }
             }
         }
-    }
-    if findings.is_empty() {
-        notes.push("no policy applies to this host: nothing was checked".into());
     }
     for (part, missing) in [
         ("links", snapshot.links.missing()),
@@ -168,6 +228,8 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
             abandoned.len(),
             abandoned.join(", ")
         ));
+    } else if out_of_time {
+        notes.push("the deadline passed before every fact was read".into());
     }
     if let Some(path) = &options.state {
         match state::of(&snapshot) {
@@ -179,7 +241,7 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
             None => notes.push("the state was not saved: the uptime could not be read".into()),
         }
     }
-    finish(Audit {
+    Audit {
         host: snapshot
             .host
             .hostname
@@ -187,12 +249,15 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
             .cloned()
             .unwrap_or_else(|| "(unknown host)".into()),
         source: source_name(source),
-        policies: policy_names,
+        policies: refs,
         findings,
         notes,
         run: Run {
-            deadline_exceeded: !abandoned.is_empty(),
-            ..Run::default()
+            finished_unix: now_unix(),
+            duration_seconds: started.elapsed().as_secs_f64(),
+            deadline_seconds: options.deadline.map(|d| d.as_secs_f64()),
+            deadline_exceeded: !abandoned.is_empty() || out_of_time,
         },
-    })
+        refused: None,
+    }
 }

@@ -117,6 +117,160 @@ impl Verdict {
     }
 }
 
+/// Why an audit's verdict is what it is. Every report names it, so that an
+/// UNKNOWN says whether a fact could not be read, the policies did not fit
+/// the host, or the run did not audit at all; `docs/policy.md` has the
+/// table of causes and exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Every finding passed.
+    AllPass,
+    /// A check of `warning` severity failed, none of `critical`.
+    WarningFailed,
+    /// A check of `critical` severity failed.
+    CriticalFailed,
+    /// Nothing failed, and a fact a check needs could not be read.
+    FactUnknown,
+    /// Nothing failed or was unknown, but the deadline abandoned reads:
+    /// the audit did not read everything it meant to.
+    DeadlineExceeded,
+    /// None of the policies is for this host (`applies_to`): nothing was
+    /// checked.
+    NoPolicyApplies,
+    /// The policies that apply produced no finding.
+    NothingChecked,
+    /// A policy is invalid: nothing was audited.
+    InvalidPolicy,
+    /// The host could not be read (a fixture that cannot be opened, or
+    /// a root that holds nothing hostlint reads): nothing was audited.
+    UnreadableRoot,
+    /// Another audit holds the state file's lock: this run did nothing
+    /// and left the previous report alone.
+    LockHeld,
+    /// The state file's lock could not be taken: nothing was audited.
+    LockFailed,
+}
+
+impl Cause {
+    /// Every cause, in the order of the table in `docs/policy.md`.
+    pub const ALL: &'static [Cause] = &[
+        Cause::AllPass,
+        Cause::WarningFailed,
+        Cause::CriticalFailed,
+        Cause::FactUnknown,
+        Cause::DeadlineExceeded,
+        Cause::NoPolicyApplies,
+        Cause::NothingChecked,
+        Cause::InvalidPolicy,
+        Cause::UnreadableRoot,
+        Cause::LockHeld,
+        Cause::LockFailed,
+    ];
+
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Cause::AllPass => Verdict::Ok,
+            Cause::WarningFailed => Verdict::Warning,
+            Cause::CriticalFailed => Verdict::Critical,
+            _ => Verdict::Unknown,
+        }
+    }
+
+    /// The stable name programs read (JSON `cause`, the Prometheus label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::AllPass => "all_pass",
+            Cause::WarningFailed => "warning_failed",
+            Cause::CriticalFailed => "critical_failed",
+            Cause::FactUnknown => "fact_unknown",
+            Cause::DeadlineExceeded => "deadline_exceeded",
+            Cause::NoPolicyApplies => "no_policy_applies",
+            Cause::NothingChecked => "nothing_checked",
+            Cause::InvalidPolicy => "invalid_policy",
+            Cause::UnreadableRoot => "unreadable_root",
+            Cause::LockHeld => "lock_held",
+            Cause::LockFailed => "lock_failed",
+        }
+    }
+
+    /// What it means, for the summary line of every report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Cause::AllPass => "every finding passes",
+            Cause::WarningFailed => "a warning check failed",
+            Cause::CriticalFailed => "a critical check failed",
+            Cause::FactUnknown => "a fact a check needs could not be read",
+            Cause::DeadlineExceeded => "the deadline abandoned reads: not every fact was read",
+            Cause::NoPolicyApplies => "no policy applies to this host: nothing was checked",
+            Cause::NothingChecked => "the policies that apply checked nothing",
+            Cause::InvalidPolicy => "invalid policy: nothing was audited",
+            Cause::UnreadableRoot => "the host could not be read: nothing was audited",
+            Cause::LockHeld => "another audit is running: this run did nothing",
+            Cause::LockFailed => "the state file's lock could not be taken: nothing was audited",
+        }
+    }
+
+    /// Whether the run stopped before auditing anything.
+    pub fn refused(self) -> bool {
+        matches!(
+            self,
+            Cause::InvalidPolicy | Cause::UnreadableRoot | Cause::LockHeld | Cause::LockFailed
+        )
+    }
+}
+
+/// Why a run audited nothing: the cause, and what an operator needs to
+/// act on it (the first policy error, the root and its error, the lock).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    pub cause: Cause,
+    pub detail: String,
+}
+
+/// Whether a policy is for the audited host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applies {
+    Yes,
+    No,
+    /// A fact its `applies_to` needs could not be read: its checks are
+    /// UNKNOWN.
+    Unknown,
+}
+
+impl Applies {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applies::Yes => "yes",
+            Applies::No => "no",
+            Applies::Unknown => "unknown",
+        }
+    }
+}
+
+/// A policy of the audit. Its file is its identity in every report: the
+/// findings name it, JUnit has a suite for it, Prometheus a `policy` label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyRef {
+    /// The file, as given on the command line or as an include names it.
+    pub file: String,
+    /// Its `policy:` name; `None` when the run did not get to read it.
+    pub name: Option<String>,
+    /// `None` when the run did not get to decide it.
+    pub applies: Option<Applies>,
+}
+
+impl PolicyRef {
+    /// `lb-node (policies/lb-node.yaml)`, or the file alone.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{n} ({})", self.file),
+            None => self.file.clone(),
+        }
+    }
+}
+
 /// Everything a reporter needs: the findings and the run they came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Audit {
@@ -124,12 +278,14 @@ pub struct Audit {
     pub host: String,
     /// `live`, or the fixture directory.
     pub source: String,
-    pub policies: Vec<String>,
+    pub policies: Vec<PolicyRef>,
     pub findings: Vec<Finding>,
     /// Problems of the run itself that are not tied to a check (a part of
     /// the host that could not be read at all).
     pub notes: Vec<String>,
     pub run: Run,
+    /// Set when the run stopped before auditing.
+    pub refused: Option<Refusal>,
 }
 
 /// How the run went, for schedulers and for alerts on the auditor itself.
@@ -141,13 +297,48 @@ pub struct Run {
     pub deadline_seconds: Option<f64>,
     /// Some read did not finish before its limit or the deadline.
     pub deadline_exceeded: bool,
-    /// Another audit held the state file's lock, so this one did nothing.
-    pub overlapped: bool,
 }
 
 impl Audit {
+    /// Why the verdict is what it is: a refusal, else the findings, else
+    /// whether any policy applied; a run that passed everything it read
+    /// but abandoned reads at the deadline is not OK.
+    pub fn cause(&self) -> Cause {
+        if let Some(r) = &self.refused {
+            return r.cause;
+        }
+        if self.findings.is_empty() {
+            let applied = self
+                .policies
+                .iter()
+                .any(|p| p.applies == Some(Applies::Yes));
+            return if applied {
+                Cause::NothingChecked
+            } else {
+                Cause::NoPolicyApplies
+            };
+        }
+        match Verdict::of(&self.findings) {
+            Verdict::Critical => Cause::CriticalFailed,
+            Verdict::Warning => Cause::WarningFailed,
+            Verdict::Unknown => Cause::FactUnknown,
+            Verdict::Ok if self.run.deadline_exceeded => Cause::DeadlineExceeded,
+            Verdict::Ok => Cause::AllPass,
+        }
+    }
+
     pub fn verdict(&self) -> Verdict {
-        Verdict::of(&self.findings)
+        self.cause().verdict()
+    }
+
+    /// The cause in words, with the refusal's detail: `invalid policy:
+    /// nothing was audited: lb.yaml:3:5: unknown key ...`.
+    pub fn summary(&self) -> String {
+        let cause = self.cause().describe();
+        match &self.refused {
+            Some(r) if !r.detail.is_empty() => format!("{cause}: {}", r.detail),
+            _ => cause.to_owned(),
+        }
     }
 
     /// Findings for people: failures first, then by check and subject.

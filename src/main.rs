@@ -5,12 +5,12 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use hostlint::collect::{self, Scope};
-use hostlint::finding::{Audit, Run};
+use hostlint::finding::{Audit, Cause, Refusal};
 use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::json;
 use hostlint::report::table::{self, Part, Style};
@@ -403,41 +403,49 @@ fn audit(
     state: Option<PathBuf>,
     deadline: Duration,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let started = Instant::now();
     let deadline_at = Deadline::after(deadline);
-    // A run that cannot audit still reports, in the format asked for, so a
-    // scheduler reading the file or the status line sees UNKNOWN and why.
-    let failed = |notes: Vec<String>, source: String| Audit {
-        host: "(not read)".into(),
-        source,
-        policies: policy_files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        findings: Vec::new(),
-        notes,
-        run: Run::default(),
-    };
     let shown_source = root
         .as_ref()
         .map_or("live".to_owned(), |r| r.display().to_string());
+    // A run that cannot audit still reports, in the format asked for, so a
+    // scheduler reading the file or the status line sees UNKNOWN and why.
+    let refused = |policies, cause, detail, notes| {
+        hostlint::audit::refused(
+            shown_source.clone(),
+            policies,
+            Refusal { cause, detail },
+            notes,
+            started,
+            Some(deadline),
+        )
+    };
     let report = match policy::load(policy_files) {
         Err(errors) => {
             for e in &errors {
                 eprintln!("{e}");
             }
-            failed(
+            let mut detail = errors.first().map(ToString::to_string).unwrap_or_default();
+            if errors.len() > 1 {
+                detail.push_str(&format!(" (and {} more)", errors.len() - 1));
+            }
+            refused(
+                hostlint::audit::unread_policies(policy_files),
+                Cause::InvalidPolicy,
+                detail,
                 errors
                     .iter()
                     .map(|e| format!("invalid policy: {e}"))
                     .collect(),
-                shown_source,
             )
         }
         Ok(policies) => match source(root, lldp) {
-            Err(e) => {
-                eprintln!("hostlint: {e}");
-                failed(vec![e.to_string()], shown_source)
-            }
+            Err(e) => refused(
+                hostlint::audit::policy_refs(&policies),
+                Cause::UnreadableRoot,
+                e.to_string(),
+                Vec::new(),
+            ),
             Ok(src) => {
                 let options = hostlint::audit::Options {
                     state,
@@ -447,6 +455,17 @@ fn audit(
             }
         },
     };
+    let cause = report.cause();
+    // Policy errors were printed in full above.
+    if cause.refused() && cause != Cause::InvalidPolicy {
+        eprintln!("hostlint: {}", report.summary());
+    }
+    // The report of the run that holds the lock is the one to keep: an
+    // empty one in its place would reset every alert's timer.
+    if let (Cause::LockHeld, Some(path)) = (cause, &output) {
+        eprintln!("hostlint: {} left as it was", path.display());
+        return Ok(ExitCode::from(cause.verdict().code()));
+    }
     let style = terminal_style(output.is_none());
     let text = render_audit(&report, format, passes, &style);
     match output {
@@ -458,7 +477,7 @@ fn audit(
             out.flush()?;
         }
     }
-    Ok(ExitCode::from(report.verdict().code()))
+    Ok(ExitCode::from(cause.verdict().code()))
 }
 
 /// A side of `hostlint diff`: `live` is the running host; anything else a

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -216,24 +217,63 @@ pub enum LockError {
 impl std::fmt::Display for LockError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LockError::Held(p) => write!(f, "another audit is running (it holds {})", p.display()),
+            LockError::Held(p) => write!(f, "it holds the lock {}", p.display()),
+            LockError::Io(p, e) if e.raw_os_error() == Some(libc::ELOOP) => write!(
+                f,
+                "{} is a symbolic link: hostlint locks only a file of its own (remove the link)",
+                p.display()
+            ),
             LockError::Io(p, e) => write!(f, "cannot lock {}: {e}", p.display()),
         }
     }
 }
 
+/// The lock file, read-only, never through a symbolic link. Creating it
+/// takes write access to the directory (`O_EXCL`, which follows no link
+/// either); one that exists needs only read access to itself. Two runs
+/// creating it at once: the second opens the first's.
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    let flags = libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let existing = || {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(flags | libc::O_NONBLOCK)
+            .open(path)
+    };
+    match existing() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(flags)
+            .open(path)
+        {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => existing(),
+            created => created,
+        },
+        opened => opened,
+    }
+}
+
 /// Takes the lock of `state` without waiting: a scheduled run that finds
-/// the previous one still running must not queue behind it.
+/// the previous one still running must not queue behind it. The lock file
+/// is only read (`flock` needs no more), so one that root created does not
+/// lock out the service user; a symbolic link planted in its place must
+/// not make root create or open a file elsewhere, and a FIFO or a device
+/// there is refused without blocking on it.
 pub fn lock(state: &Path) -> Result<Lock, LockError> {
     let mut name = state.as_os_str().to_owned();
     name.push(".lock");
     let path = PathBuf::from(name);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| LockError::Io(path.clone(), e))?;
+    let io_err = |e| LockError::Io(path.clone(), e);
+    let file = open_lock_file(&path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(io_err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
     // SAFETY: flock on a descriptor this function owns.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if rc != 0 {

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::process::Command;
 
-use hostlint::finding::{Audit, Finding, Run, Severity, Status, Verdict};
+use hostlint::finding::{
+    Applies, Audit, Cause, Finding, PolicyRef, Refusal, Run, Severity, Status, Verdict,
+};
 use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::output::{AtomicFile, write_atomic};
 use hostlint::report::table::Style;
@@ -46,13 +48,22 @@ fn finding(
 const LB: &str = "policies/lb.yaml";
 const STORAGE: &str = "policies/storage.yaml";
 
+/// A policy of the audit, by its file and name.
+fn policy(file: &str, name: &str, applies: Applies) -> PolicyRef {
+    PolicyRef {
+        file: file.into(),
+        name: Some(name.into()),
+        applies: Some(applies),
+    }
+}
+
 fn all_pass() -> Audit {
     use Severity::*;
     use Status::*;
     Audit {
         host: "lb-01".into(),
         source: "live".into(),
-        policies: vec![LB.into()],
+        policies: vec![policy(LB, "lb", Applies::Yes)],
         findings: vec![
             finding(
                 LB,
@@ -93,6 +104,7 @@ fn all_pass() -> Audit {
         ],
         notes: vec![],
         run: Run::default(),
+        refused: None,
     }
 }
 
@@ -102,7 +114,10 @@ fn mixed() -> Audit {
     Audit {
         host: "lb-02".into(),
         source: "fixtures/lb-degraded".into(),
-        policies: vec![LB.into(), STORAGE.into()],
+        policies: vec![
+            policy(LB, "lb", Applies::Yes),
+            policy(STORAGE, "storage", Applies::Yes),
+        ],
         findings: vec![
             finding(
                 LB,
@@ -182,6 +197,7 @@ fn mixed() -> Audit {
         ],
         notes: vec!["fc: sys/class/fc_host could not be read: permission denied".into()],
         run: Run::default(),
+        refused: None,
     }
 }
 
@@ -189,10 +205,11 @@ fn empty() -> Audit {
     Audit {
         host: "db-07".into(),
         source: "live".into(),
-        policies: vec!["policies/empty.yaml".into()],
+        policies: vec![policy("policies/db.yaml", "db", Applies::No)],
         findings: vec![],
         notes: vec![],
         run: Run::default(),
+        refused: None,
     }
 }
 
@@ -205,7 +222,11 @@ fn escaping() -> Audit {
     Audit {
         host: "héte-<1>".into(),
         source: "fixtures/\"quoted\" & <odd>".into(),
-        policies: vec!["policies/ünïcode & <more>.yaml".into()],
+        policies: vec![policy(
+            "policies/ünïcode & <more>.yaml",
+            "ünïcode <&>",
+            Applies::Yes,
+        )],
         findings: vec![
             finding(
                 "policies/ünïcode & <more>.yaml",
@@ -261,7 +282,51 @@ fn escaping() -> Audit {
         ],
         notes: vec!["a note with <markup> & \"quotes\"\nand a second line\u{1b}".into()],
         run: Run::default(),
+        refused: None,
     }
+}
+
+/// `mixed` without its failures: the unknown finding decides.
+fn mixed_unknown() -> Audit {
+    let mut a = mixed();
+    a.findings
+        .retain(|f| matches!(f.status, Status::Pass | Status::Unknown));
+    a
+}
+
+/// A run that audited nothing: the policy is invalid.
+fn invalid_policy() -> Audit {
+    Audit {
+        host: "(not read)".into(),
+        source: "live".into(),
+        policies: vec![PolicyRef {
+            file: LB.into(),
+            name: None,
+            applies: None,
+        }],
+        findings: vec![],
+        notes: vec!["invalid policy: policies/lb.yaml:4:40: unknown key `sped` in a link expectation: did you mean `speed`?".into()],
+        run: Run {
+            finished_unix: 1_764_000_000.0,
+            duration_seconds: 0.002,
+            deadline_seconds: Some(20.0),
+            deadline_exceeded: false,
+        },
+        refused: Some(Refusal {
+            cause: Cause::InvalidPolicy,
+            detail: "policies/lb.yaml:4:40: unknown key `sped` in a link expectation: did you mean `speed`?".into(),
+        }),
+    }
+}
+
+/// Every finding passed, but the deadline abandoned a read.
+fn deadline() -> Audit {
+    let mut a = all_pass();
+    a.run.deadline_exceeded = true;
+    a.notes = vec![
+        "the deadline abandoned 1 read(s): sys/class/net/ens1f0/device/current_link_width".into(),
+    ];
+    a
 }
 
 fn audits() -> Vec<(&'static str, Audit)> {
@@ -270,6 +335,8 @@ fn audits() -> Vec<(&'static str, Audit)> {
         ("mixed", mixed()),
         ("empty", empty()),
         ("escaping", escaping()),
+        ("invalid_policy", invalid_policy()),
+        ("deadline", deadline()),
     ]
 }
 
@@ -390,10 +457,12 @@ fn audit_json_is_versioned_complete_and_ordered() {
     for (name, audit) in audits() {
         let text = audit_json::render(&audit);
         let doc = parse_json(&text);
-        assert_eq!(doc["schema"], "hostlint.audit/1", "{name}");
+        assert_eq!(doc["schema"], "hostlint.audit/2", "{name}");
         let verdict = audit.verdict();
         assert_eq!(doc["verdict"], verdict.as_str(), "{name}");
         assert_eq!(doc["exit_code"], verdict.code(), "{name}");
+        assert_eq!(doc["cause"], audit.cause().as_str(), "{name}");
+        assert_eq!(doc["summary"], audit.summary(), "{name}");
         let c = Counts::of(&audit.findings);
         for (k, v) in [
             ("pass", c.pass),
@@ -422,6 +491,8 @@ fn audit_json_is_versioned_complete_and_ordered() {
             "policies",
             "verdict",
             "exit_code",
+            "cause",
+            "summary",
             "counts",
             "checks",
             "findings",
@@ -477,7 +548,9 @@ fn junit_counts_match_the_findings() {
     for (name, audit) in audits() {
         let xml = junit::render(&audit);
         let c = Counts::of(&audit.findings);
-        let none = usize::from(audit.findings.is_empty());
+        // A verdict the run itself decided is one errored testcase.
+        let none =
+            usize::from(audit.verdict() == Verdict::Unknown && audit.cause() != Cause::FactUnknown);
         let root = start_tags(&xml, "testsuites");
         assert_eq!(root.len(), 1, "{name}");
         assert_eq!(count_attr(root[0], "tests"), c.total() + none, "{name}");
@@ -511,7 +584,11 @@ fn junit_counts_match_the_findings() {
             .into_iter()
             .filter_map(|t| xml_attr(t, "name"))
             .collect();
-        let policies: Vec<String> = audit.policies.iter().map(|p| junit_escaped(p)).collect();
+        let policies: Vec<String> = audit
+            .policies
+            .iter()
+            .map(|p| junit_escaped(&p.file))
+            .collect();
         assert_eq!(&suites[..policies.len()], policies.as_slice(), "{name}");
 
         // Testcases: classname is the check, name the subject.
@@ -547,7 +624,7 @@ fn junit_reports_unknown_as_an_error_and_an_empty_audit_is_not_green() {
     let xml = junit::render(&empty());
     let root = start_tags(&xml, "testsuites")[0];
     assert_eq!(count_attr(root, "errors"), 1, "{xml}");
-    assert!(xml.contains("the audit produced no findings"), "{xml}");
+    assert!(xml.contains("no policy applies to this host"), "{xml}");
 }
 
 #[test]
@@ -720,7 +797,28 @@ fn nagios_status_line_names_what_failed_on_what() {
     assert!(
         nagios::render(&all_pass()).starts_with("HOSTLINT OK - all 3 findings pass (2 checks) | "),
     );
-    assert!(nagios::render(&empty()).starts_with("HOSTLINT UNKNOWN - no findings"));
+    // An UNKNOWN says why.
+    for (audit, line) in [
+        (
+            empty(),
+            "HOSTLINT UNKNOWN - no policy applies to this host: nothing was checked | ",
+        ),
+        (
+            mixed_unknown(),
+            "HOSTLINT UNKNOWN - a fact a check needs could not be read: 1 unknown: bond0-healthy on bond0; 2 pass | ",
+        ),
+        (
+            invalid_policy(),
+            "HOSTLINT UNKNOWN - invalid policy: nothing was audited: policies/lb.yaml:4:40: unknown key `sped` in a link expectation: did you mean `speed`? | ",
+        ),
+        (
+            deadline(),
+            "HOSTLINT UNKNOWN - the deadline abandoned reads: not every fact was read; 3 pass | ",
+        ),
+    ] {
+        let out = nagios::render(&audit);
+        assert!(out.starts_with(line), "{out}");
+    }
 
     // Many failures: the line names a few and counts the rest.
     let mut many = mixed();
@@ -888,6 +986,15 @@ fn prometheus_output_follows_the_exposition_format() {
             Some(f64::from(audit.verdict().code())),
             "{name}"
         );
+        assert_eq!(
+            sample(
+                &samples,
+                "hostlint_audit_cause",
+                &[("cause", audit.cause().as_str())]
+            ),
+            Some(1.0),
+            "{name}"
+        );
         let c = Counts::of(&audit.findings);
         for (s, n) in [
             ("pass", c.pass),
@@ -1043,13 +1150,17 @@ fn every_format_agrees_on_the_verdict() {
         assert!(nagios::render(&audit).starts_with(&format!("HOSTLINT {} ", v.as_str())));
         let doc = parse_json(&audit_json::render(&audit));
         assert_eq!(doc["exit_code"], v.code(), "{name}");
+        assert_eq!(doc["cause"], audit.cause().as_str(), "{name}");
         let table = audit_table::render(&audit, &plain(), Passes::Count);
-        assert!(
-            table
-                .trim_end()
-                .ends_with(&format!("{} (exit {})", v.as_str(), v.code())),
-            "{name}: {table}"
-        );
+        let last = table.trim_end().lines().last().unwrap_or_default();
+        let verdict = format!("{} (exit {})", v.as_str(), v.code());
+        // An UNKNOWN names its cause after the verdict.
+        let expected = if v == Verdict::Unknown {
+            format!("{verdict}: {}", audit.summary())
+        } else {
+            verdict
+        };
+        assert!(last.ends_with(&expected), "{name}: {table}");
     }
     assert_eq!(empty().verdict(), Verdict::Unknown);
 }

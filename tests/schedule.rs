@@ -3,7 +3,8 @@
 //! systemd units.
 
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -343,6 +344,7 @@ fn five_concurrent_runs_make_one_audit_and_four_immediate_exits() {
                 "json",
             ])
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap()
         })
@@ -355,11 +357,13 @@ fn five_concurrent_runs_make_one_audit_and_four_immediate_exits() {
         if doc["run"]["overlapped"] == true {
             overlapped += 1;
             assert_eq!(out.status.code(), Some(3));
+            assert_eq!(doc["cause"], "lock_held");
             assert!(
-                doc["notes"][0]
+                doc["summary"]
                     .as_str()
                     .unwrap()
-                    .contains("another audit is running")
+                    .contains("another audit is running"),
+                "{doc}"
             );
         } else {
             audited += 1;
@@ -430,6 +434,142 @@ fn killing_a_run_leaves_the_previous_state_and_report_intact() {
         &mut audit_with_state(&policy, path_str(&fixture("lb-healthy")), &state),
         0,
     );
+}
+
+/// Holds `state`'s lock, as a run still going would, until dropped.
+fn hold_lock(state: &Path) -> fs::File {
+    let lock = fs::File::create(format!("{}.lock", path_str(state))).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(rc, 0, "flock");
+    lock
+}
+
+/// A prometheus audit of lb-healthy with a state file, writing `report`.
+fn scheduled(policy: &str, state: &Path, report: &Path) -> Command {
+    hostlint(&[
+        "audit",
+        "-p",
+        policy,
+        "--root",
+        path_str(&fixture("lb-healthy")),
+        "--state",
+        path_str(state),
+        "--format",
+        "prometheus",
+        "--output",
+        path_str(report),
+    ])
+}
+
+#[test]
+fn a_run_refused_by_the_lock_leaves_the_previous_report_alone() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let state = dir.path().join("state.json");
+    let report = dir.path().join("hostlint.prom");
+    run_expect(&mut scheduled(&policy, &state, &report), 0);
+    let before = fs::read(&report).unwrap();
+    let state_before = fs::read(&state).unwrap();
+    let held = hold_lock(&state);
+    let out = run_expect(&mut scheduled(&policy, &state, &report), 3);
+    drop(held);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another audit is running"), "{err}");
+    assert!(
+        err.contains(&format!("{} left as it was", path_str(&report))),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read(&report).unwrap(),
+        before,
+        "the report was replaced"
+    );
+    assert_eq!(fs::read(&state).unwrap(), state_before);
+}
+
+#[test]
+fn the_lock_never_follows_a_symlink() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let state = dir.path().join("state.json");
+    let report = dir.path().join("hostlint.prom");
+    // Planted where root's run would create its lock: a link to a file
+    // that does not exist yet, and one to a file that does.
+    let elsewhere = dir.path().join("elsewhere");
+    symlink(&elsewhere, dir.path().join("state.json.lock")).unwrap();
+    let out = run_expect(&mut scheduled(&policy, &state, &report), 3);
+    assert!(!elsewhere.exists(), "the lock followed the link");
+    let text = fs::read_to_string(&report).unwrap();
+    assert!(
+        text.contains("hostlint_audit_cause{cause=\"lock_failed\"} 1"),
+        "{text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a symbolic link"), "{err}");
+    fs::write(&elsewhere, "precious\n").unwrap();
+    run_expect(&mut scheduled(&policy, &state, &report), 3);
+    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "precious\n");
+}
+
+#[test]
+fn a_lock_file_root_created_does_not_lock_out_the_service_user() {
+    if !live_ready("a_lock_file_root_created_does_not_lock_out_the_service_user") {
+        return;
+    }
+    let dir = tempdir();
+    // The service's state directory, owned by its user; root ran an audit
+    // in it by hand first, leaving a lock file and a state file of its own.
+    let state_dir = dir.path().join("state");
+    fs::create_dir(&state_dir).unwrap();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let state = state_dir.join("state.json");
+    let report = state_dir.join("hostlint.prom");
+    run_expect(&mut scheduled(&policy, &state, &report), 0);
+    let lock = state_dir.join("state.json.lock");
+    assert_eq!(fs::metadata(&lock).unwrap().uid(), 0);
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&state_dir, Some(65534), Some(65534)).unwrap();
+    let mut as_nobody = Command::new("setpriv");
+    as_nobody
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(crate::util::hostlint_bin())
+        .args(["audit", "-p", &policy, "--root"])
+        .arg(fixture("lb-healthy"))
+        .arg("--state")
+        .arg(&state)
+        .args(["--format", "prometheus", "--output"])
+        .arg(&report);
+    run_expect(&mut as_nobody, 0);
+    assert_eq!(fs::metadata(&report).unwrap().uid(), 65534);
+}
+
+#[test]
+fn temporary_files_a_killed_run_left_are_removed_by_the_next() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let state = dir.path().join("state.json");
+    let report = dir.path().join("hostlint.prom");
+    // A process that has exited: its pid names no process now.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let stale = [
+        dir.path().join(format!(".hostlint.prom.{dead}.0.tmp")),
+        dir.path().join(format!(".state.json.{dead}.1.tmp")),
+    ];
+    // One of a run still going (this test's own process) stays.
+    let live = dir
+        .path()
+        .join(format!(".hostlint.prom.{}.0.tmp", std::process::id()));
+    for f in stale.iter().chain([&live]) {
+        fs::write(f, "half a report").unwrap();
+    }
+    run_expect(&mut scheduled(&policy, &state, &report), 0);
+    for f in &stale {
+        assert!(!f.exists(), "{} was left behind", f.display());
+    }
+    assert!(live.exists(), "a live run's file was removed");
 }
 
 #[test]

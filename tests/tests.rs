@@ -15,3 +15,4 @@ mod show;
 mod storage;
 mod unreadable;
 mod util;
+mod verdict;

@@ -311,6 +311,12 @@ fn parse_policy(ctx: &mut Ctx, node: &Node) -> (Option<Policy>, Vec<(String, Pos
     let mut checks = Vec::new();
     match top.get("checks") {
         Some(n) => match &n.value {
+            // An audit of it would check nothing and say so every run: a
+            // mistake in the policy, told where it is.
+            Value::Seq(items) if items.is_empty() && includes.is_empty() => ctx.error(
+                n.pos,
+                "a policy without checks checks nothing: add checks, or include policies that have some",
+            ),
             Value::Seq(items) => {
                 for item in items {
                     if let Some(c) = parse_check(ctx, item, default_severity) {

@@ -1,6 +1,6 @@
 //! The audit as a versioned JSON document for programs and log pipelines.
 //!
-//! `schema` names the version (`hostlint.audit/1`) and comes first. Fields
+//! `schema` names the version (`hostlint.audit/2`) and comes first. Fields
 //! keep the order below whatever the order of `Finding`'s fields: the
 //! document is declared here, so a change to the internal types cannot
 //! reshape it silently. Findings keep the audit's order (policy, then
@@ -9,37 +9,56 @@
 //! written as read: JSON escapes control characters itself, so nothing is
 //! lost.
 //!
+//! A policy is known by its file everywhere: `policies[].file` is what
+//! `findings[].policy` names. `cause` says why the verdict is what it is
+//! (`fact_unknown`, `no_policy_applies`, `invalid_policy`, ...: the table
+//! of `docs/policy.md`), `summary` the same in words.
+//!
 //! ```json
-//! { "schema": "hostlint.audit/1", "host": "lb-01", "source": "live",
-//!   "policies": ["policies/lb.yaml"], "verdict": "CRITICAL", "exit_code": 2,
+//! { "schema": "hostlint.audit/2", "host": "lb-01", "source": "live",
+//!   "policies": [{ "file": "policies/lb.yaml", "name": "lb", "applies": "yes" }],
+//!   "verdict": "CRITICAL", "exit_code": 2, "cause": "critical_failed",
+//!   "summary": "a critical check failed",
 //!   "counts": { "pass": 4, "warn": 1, "fail": 1, "unknown": 1 }, "checks": 3,
 //!   "findings": [ { "check": "egress-via-10g", "kind": "route",
 //!     "severity": "critical", "status": "FAIL", "subject": "0.0.0.0/0",
 //!     "expected": "...", "observed": "...", "evidence": ["..."],
 //!     "remediation": "...", "policy": "policies/lb.yaml" } ],
-//!   "notes": [] }
+//!   "notes": [], "run": { ... } }
 //! ```
 
 use serde::Serialize;
 
 use super::{Counts, checks};
-use crate::finding::{Audit, Finding, Run};
+use crate::finding::{Audit, Cause, Finding, PolicyRef};
 
-pub const SCHEMA: &str = "hostlint.audit/1";
+pub const SCHEMA: &str = "hostlint.audit/2";
 
 #[derive(Serialize)]
 struct Document<'a> {
     schema: &'static str,
     host: &'a str,
     source: &'a str,
-    policies: &'a [String],
+    policies: &'a [PolicyRef],
     verdict: &'static str,
     exit_code: u8,
+    cause: &'static str,
+    summary: String,
     counts: CountsView,
     checks: usize,
     findings: Vec<FindingView<'a>>,
     notes: &'a [String],
-    run: &'a Run,
+    run: RunView,
+}
+
+#[derive(Serialize)]
+struct RunView {
+    finished_unix: f64,
+    duration_seconds: f64,
+    deadline_seconds: Option<f64>,
+    deadline_exceeded: bool,
+    /// Another audit held the state file's lock, so this one did nothing.
+    overlapped: bool,
 }
 
 #[derive(Serialize)]
@@ -83,8 +102,10 @@ impl<'a> From<&'a Finding> for FindingView<'a> {
 
 /// The document, pretty-printed, with a final newline.
 pub fn render(audit: &Audit) -> String {
-    let verdict = audit.verdict();
+    let cause = audit.cause();
+    let verdict = cause.verdict();
     let c = Counts::of(&audit.findings);
+    let run = &audit.run;
     let doc = Document {
         schema: SCHEMA,
         host: &audit.host,
@@ -92,6 +113,8 @@ pub fn render(audit: &Audit) -> String {
         policies: &audit.policies,
         verdict: verdict.as_str(),
         exit_code: verdict.code(),
+        cause: cause.as_str(),
+        summary: audit.summary(),
         counts: CountsView {
             pass: c.pass,
             warn: c.warn,
@@ -101,7 +124,13 @@ pub fn render(audit: &Audit) -> String {
         checks: checks(&audit.findings),
         findings: audit.findings.iter().map(FindingView::from).collect(),
         notes: &audit.notes,
-        run: &audit.run,
+        run: RunView {
+            finished_unix: run.finished_unix,
+            duration_seconds: run.duration_seconds,
+            deadline_seconds: run.deadline_seconds,
+            deadline_exceeded: run.deadline_exceeded,
+            overlapped: cause == Cause::LockHeld,
+        },
     };
     // Serialising strings, string slices and integers into memory has no
     // way to fail: no map with non-string keys, no I/O.

@@ -7,7 +7,7 @@ use comfy_table::{Cell, Color};
 
 use super::table::{Style, new_table};
 use super::{Counts, checks, escape_controls};
-use crate::finding::{Audit, Status, Verdict};
+use crate::finding::{Audit, PolicyRef, Status, Verdict};
 
 /// Whether passing findings get a row each or only a count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +52,8 @@ pub fn render(audit: &Audit, style: &Style, passes: Passes) -> String {
         out.push_str(&t.to_string());
         out.push('\n');
     }
-    if audit.findings.is_empty() {
-        out.push_str("No findings: the policies checked nothing on this host.\n");
-    } else if passes == Passes::Count && counts.pass > 0 {
+    // Without findings, the summary line below says why.
+    if passes == Passes::Count && counts.pass > 0 {
         out.push_str(&if counts.pass == counts.total() {
             format!("All {} findings pass (rows not shown).\n", counts.pass)
         } else {
@@ -80,7 +79,8 @@ fn header(audit: &Audit) -> String {
     let policies = if audit.policies.is_empty() {
         "no policy".to_owned()
     } else {
-        audit.policies.join(", ")
+        let labels: Vec<String> = audit.policies.iter().map(PolicyRef::label).collect();
+        labels.join(", ")
     };
     format!(
         "Audit of {} ({}) against {policies}",
@@ -90,8 +90,14 @@ fn header(audit: &Audit) -> String {
 
 /// `1 FAIL, 0 WARN, 2 UNKNOWN, 4 PASS of 7 findings in 3 checks: CRITICAL
 /// (exit 2)`: every status always, so the line reads the same on every run.
+/// An UNKNOWN says why: `UNKNOWN (exit 3): no policy applies to this host`.
 fn summary(audit: &Audit, counts: Counts, color: bool) -> String {
     let verdict = audit.verdict();
+    let why = if verdict == Verdict::Unknown {
+        format!(": {}", cell_text(&audit.summary()))
+    } else {
+        String::new()
+    };
     let word = if color {
         // comfy-table styles cells only; this line is outside the table, so
         // it gets its SGR sequence by hand: bold and the verdict's colour.
@@ -107,7 +113,7 @@ fn summary(audit: &Audit, counts: Counts, color: bool) -> String {
     };
     let n = counts.total();
     format!(
-        "{} FAIL, {} WARN, {} UNKNOWN, {} PASS of {n} finding{} in {} check{}: {word} (exit {})",
+        "{} FAIL, {} WARN, {} UNKNOWN, {} PASS of {n} finding{} in {} check{}: {word} (exit {}){why}",
         counts.fail,
         counts.warn,
         counts.unknown,

@@ -1,9 +1,10 @@
 //! The audit as JUnit XML, the test-report format CI systems read
 //! (Jenkins, GitLab, GitHub test-reporter actions).
 //!
-//! - `<testsuites>` holds one `<testsuite>` per policy, in the order the
-//!   audit lists its policies (a policy without findings is an empty suite,
-//!   so a CI page shows that it was applied);
+//! - `<testsuites>` holds one `<testsuite>` per policy, named by its file
+//!   (what every finding names), in the order the audit lists its
+//!   policies; a policy without findings is an empty suite, so a CI page
+//!   shows that it was loaded, and its properties say whether it applies;
 //! - a `<testcase>` per finding, in the audit's order: `classname` is the
 //!   check id, `name` the subject;
 //! - FAIL and WARN are `<failure type="FAIL|WARN">`: the check ran and the
@@ -15,10 +16,11 @@
 //!   which the audit never treats as a pass (the verdict is UNKNOWN, exit
 //!   3). JUnit's error means exactly "the test could not reach a verdict
 //!   because something went wrong", and every reader marks it red;
-//! - an audit without findings, whose verdict is UNKNOWN, gets one errored
-//!   testcase saying so in a suite named `hostlint`: an empty report would
-//!   read as a green build. The run's notes go to that suite's
-//!   `<system-err>`.
+//! - an audit whose verdict is UNKNOWN for a cause of its own (an invalid
+//!   policy, an unreadable host, the lock, no policy applying, the
+//!   deadline) gets one errored testcase saying why in a suite named
+//!   `hostlint`: an empty or all-passing report would read as a green
+//!   build. The run's notes go to that suite's `<system-err>`.
 //!
 //! The document validates against the Jenkins xUnit plugin's
 //! `junit-10.xsd` (`tests/data/junit/`). That schema gives `<testsuites>`
@@ -33,23 +35,30 @@
 use std::fmt::Write as _;
 
 use super::{Counts, escape_controls, expected_observed};
-use crate::finding::{Audit, Finding, Status};
+use crate::finding::{Audit, Cause, Finding, PolicyRef, Status, Verdict};
 
 /// The suite that holds what belongs to no policy.
 const RUN_SUITE: &str = "hostlint";
 
 pub fn render(audit: &Audit) -> String {
-    let mut policies: Vec<&str> = audit.policies.iter().map(String::as_str).collect();
+    let mut policies: Vec<(&str, Option<&PolicyRef>)> = audit
+        .policies
+        .iter()
+        .map(|p| (p.file.as_str(), Some(p)))
+        .collect();
     for f in &audit.findings {
         // A finding whose policy the audit does not list still gets a
         // suite: dropping it would make the counts lie.
-        if !policies.contains(&f.policy.as_str()) {
-            policies.push(&f.policy);
+        if !policies.iter().any(|(file, _)| *file == f.policy) {
+            policies.push((&f.policy, None));
         }
     }
 
     let all = Counts::of(&audit.findings);
-    let no_findings = audit.findings.is_empty();
+    let cause = audit.cause();
+    // The verdict rests on the run itself, not on a finding: one errored
+    // testcase says so.
+    let run_error = cause.verdict() == Verdict::Unknown && cause != Cause::FactUnknown;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     // No finding is timed; `time="0"` is written anyway because some
     // readers parse the attribute without checking that it is there.
@@ -57,24 +66,24 @@ pub fn render(audit: &Audit) -> String {
         out,
         "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"0\">",
         attr(&format!("hostlint audit of {}", audit.host)),
-        all.total() + usize::from(no_findings),
+        all.total() + usize::from(run_error),
         all.fail + all.warn,
-        all.unknown + usize::from(no_findings),
+        all.unknown + usize::from(run_error),
     );
-    for (id, policy) in policies.iter().enumerate() {
+    for (id, (file, policy)) in policies.iter().enumerate() {
         let findings: Vec<&Finding> = audit
             .findings
             .iter()
-            .filter(|f| f.policy == *policy)
+            .filter(|f| f.policy == *file)
             .collect();
-        suite_open(&mut out, audit, id, policy, &findings);
+        suite_open(&mut out, audit, id, file, *policy, &findings);
         for f in findings {
             testcase(&mut out, f);
         }
         out.push_str("  </testsuite>\n");
     }
-    if no_findings || !audit.notes.is_empty() {
-        let n = usize::from(no_findings);
+    if run_error || !audit.notes.is_empty() {
+        let n = usize::from(run_error);
         let _ = writeln!(
             out,
             "  <testsuite name=\"{RUN_SUITE}\" tests=\"{n}\" failures=\"0\" errors=\"{n}\" \
@@ -82,14 +91,14 @@ pub fn render(audit: &Audit) -> String {
             attr(&audit.host),
             policies.len()
         );
-        properties(&mut out, audit);
-        if no_findings {
+        properties(&mut out, audit, None);
+        if run_error {
             let _ = writeln!(
                 out,
                 "    <testcase classname=\"{RUN_SUITE}\" name=\"audit\" time=\"0\">\n      \
-                 <error type=\"UNKNOWN\" message=\"the audit produced no findings\">\
-                 No policy check produced a finding for this host: nothing was verified.\
-                 </error>\n    </testcase>"
+                 <error type=\"UNKNOWN\" message=\"{}\">{}</error>\n    </testcase>",
+                attr(&audit.summary()),
+                text(&format!("{} ({})", audit.summary(), cause.as_str())),
             );
         }
         if !audit.notes.is_empty() {
@@ -106,31 +115,51 @@ pub fn render(audit: &Audit) -> String {
     out
 }
 
-fn suite_open(out: &mut String, audit: &Audit, id: usize, policy: &str, findings: &[&Finding]) {
+fn suite_open(
+    out: &mut String,
+    audit: &Audit,
+    id: usize,
+    file: &str,
+    policy: Option<&PolicyRef>,
+    findings: &[&Finding],
+) {
     let c = Counts::of(findings.iter().copied());
     let _ = writeln!(
         out,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" \
          time=\"0\" hostname=\"{}\" id=\"{id}\">",
-        attr(policy),
+        attr(file),
         c.total(),
         c.fail + c.warn,
         c.unknown,
         attr(&audit.host),
     );
-    properties(out, audit);
+    properties(out, audit, policy);
 }
 
 /// The run each suite came from, so a suite read on its own (readers merge
-/// files) still says which host and which source.
-fn properties(out: &mut String, audit: &Audit) {
-    let _ = writeln!(
-        out,
-        "    <properties>\n      <property name=\"host\" value=\"{}\"/>\n      \
-         <property name=\"source\" value=\"{}\"/>\n    </properties>",
-        attr(&audit.host),
-        attr(&audit.source)
-    );
+/// files) still says which host and which source; a policy's suite says
+/// its name and whether it applies.
+fn properties(out: &mut String, audit: &Audit, policy: Option<&PolicyRef>) {
+    out.push_str("    <properties>\n");
+    let mut property = |name: &str, value: &str| {
+        let _ = writeln!(
+            out,
+            "      <property name=\"{name}\" value=\"{}\"/>",
+            attr(value)
+        );
+    };
+    property("host", &audit.host);
+    property("source", &audit.source);
+    if let Some(p) = policy {
+        if let Some(name) = &p.name {
+            property("policy", name);
+        }
+        if let Some(a) = p.applies {
+            property("applies", a.as_str());
+        }
+    }
+    out.push_str("    </properties>\n");
 }
 
 fn testcase(out: &mut String, f: &Finding) {

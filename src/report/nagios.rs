@@ -25,7 +25,7 @@
 use std::fmt::Write as _;
 
 use super::{Counts, checks, escape_controls, expected_observed};
-use crate::finding::{Audit, Finding, Status, Verdict};
+use crate::finding::{Audit, Cause, Finding, Status};
 
 /// Findings named on the status line.
 pub const MAX_NAMED: usize = 3;
@@ -41,7 +41,7 @@ pub fn render(audit: &Audit) -> String {
     let mut out = format!(
         "HOSTLINT {} - {} | {}\n",
         verdict.as_str(),
-        summary(verdict, counts, &sorted, checks(&audit.findings)),
+        summary(audit, counts, &sorted, checks(&audit.findings)),
         perfdata(counts, checks(&audit.findings))
     );
     let failing: Vec<&&Finding> = sorted.iter().filter(|f| f.status != Status::Pass).collect();
@@ -72,21 +72,34 @@ pub fn render(audit: &Audit) -> String {
     out
 }
 
-fn summary(verdict: Verdict, counts: Counts, sorted: &[&Finding], checks: usize) -> String {
-    let worst = match verdict {
-        Verdict::Ok => {
+fn summary(audit: &Audit, counts: Counts, sorted: &[&Finding], checks: usize) -> String {
+    let others = |except: Option<Status>| -> Vec<String> {
+        [Status::Fail, Status::Warn, Status::Unknown, Status::Pass]
+            .into_iter()
+            .filter(|&st| Some(st) != except && counts.get(st) > 0)
+            .map(|st| format!("{} {}", counts.get(st), word(st)))
+            .collect()
+    };
+    let (worst, mut s) = match audit.cause() {
+        Cause::AllPass => {
             return format!(
                 "all {} findings pass ({checks} check{})",
                 counts.pass,
                 if checks == 1 { "" } else { "s" }
             );
         }
-        Verdict::Unknown if counts.total() == 0 => {
-            return "no findings: the policies checked nothing on this host".to_owned();
+        Cause::CriticalFailed => (Status::Fail, String::new()),
+        Cause::WarningFailed => (Status::Warn, String::new()),
+        Cause::FactUnknown => (Status::Unknown, format!("{}: ", audit.summary())),
+        // Nothing to name: the run's own cause is the news.
+        _ => {
+            let mut s = one_line(&audit.summary());
+            let counted = others(None);
+            if !counted.is_empty() {
+                let _ = write!(s, "; {}", counted.join(", "));
+            }
+            return s;
         }
-        Verdict::Critical => Status::Fail,
-        Verdict::Warning => Status::Warn,
-        Verdict::Unknown => Status::Unknown,
     };
     // `sorted` puts the worst status first, by check and subject.
     let named: Vec<String> = sorted
@@ -96,19 +109,15 @@ fn summary(verdict: Verdict, counts: Counts, sorted: &[&Finding], checks: usize)
         .map(|f| format!("{} on {}", cut(&f.check), cut(&f.subject)))
         .collect();
     let n = counts.get(worst);
-    let mut s = format!("{n} {}: {}", word(worst), one_line(&named.join(", ")));
+    let _ = write!(s, "{n} {}: {}", word(worst), named.join(", "));
     if n > named.len() {
         let _ = write!(s, " and {} more", n - named.len());
     }
-    let others: Vec<String> = [Status::Fail, Status::Warn, Status::Unknown, Status::Pass]
-        .into_iter()
-        .filter(|&st| st != worst && counts.get(st) > 0)
-        .map(|st| format!("{} {}", counts.get(st), word(st)))
-        .collect();
+    let others = others(Some(worst));
     if !others.is_empty() {
         let _ = write!(s, "; {}", others.join(", "));
     }
-    s
+    one_line(&s)
 }
 
 fn word(s: Status) -> &'static str {

@@ -9,6 +9,8 @@
 //! written. The file is flushed to disk, then renamed over the target, then
 //! the directory is flushed so the rename survives a crash. On any failure
 //! the temporary file is removed and the target keeps its old content.
+//! A run killed while writing cannot remove its temporary file: the next
+//! write of the same target removes those whose process is gone.
 //!
 //! The new file has the default mode for new files (0666 less the umask),
 //! not the old file's: the report is replaced, not edited.
@@ -54,6 +56,7 @@ impl AtomicFile {
             N.fetch_add(1, Ordering::Relaxed)
         ));
         let temp = dir.join(temp_name);
+        remove_stale_temps(dir, name);
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -114,6 +117,39 @@ impl Drop for AtomicFile {
         if !self.committed {
             // Best effort: the error that got us here is the one to report.
             let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Removes the temporary files of `name` that runs killed while writing
+/// left in `dir`: those of a process that no longer exists. A live one's
+/// is being written; one of another user's process cannot be told from a
+/// live one and stays. Best effort: a file that cannot be removed costs
+/// only its space.
+fn remove_stale_temps(dir: &Path, name: &std::ffi::OsStr) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|rest| rest.split_once('.'))
+            .filter(|(_, n)| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|(pid, _)| pid.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 sends nothing; it only asks whether
+        // the process exists.
+        let gone = pid > 0
+            && unsafe { libc::kill(pid, 0) } != 0
+            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
         }
     }
 }

@@ -15,13 +15,14 @@
 //! | metric | labels | value |
 //! | --- | --- | --- |
 //! | `hostlint_audit_status` | | the verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also when there are no findings) |
+//! | `hostlint_audit_cause` | `cause` | 1: why the verdict is what it is (`all_pass`, `fact_unknown`, `no_policy_applies`, `invalid_policy`, ...: the table in `docs/policy.md`) |
 //! | `hostlint_audit_info` | `host`, `source` | 1: the host as it names itself, and `live` or the fixture |
 //! | `hostlint_findings` | `status` (`pass`, `warn`, `fail`, `unknown`) | findings with that status; all four always present |
 //! | `hostlint_notes` | | problems of the run not tied to a check (a part of the host that could not be read at all) |
-//! | `hostlint_last_run_timestamp_seconds` | | when the run ended (Unix time): alert when it grows stale |
+//! | `hostlint_last_run_timestamp_seconds` | | when the run ended (Unix time), also for a run that audited nothing: alert when it grows stale |
 //! | `hostlint_run_duration_seconds` | | how long the run took |
 //! | `hostlint_deadline_exceeded` | | 1 when a read was abandoned at its limit or the deadline |
-//! | `hostlint_audit_overlapped` | | 1 when another audit held the state file and this one did nothing |
+//! | `hostlint_audit_overlapped` | | 1 when another audit held the state file and this one did nothing (written to standard output only: such a run leaves `--output` alone) |
 //! | `hostlint_check_status` | `check`, `kind`, `severity`, `policy` | the worst status of the check's findings |
 //! | `hostlint_finding_status` | `check`, `subject`, `policy` | the worst status of the check on that subject |
 //! | `hostlint_finding_series_dropped` | | per-subject series left out over the cap |
@@ -39,7 +40,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Counts, STATUSES, escape_controls, status_code, worse};
-use crate::finding::{Audit, Status};
+use crate::finding::{Audit, Cause, Status};
 
 /// The default cap on `hostlint_finding_status` series.
 pub const MAX_SUBJECT_SERIES: usize = 500;
@@ -54,7 +55,19 @@ pub fn render(audit: &Audit, max_subject_series: usize) -> String {
         "hostlint_audit_status",
         "The audit verdict as a Nagios exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
     );
-    let _ = writeln!(out, "hostlint_audit_status {}", audit.verdict().code());
+    let cause = audit.cause();
+    let _ = writeln!(out, "hostlint_audit_status {}", cause.verdict().code());
+
+    family(
+        &mut out,
+        "hostlint_audit_cause",
+        "Why the verdict is what it is (see the table of causes in hostlint's docs/policy.md).",
+    );
+    let _ = writeln!(
+        out,
+        "hostlint_audit_cause{{cause=\"{}\"}} 1",
+        cause.as_str()
+    );
 
     family(
         &mut out,
@@ -103,7 +116,7 @@ pub fn render(audit: &Audit, max_subject_series: usize) -> String {
         (
             "hostlint_audit_overlapped",
             "1 when another audit held the state file's lock and this run did nothing.",
-            u8::from(run.overlapped).to_string(),
+            u8::from(cause == Cause::LockHeld).to_string(),
         ),
     ] {
         family(&mut out, name, help);

@@ -113,6 +113,37 @@ impl Origin {
 }
 
 impl Snapshot {
+    /// Why nothing at all could be read, when that is so: a root that is
+    /// not a capture (an empty directory, the wrong one) must not pass for
+    /// a host without links, routes or storage. The reason is the links'.
+    pub fn holds_nothing(&self) -> Option<&Missing> {
+        let h = &self.host;
+        let st = &self.storage;
+        let parts = [
+            h.hostname.missing(),
+            h.kernel_release.missing(),
+            h.uptime_seconds.missing(),
+            h.boot_id.missing(),
+            h.taint.missing(),
+            h.pstore.missing(),
+            self.bonds.missing(),
+            self.routes.missing(),
+            self.rules.missing(),
+            self.neighbors.missing(),
+            st.block.missing(),
+            st.multipath.missing(),
+            st.nvme.missing(),
+            st.fc_hosts.missing(),
+            st.iscsi.missing(),
+            st.sas_phys.missing(),
+            st.ata_links.missing(),
+            st.md.missing(),
+            st.mounts.missing(),
+        ];
+        let links = self.links.missing()?;
+        parts.iter().all(Option::is_some).then_some(links)
+    }
+
     pub fn link(&self, name: &str) -> Option<&Link> {
         self.links.known()?.iter().find(|l| l.iface.name == name)
     }
