@@ -113,6 +113,10 @@ enum Command {
         /// the kernel derives
         #[arg(long)]
         all: bool,
+        /// Compare two different hosts (other host names, no boot id in
+        /// common), which is refused otherwise
+        #[arg(long)]
+        other_host: bool,
         #[arg(long, value_enum, default_value = "table")]
         format: DiffFormat,
         /// Write the report to FILE atomically (temporary file, then rename)
@@ -239,7 +243,19 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 routes: parts.contains(&Part::Routes),
                 storage: parts.contains(&Part::Storage),
             };
-            let snapshot = collect::snapshot(&source(root, &lldp)?, scope);
+            let shown = root
+                .as_ref()
+                .map_or("the live host".to_owned(), |r| r.display().to_string());
+            let source = source(root, &lldp)?;
+            let snapshot = collect::snapshot(&source, scope);
+            // A directory that is not a capture must not pass for a host
+            // without links, routes or disks; one that holds other parts
+            // than those asked for shows what it lacks.
+            if snapshot.holds_nothing().is_some()
+                && let Some(m) = collect::snapshot(&source, Scope::ALL).holds_nothing()
+            {
+                return Err(format!("{shown} holds nothing hostlint reads ({})", m.detail).into());
+            }
             let mut out = io::stdout().lock();
             match format {
                 ShowFormat::Json => json::write(&snapshot, parts, &mut out)?,
@@ -289,9 +305,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             after,
             policies,
             all,
+            other_host,
             format,
             output,
-        } => diff(&before, &after, &lldp, &policies, all, format, output),
+        } => {
+            let options = hostlint::diff::Options { all, other_host };
+            diff(&before, &after, &lldp, &policies, options, format, output)
+        }
         Command::Rules => {
             print!("{}", catalog::rules());
             Ok(ExitCode::SUCCESS)
@@ -498,7 +518,7 @@ fn diff(
     after: &std::path::Path,
     lldp: &LldpConfig,
     policy_files: &[PathBuf],
-    all: bool,
+    options: hostlint::diff::Options,
     format: DiffFormat,
     output: Option<PathBuf>,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -522,8 +542,8 @@ fn diff(
         (&before.display().to_string(), &b),
         (&after.display().to_string(), &a),
         &checks,
-        all,
-    );
+        options,
+    )?;
     let text = match format {
         DiffFormat::Table => diff_table::render(&report, &terminal_style(output.is_none())),
         DiffFormat::Json => diff_json::render(&report),

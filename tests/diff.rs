@@ -353,17 +353,17 @@ fn a_no_op_storage_maintenance_diffs_empty() {
 }
 
 /// A capture made before hostlint read storage (the load balancer's)
-/// against one that has it: every storage part is known on one side only.
-/// The storage node's capture holds no LLDP neighbours, the load
-/// balancer's does: that is one-sided too.
+/// against one of the same host that has it (san-healthy is lb-healthy's
+/// network with storage; here under lb-healthy's name): every storage
+/// part is known on one side only. The storage node's capture holds no
+/// LLDP neighbours, the load balancer's does: that is one-sided too.
 #[test]
 fn storage_read_on_one_side_only_is_a_warning() {
-    let (code, json, _) = diff(&[
-        "fixtures/lb-healthy",
-        "fixtures/san-healthy",
-        "--format",
-        "json",
-    ]);
+    let tmp = tempdir();
+    let after = tmp.path().join("after");
+    crate::util::copy_tree(&fixture("san-healthy"), &after);
+    fs::write(after.join("proc/sys/kernel/hostname"), "lb-01\n").unwrap();
+    let (code, json, _) = diff(&["fixtures/lb-healthy", path_str(&after), "--format", "json"]);
     assert_eq!(code, 1, "{json}");
     let parts: Vec<_> = changes(&parse_json(&json))
         .into_iter()
@@ -547,6 +547,66 @@ fn unreadable_sides_and_bad_policies_exit_3() {
 
     let out = run_expect(&mut hostlint(&["diff", "fixtures/lb-healthy"]), 3);
     assert!(String::from_utf8_lossy(&out.stderr).contains("AFTER"));
+}
+
+/// An empty directory (a capture that went elsewhere, a wrong path) is
+/// not a host on which everything disappeared.
+#[test]
+fn a_side_that_holds_nothing_is_refused_in_one_line() {
+    let tmp = tempdir();
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for args in [
+        [path_str(&empty), "fixtures/lb-healthy"],
+        ["fixtures/lb-healthy", path_str(&empty)],
+    ] {
+        let (code, out, err) = diff(&args);
+        assert_eq!(code, 3, "{args:?}: {out}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!(
+                "{} holds nothing hostlint reads",
+                path_str(&empty)
+            )),
+            "{err}"
+        );
+    }
+}
+
+/// lb-01 against san-01 is not a maintenance: refused unless asked for.
+/// The same host renamed (one boot id on both sides) is compared, and its
+/// new name is a change.
+#[test]
+fn a_diff_of_two_different_hosts_is_refused_unless_other_host() {
+    let (code, out, err) = diff(&["fixtures/lb-healthy", "fixtures/san-healthy"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("are two different hosts (host lb-01 before, san-01 after")
+            && err.contains("--other-host"),
+        "{err}"
+    );
+    let (code, out, _) = diff(&[
+        "fixtures/lb-healthy",
+        "fixtures/san-healthy",
+        "--other-host",
+    ]);
+    assert_eq!(code, 1, "{out}");
+
+    let tmp = tempdir();
+    let renamed = tmp.path().join("renamed");
+    crate::util::copy_tree(&fixture("lb-healthy"), &renamed);
+    fs::write(renamed.join("proc/sys/kernel/hostname"), "lb-01a\n").unwrap();
+    let (code, json, err) = diff(&[
+        "fixtures/lb-healthy",
+        path_str(&renamed),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{json}{err}");
+    let rows = changes(&parse_json(&json));
+    assert!(rows.iter().any(|c| c.3 == "hostname"), "{rows:?}");
 }
 
 /// A policy's own destinations are resolved on both sides: a management

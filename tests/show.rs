@@ -307,6 +307,29 @@ fn a_fixture_says_whether_the_host_had_bonds() {
     assert_eq!(bonds_json(&copy), serde_json::json!([]));
 }
 
+/// A directory that is not a capture is not a host without links,
+/// routes or disks: one line, exit 3. A fixture lacking only the part
+/// asked for shows that part as unknown.
+#[test]
+fn show_of_a_directory_that_holds_nothing_exits_3() {
+    let tmp = tempdir();
+    for what in ["all", "links", "storage", "host"] {
+        let out = hostlint(&["show", what, "--root", path_str(tmp.path())])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{what}");
+        assert!(out.stdout.is_empty(), "{what}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("holds nothing hostlint reads"), "{err}");
+    }
+    let out = hostlint(&["show", "storage", "--root", "fixtures/netns-lab"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
 #[test]
 fn errors_exit_unknown_and_name_the_path() {
     let out = run_expect(

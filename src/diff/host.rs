@@ -37,6 +37,26 @@ pub fn boot(before: &Host, after: &Host) -> Boot {
     }
 }
 
+/// Whether the two sides are two different hosts: other host names, and
+/// no boot id shared to say it is one host renamed. `None` when they may
+/// be one host; otherwise what tells them apart.
+pub fn other_host(before: &Host, after: &Host) -> Option<String> {
+    let (Fact::Known(b), Fact::Known(a)) = (&before.hostname, &after.hostname) else {
+        return None;
+    };
+    if a == b {
+        return None;
+    }
+    let ids = match (&before.boot_id, &after.boot_id) {
+        (Fact::Known(x), Fact::Known(y)) if x == y => return None,
+        (Fact::Known(x), Fact::Known(y)) => format!("boot id {x} before, {y} after"),
+        (Fact::Known(x), _) => format!("boot id {x} before, none after"),
+        (_, Fact::Known(y)) => format!("no boot id before, {y} after"),
+        _ => "no boot id on either side".to_owned(),
+    };
+    Some(format!("host {b} before, {a} after, {ids}"))
+}
+
 fn records(n: usize) -> String {
     if n == 1 {
         "1 record".into()

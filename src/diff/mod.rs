@@ -599,7 +599,56 @@ pub fn flow_name(flow: &Flow) -> String {
 /// Each side probes its own mount points (a capture keeps no answer, and
 /// is then not compared): a mount that stopped answering is the last
 /// fault of the incident.
-pub fn run(before: (&str, &Source), after: (&str, &Source), checks: &[&Check], all: bool) -> Diff {
+/// Why two sides are not compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// A side holds nothing hostlint reads: every change would be "could
+    /// not be read".
+    Empty { side: String, why: String },
+    /// The sides are two different hosts (other names, no boot id in
+    /// common): their differences are not a maintenance's changes.
+    OtherHost {
+        before: String,
+        after: String,
+        why: String,
+    },
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Empty { side, why } => {
+                write!(
+                    f,
+                    "{side} holds nothing hostlint reads ({why}): not compared"
+                )
+            }
+            Refused::OtherHost { before, after, why } => write!(
+                f,
+                "{before} and {after} are two different hosts ({why}): not compared; \
+                 give --other-host to compare them anyway"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// What `run` may compare.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Show routine changes too.
+    pub all: bool,
+    /// Compare two different hosts rather than refuse.
+    pub other_host: bool,
+}
+
+pub fn run(
+    before: (&str, &Source),
+    after: (&str, &Source),
+    checks: &[&Check],
+    options: Options,
+) -> Result<Diff, Refused> {
     let mut wanted = default_flows();
     for f in check::flows(checks.iter().copied()) {
         if !wanted.contains(&f) {
@@ -614,19 +663,34 @@ pub fn run(before: (&str, &Source), after: (&str, &Source), checks: &[&Check], a
         s
     };
     let (b, a) = (read(before.1), read(after.1));
+    for ((side, _), snap) in [(before, &b), (after, &a)] {
+        if let Some(m) = snap.holds_nothing() {
+            return Err(Refused::Empty {
+                side: side.to_owned(),
+                why: m.detail.clone(),
+            });
+        }
+    }
+    if let (Some(why), false) = (host::other_host(&b.host, &a.host), options.other_host) {
+        return Err(Refused::OtherHost {
+            before: before.0.to_owned(),
+            after: after.0.to_owned(),
+            why,
+        });
+    }
     let mut changes = compare(&b, &a);
     let total = changes.len();
-    if !all {
+    if !options.all {
         changes.retain(|c| c.severity != Severity::Info);
     }
-    Diff {
+    Ok(Diff {
         before: SideInfo::of(before.0, before.1, &b),
         after: SideInfo::of(after.0, after.1, &a),
         boot: boot(&b.host, &a.host),
         destinations: wanted.iter().map(flow_name).collect(),
         hidden: total - changes.len(),
         changes,
-    }
+    })
 }
 
 /// Speed as NIC datasheets write it: `10G`, `2.5G`, `100M`.

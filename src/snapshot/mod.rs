@@ -130,6 +130,7 @@ impl Snapshot {
             self.routes.missing(),
             self.rules.missing(),
             self.neighbors.missing(),
+            self.lldp.missing(),
             st.block.missing(),
             st.multipath.missing(),
             st.nvme.missing(),
