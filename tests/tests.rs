@@ -12,6 +12,7 @@ mod robustness;
 mod scenarios;
 mod schedule;
 mod show;
+mod shipped;
 mod storage;
 mod unreadable;
 mod util;

@@ -30,6 +30,10 @@ pub const DOC: KindDoc = KindDoc {
             doc: "the bonds to check (text matcher: bond0, \"bond*\")",
         },
         FieldDoc {
+            name: "mode",
+            doc: "only the bonds in this mode (text matcher: 802.3ad): a policy for LACP bonds is not about an active-backup one. A bond whose mode cannot be read gives an UNKNOWN finding",
+        },
+        FieldDoc {
             name: "expect.mode",
             doc: "802.3ad, active-backup, balance-xor, ... (text matcher)",
         },
@@ -108,6 +112,8 @@ pub enum Expect {
 #[derive(Debug, Clone)]
 pub struct Spec {
     pub name: Text,
+    /// Selects by mode too.
+    pub mode: Option<Text>,
     pub expect: Vec<Expect>,
 }
 
@@ -125,9 +131,13 @@ const EXPECT_KEYS: &[&str] = &[
 ];
 
 pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
-    let f = Fields::new(ctx, node, "a bond check", &["name", "expect"])?;
+    let f = Fields::new(ctx, node, "a bond check", &["name", "mode", "expect"])?;
     let name_node = f.required(ctx, "name", "a bond check")?;
     let name = Text::parse(ctx, name_node, "a bond name")?;
+    let mode = match f.get("mode") {
+        Some(n) => Some(Text::parse_words(ctx, n, &BOND_MODE_WORDS)?),
+        None => None,
+    };
     let e = f.required(ctx, "expect", "a bond check")?;
     let x = Fields::new(ctx, e, "a bond expectation", EXPECT_KEYS)?;
     let mut expect = Vec::new();
@@ -159,7 +169,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
         );
         return None;
     }
-    Some(Spec { name, expect })
+    Some(Spec { name, mode, expect })
 }
 
 const HINT_MEMBER: &str =
@@ -520,22 +530,47 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
             )];
         }
     };
-    let mut out: Vec<Finding> = bonds
-        .iter()
-        .filter(|b| spec.name.matches(&b.name))
-        .map(|b| {
-            finding(
-                check,
-                &b.name,
-                judge(b, &spec.expect, &snap.origin.file(&b.source), &snap.history),
-            )
-        })
-        .collect();
+    let mut selector = format!("name {}", spec.name);
+    if let Some(m) = &spec.mode {
+        selector.push_str(&format!(", mode {m}"));
+    }
+    let mut out = Vec::new();
+    for b in bonds.iter().filter(|b| spec.name.matches(&b.name)) {
+        let ev = snap.origin.file(&b.source);
+        match (&spec.mode, &b.mode) {
+            (None, _) => {}
+            (Some(m), Fact::Known(mode)) if m.matches(mode) => {}
+            (Some(_), Fact::Known(_)) => continue,
+            (Some(_), Fact::Unknown(miss)) => {
+                let mut f = finding(
+                    check,
+                    &b.name,
+                    vec![Judgement {
+                        ok: None,
+                        expected: format!("a bond {selector}"),
+                        observed: format!(
+                            "cannot tell whether it is selected: mode unknown: {miss}"
+                        ),
+                        evidence: vec![ev],
+                        remediation: "",
+                    }],
+                );
+                f.remediation = "read the bond's mode by hand, or select it by name".into();
+                out.push(f);
+                continue;
+            }
+        }
+        out.push(finding(
+            check,
+            &b.name,
+            judge(b, &spec.expect, &ev, &snap.history),
+        ));
+    }
     if out.is_empty() {
         out.push(nothing_selected(
             check,
             "bond",
-            &format!("name {}", spec.name),
+            &selector,
             vec![snap.origin.file("proc/net/bonding")],
         ));
     }

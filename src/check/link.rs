@@ -9,7 +9,9 @@ use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
 use crate::policy::matcher::{Counter, Num, NumOr, Text, speed_unit, word};
 use crate::policy::yaml::{Node, Value};
-use crate::snapshot::values::{AT_MAX, AT_SUPPORTED_MAX, DUPLEXES, LINK_KINDS, OPERSTATES};
+use crate::snapshot::values::{
+    AT_MAX, AT_SUPPORTED_MAX, BOND_MODE_WORDS, DUPLEXES, LINK_KINDS, OPERSTATES,
+};
 use crate::snapshot::{Counters, Duplex, Fact, Link, LinkModes, PciDevice, Reason, Snapshot};
 use crate::state;
 
@@ -27,7 +29,7 @@ pub const DOC: KindDoc = KindDoc {
     fields: &[
         FieldDoc {
             name: "select",
-            doc: "which links: `name` (glob or matcher), `driver`, `kind` (physical, bond, bridge, veth, ...), `vendor` and `device` (PCI ids such as 0x8086), `onboard` (true/false), `master`, `operstate` (to check only the links that are up). All given must match. A link whose selected fact cannot be read gives an UNKNOWN finding, not a silent skip.",
+            doc: "which links: `name` (glob or matcher), `driver`, `kind` (physical, bond, bridge, veth, ...), `vendor` and `device` (PCI ids such as 0x8086), `onboard` (true/false), `master`, `bond_mode` (members of a bond in that mode: 802.3ad), `operstate` (to check only the links that are up), `link_modes` (true: the NIC reports the link modes it supports, as a port with a PHY or optics does; a paravirtual NIC such as virtio_net reports none, and has no negotiated speed to judge). All given must match. A fact the link does not have (lo's driver, a virtual NIC's link modes) does not match; a link whose selected fact cannot be read gives an UNKNOWN finding, not a silent skip.",
         },
         FieldDoc {
             name: "expect.operstate",
@@ -124,7 +126,9 @@ pub struct Select {
     pub device: Option<Text>,
     pub onboard: Option<bool>,
     pub master: Option<Text>,
+    pub bond_mode: Option<Text>,
     pub operstate: Option<Text>,
+    pub link_modes: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -178,7 +182,9 @@ const SELECT_KEYS: &[&str] = &[
     "device",
     "onboard",
     "master",
+    "bond_mode",
     "operstate",
+    "link_modes",
 ];
 pub const EXPECT_KEYS: &[&str] = &[
     "operstate",
@@ -232,9 +238,15 @@ pub fn parse_select(ctx: &mut Ctx, node: &Node) -> Option<Select> {
             .get("onboard")
             .and_then(|n| boolean(ctx, n, "true or false")),
         master: text(ctx, "master"),
+        bond_mode: f
+            .get("bond_mode")
+            .and_then(|n| Text::parse_words(ctx, n, &BOND_MODE_WORDS)),
         operstate: f
             .get("operstate")
             .and_then(|n| Text::parse_words(ctx, n, &OPERSTATES)),
+        link_modes: f
+            .get("link_modes")
+            .and_then(|n| boolean(ctx, n, "true or false")),
     };
     if f.keys().next().is_none() {
         ctx.error(
@@ -319,10 +331,38 @@ pub fn parse_expect(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Expect
     Some(out)
 }
 
+/// Whether the NIC reports the link modes it supports: a port with a PHY
+/// or optics lists them; a paravirtual NIC lists none, or has no link
+/// settings at all.
+fn reports_link_modes(l: &Link) -> Fact<bool> {
+    match &l.link_modes {
+        Fact::Known(m) => Fact::Known(!m.supported.is_empty()),
+        Fact::Unknown(m) if m.reason == Reason::NotSupported => Fact::Known(false),
+        Fact::Unknown(m) => Fact::Unknown(m.clone()),
+    }
+}
+
+/// The mode of the bond a link is a member of; not supported for a link
+/// that is no bond's member.
+fn bond_mode_of<'s>(l: &Link, snap: &'s Snapshot) -> Fact<&'s str> {
+    let master = match &l.iface.master {
+        Fact::Known(Some(m)) => m,
+        Fact::Known(None) => return Fact::unknown(Reason::NotSupported, "not a member of a bond"),
+        Fact::Unknown(m) => return Fact::Unknown(m.clone()),
+    };
+    match &snap.bonds {
+        Fact::Known(bonds) => match bonds.iter().find(|b| &b.name == master) {
+            Some(b) => b.mode.as_ref().map(String::as_str),
+            None => Fact::unknown(Reason::NotSupported, format!("{master} is not a bond")),
+        },
+        Fact::Unknown(m) => Fact::Unknown(m.clone()),
+    }
+}
+
 /// Whether a link is selected: `Ok(true/false)`, or the fact that could
 /// not be read to decide it. A fact the hardware or driver does not have
 /// (lo's driver) cannot match and does not select.
-fn selects(sel: &Select, l: &Link) -> Result<bool, String> {
+fn selects(sel: &Select, l: &Link, snap: &Snapshot) -> Result<bool, String> {
     let mut undecided = None;
     let mut all = true;
     let mut text = |what: &str, fact: Fact<&str>, m: &Option<Text>| {
@@ -359,6 +399,7 @@ fn selects(sel: &Select, l: &Link) -> Result<bool, String> {
     };
     text("PCI vendor", pci_fact(|p| &p.vendor_id), &sel.vendor);
     text("PCI device", pci_fact(|p| &p.device_id), &sel.device);
+    text("bond mode", bond_mode_of(l, snap), &sel.bond_mode);
     match &l.iface.master {
         Fact::Known(Some(m)) => text("master", Fact::Known(m.as_str()), &sel.master),
         Fact::Known(None) => {
@@ -372,6 +413,12 @@ fn selects(sel: &Select, l: &Link) -> Result<bool, String> {
         match onboard(l) {
             Fact::Known((is, _)) => all &= is == want,
             Fact::Unknown(m) => undecided = Some(format!("onboard unknown: {m}")),
+        }
+    }
+    if let Some(want) = sel.link_modes {
+        match reports_link_modes(l) {
+            Fact::Known(has) => all &= has == want,
+            Fact::Unknown(m) => undecided = Some(format!("link modes unknown: {m}")),
         }
     }
     match undecided {
@@ -833,9 +880,13 @@ fn describe_select(s: &Select) -> String {
     add("vendor", &s.vendor);
     add("device", &s.device);
     add("master", &s.master);
+    add("bond_mode", &s.bond_mode);
     add("operstate", &s.operstate);
     if let Some(o) = s.onboard {
         parts.push(format!("onboard {o}"));
+    }
+    if let Some(m) = s.link_modes {
+        parts.push(format!("link_modes {m}"));
     }
     parts.join(", ")
 }
@@ -856,7 +907,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut selected = 0;
     for l in links {
-        match selects(&spec.select, l) {
+        match selects(&spec.select, l, snap) {
             Ok(false) => {}
             Ok(true) => {
                 selected += 1;

@@ -10,7 +10,10 @@
 //! The first line is what pages and dashboards show: the verdict, then the
 //! findings of the worst status by check and subject (at most
 //! [`MAX_NAMED`], each name cut at [`MAX_NAME_CHARS`]), then how many of
-//! each other status. The perfdata counts findings per status and the
+//! each other status. An UNKNOWN starts with its cause (`a fact a check
+//! needs could not be read: 1 unknown: ...`); when no finding decided it
+//! (an invalid policy, no policy applying, the lock, the deadline), the
+//! cause is the line. The perfdata counts findings per status and the
 //! checks that produced them; the thresholds say what the verdict does
 //! with them (any `fail` is critical: `;;0`, any `warn` a warning: `;0`),
 //! so graphing add-ons draw them. Then the long output: one line per
