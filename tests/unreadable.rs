@@ -16,8 +16,11 @@ use hostlint::source::{Deadline, Source};
 
 use crate::util::{copy_tree, fixture, parse_json, repo, tempdir};
 
-/// The policy with one check per field of every check kind.
+/// One check per field of every check kind, met by san-healthy...
 const EVERY_EXPECTATION: &str = "tests/data/every-expectation.yaml";
+/// ... and those san-healthy cannot meet (it holds no LLDP neighbours),
+/// met by lb-healthy.
+const EVERY_EXPECTATION_LB: &str = "tests/data/every-expectation-lb.yaml";
 
 /// Fields of a kind that say which subjects a check is about or how to
 /// read them, not what is judged: a selector's facts are covered by the
@@ -240,8 +243,13 @@ fn report(policies: &[Policy], made_unknown: &BTreeMap<Key, Vec<String>>) -> Str
 #[test]
 fn every_check_kind_is_unknown_never_fail_or_pass_when_its_fact_is_unreadable() {
     let policies = load(&[EVERY_EXPECTATION, "policies/storage-paths.yaml"]);
-    // The policy covers every judged field of every kind.
-    let ids: BTreeSet<&str> = policies[0].checks.iter().map(|c| c.id.as_str()).collect();
+    // The two policies cover every judged field of every kind.
+    let lb = load(&[EVERY_EXPECTATION_LB]);
+    let ids: BTreeSet<&str> = [&policies[0], &lb[0]]
+        .iter()
+        .flat_map(|p| &p.checks)
+        .map(|c| c.id.as_str())
+        .collect();
     for k in KINDS {
         for f in k.fields.iter().filter(|f| !NOT_JUDGED.contains(&f.name)) {
             let id = format!("{}.{}", k.name, f.name.trim_start_matches("expect."));
@@ -250,7 +258,7 @@ fn every_check_kind_is_unknown_never_fail_or_pass_when_its_fact_is_unreadable() 
             }
             assert!(
                 ids.contains(id.as_str()),
-                "{EVERY_EXPECTATION} lacks a check {id}"
+                "{EVERY_EXPECTATION} or {EVERY_EXPECTATION_LB} lacks a check {id}"
             );
         }
     }
@@ -260,7 +268,12 @@ fn every_check_kind_is_unknown_never_fail_or_pass_when_its_fact_is_unreadable() 
 
 #[test]
 fn the_load_balancer_policies_are_unknown_never_fail_when_a_fact_is_unreadable() {
-    let policies = load(&["policies/lb-node.yaml", "policies/bonded-uplink.yaml"]);
+    let policies = load(&[
+        "policies/lb-node.yaml",
+        "policies/bonded-uplink.yaml",
+        "policies/lb-cabling.yaml",
+        EVERY_EXPECTATION_LB,
+    ]);
     let made_unknown = sweep("lb-healthy", &policies);
     insta::assert_snapshot!(report(&policies, &made_unknown));
 }
