@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{copy_tree, fixture, hostlint, live_ready, parse_json, path_str, repo, tempdir};
+use crate::util::{audit_json, copy_tree, fixture, live_ready, path_str, repo, tempdir};
 
 /// The shipped policies that make sense on any host.
 const ANY_HOST: &[&str] = &["baseline.yaml", "bonded-uplink.yaml", "lb-node.yaml"];
@@ -23,21 +23,17 @@ fn policy(name: &str) -> String {
 /// `hostlint audit -p POLICY --root ROOT --format json`: exit code and
 /// document.
 fn audit(policy: &str, root: &Path) -> (i32, serde_json::Value) {
-    let out = hostlint(&[
-        "audit",
-        "-p",
-        policy,
-        "--root",
-        path_str(root),
-        "--format",
-        "json",
-    ])
-    .output()
-    .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        parse_json(&String::from_utf8_lossy(&out.stdout)),
-    )
+    audit_json(&["-p", policy, "--root", path_str(root)])
+}
+
+/// The subjects of a report's findings, in its order.
+fn subjects(doc: &serde_json::Value) -> Vec<&str> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect()
 }
 
 #[test]
@@ -102,13 +98,7 @@ fn bonded_uplink_is_not_unknown_on_a_host_without_a_bond() {
         (0, Some("all_pass")),
         "{doc}"
     );
-    let subjects: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["subject"].as_str().unwrap())
-        .collect();
-    assert_eq!(subjects, ["(no bond)", "(no link)"], "{doc}");
+    assert_eq!(subjects(&doc), ["(no bond)", "(no link)"], "{doc}");
 }
 
 /// web-healthy with `iface`'s settings as `ethtool` prints them for a NIC
@@ -189,11 +179,5 @@ fn bonded_uplink_checks_only_lacp_bonds_and_their_members() {
     fs::write(&proc_bond, text).unwrap();
     let (code, doc) = audit(&policy("bonded-uplink.yaml"), &root);
     assert_eq!(code, 0, "{doc}");
-    let subjects: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["subject"].as_str().unwrap())
-        .collect();
-    assert_eq!(subjects, ["(no bond)", "(no link)"], "{doc}");
+    assert_eq!(subjects(&doc), ["(no bond)", "(no link)"], "{doc}");
 }

@@ -304,20 +304,14 @@ fn san_with_unreadable(dir: &Path, rel: &str, fifo: bool) -> PathBuf {
 fn storage_audit(rel: &str, fifo: bool, check: &str) -> (i32, serde_json::Value) {
     let dir = tempdir();
     let root = san_with_unreadable(dir.path(), rel, fifo);
-    let out = crate::util::hostlint(&[
-        "audit",
+    let (code, doc) = crate::util::audit_json(&[
         "-p",
         repo().join("policies/storage-paths.yaml").to_str().unwrap(),
         "--root",
         root.to_str().unwrap(),
         "--deadline",
         "2s",
-        "--format",
-        "json",
-    ])
-    .output()
-    .unwrap();
-    let doc = parse_json(&String::from_utf8_lossy(&out.stdout));
+    ]);
     let f = doc["findings"]
         .as_array()
         .unwrap()
@@ -325,7 +319,7 @@ fn storage_audit(rel: &str, fifo: bool, check: &str) -> (i32, serde_json::Value)
         .find(|f| f["check"] == check)
         .unwrap_or_else(|| panic!("no {check} in {doc}"))
         .clone();
-    (out.status.code().unwrap(), f)
+    (code, f)
 }
 
 #[test]

@@ -47,6 +47,18 @@ pub fn hostlint(args: &[&str]) -> Command {
     c
 }
 
+/// `hostlint audit ARGS... --format json`: the exit code and the report.
+pub fn audit_json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let out = hostlint(&all).output().expect("hostlint runs");
+    (
+        out.status.code().unwrap_or(-1),
+        parse_json(&String::from_utf8_lossy(&out.stdout)),
+    )
+}
+
 /// The paths at which two JSON documents differ, with both values.
 pub fn json_diff(a: &Value, b: &Value) -> Vec<String> {
     let mut out = Vec::new();

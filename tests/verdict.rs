@@ -8,7 +8,7 @@ use std::path::Path;
 
 use hostlint::finding::Cause;
 
-use crate::util::{copy_tree, fixture, hostlint, parse_json, path_str, repo, tempdir};
+use crate::util::{audit_json, copy_tree, fixture, hostlint, parse_json, path_str, repo, tempdir};
 
 const FORMATS: &[&str] = &["table", "nagios", "json", "junit", "prometheus"];
 
@@ -215,20 +215,14 @@ fn a_run_whose_reads_the_deadline_abandoned_is_never_ok() {
     let c = std::ffi::CString::new(path_str(&file)).unwrap();
     // SAFETY: mkfifo with a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
-    let out = hostlint(&[
-        "audit",
+    let (code, doc) = audit_json(&[
         "-p",
         &policy("baseline.yaml"),
         "--root",
         path_str(&root),
         "--deadline",
         "2s",
-        "--format",
-        "json",
-    ])
-    .output()
-    .unwrap();
-    let doc = parse_json(&String::from_utf8_lossy(&out.stdout));
+    ]);
     assert!(
         doc["findings"]
             .as_array()
@@ -239,7 +233,7 @@ fn a_run_whose_reads_the_deadline_abandoned_is_never_ok() {
     );
     assert_eq!(doc["run"]["deadline_exceeded"], true, "{doc}");
     assert_eq!(doc["cause"], "deadline_exceeded", "{doc}");
-    assert_eq!(out.status.code(), Some(3), "{doc}");
+    assert_eq!(code, 3, "{doc}");
 }
 
 #[test]
