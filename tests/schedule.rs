@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -528,14 +528,17 @@ fn a_lock_file_root_created_does_not_lock_out_the_service_user() {
     run_expect(&mut scheduled(&policy, &state, &report), 0);
     let lock = state_dir.join("state.json.lock");
     assert_eq!(fs::metadata(&lock).unwrap().uid(), 0);
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::chown(&state_dir, Some(65534), Some(65534)).unwrap();
+    // The binary and the fixture where the user can read them.
+    let bin = crate::util::binary_for_anyone(dir.path());
+    let root = dir.path().join("lb-healthy");
+    copy_tree(&fixture("lb-healthy"), &root);
     let mut as_nobody = Command::new("setpriv");
     as_nobody
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(crate::util::hostlint_bin())
+        .arg(bin)
         .args(["audit", "-p", &policy, "--root"])
-        .arg(fixture("lb-healthy"))
+        .arg(&root)
         .arg("--state")
         .arg(&state)
         .args(["--format", "prometheus", "--output"])

@@ -7,7 +7,6 @@
 //! verdicts (tests/scenarios.rs).
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -44,9 +43,7 @@ fn the_shipped_policies_pass_on_this_plain_vm_as_root_and_as_nobody() {
     // The binary and the policies where an unprivileged user can read
     // them, wherever the repository is checked out.
     let dir = tempdir();
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = dir.path().join("hostlint");
-    fs::copy(crate::util::hostlint_bin(), &bin).unwrap();
+    let bin = crate::util::binary_for_anyone(dir.path());
     for p in ANY_HOST {
         fs::copy(repo().join("policies").join(p), dir.path().join(p)).unwrap();
     }

@@ -47,6 +47,18 @@ pub fn hostlint(args: &[&str]) -> Command {
     c
 }
 
+/// A copy of the hostlint binary in `dir`, made readable to every user
+/// (the directory too): a test that runs it as an unprivileged user must
+/// not depend on where the repository is checked out.
+pub fn binary_for_anyone(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+        .expect("a directory anyone can enter");
+    let bin = dir.join("hostlint");
+    std::fs::copy(hostlint_bin(), &bin).expect("a copy of the binary");
+    bin
+}
+
 /// `hostlint audit ARGS... --format json`: the exit code and the report.
 pub fn audit_json(args: &[&str]) -> (i32, Value) {
     let mut all = vec!["audit"];
