@@ -41,7 +41,8 @@ pub const DOC: KindDoc = KindDoc {
                   switch, switch_port (or NetBox's side_a_device, side_a_name, side_b_device, \
                   side_b_name, Side A, Termination A, ...), or YAML (.yaml) with a list of \
                   {host, port, switch, switch_port}; the rows whose host (either end) is this \
-                  host's name, or its first label, are the plan; its names match exactly",
+                  host's name, or its first label, are the plan; its names match exactly, \
+                  without regard to case",
         },
         FieldDoc {
             name: "mlag",
@@ -174,7 +175,11 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
 }
 
 /// A name as the policy gives it (a text matcher) or as a plan gives it
-/// (exactly that name: a DCIM's names are not patterns).
+/// (exactly that name: a DCIM's names are not patterns). A plan's names
+/// are compared without regard to case: a switch's name is a host name
+/// (`SW-A` and `sw-a` are one switch), a DCIM often keeps it in another
+/// case than the switch sends it, and no switch has two ports whose names
+/// differ only in case.
 enum Name<'a> {
     Matcher(&'a Text),
     Exact(&'a str),
@@ -184,7 +189,7 @@ impl Name<'_> {
     fn matches(&self, text: &str) -> bool {
         match self {
             Name::Matcher(m) => m.matches(text),
-            Name::Exact(name) => *name == text,
+            Name::Exact(name) => name.eq_ignore_ascii_case(text),
         }
     }
 }
@@ -394,8 +399,8 @@ fn planned_switches<'a>(members: &[BondMember], wanted: &'a [Wanted]) -> Vec<&'a
                 .and_then(|w| w.planned_switch.as_deref())
         })
         .collect();
-    switches.sort();
-    switches.dedup();
+    switches.sort_by_key(|s| s.to_ascii_lowercase());
+    switches.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     switches
 }
 
@@ -729,6 +734,21 @@ mod tests {
         bond(&mut snap, "bond0").name = "bond1".into();
         let r = audit(body, &[], &snap);
         assert_eq!(status_of(&r, "(no bond)").0, Status::Fail);
+    }
+
+    #[test]
+    fn plan_names_match_switches_and_ports_without_regard_to_case() {
+        let plan = "host,port,switch,switch_port\n\
+                    LB-01,eno1,MGMT-SW3,gi1/0/12\n\
+                    lb-01,enp65s0f0,SW-A,ETHERNET17\n\
+                    lb-01,enp65s0f1,Sw-B.DC1.example.net,Ethernet17\n";
+        let r = audit(
+            "      plan: plan.csv\n",
+            &[("plan.csv", plan)],
+            &lb_healthy(),
+        );
+        assert!(r.iter().all(|(_, s, _)| *s == Status::Pass), "{r:?}");
+        assert_eq!(r.len(), 5, "{r:?}");
     }
 
     #[test]

@@ -289,10 +289,18 @@ fn yaml_cable(ctx: &mut Ctx, node: &Node) -> Option<Cable> {
 }
 
 /// Whether a plan's host name is this host: the same name ignoring case,
-/// or the same first label (`lb-01` and `lb-01.dc1.example.net`).
+/// or a short name that is the other's first label (`lb-01` and
+/// `lb-01.dc1.example.net`). Two full names in different domains are two
+/// hosts: `lb-01.dc2.example.net` is not `lb-01.dc1.example.net`.
 pub fn same_host(plan: &str, hostname: &str) -> bool {
-    let short = |s: &str| s.split('.').next().unwrap_or(s).to_ascii_lowercase();
-    plan.eq_ignore_ascii_case(hostname) || short(plan) == short(hostname)
+    let short_of = |short: &str, full: &str| {
+        !short.contains('.')
+            && full
+                .split('.')
+                .next()
+                .is_some_and(|label| label.eq_ignore_ascii_case(short))
+    };
+    plan.eq_ignore_ascii_case(hostname) || short_of(plan, hostname) || short_of(hostname, plan)
 }
 
 impl Cable {
@@ -405,5 +413,15 @@ mod tests {
         };
         assert_eq!(c.from_host("lb-01"), Some(("enp65s0f0", "sw-a", "swp7")));
         assert_eq!(c.from_host("lb-02"), None);
+    }
+
+    #[test]
+    fn a_host_of_the_same_name_in_another_domain_is_another_host() {
+        assert!(same_host("lb-01", "lb-01.dc1.example.net"));
+        assert!(same_host("LB-01.dc1.example.net", "lb-01"));
+        assert!(same_host("lb-01.DC1.example.net", "lb-01.dc1.example.net"));
+        assert!(!same_host("lb-01.dc2.example.net", "lb-01.dc1.example.net"));
+        assert!(!same_host("lb-01.dc2", "lb-01.dc1.example.net"));
+        assert!(!same_host("lb-0", "lb-01"));
     }
 }
