@@ -269,13 +269,19 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
                         })
                     })
                     .collect();
-                if rows.is_empty() && wanted.is_empty() {
-                    return vec![nothing_selected(
+                // A plan without this host's rows is a finding even beside
+                // ports given in the policy: a host name the DCIM spells
+                // otherwise must not turn the plan off.
+                if rows.is_empty() {
+                    out.push(nothing_selected(
                         check,
                         "cable in the plan",
                         &format!("host {host}"),
-                        evidence,
-                    )];
+                        evidence.clone(),
+                    ));
+                    if wanted.is_empty() {
+                        return out;
+                    }
                 }
                 wanted.extend(rows);
             }
@@ -749,6 +755,19 @@ mod tests {
         );
         assert!(r.iter().all(|(_, s, _)| *s == Status::Pass), "{r:?}");
         assert_eq!(r.len(), 5, "{r:?}");
+    }
+
+    #[test]
+    fn a_plan_without_this_host_is_a_finding_beside_ports_too() {
+        let body = "      ports:\n        enp65s0f0: { switch: \"sw-a*\", port: Ethernet17 }\n      plan: plan.csv\n";
+        let plan = "host,port,switch,switch_port\nlb-99,eno1,mgmt-sw3,Gi1/0/12\n";
+        let r = audit(body, &[("plan.csv", plan)], &lb_healthy());
+        assert_eq!(
+            status_of(&r, "(no cable in the plan)").0,
+            Status::Fail,
+            "{r:?}"
+        );
+        assert_eq!(status_of(&r, "enp65s0f0").0, Status::Pass, "{r:?}");
     }
 
     #[test]
