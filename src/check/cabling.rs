@@ -41,8 +41,7 @@ pub const DOC: KindDoc = KindDoc {
                   switch, switch_port (or NetBox's side_a_device, side_a_name, side_b_device, \
                   side_b_name, Side A, Termination A, ...), or YAML (.yaml) with a list of \
                   {host, port, switch, switch_port}; the rows whose host (either end) is this \
-                  host's name, or its first label, are the plan; its names match exactly, \
-                  without regard to case",
+                  host's name, or its first label, are the plan; its names match exactly",
         },
         FieldDoc {
             name: "mlag",
@@ -230,6 +229,23 @@ fn faces(n: &LldpNeighbor, switch: &Name, port: &Name) -> bool {
         && ports.iter().flatten().any(|p| port.matches(p))
 }
 
+/// The neighbours heard on a host port that say what it faces: those
+/// heard over LLDP when there are any. A switch that also speaks CDP, EDP
+/// or FDP (lldpd listens with `-c`, `-e`, `-f`) is heard once per protocol,
+/// under another name (`sw-a(FOX1234)` for CDP) and another chassis id: it
+/// is one far end, not a second neighbour or a second switch.
+fn heard_on<'a>(neighbours: &'a [LldpNeighbor], iface: &str) -> Vec<&'a LldpNeighbor> {
+    let all: Vec<&LldpNeighbor> = neighbours.iter().filter(|n| n.iface == iface).collect();
+    if all.iter().any(|n| n.via == LLDP) {
+        all.into_iter().filter(|n| n.via == LLDP).collect()
+    } else {
+        all
+    }
+}
+
+/// How lldpcli names the protocol itself.
+const LLDP: &str = "LLDP";
+
 const HINT_WRONG: &str = "the cable is in another switch port than the plan says: move it (or correct the plan), then check the link, the bond and the switch port's configuration";
 const HINT_NONE: &str = "nothing answers LLDP on this port: the cable is out or loose, the link is down, or the switch port does not send LLDP (enable it there)";
 const HINT_NO_PORT: &str =
@@ -336,7 +352,7 @@ fn port_finding(
     evidence: &[String],
 ) -> Finding {
     let plan_says = format!("{} {}", w.switch, w.switch_port);
-    let heard: Vec<&LldpNeighbor> = neighbours.iter().filter(|n| n.iface == w.port).collect();
+    let heard = heard_on(neighbours, w.port);
     let (ok, observed, remediation) = if heard.is_empty() {
         match snap.links.known() {
             Some(links) if !links.iter().any(|l| l.iface.name == w.port) => (
@@ -483,7 +499,7 @@ fn mlag_findings(
         // Each switch heard, by chassis, with the members facing it.
         let mut switches: Vec<(&LldpNeighbor, Vec<&str>)> = Vec::new();
         for member in members {
-            for n in neighbours.iter().filter(|n| n.iface == member.name) {
+            for n in heard_on(neighbours, &member.name) {
                 match switches
                     .iter_mut()
                     .find(|(s, _)| s.chassis_id == n.chassis_id && s.switch() == n.switch())
@@ -707,8 +723,9 @@ mod tests {
         assert_eq!(status_of(&r, "(cabling plan)").0, Status::Unknown);
     }
 
-    #[test]
-    fn an_mlag_bond_with_both_legs_on_one_switch_fails() {
+    /// lb-healthy with bond0's second leg moved to sw-a Ethernet18, beside
+    /// the first.
+    fn both_legs_on_sw_a() -> Snapshot {
         let mut snap = lb_healthy();
         let a = neighbours(&mut snap)
             .iter()
@@ -724,6 +741,12 @@ mod tests {
                 n.port_id.as_mut().unwrap().value = "Ethernet18".into();
             }
         }
+        snap
+    }
+
+    #[test]
+    fn an_mlag_bond_with_both_legs_on_one_switch_fails() {
+        let mut snap = both_legs_on_sw_a();
         let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &snap);
         assert_eq!(
             status_of(&r, "bond0"),
@@ -768,6 +791,45 @@ mod tests {
             "{r:?}"
         );
         assert_eq!(status_of(&r, "enp65s0f0").0, Status::Pass, "{r:?}");
+    }
+
+    /// The far end as a Cisco NX-OS switch names itself over CDP when
+    /// lldpd also listens for CDP (`lldpd -c`).
+    fn over_cdp(n: &LldpNeighbor) -> LldpNeighbor {
+        let name = format!("{}(FOX1234ABCD)", n.switch().split('.').next().unwrap());
+        LldpNeighbor {
+            via: "CDPv2".into(),
+            chassis_id: Some(crate::snapshot::LldpId {
+                kind: "local".into(),
+                value: name.clone(),
+            }),
+            system_name: Some(name),
+            ..n.clone()
+        }
+    }
+
+    #[test]
+    fn a_switch_heard_over_lldp_and_cdp_is_one_far_end_and_one_switch() {
+        let mut snap = lb_healthy();
+        let cdp: Vec<LldpNeighbor> = neighbours(&mut snap).iter().map(over_cdp).collect();
+        neighbours(&mut snap).extend(cdp);
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &snap);
+        assert!(r.iter().all(|(_, s, _)| *s == Status::Pass), "{r:?}");
+
+        // Both legs on sw-a: two protocols are not two switches.
+        let mut one_switch = both_legs_on_sw_a();
+        let cdp: Vec<LldpNeighbor> = neighbours(&mut one_switch).iter().map(over_cdp).collect();
+        neighbours(&mut one_switch).extend(cdp);
+        let body =
+            "      ports:\n        enp65s0f0: { switch: \"*\", port: \"*\" }\n      mlag: bond0\n";
+        let r = audit(body, &[], &one_switch);
+        assert_eq!(
+            status_of(&r, "bond0"),
+            (
+                Status::Fail,
+                "bond0's members face sw-a.dc1.example.net (enp65s0f0, enp65s0f1)".into()
+            )
+        );
     }
 
     #[test]
