@@ -337,7 +337,7 @@ fn neighbor(iface: &str, body: &Map<String, Value>) -> Result<LldpNeighbor, Stri
         None => None,
     };
     let age_seconds = match body.get("age").and_then(text) {
-        Some(a) => Some(age(&a).ok_or_else(|| format!("age {a:?} is not `N days, HH:MM:SS`"))?),
+        Some(a) => age(&a).ok_or_else(|| format!("age {a:?} is not `N days, HH:MM:SS`"))?,
         None => None,
     };
     let aggregation_port_id = match field(port, "aggregation").and_then(text) {
@@ -447,16 +447,22 @@ fn lldp_id(v: &Value) -> Option<LldpId> {
     })
 }
 
-/// `0 day, 00:00:40`, `3 days, 01:02:03` as seconds.
-fn age(text: &str) -> Option<u64> {
+/// `0 day, 00:00:40`, `3 days, 01:02:03` as seconds; `Some(None)` when
+/// lldpd's clock went back since it heard the neighbour (lldpcli prints
+/// the negative age it then computes, `0 day, -1:-1:-40`): no age, which
+/// is no reason to distrust the rest of the table.
+fn age(text: &str) -> Option<Option<u64>> {
     let (days, clock) = text.split_once(',')?;
-    let days: u64 = days.split_whitespace().next()?.parse().ok()?;
-    let mut parts = clock.trim().split(':').map(|p| p.parse::<u64>().ok());
+    let days: i64 = days.split_whitespace().next()?.parse().ok()?;
+    let mut parts = clock.trim().split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
-    if parts.next().is_some() || m > 59 || s > 59 {
+    if parts.next().is_some() || m.abs() > 59 || s.abs() > 59 || h.abs() > 23 {
         return None;
     }
-    Some(days * 86_400 + h * 3600 + m * 60 + s)
+    let seconds = days
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + m * 60 + s)?;
+    Some(u64::try_from(seconds).ok())
 }
 
 #[cfg(test)]
@@ -598,10 +604,25 @@ mod tests {
 
     #[test]
     fn ages_parse_as_lldpcli_prints_them() {
-        assert_eq!(age("0 day, 00:00:40"), Some(40));
-        assert_eq!(age("2 days, 01:02:03"), Some(2 * 86_400 + 3723));
+        assert_eq!(age("0 day, 00:00:40"), Some(Some(40)));
+        assert_eq!(age("2 days, 01:02:03"), Some(Some(2 * 86_400 + 3723)));
         assert_eq!(age("too much"), None);
         assert_eq!(age("1 day, 00:61:00"), None);
+    }
+
+    #[test]
+    fn a_negative_age_after_a_clock_step_is_no_age_not_a_malformed_table() {
+        assert_eq!(age("0 day, 00:00:-5"), Some(None));
+        assert_eq!(age("-1 day, -1:-1:-40"), Some(None));
+        let text = r#"{"lldp": {"interface": {"eth0": {"via": "LLDP", "age": "0 day, -1:-1:-40",
+            "chassis": {"sw-a": {"id": {"type": "mac", "value": "00:00:00:00:00:01"}}},
+            "port": {"id": {"type": "ifname", "value": "swp7"}}}}}}"#;
+        let n = parse_neighbors(text).unwrap();
+        assert_eq!((n[0].shown().as_str(), n[0].age_seconds), ("sw-a swp7", None));
+        // Too many days is malformed, not an overflow.
+        let huge = format!("{} days, 00:00:00", i64::MAX);
+        assert_eq!(age(&huge), None);
+        assert_eq!(age(&format!("{} days, 00:00:00", u64::MAX)), None);
     }
 
     #[test]
