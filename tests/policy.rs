@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::util::{
-    copy_tree, fixture, hostlint, parse_json, path_str, repo, run_expect, run_ok, tempdir,
+    audit_json, copy_tree, fixture, hostlint, parse_json, path_str, repo, run_expect, run_ok,
+    tempdir,
 };
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -37,14 +38,17 @@ fn refused_with(policy: &str, root: &str, want: &[&str]) {
     assert_eq!(doc["findings"], Value::Array(Vec::new()), "{doc}");
 }
 
-/// A copy of a fixture whose manifest makes `path` fail with `errno`.
-fn fixture_failing(name: &str, path: &str, errno: &str) -> (tempfile::TempDir, PathBuf) {
+/// A copy of a fixture whose manifest makes each of `paths` fail with
+/// `errno`.
+fn fixture_failing(name: &str, paths: &[&str], errno: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempdir();
     let copy = tmp.path().join(name);
     copy_tree(&fixture(name), &copy);
     let manifest_path = copy.join("manifest.json");
     let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
-    manifest["read_errors"][path] = errno.into();
+    for path in paths {
+        manifest["read_errors"][path] = errno.into();
+    }
     fs::write(&manifest_path, manifest.to_string()).unwrap();
     (tmp, copy)
 }
@@ -297,7 +301,7 @@ fn yaml_errors_name_the_mistake_not_the_parser_api() {
 /// "(os error N)", no position after the position.
 #[test]
 fn read_errors_are_worded_once_for_operators() {
-    let (_tmp, copy) = fixture_failing("lb-healthy", "cmd/ethtool-i/eno1", "EIO");
+    let (_tmp, copy) = fixture_failing("lb-healthy", &["cmd/ethtool-i/eno1"], "EIO");
     fs::write(copy.join("cmd/ip-neigh.json"), "{[ not json\n").unwrap();
     let show = run_ok(&mut hostlint(&[
         "show",
@@ -322,7 +326,7 @@ fn read_errors_are_worded_once_for_operators() {
 /// in the diff's footnote.
 #[test]
 fn a_part_unreadable_in_a_diff_is_named_once() {
-    let (_tmp, copy) = fixture_failing("san-healthy", "sys/class/nvme-subsystem", "EIO");
+    let (_tmp, copy) = fixture_failing("san-healthy", &["sys/class/nvme-subsystem"], "EIO");
     // Its exit code is not what this guards.
     let out = hostlint(&["diff", path_str(&fixture("san-healthy")), path_str(&copy)])
         .output()
@@ -334,4 +338,52 @@ fn a_part_unreadable_in_a_diff_is_named_once() {
         ),
         "{text}"
     );
+}
+
+/// `*` is every value of a map too, as the documentation says: a path the
+/// policy check takes must not make the policy silently not apply.
+#[test]
+fn applies_to_star_walks_the_values_of_a_map() {
+    let dir = tempdir();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        "policy: fc\napplies_to:\n  facts:\n    \"storage.fc_hosts.*.statistics.*\": { min: 0 }\nchecks:\n  - id: clean\n    kernel: { expect: { pstore_records: 0 } }\n",
+    );
+    let doc = audit_json(&["-p", &p, "--root", path_str(&fixture("san-healthy"))]).1;
+    assert_eq!(doc["findings"][0]["check"], "clean", "{doc}");
+}
+
+/// A fact that could not be read on the way to the path's end (a link's
+/// driver) leaves the condition undecided: the policy's checks are
+/// UNKNOWN, not skipped as a policy that does not apply. A fact the
+/// hardware does not have (the loopback's driver) matches nothing and
+/// decides nothing.
+#[test]
+fn applies_to_fact_unread_on_the_way_is_unknown_not_a_policy_that_does_not_apply() {
+    let (_tmp, copy) = fixture_failing(
+        "lb-healthy",
+        &["cmd/ethtool-i/enp65s0f0", "cmd/ethtool-i/enp65s0f1"],
+        "EIO",
+    );
+    let policy = |dir: &Path, driver: &str| {
+        write(
+            dir,
+            &format!("{driver}.yaml"),
+            &format!(
+                "policy: {driver}\napplies_to:\n  facts:\n    \"links.*.driver.driver\": {driver}\nchecks:\n  - id: {driver}-up\n    link: {{select: {{name: \"*\"}}, expect: {{operstate: up}}}}\n"
+            ),
+        )
+    };
+    let dir = tempdir();
+    let (code, doc) = audit_json(&["-p", &policy(dir.path(), "i40e"), "--root", path_str(&copy)]);
+    assert_eq!(code, 3, "{doc}");
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "{doc}");
+    assert!(findings.iter().all(|f| f["status"] == "UNKNOWN"), "{doc}");
+
+    let ixgbe = policy(dir.path(), "ixgbe");
+    let doc = audit_json(&["-p", &ixgbe, "--root", path_str(&fixture("lb-healthy"))]).1;
+    assert_eq!(doc["findings"], Value::Array(Vec::new()), "{doc}");
+    assert!(doc.to_string().contains("does not apply"), "{doc}");
 }

@@ -32,7 +32,7 @@ use serde_json::Value as Json;
 
 use crate::check::{self, Spec};
 use crate::finding::Severity;
-use crate::snapshot::{Fact, Snapshot};
+use crate::snapshot::{Fact, Reason, Snapshot};
 use fields::{Ctx, Fields, PolicyError, boolean, one_or_many, string};
 use matcher::{Num, Text};
 use yaml::{Node, Pos, Value};
@@ -508,22 +508,61 @@ fn leaf_kinds(leaf: &facts::Leaf) -> String {
     kinds.join(" or ")
 }
 
-/// The values at a dotted path of a JSON document; `*` walks every element
-/// of a list.
-fn values_at<'a>(doc: &'a Json, path: &[&str]) -> Vec<&'a Json> {
-    let Some((head, rest)) = path.split_first() else {
-        return vec![doc];
+/// What a fact path finds in the snapshot document: the values there, and
+/// whether a fact on the way could not be read, so that a condition no
+/// value meets is undecided rather than false.
+#[derive(Default)]
+struct Found<'a> {
+    values: Vec<&'a Json>,
+    unread: bool,
+}
+
+/// The reason of an unknown fact as the document writes it,
+/// `{"unknown": REASON, "detail": ...}`.
+fn unknown_reason(v: &Json) -> Option<&str> {
+    match v {
+        Json::Object(m) if m.len() == 2 && m.contains_key("detail") => {
+            m.get("unknown").and_then(Json::as_str)
+        }
+        _ => None,
+    }
+}
+
+/// Walks a dotted path of the document; `*` is every element of a list
+/// or every value of a map, a number one element of a list. An unknown
+/// fact met on the way (or at the end) is unread, unless its path goes on
+/// into the reason itself (`speed_mbps.unknown`), or the hardware does not
+/// have that fact (`not_supported`: a loopback's driver), which no
+/// condition can match.
+fn values_at<'a>(doc: &'a Json, path: &[&str], found: &mut Found<'a>) {
+    let head = path.first().copied();
+    if let Some(reason) = unknown_reason(doc)
+        && !matches!(head, Some("unknown" | "detail"))
+    {
+        if reason != Reason::NotSupported.as_str() {
+            found.unread = true;
+        }
+        return;
+    }
+    let Some(head) = head else {
+        found.values.push(doc);
+        return;
     };
+    let rest = &path[1..];
     match (head, doc) {
-        (&"*", Json::Array(items)) => items.iter().flat_map(|i| values_at(i, rest)).collect(),
-        (key, Json::Object(m)) => m.get(*key).map(|v| values_at(v, rest)).unwrap_or_default(),
-        (key, Json::Array(items)) => key
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| items.get(i))
-            .map(|v| values_at(v, rest))
-            .unwrap_or_default(),
-        _ => Vec::new(),
+        ("*", Json::Array(items)) => items.iter().for_each(|i| values_at(i, rest, found)),
+        ("*", Json::Object(m)) => m.values().for_each(|v| values_at(v, rest, found)),
+        (key, Json::Object(m)) => {
+            if let Some(v) = m.get(key) {
+                values_at(v, rest, found);
+            }
+        }
+        (key, Json::Array(items)) => {
+            if let Some(v) = key.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                values_at(v, rest, found);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -550,15 +589,15 @@ impl AppliesTo {
         let doc = serde_json::to_value(snapshot).unwrap_or(Json::Null);
         for (path, cond) in &self.facts {
             let parts: Vec<&str> = path.split('.').collect();
-            let found = values_at(&doc, &parts);
-            if found.iter().any(|v| v.get("unknown").is_some())
-                && !found.iter().any(|v| cond_matches(cond, v))
-            {
+            let mut found = Found::default();
+            values_at(&doc, &parts, &mut found);
+            if found.values.iter().any(|v| cond_matches(cond, v)) {
+                continue;
+            }
+            if found.unread {
                 return Applicability::Unknown(format!("fact {path} could not be read"));
             }
-            if !found.iter().any(|v| cond_matches(cond, v)) {
-                return Applicability::Not(format!("no fact {path} matches"));
-            }
+            return Applicability::Not(format!("no fact {path} matches"));
         }
         Applicability::Applies
     }
