@@ -387,3 +387,29 @@ fn applies_to_fact_unread_on_the_way_is_unknown_not_a_policy_that_does_not_apply
     assert_eq!(doc["findings"], Value::Array(Vec::new()), "{doc}");
     assert!(doc.to_string().contains("does not apply"), "{doc}");
 }
+
+/// Words the kernel prints are never refused as typos of the words
+/// hostlint lists: options every host mounts with (tmpfs `size`, cgroup
+/// `name`, near NFS's `rsize` and `namlen`), those of btrfs, overlayfs,
+/// FUSE and SMB, and the link kinds of rtnetlink and of a sysfs root.
+#[test]
+fn kernel_words_are_not_taken_for_typos_of_listed_ones() {
+    let dir = tempdir();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        r#"policy: words
+checks:
+  - id: t
+    mount: { path: /run, expect: { options: [rw, size, nr_inodes, mode, inode64] } }
+  - id: c
+    mount: { path: /sys/fs/cgroup/*, expect: { options: [name, devices, memory, nsdelegate, seclabel] } }
+  - id: b
+    mount: { path: /srv, expect: { not_options: [nossd, space_cache, degraded, uuid, userxattr, blksize, actimeo, rasize, esize] } }
+  - id: k
+    allow_empty: true
+    link: { select: { kind: { in: [vsockmon, wlan, gadget, l2tpeth, prp] } }, expect: { operstate: up } }
+"#,
+    );
+    run_ok(&mut hostlint(&["policy", "check", &p]));
+}
