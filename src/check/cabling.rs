@@ -353,32 +353,36 @@ fn port_finding(
 ) -> Finding {
     let plan_says = format!("{} {}", w.switch, w.switch_port);
     let heard = heard_on(neighbours, w.port);
-    let (ok, observed, remediation) = if heard.is_empty() {
-        match snap.links.known() {
-            Some(links) if !links.iter().any(|l| l.iface.name == w.port) => (
-                false,
-                format!(
-                    "this host has no interface {}, plan says it faces {plan_says}",
-                    w.port
-                ),
-                HINT_NO_PORT,
+    // A neighbour lldpd reports on an interface this host does not have
+    // (an lldpd of another network namespace, asked through a shared
+    // socket) says nothing of this host's cabling.
+    let absent = snap
+        .links
+        .known()
+        .is_some_and(|links| !links.iter().any(|l| l.iface.name == w.port));
+    let (ok, observed, remediation) = if absent {
+        (
+            false,
+            format!(
+                "this host has no interface {}, plan says it faces {plan_says}",
+                w.port
             ),
-            _ => {
-                let state = snap
-                    .link(w.port)
-                    .and_then(|l| l.iface.operstate.known())
-                    .map(|s| format!(" (link {s})"))
-                    .unwrap_or_default();
-                (
-                    false,
-                    format!(
-                        "{} faces no LLDP neighbour{state}, plan says {plan_says}",
-                        w.port
-                    ),
-                    HINT_NONE,
-                )
-            }
-        }
+            HINT_NO_PORT,
+        )
+    } else if heard.is_empty() {
+        let state = snap
+            .link(w.port)
+            .and_then(|l| l.iface.operstate.known())
+            .map(|s| format!(" (link {s})"))
+            .unwrap_or_default();
+        (
+            false,
+            format!(
+                "{} faces no LLDP neighbour{state}, plan says {plan_says}",
+                w.port
+            ),
+            HINT_NONE,
+        )
     } else {
         let shown: Vec<String> = heard.iter().map(|n| n.shown()).collect();
         let ok = heard.iter().all(|n| faces(n, &w.switch, &w.switch_port));
@@ -681,6 +685,22 @@ mod tests {
                 "this host has no interface eth9, plan says it faces sw-b Ethernet18".into()
             )
         );
+    }
+
+    #[test]
+    fn a_neighbour_on_an_interface_this_host_lacks_is_no_pass() {
+        let mut snap = lb_healthy();
+        let a = neighbours(&mut snap)[0].clone();
+        neighbours(&mut snap).push(LldpNeighbor {
+            iface: "eth9".into(),
+            ..a.clone()
+        });
+        let body = format!(
+            "      ports:\n        eth9: {{ switch: \"{}\", port: \"{}\" }}\n",
+            a.switch(),
+            a.port()
+        );
+        assert_eq!(status_of(&audit(&body, &[], &snap), "eth9").0, Status::Fail);
     }
 
     #[test]
