@@ -413,3 +413,33 @@ checks:
     );
     run_ok(&mut hostlint(&["policy", "check", &p]));
 }
+
+/// A text condition that can never match the fact it names is a typo,
+/// not a policy that silently does not apply: a word outside an LLDP
+/// fact's set, or a name that is not a number on a number.
+#[test]
+fn applies_to_conditions_that_can_never_match_are_errors() {
+    let dir = tempdir();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        "policy: never\napplies_to:\n  facts:\n    \"lldp.*.via\": LDDP\n    \"lldp.*.port_id.type\": ifnme\n    \"host.taint.mask\": \"O\"\n    \"links.*.mtu\": { in: [\"9000\", \"9k\"] }\nchecks:\n  - id: k\n    kernel: { expect: { pstore_records: 0 } }\n",
+    );
+    refused_with(
+        &p,
+        path_str(&fixture("lb-healthy")),
+        &[
+            "p.yaml:4:19: unknown LLDP protocol `LDDP`: did you mean `LLDP`?",
+            "p.yaml:5:28: unknown LLDP id subtype `ifnme`: did you mean `ifname`?",
+            "p.yaml:6:24: `host.taint.mask` holds a number, so \"O\" could never match it",
+            "p.yaml:7:35: `links.*.mtu` holds a number, so \"9k\" could never match it",
+        ],
+    );
+    let ok = write(
+        dir.path(),
+        "ok.yaml",
+        "policy: fine\napplies_to:\n  facts:\n    \"lldp.*.via\": LLDP\n    \"lldp.*.chassis_id.type\": mac\n    \"links.*.mtu\": { in: [\"1500\", \"9*\"] }\nchecks:\n  - id: k\n    kernel: { expect: { pstore_records: 0 } }\n",
+    );
+    let doc = audit_json(&["-p", &ok, "--root", path_str(&fixture("lb-healthy"))]).1;
+    assert_eq!(doc["findings"][0]["check"], "k", "{doc}");
+}

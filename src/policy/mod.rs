@@ -479,9 +479,14 @@ fn parse_applies_to(ctx: &mut Ctx, node: &Node) -> AppliesTo {
                 );
                 continue;
             }
-            if matches!(p, FactCondition::Text(_)) && !leaf.words.is_empty() {
+            if matches!(p, FactCondition::Text(_)) {
                 let before = ctx.errors.len();
-                matcher::check_words(ctx, cond, &leaf.what, &leaf.words);
+                if !leaf.words.is_empty() {
+                    matcher::check_words(ctx, cond, &leaf.what, &leaf.words);
+                }
+                if !leaf.takes("string") {
+                    check_numeric_text(ctx, cond, &key.name);
+                }
                 if ctx.errors.len() != before {
                     continue;
                 }
@@ -490,6 +495,34 @@ fn parse_applies_to(ctx: &mut Ctx, node: &Node) -> AppliesTo {
         }
     }
     a
+}
+
+/// A text condition on a fact that holds numbers only (`"9000"`, `{in:
+/// ["1*"]}`): a name in it that is not a number (`"O"` for 0, `"9k"`)
+/// could never match, and would turn the policy off without a word.
+fn check_numeric_text(ctx: &mut Ctx, node: &Node, path: &str) {
+    let items: Vec<&Node> = match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .filter(|(k, _)| matches!(k.name.as_str(), "in" | "not_in"))
+            .flat_map(|(_, list)| match &list.value {
+                Value::Seq(items) => items.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => vec![node],
+    };
+    for item in items {
+        if let Value::Str(s) = &item.value
+            && matcher::Glob(s.clone()).is_literal()
+            && s.trim().parse::<f64>().is_err()
+        {
+            ctx.error(
+                item.pos,
+                format!("`{path}` holds a number, so {s:?} could never match it"),
+            );
+        }
+    }
 }
 
 /// What a fact holds, for messages: "text", "a number or true or false".

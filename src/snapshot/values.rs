@@ -676,6 +676,31 @@ pub const MOUNT_OPTIONS: Words = Words {
     ],
 };
 
+/// The protocols lldpd hears neighbours by, as lldpcli names them in
+/// `via` (`lldpd_protocol_map`, src/lib/atoms/port.c of lldpd; `unknown`
+/// for a value outside the map).
+pub const LLDP_PROTOCOLS: Words = Words {
+    what: "LLDP protocol",
+    words: &["LLDP", "CDPv1", "CDPv2", "EDP", "FDP", "SONMP", "unknown"],
+};
+
+/// Chassis and port id subtypes as lldpcli names them
+/// (`chassis_id_subtype_map` and `port_id_subtype_map`,
+/// src/lib/atoms/chassis.c and port.c of lldpd: the subtypes it does not
+/// decode are `unhandled`, a value outside the map `unknown`).
+pub const LLDP_ID_SUBTYPES: Words = Words {
+    what: "LLDP id subtype",
+    words: &[
+        "ifname",
+        "ifalias",
+        "local",
+        "mac",
+        "ip",
+        "unhandled",
+        "unknown",
+    ],
+};
+
 /// The keyword a speed takes for "the fastest both ends of the cable
 /// support" (a link) in place of a number.
 pub const AT_SUPPORTED_MAX: Words = Words {
@@ -726,4 +751,7 @@ pub const FACT_WORDS: &[(&str, &Words)] = &[
         &SCSI_DEVICE_STATES,
     ),
     ("host.taint.flags.*.letter", &TAINT_LETTERS),
+    ("lldp.*.via", &LLDP_PROTOCOLS),
+    ("lldp.*.chassis_id.type", &LLDP_ID_SUBTYPES),
+    ("lldp.*.port_id.type", &LLDP_ID_SUBTYPES),
 ];
