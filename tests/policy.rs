@@ -412,6 +412,22 @@ checks:
 "#,
     );
     run_ok(&mut hostlint(&["policy", "check", &p]));
+    // What nvme_sysfs_show_state() and nvme_ana_state_names[] print for a
+    // state outside their tables.
+    let p = write(
+        dir.path(),
+        "nvme.yaml",
+        r#"policy: nvme-words
+applies_to:
+  facts:
+    "storage.nvme.*.controllers.*.state": { not_in: ["unknown state"] }
+    "storage.nvme.*.namespaces.*.paths.*.ana_state": { not_in: ["invalid state"] }
+checks:
+  - id: k
+    kernel: { expect: { pstore_records: 0 } }
+"#,
+    );
+    run_ok(&mut hostlint(&["policy", "check", &p]));
 }
 
 /// A text condition that can never match the fact it names is a typo,

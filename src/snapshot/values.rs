@@ -134,7 +134,8 @@ pub const LACP_RATES: Words = Words {
 
 /// NVMe ANA states as `nvme_ana_state_names[]` in
 /// drivers/nvme/host/multipath.c prints them (the NVMe base
-/// specification's Asymmetric Namespace Access states).
+/// specification's Asymmetric Namespace Access states, and `invalid
+/// state` for the reserved 0 a target may report).
 pub const ANA_STATES: Words = Words {
     what: "ANA state",
     words: &[
@@ -143,11 +144,13 @@ pub const ANA_STATES: Words = Words {
         "inaccessible",
         "persistent-loss",
         "change",
+        "invalid state",
     ],
 };
 
 /// NVMe controller states, `nvme_sysfs_show_state()` in
-/// drivers/nvme/host/sysfs.c (core.c before 6.8).
+/// drivers/nvme/host/sysfs.c (core.c before 6.8), which prints `unknown
+/// state` for a state outside its table.
 pub const NVME_CONTROLLER_STATES: Words = Words {
     what: "NVMe controller state",
     words: &[
@@ -158,6 +161,7 @@ pub const NVME_CONTROLLER_STATES: Words = Words {
         "deleting",
         "deleting (no IO)",
         "dead",
+        "unknown state",
     ],
 };
 
