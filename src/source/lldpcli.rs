@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use super::root::MAX_FILE_BYTES;
-use crate::snapshot::{LldpId, LldpNeighbor, LldpVlan, Missing, Reason};
+use crate::snapshot::{LldpId, LldpNeighbor, LldpVlan, Missing, Reason, io_text};
 
 /// Where Debian's and upstream's lldpd listen by default.
 pub const DEFAULT_SOCKET: &str = "/run/lldpd.socket";
@@ -102,7 +102,7 @@ pub fn missing_for(err: &io::Error) -> Missing {
             "lldpd's control socket answers only to root and its group (_lldpd)",
         ),
         Some(libc::ETIMEDOUT) => Missing::new(Reason::Timeout, "lldpcli did not answer in time"),
-        _ => Missing::new(Reason::from_io(err), format!("lldpcli: {err}")),
+        _ => Missing::new(Reason::from_io(err), format!("lldpcli: {}", io_text(err))),
     }
 }
 
@@ -136,7 +136,10 @@ pub fn query(config: &LldpConfig, limit: Duration) -> Result<String, Failure> {
         .env("LC_ALL", "C")
         .spawn()
         .map_err(|e| Failure {
-            missing: Missing::new(Reason::Failed, format!("{}: {e}", program.display())),
+            missing: Missing::new(
+                Reason::Failed,
+                format!("{}: {}", program.display(), io_text(&e)),
+            ),
             errno: None,
         })?;
     let stdout = child.stdout.take().map(|s| read_up_to(s, MAX_OUTPUT + 1));
@@ -618,7 +621,10 @@ mod tests {
             "chassis": {"sw-a": {"id": {"type": "mac", "value": "00:00:00:00:00:01"}}},
             "port": {"id": {"type": "ifname", "value": "swp7"}}}}}}"#;
         let n = parse_neighbors(text).unwrap();
-        assert_eq!((n[0].shown().as_str(), n[0].age_seconds), ("sw-a swp7", None));
+        assert_eq!(
+            (n[0].shown().as_str(), n[0].age_seconds),
+            ("sw-a swp7", None)
+        );
         // Too many days is malformed, not an overflow.
         let huge = format!("{} days, 00:00:00", i64::MAX);
         assert_eq!(age(&huge), None);
@@ -712,6 +718,23 @@ mod tests {
             "{}",
             f.missing
         );
+
+        // An lldpcli that cannot be started, and an errno a capture
+        // replays, are worded for an operator: no Rust error number.
+        let missing = LldpConfig {
+            lldpcli: Some(dir.path().join("no-such-lldpcli")),
+            ..fake(dir.path(), "true")
+        };
+        let f = query(&missing, LIMIT).unwrap_err();
+        assert!(
+            f.missing
+                .detail
+                .ends_with("no-such-lldpcli: No such file or directory"),
+            "{}",
+            f.missing
+        );
+        let replayed = missing_for(&io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(replayed.detail, "lldpcli: Input/output error");
 
         // The arguments are lldpcli's, with the socket asked for.
         let config = fake(dir.path(), "echo \"$@\"");
