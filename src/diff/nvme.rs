@@ -3,7 +3,7 @@
 //! longer live, or a namespace left on non-optimized paths, is a path lost.
 
 use super::{At, Change, Ctx, Listed, Severity, Value, storage_part};
-use crate::snapshot::{Fact, NvmeController, NvmeNamespace, NvmePath, NvmeSubsystem};
+use crate::snapshot::{Fact, NvmeController, NvmeNamespace, NvmePath, NvmeSubsystem, bytes_text};
 
 const LIVE: &str = "live";
 const OPTIMIZED: &str = "optimized";
@@ -206,6 +206,22 @@ fn controllers(
                 },
             );
         }
+        cat.fact(
+            out,
+            "firmware",
+            &c.firmware_rev,
+            &d.firmware_rev,
+            String::clone,
+            Severity::Warning,
+            |_, _| {
+                Some((
+                    Severity::Warning,
+                    "the controller runs other firmware: an update, or another device under \
+                     this name"
+                        .into(),
+                ))
+            },
+        );
     });
     bc.iter()
         .filter(|c| !ac.iter().any(|d| d.name == c.name))
@@ -236,6 +252,22 @@ fn namespace(
     after: &NvmeSubsystem,
     out: &mut Vec<Change>,
 ) {
+    at.fact(
+        out,
+        "size",
+        &n.size_bytes,
+        &m.size_bytes,
+        |b| bytes_text(*b),
+        Severity::Warning,
+        |_, _| {
+            Some((
+                Severity::Warning,
+                "the namespace has another size: resized on the array, or another one under \
+                 this name"
+                    .into(),
+            ))
+        },
+    );
     let optimized_after = optimized_left(m, after);
     Listed::<NvmePath> {
         kind: "nvme",

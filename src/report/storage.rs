@@ -328,9 +328,14 @@ fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Sty
             for c in ctrls {
                 let state = notes.fact("controller state", &c.state, String::clone);
                 let good = state == "live";
+                let identity = format!(
+                    "fw {}\nsn {}",
+                    notes.fact("firmware revision", &c.firmware_rev, String::clone),
+                    notes.fact("serial", &c.serial, String::clone)
+                );
                 t.add_row(vec![
                     Cell::new(format!("  {}", c.name)),
-                    Cell::new(""),
+                    Cell::new(identity),
                     Cell::new(""),
                     colored(state, good, style),
                     Cell::new(notes.fact("transport", &c.transport, String::clone)),
@@ -365,9 +370,13 @@ fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Sty
                         })
                         .collect::<Vec<_>>()
                         .join("\n");
+                    let size = notes.fact("namespace size", &ns.size_bytes, |b| size(*b));
                     t.add_row(vec![
                         Cell::new(format!("  {} (nsid {})", ns.name, ns.nsid)),
-                        Cell::new(format!("{} paths", ns.paths.len())),
+                        Cell::new(match ns.paths.len() {
+                            1 => format!("{size}, 1 path"),
+                            n => format!("{size}, {n} paths"),
+                        }),
                         Cell::new(""),
                         colored(format!("{optimized} optimized"), optimized > 0, style),
                         Cell::new(""),

@@ -204,6 +204,12 @@ pub struct NvmeSubsystem {
 pub struct NvmeController {
     /// `nvme0`
     pub name: String,
+    /// What the controller says it is (Identify Controller), trailing
+    /// blanks removed.
+    pub model: Fact<String>,
+    pub serial: Fact<String>,
+    /// The firmware revision it runs: `1B2QEXP7`.
+    pub firmware_rev: Fact<String>,
     /// `live`, `connecting`, `resetting`, `deleting`, `dead`, `new`.
     pub state: Fact<String>,
     /// `pcie`, `fc`, `tcp`, `rdma`, `loop`.
@@ -220,6 +226,9 @@ pub struct NvmeNamespace {
     /// The block device users see: `nvme0n1`.
     pub name: String,
     pub nsid: u32,
+    /// Its capacity: the block device's `size`, which the kernel counts in
+    /// 512-byte sectors whatever the namespace's block size.
+    pub size_bytes: Fact<u64>,
     pub paths: Vec<NvmePath>,
 }
 
