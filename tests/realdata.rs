@@ -843,6 +843,10 @@ mod bonding {
         // Both ports show one permanent address in the file: kept as read.
         assert_member(em3, "em3", "up", 1000, 92028, Some("00:1f:f3:af:d3:f1"));
         assert_member(p2p3, "p2p3", "up", 1000, 71524, Some("00:1f:f3:af:d3:f1"));
+        assert_eq!(known(&b.primary).as_deref(), Some("em3"));
+        assert_eq!(*known(&b.arp_interval_ms), 1000);
+        assert_eq!(known(&b.arp_targets), &["10.152.1.1"]);
+        assert_eq!(*known(&b.xmit_hash_policy), None);
     }
 
     #[test]
@@ -889,6 +893,18 @@ mod bonding {
         );
         assert_eq!(*known(&port(down).aggregator_id), Some(2));
         assert_eq!(known(&port(down).partner_mac), "00:00:00:00:00:00");
+        // The partner of enp0s9 churned once; enp0s8 churned on both sides.
+        assert_eq!(known(&port(up).actor_churn), "none");
+        assert_eq!(known(&port(up).partner_churn), "churned");
+        assert_eq!(*known(&port(up).partner_churned_count), 1);
+        assert_eq!(known(&port(down).actor_churn), "churned");
+        assert_eq!(*known(&port(down).actor_churned_count), 1);
+        // Up Delay 2000, Down Delay 1000.
+        assert_eq!(
+            (*known(&b.up_delay_ms), *known(&b.down_delay_ms)),
+            (2000, 1000)
+        );
+        assert_eq!(known(&b.xmit_hash_policy).as_deref(), Some("layer2"));
     }
 
     #[test]
@@ -908,22 +924,21 @@ mod bonding {
         assert_eq!(*known(&port(eth1).aggregator_id), Some(3));
         let m = unknown(&port(eth1).partner_mac, Reason::NotSupported);
         assert!(m.detail.contains("does not show"), "{m}");
-        // Line 31 is a bare "Speed" after eth2's "Speed: 1000 Mbps": none
-        // of eth2's section is trusted, though it goes on to name
-        // aggregator 2 where eth1 is in 3.
-        assert_eq!(eth2.name, "eth2");
-        for m in [
-            unknown(&eth2.mii_status, Reason::Malformed),
-            unknown(&eth2.speed_mbps, Reason::Malformed),
-            unknown(&eth2.link_failure_count, Reason::Malformed),
-            unknown(&port(eth2).aggregator_id, Reason::Malformed),
-            unknown(&port(eth2).partner_mac, Reason::Malformed),
-        ] {
-            assert_eq!(
-                m.detail,
-                format!("{file}:31: not a \"key: value\" line: \"Speed\"")
-            );
-        }
+        // Line 31 is a bare "Speed" after eth2's "Speed: 1000 Mbps": the
+        // well-formed lines around it still read, and name aggregator 2
+        // where eth1 is in 3 (a member cabled elsewhere).
+        assert_member(eth2, "eth2", "up", 1000, 0, Some("00:16:35:5e:02:7e"));
+        assert_eq!(*known(&port(eth2).aggregator_id), Some(2));
+        // What eth2's part lacks may have been that line.
+        let m = unknown(&port(eth2).partner_mac, Reason::Malformed);
+        assert!(
+            m.detail
+                .starts_with(&format!("{file}:31: not a \"key: value\" line: \"Speed\"")),
+            "{m}"
+        );
+        // The driver of 2008 prints the hash policy and the delays.
+        assert_eq!(known(&b.xmit_hash_policy).as_deref(), Some("layer2"));
+        assert_eq!((*known(&b.up_delay_ms), *known(&b.down_delay_ms)), (0, 0));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, boolean};
 use crate::policy::matcher::{Counter, Num, NumOr, Text, speed_unit};
 use crate::policy::yaml::Node;
-use crate::snapshot::values::{ALL, BOND_MODE_WORDS};
+use crate::snapshot::values::{ALL, BOND_MODE_WORDS, XMIT_HASH_POLICY_WORDS};
 use crate::snapshot::{Bond, BondMember, Fact, History, Reason, Snapshot};
 use crate::state;
 
@@ -73,6 +73,30 @@ pub const DOC: KindDoc = KindDoc {
             name: "expect.link_failures",
             doc: "each member's link failure count (number matcher)",
         },
+        FieldDoc {
+            name: "expect.xmit_hash_policy",
+            doc: "how traffic is spread over the members in the modes that hash: layer2, layer2+3, layer3+4, encap2+3, encap3+4, vlan+srcmac (text matcher); a mode that does not hash fails it",
+        },
+        FieldDoc {
+            name: "expect.updelay / expect.downdelay",
+            doc: "how long a member's link must stay up (down) before the bond uses (drops) it, in ms (number matcher)",
+        },
+        FieldDoc {
+            name: "expect.arp_interval",
+            doc: "how often the ARP monitor probes, in ms (number matcher); 0 is off",
+        },
+        FieldDoc {
+            name: "expect.arp_targets",
+            doc: "how many IPv4 addresses the ARP monitor probes (number matcher): one target is one router away from failing every member",
+        },
+        FieldDoc {
+            name: "expect.primary",
+            doc: "the member preferred as active in active-backup, tlb and alb modes (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.lacp_churn",
+            doc: "false: no member's LACP port (ours or the partner's) is in churn state `churned`, the sign of a port that never agreed with the switch (802.3ad)",
+        },
     ],
     example: r#"- id: bond0-healthy
   description: Both uplinks in one LACP aggregator, up, at 10G.
@@ -107,6 +131,13 @@ pub enum Expect {
     LacpPartner(bool),
     ActiveMember(Text),
     LinkFailures(Counter),
+    XmitHashPolicy(Text),
+    UpDelay(Num),
+    DownDelay(Num),
+    ArpInterval(Num),
+    ArpTargets(Num),
+    Primary(Text),
+    LacpChurn(bool),
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +159,13 @@ const EXPECT_KEYS: &[&str] = &[
     "lacp_partner",
     "active_member",
     "link_failures",
+    "xmit_hash_policy",
+    "updelay",
+    "downdelay",
+    "arp_interval",
+    "arp_targets",
+    "primary",
+    "lacp_churn",
 ];
 
 pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
@@ -158,6 +196,15 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             "lacp_partner" => boolean(ctx, n, "true or false").map(Expect::LacpPartner),
             "active_member" => Text::parse(ctx, n, "a member name").map(Expect::ActiveMember),
             "link_failures" => Counter::parse(ctx, n, "link failures").map(Expect::LinkFailures),
+            "xmit_hash_policy" => {
+                Text::parse_words(ctx, n, &XMIT_HASH_POLICY_WORDS).map(Expect::XmitHashPolicy)
+            }
+            "updelay" => Num::parse(ctx, n, "updelay", None).map(Expect::UpDelay),
+            "downdelay" => Num::parse(ctx, n, "downdelay", None).map(Expect::DownDelay),
+            "arp_interval" => Num::parse(ctx, n, "arp_interval", None).map(Expect::ArpInterval),
+            "arp_targets" => Num::parse(ctx, n, "arp_targets", None).map(Expect::ArpTargets),
+            "primary" => Text::parse(ctx, n, "a member name").map(Expect::Primary),
+            "lacp_churn" => boolean(ctx, n, "true or false").map(Expect::LacpChurn),
             _ => None,
         };
         expect.extend(parsed);
@@ -330,6 +377,46 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str, history: &Fact<History>) -> Vec<
                 " Mb/s",
             ),
             Expect::SameAggregator(want) => same_aggregator(b, *want, ev),
+            Expect::XmitHashPolicy(m) => Judgement::of(
+                "xmit_hash_policy",
+                &b.xmit_hash_policy,
+                m,
+                ev,
+                HINT_CONFIG,
+                |v| v.as_deref().is_some_and(|v| m.matches(v)),
+                |v| {
+                    v.clone()
+                        .unwrap_or_else(|| "none (the mode does not hash)".into())
+                },
+            ),
+            Expect::UpDelay(m) => milliseconds("updelay", &b.up_delay_ms, m, ev),
+            Expect::DownDelay(m) => milliseconds("downdelay", &b.down_delay_ms, m, ev),
+            Expect::ArpInterval(m) => milliseconds("arp_interval", &b.arp_interval_ms, m, ev),
+            Expect::ArpTargets(m) => Judgement::of(
+                "arp_targets",
+                &b.arp_targets,
+                m,
+                ev,
+                HINT_CONFIG,
+                |t| m.matches(t.len() as f64),
+                |t| {
+                    if t.is_empty() {
+                        "0".to_owned()
+                    } else {
+                        format!("{} ({})", t.len(), t.join(", "))
+                    }
+                },
+            ),
+            Expect::Primary(m) => Judgement::of(
+                "primary",
+                &b.primary,
+                m,
+                ev,
+                HINT_CONFIG,
+                |v| v.as_deref().is_some_and(|v| m.matches(v)),
+                |v| v.clone().unwrap_or_else(|| "none".into()),
+            ),
+            Expect::LacpChurn(want) => lacp_churn(b, *want, ev),
             Expect::LacpPartner(want) => lacp_partner(b, *want, ev),
             Expect::ActiveMember(m) => Judgement::of(
                 "active member",
@@ -344,6 +431,73 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str, history: &Fact<History>) -> Vec<
         out.push(one);
     }
     out
+}
+
+fn milliseconds(what: &str, fact: &Fact<u32>, m: &Num, ev: &str) -> Judgement {
+    Judgement::of(
+        what,
+        fact,
+        format!("{m} ms"),
+        ev,
+        HINT_CONFIG,
+        |v| m.matches(f64::from(*v)),
+        |v| format!("{v} ms"),
+    )
+}
+
+const HINT_CHURN: &str = "a member's LACP port churned: it and the switch port never agreed (the switch port is not in the port channel, or runs another LACP key); check the switch configuration and the cabling";
+
+fn lacp_churn(b: &Bond, want: bool, ev: &str) -> Judgement {
+    let j = |ok, observed: String| Judgement {
+        ok,
+        expected: if want {
+            "a member in LACP churn"
+        } else {
+            "no member in LACP churn"
+        }
+        .to_owned(),
+        observed,
+        evidence: vec![ev.to_owned()],
+        remediation: HINT_CHURN,
+    };
+    let members = match &b.members {
+        Fact::Known(m) => m,
+        Fact::Unknown(m) => return j(None, format!("members unknown: {m}")),
+    };
+    let mut churned = Vec::new();
+    let mut unjudged = Vec::new();
+    for m in members {
+        match &m.lacp {
+            Fact::Known(Some(l)) => {
+                for (side, state) in [("actor", &l.actor_churn), ("partner", &l.partner_churn)] {
+                    match state {
+                        Fact::Known(s) if s == "churned" => {
+                            churned.push(format!("{} {side} churned", m.name))
+                        }
+                        Fact::Known(_) => {}
+                        Fact::Unknown(miss) => {
+                            unjudged.push(format!("{} {side} unknown ({})", m.name, miss.reason))
+                        }
+                    }
+                }
+            }
+            Fact::Known(None) => {
+                let mode = b.mode.known().map_or("unknown", |s| s.as_str());
+                return j(Some(false), format!("mode {mode}: no LACP ports"));
+            }
+            Fact::Unknown(miss) => unjudged.push(format!("{} unknown ({})", m.name, miss.reason)),
+        }
+    }
+    if !churned.is_empty() {
+        return j(Some(want), churned.join(", "));
+    }
+    if !unjudged.is_empty() {
+        return j(None, unjudged.join(", "));
+    }
+    j(
+        Some(!want),
+        format!("no churn on all {} members", members.len()),
+    )
 }
 
 fn same_speed(b: &Bond, want: bool, ev: &str) -> Judgement {
@@ -492,13 +646,37 @@ fn lacp_partner(b: &Bond, want: bool, ev: &str) -> Judgement {
     let zero = |mac: &str| mac.split(':').all(|p| p.chars().all(|c| c == '0'));
     let mut missing = Vec::new();
     let mut unjudged = Vec::new();
+    // The active aggregator's partner is the partner of every port in it:
+    // it stands for a member whose own view the kernel does not print.
+    let (active, aggregator_partner) = match &b.lacp {
+        Fact::Known(Some(l)) => {
+            match &l.partner_mac {
+                Fact::Known(Some(mac)) if zero(mac) => {
+                    missing.push(format!("the active aggregator's partner {mac}"))
+                }
+                Fact::Known(None) => missing.push("the bond has no active aggregator".to_owned()),
+                _ => {}
+            }
+            (
+                l.active_aggregator_id.known().copied().flatten(),
+                l.partner_mac.known().cloned().flatten(),
+            )
+        }
+        _ => (None, None),
+    };
     for m in members {
         match &m.lacp {
             Fact::Known(Some(l)) => match &l.partner_mac {
                 Fact::Known(mac) if zero(mac) => missing.push(format!("{} partner {mac}", m.name)),
                 Fact::Known(_) => {}
                 Fact::Unknown(miss) => {
-                    unjudged.push(format!("{} unknown ({})", m.name, miss.reason))
+                    let in_active =
+                        active.is_some() && l.aggregator_id.known().copied().flatten() == active;
+                    match &aggregator_partner {
+                        // Judged above, through the aggregator.
+                        Some(_) if in_active && miss.reason == Reason::NotSupported => {}
+                        _ => unjudged.push(format!("{} unknown ({})", m.name, miss.reason)),
+                    }
                 }
             },
             Fact::Known(None) => missing.push(format!("{} not in LACP", m.name)),
@@ -575,4 +753,162 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::bond::parse_proc;
+    use crate::snapshot::Missing;
+
+    const REL: &str = "proc/net/bonding/bond0";
+
+    /// A 3.2-era 802.3ad bond: the active aggregator and its partner are
+    /// printed, the members' own LACPDU details and churn are not.
+    const OLD_LACP: &str = "Ethernet Channel Bonding Driver: v3.2.4 (January 28, 2008)
+
+Bonding Mode: IEEE 802.3ad Dynamic link aggregation
+Transmit Hash Policy: layer2 (0)
+MII Status: up
+MII Polling Interval (ms): 100
+Up Delay (ms): 0
+Down Delay (ms): 0
+
+802.3ad info
+LACP rate: slow
+Active Aggregator Info:
+\tAggregator ID: 3
+\tNumber of ports: 2
+\tActor Key: 17
+\tPartner Key: 1
+\tPartner Mac Address: 00:00:00:00:00:00
+
+Slave Interface: eth1
+MII Status: up
+Speed: 1000 Mbps
+Duplex: full
+Link Failure Count: 0
+Permanent HW addr: 00:16:35:5e:42:fc
+Aggregator ID: 3
+
+Slave Interface: eth2
+MII Status: up
+Speed: 1000 Mbps
+Duplex: full
+Link Failure Count: 0
+Permanent HW addr: 00:16:35:5e:42:fd
+Aggregator ID: 3
+";
+
+    fn history() -> Fact<History> {
+        Fact::Unknown(Missing::new(Reason::NotCaptured, "no state"))
+    }
+
+    fn one(b: &Bond, e: Expect) -> Judgement {
+        let mut j = judge(b, &[e], REL, &history());
+        assert_eq!(j.len(), 1);
+        j.remove(0)
+    }
+
+    #[test]
+    fn a_zero_partner_of_the_active_aggregator_fails_where_members_show_none() {
+        let b = parse_proc("bond0", REL, OLD_LACP);
+        let j = one(&b, Expect::LacpPartner(true));
+        assert_eq!(j.ok, Some(false), "{j:?}");
+        assert!(
+            j.observed
+                .contains("the active aggregator's partner 00:00:00:00:00:00"),
+            "{j:?}"
+        );
+        // A partner that answers, seen through the aggregator, passes every
+        // member in it.
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &OLD_LACP.replace(
+                "Partner Mac Address: 00:00:00:00:00:00",
+                "Partner Mac Address: 00:1c:73:00:00:01",
+            ),
+        );
+        assert_eq!(one(&b, Expect::LacpPartner(true)).ok, Some(true));
+        // A member in another aggregator has a partner the file does not
+        // show: unknown, not a pass.
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &OLD_LACP
+                .replace(
+                    "Partner Mac Address: 00:00:00:00:00:00",
+                    "Partner Mac Address: 00:1c:73:00:00:01",
+                )
+                .replace("42:fd\nAggregator ID: 3", "42:fd\nAggregator ID: 4"),
+        );
+        assert_eq!(one(&b, Expect::LacpPartner(true)).ok, None);
+    }
+
+    #[test]
+    fn churn_hash_policy_and_delays() {
+        let text = OLD_LACP.replace(
+            "42:fd\nAggregator ID: 3\n",
+            "42:fd\nAggregator ID: 3\nActor Churn State: none\nPartner Churn State: churned\nActor Churned Count: 0\nPartner Churned Count: 2\n",
+        );
+        let b = parse_proc("bond0", REL, &text);
+        // eth2 churned; eth1's part shows no churn at all: still a fail,
+        // the churned port is known.
+        let j = one(&b, Expect::LacpChurn(false));
+        assert_eq!(j.ok, Some(false), "{j:?}");
+        assert_eq!(j.observed, "eth2 partner churned");
+        // Without the churned port, eth1's unknown churn leaves it unjudged.
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &text.replace("Partner Churn State: churned", "Partner Churn State: none"),
+        );
+        assert_eq!(one(&b, Expect::LacpChurn(false)).ok, None);
+        let j = one(&b, Expect::XmitHashPolicy(Text::literal("layer3+4")));
+        assert_eq!(
+            (j.ok, j.observed.as_str()),
+            (Some(false), "xmit_hash_policy layer2")
+        );
+        assert_eq!(one(&b, Expect::UpDelay(Num::exactly(0.0))).ok, Some(true));
+        assert_eq!(
+            one(
+                &b,
+                Expect::ArpTargets(Num {
+                    min: Some(1.0),
+                    max: None,
+                    any_of: vec![],
+                    none_of: vec![]
+                })
+            )
+            .ok,
+            Some(false)
+        );
+        // An active-backup bond has no hash policy to match.
+        let ab = parse_proc("bond0", REL, &OLD_LACP.replace("IEEE 802.3ad Dynamic link aggregation\nTransmit Hash Policy: layer2 (0)", "fault-tolerance (active-backup)\nPrimary Slave: None\nCurrently Active Slave: eth1"));
+        assert_eq!(
+            one(&ab, Expect::XmitHashPolicy(Text::literal("layer2"))).ok,
+            Some(false)
+        );
+        assert_eq!(
+            one(&ab, Expect::Primary(Text::literal("eth1"))).ok,
+            Some(false)
+        );
+        assert_eq!(one(&ab, Expect::LacpChurn(false)).ok, Some(false));
+    }
+
+    #[test]
+    fn enumerated_words_are_checked_with_a_suggestion() {
+        let node = crate::policy::yaml::parse("name: bond0\nexpect: { mode: 802.3da, xmit_hash_policy: { in: [layer34, \"encap*\"] } }\n").unwrap();
+        let mut ctx = Ctx::new("p.yaml");
+        assert!(parse(&mut ctx, &node).is_some());
+        let errors: Vec<String> = ctx.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            [
+                "p.yaml:2:17: unknown bond mode `802.3da`: did you mean `802.3ad`?",
+                "p.yaml:2:51: unknown transmit hash policy `layer34`: did you mean `layer3+4`?",
+            ]
+        );
+    }
 }

@@ -10,8 +10,8 @@ use std::io;
 
 use super::{absent_on_host, file_missing, read_parsed, read_value};
 use crate::snapshot::{
-    BOND_MODES, Bond, BondLacp, BondMember, Duplex, Fact, MemberLacp, Missing, Reason,
-    mode_has_active_member,
+    BOND_MODES, Bond, BondLacp, BondMember, CHURN_STATES, Duplex, Fact, MemberLacp, Missing,
+    Reason, XMIT_HASH_POLICIES, mode_has_active_member, mode_uses_xmit_hash,
 };
 use crate::source::Source;
 
@@ -115,6 +115,12 @@ fn unread(name: &str, source: String, m: &Missing) -> Bond {
         source,
         mode: Fact::Unknown(m.clone()),
         miimon_ms: Fact::Unknown(m.clone()),
+        up_delay_ms: Fact::Unknown(m.clone()),
+        down_delay_ms: Fact::Unknown(m.clone()),
+        arp_interval_ms: Fact::Unknown(m.clone()),
+        arp_targets: Fact::Unknown(m.clone()),
+        xmit_hash_policy: Fact::Unknown(m.clone()),
+        primary: Fact::Unknown(m.clone()),
         mii_status: Fact::Unknown(m.clone()),
         active_member: Fact::Unknown(m.clone()),
         lacp: Fact::Unknown(m.clone()),
@@ -143,9 +149,12 @@ struct Section<'a> {
     entries: Vec<Entry<'a>>,
     /// Lines the kernel prints without a value (`802.3ad info`).
     notes: Vec<&'a str>,
-    /// The first line that could not be understood: every fact of the
-    /// section is unknown, as none of it can be trusted to be what it says.
-    error: Option<(usize, String)>,
+    /// Lines that could not be understood. The well-formed lines around
+    /// them still say what they say; a fact whose line is not among them
+    /// may have been the bad line, so it is unknown, naming that line.
+    errors: Vec<(usize, String)>,
+    /// Keys given twice: which of the two holds is not known.
+    repeated: Vec<(String, usize)>,
 }
 
 impl<'a> Section<'a> {
@@ -155,7 +164,8 @@ impl<'a> Section<'a> {
             line,
             entries: Vec::new(),
             notes: Vec::new(),
-            error: None,
+            errors: Vec::new(),
+            repeated: Vec::new(),
         }
     }
 
@@ -168,7 +178,8 @@ impl<'a> Section<'a> {
             if header && !indented && note {
                 self.notes.push(trimmed);
             } else {
-                self.error = Some((line, format!("not a \"key: value\" line: {trimmed:?}")));
+                self.errors
+                    .push((line, format!("not a \"key: value\" line: {trimmed:?}")));
             }
             return;
         };
@@ -177,7 +188,7 @@ impl<'a> Section<'a> {
             match block {
                 Some(b) => format!("{b}/{key}"),
                 None => {
-                    self.error = Some((
+                    self.errors.push((
                         line,
                         format!("an indented line outside a block: {trimmed:?}"),
                     ));
@@ -189,16 +200,34 @@ impl<'a> Section<'a> {
             key.to_owned()
         };
         if self.entries.iter().any(|e| e.key == key) {
-            self.error = Some((line, format!("a second \"{key}\" line")));
+            self.repeated.push((key, line));
             return;
         }
         self.entries.push(Entry { key, value, line });
     }
 
-    fn broken(&self, rel: &str) -> Option<Missing> {
-        self.error
-            .as_ref()
-            .map(|(line, what)| malformed(rel, *line, what))
+    /// Why a line the section lacks cannot be told absent: the first line
+    /// that could not be read.
+    fn unreadable(&self, rel: &str, key: &str) -> Option<Missing> {
+        self.errors.first().map(|(line, what)| {
+            malformed(
+                rel,
+                *line,
+                &format!(
+                    "{what}, so whether {} has a \"{key}\" line is not known",
+                    self.label
+                ),
+            )
+        })
+    }
+
+    /// The line of `key`, if there is exactly one; a repeated key is
+    /// malformed.
+    fn entry(&self, rel: &str, key: &str) -> Result<Option<&Entry<'a>>, Missing> {
+        if let Some((_, line)) = self.repeated.iter().find(|(k, _)| k == key) {
+            return Err(malformed(rel, *line, &format!("a second \"{key}\" line")));
+        }
+        Ok(self.entries.iter().find(|e| e.key == key))
     }
 
     fn get(&self, key: &str) -> Option<&Entry<'a>> {
@@ -207,16 +236,45 @@ impl<'a> Section<'a> {
 
     /// The value of `key` and its line.
     fn raw(&self, rel: &str, key: &str) -> Result<(&'a str, usize), Missing> {
-        if let Some(m) = self.broken(rel) {
-            return Err(m);
+        match self.entry(rel, key)? {
+            Some(e) => Ok((e.value, e.line)),
+            None => Err(self.unreadable(rel, key).unwrap_or_else(|| {
+                malformed(
+                    rel,
+                    self.line,
+                    &format!("no \"{key}\" line for {}", self.label),
+                )
+            })),
         }
-        self.get(key).map(|e| (e.value, e.line)).ok_or_else(|| {
-            malformed(
-                rel,
-                self.line,
-                &format!("no \"{key}\" line for {}", self.label),
-            )
-        })
+    }
+
+    /// The value of a line the kernel prints only in some cases: `absent`
+    /// when the section does not have it (and has no unreadable line that
+    /// could have been it).
+    fn optional<T>(
+        &self,
+        rel: &str,
+        key: &str,
+        absent: T,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Fact<T> {
+        match self.entry(rel, key) {
+            Err(m) => Fact::Unknown(m),
+            Ok(None) => match self.unreadable(rel, key) {
+                Some(m) => Fact::Unknown(m),
+                None => Fact::Known(absent),
+            },
+            Ok(Some(e)) => parse(e.value).map_or_else(
+                || {
+                    Fact::Unknown(malformed(
+                        rel,
+                        e.line,
+                        &format!("unexpected {key} {:?}", e.value),
+                    ))
+                },
+                Fact::Known,
+            ),
+        }
     }
 
     fn value<T>(&self, rel: &str, key: &str, parse: impl FnOnce(&str) -> Option<T>) -> Fact<T> {
@@ -271,9 +329,7 @@ fn sections<'a>(name: &str, text: &'a str) -> Result<ProcFile<'a>, (usize, Strin
             Some((_, s)) => (s, false),
             None => (&mut file.header, true),
         };
-        if section.error.is_none() {
-            section.add(line, text, header, &mut block);
-        }
+        section.add(line, text, header, &mut block);
     }
     Ok(file)
 }
@@ -295,6 +351,12 @@ fn mode_of(text: &str) -> Option<String> {
         let rest = text.strip_prefix(t)?;
         (rest.is_empty() || rest.starts_with(" (")).then(|| (*mode).to_owned())
     })
+}
+
+/// `layer3+4 (1)`: the policy's name, as sysfs also prints it.
+fn hash_policy(v: &str) -> Option<String> {
+    let name = v.split_whitespace().next()?;
+    XMIT_HASH_POLICIES.contains(&name).then(|| name.to_owned())
 }
 
 fn nonempty(v: &str) -> Option<String> {
@@ -331,6 +393,16 @@ pub fn parse_proc(name: &str, rel: &str, text: &str) -> Bond {
         .iter()
         .any(|n| n.ends_with("has no active aggregator"));
     let privileged_shown = no_aggregator || h.get(ACTIVE_AGGREGATOR_ID).is_some();
+    // Not shown to this reader, unless a line that could not be read was
+    // the one that showed it.
+    let hidden = |what: &str, key: &str| -> Missing {
+        h.unreadable(rel, key).unwrap_or_else(|| {
+            Missing::new(
+                Reason::Permission,
+                format!("{rel} shows no {what}: {CAP_NET_ADMIN_ONLY}"),
+            )
+        })
+    };
     let lacp = mode.clone().map(|m| {
         (m == LACP_MODE).then(|| BondLacp {
             rate: h.value(rel, "LACP rate", |v| {
@@ -341,10 +413,7 @@ pub fn parse_proc(name: &str, rel: &str, text: &str) -> Bond {
             } else if privileged_shown {
                 h.value(rel, ACTIVE_AGGREGATOR_ID, |v| v.parse().ok().map(Some))
             } else {
-                Fact::unknown(
-                    Reason::Permission,
-                    format!("{rel} shows no active aggregator: {CAP_NET_ADMIN_ONLY}"),
-                )
+                Fact::Unknown(hidden("active aggregator", ACTIVE_AGGREGATOR_ID))
             },
             partner_mac: if no_aggregator {
                 Fact::Known(None)
@@ -353,12 +422,42 @@ pub fn parse_proc(name: &str, rel: &str, text: &str) -> Bond {
                     is_mac(v).then(|| Some(v.to_owned()))
                 })
             } else {
-                Fact::unknown(
-                    Reason::Permission,
-                    format!("{rel} shows no LACP partner: {CAP_NET_ADMIN_ONLY}"),
-                )
+                Fact::Unknown(hidden("LACP partner", ACTIVE_PARTNER_MAC))
             },
         })
+    });
+    let xmit_hash_policy = match mode.known().map(String::as_str) {
+        Some("802.3ad" | "balance-xor") => {
+            h.value(rel, "Transmit Hash Policy", |v| hash_policy(v).map(Some))
+        }
+        Some(_) => h.optional(rel, "Transmit Hash Policy", None, |v| {
+            hash_policy(v).map(Some)
+        }),
+        None => Fact::Unknown(
+            mode.missing()
+                .cloned()
+                .unwrap_or_else(|| malformed(rel, h.line, "no mode, so no transmit hash policy")),
+        ),
+    };
+    let primary = if h.get("Primary Slave").is_some() || uses_active != Some(false) {
+        h.value(rel, "Primary Slave", |v| {
+            // `em3 (primary_reselect failure)`
+            match v.split(" (").next().unwrap_or(v) {
+                "" => None,
+                "None" => Some(None),
+                n => Some(Some(n.to_owned())),
+            }
+        })
+    } else {
+        Fact::Known(None)
+    };
+    let arp_interval_ms = h.optional(rel, "ARP Polling Interval (ms)", 0, |v| v.parse().ok());
+    let arp_targets = h.optional(rel, "ARP IP target/s (n.n.n.n form)", Vec::new(), |v| {
+        v.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| t.parse::<std::net::Ipv4Addr>().ok().map(|a| a.to_string()))
+            .collect()
     });
     let members = file
         .members
@@ -369,6 +468,12 @@ pub fn parse_proc(name: &str, rel: &str, text: &str) -> Bond {
         name: name.to_owned(),
         source: rel.to_owned(),
         miimon_ms: h.value(rel, "MII Polling Interval (ms)", |v| v.parse().ok()),
+        up_delay_ms: h.value(rel, "Up Delay (ms)", |v| v.parse().ok()),
+        down_delay_ms: h.value(rel, "Down Delay (ms)", |v| v.parse().ok()),
+        arp_interval_ms,
+        arp_targets,
+        xmit_hash_policy,
+        primary,
         mii_status: h.value(rel, "MII Status", nonempty),
         active_member,
         lacp,
@@ -442,30 +547,78 @@ fn proc_member(
                 "N/A" => Some(None),
                 n => n.parse().ok().map(Some),
             });
-            let partner_mac = match (s.broken(rel), s.get(MEMBER_PARTNER_MAC)) {
-                (Some(m), _) => Fact::Unknown(m),
-                (None, Some(e)) if is_mac(e.value) => Fact::Known(e.value.to_owned()),
-                (None, Some(e)) => Fact::Unknown(malformed(
+            let in_none = matches!(aggregator_id, Fact::Known(None));
+            // Why a member line the kernel prints only sometimes is not
+            // there: a line that could not be read, no aggregator, or a
+            // kernel that does not print it.
+            let lacks = |key: &str, what: &str, hidden_unprivileged: bool| -> Missing {
+                if let Err(m) = s.entry(rel, key) {
+                    return m;
+                }
+                if let Some(m) = s.unreadable(rel, key) {
+                    return m;
+                }
+                if in_none {
+                    return Missing::new(
+                        Reason::NotSupported,
+                        format!("{rel}: {name} is in no aggregator, and the kernel shows the {what} of aggregated ports only"),
+                    );
+                }
+                if hidden_unprivileged && !privileged_shown {
+                    return Missing::new(
+                        Reason::Permission,
+                        format!("{rel} shows no {what} of {name}: {CAP_NET_ADMIN_ONLY}"),
+                    );
+                }
+                Missing::new(
+                    Reason::NotSupported,
+                    format!("{rel}: this kernel does not show the {what} of each member"),
+                )
+            };
+            let partner_mac = match s.entry(rel, MEMBER_PARTNER_MAC) {
+                Ok(Some(e)) if is_mac(e.value) => Fact::Known(e.value.to_owned()),
+                Ok(Some(e)) => Fact::Unknown(malformed(
                     rel,
                     e.line,
                     &format!("unexpected partner system mac address {:?}", e.value),
                 )),
-                (None, None) if matches!(aggregator_id, Fact::Known(None)) => Fact::unknown(
-                    Reason::NotSupported,
-                    format!("{rel}: {name} is in no aggregator, and the kernel shows the LACP partner of aggregated ports only"),
-                ),
-                (None, None) if !privileged_shown => Fact::unknown(
-                    Reason::Permission,
-                    format!("{rel} shows no LACP partner of {name}: {CAP_NET_ADMIN_ONLY}"),
-                ),
-                (None, None) => Fact::unknown(
-                    Reason::NotSupported,
-                    format!("{rel}: this kernel does not show the LACP partner of each member"),
-                ),
+                _ => Fact::Unknown(lacks(MEMBER_PARTNER_MAC, "LACP partner", true)),
+            };
+            let churn = |key: &str| -> Fact<String> {
+                match s.entry(rel, key) {
+                    Ok(Some(e)) if CHURN_STATES.contains(&e.value) => {
+                        Fact::Known(e.value.to_owned())
+                    }
+                    Ok(Some(e)) => Fact::Unknown(malformed(
+                        rel,
+                        e.line,
+                        &format!("unexpected {key} {:?}", e.value),
+                    )),
+                    _ => Fact::Unknown(lacks(key, "LACP churn state", false)),
+                }
+            };
+            let churned = |key: &str| -> Fact<u64> {
+                match s.entry(rel, key) {
+                    Ok(Some(e)) => e.value.parse().map_or_else(
+                        |_| {
+                            Fact::Unknown(malformed(
+                                rel,
+                                e.line,
+                                &format!("unexpected {key} {:?}", e.value),
+                            ))
+                        },
+                        Fact::Known,
+                    ),
+                    _ => Fact::Unknown(lacks(key, "LACP churn count", false)),
+                }
             };
             MemberLacp {
                 aggregator_id,
                 partner_mac,
+                actor_churn: churn("Actor Churn State"),
+                partner_churn: churn("Partner Churn State"),
+                actor_churned_count: churned("Actor Churned Count"),
+                partner_churned_count: churned("Partner Churned Count"),
             }
         })
     });
@@ -529,10 +682,37 @@ fn from_sysfs(source: &Source, name: &str, dir: &str, proc: &Missing) -> Bond {
             .map(|m| sysfs_member(source, name, m, &mode, proc))
             .collect()
     });
+    let ms =
+        |file: &str| -> Fact<u32> { read_parsed(source, &attr(file), |t| t.parse().ok()).into() };
+    // sysfs shows a policy in every mode; it matters in those that hash.
+    let xmit_hash_policy = mode.clone().and_then(|m| {
+        if mode_uses_xmit_hash(&m) {
+            read_parsed(source, &attr("xmit_hash_policy"), hash_policy)
+                .map(Some)
+                .into()
+        } else {
+            Fact::Known(None)
+        }
+    });
     Bond {
         name: name.to_owned(),
         source: dir.to_owned(),
-        miimon_ms: read_parsed(source, &attr("miimon"), |t| t.parse().ok()).into(),
+        miimon_ms: ms("miimon"),
+        up_delay_ms: ms("updelay"),
+        down_delay_ms: ms("downdelay"),
+        arp_interval_ms: ms("arp_interval"),
+        arp_targets: read_parsed(source, &attr("arp_ip_target"), |t| {
+            t.split_whitespace()
+                .map(|a| a.parse::<std::net::Ipv4Addr>().ok().map(|a| a.to_string()))
+                .collect()
+        })
+        .into(),
+        xmit_hash_policy,
+        // Empty when none is set; the modes without an active member have
+        // none.
+        primary: read_value(source, &attr("primary"))
+            .map(|v| (!v.is_empty()).then_some(v))
+            .into(),
         mii_status: read_parsed(source, &attr("mii_status"), nonempty).into(),
         // Empty in modes without an active member, and when none is active.
         active_member: read_value(source, &attr("active_slave"))
@@ -542,6 +722,15 @@ fn from_sysfs(source: &Source, name: &str, dir: &str, proc: &Missing) -> Bond {
         mode,
         members: members.into(),
     }
+}
+
+/// A fact only `proc/net/bonding` shows, unknown for the reason that file
+/// could not be read.
+fn not_in_sysfs<T>(proc: &Missing, what: &str) -> Fact<T> {
+    Fact::unknown(
+        proc.reason,
+        format!("{}; sysfs does not show {what}", proc.detail),
+    )
 }
 
 /// The member's directory as the bond links it: `lower_M` since the kernel
@@ -579,13 +768,11 @@ fn sysfs_member(
                     }
                 })
                 .into(),
-                partner_mac: Fact::unknown(
-                    proc.reason,
-                    format!(
-                        "{}; sysfs does not show the LACP partner a member sees",
-                        proc.detail
-                    ),
-                ),
+                partner_mac: not_in_sysfs(proc, "the LACP partner a member sees"),
+                actor_churn: not_in_sysfs(proc, "a member's LACP churn"),
+                partner_churn: not_in_sysfs(proc, "a member's LACP churn"),
+                actor_churned_count: not_in_sysfs(proc, "a member's LACP churn"),
+                partner_churned_count: not_in_sysfs(proc, "a member's LACP churn"),
             })
         });
     BondMember {
@@ -857,20 +1044,28 @@ details partner lacp pdu:
     }
 
     #[test]
-    fn a_bad_line_makes_its_section_unknown_and_names_it() {
-        // In the bond's part: the bond's facts, and what depends on the
-        // mode; the members' own facts still read.
+    fn a_bad_line_costs_only_the_facts_it_could_have_been() {
+        // In the bond's part: the delay whose line it was is unknown,
+        // naming the line; the well-formed lines around it still hold.
         let b = parse_proc("bond0", REL, &LACP.replace("Up Delay (ms): 0", "Up Delay"));
-        let m = missing(&b.mode, Reason::Malformed);
+        let m = missing(&b.up_delay_ms, Reason::Malformed);
         assert_eq!(
             m.detail,
-            format!("{REL}:7: not a \"key: value\" line: \"Up Delay\"")
+            format!(
+                "{REL}:7: not a \"key: value\" line: \"Up Delay\", so whether bond0 has a \"Up Delay (ms)\" line is not known"
+            )
         );
-        missing(&b.miimon_ms, Reason::Malformed);
-        missing(&b.lacp, Reason::Malformed);
+        assert_eq!(known(&b.mode), "802.3ad");
+        assert_eq!(*known(&b.miimon_ms), 100);
+        assert_eq!(*known(&b.down_delay_ms), 0);
+        assert!(known(&b.lacp).is_some());
         assert_eq!(*known(&members(&b)[0].speed_mbps), 10000);
-        missing(&members(&b)[0].lacp, Reason::Malformed);
-        // In a member's: that member only.
+        assert_eq!(*known(&member_lacp(&members(&b)[0]).aggregator_id), Some(1));
+        // A line printed only sometimes (the ARP monitor's) cannot be told
+        // absent beside a line that could not be read.
+        missing(&b.arp_interval_ms, Reason::Malformed);
+        // In a member's: that member's facts only, and of those only the
+        // one whose line is missing.
         let b = parse_proc(
             "bond0",
             REL,
@@ -880,9 +1075,11 @@ details partner lacp pdu:
         assert_eq!(*known(&members(&b)[0].link_failure_count), 0);
         let eth1 = &members(&b)[1];
         assert_eq!(eth1.name, "eth1");
-        let m = missing(&eth1.mii_status, Reason::Malformed);
+        assert_eq!(known(&eth1.mii_status), "down");
+        let m = missing(&eth1.link_failure_count, Reason::Malformed);
         assert!(m.detail.starts_with(&format!("{REL}:42:")), "{m}");
-        // A repeated key, and an indented line outside a block.
+        assert_eq!(*known(&member_lacp(eth1).aggregator_id), Some(2));
+        // A repeated key is malformed: which of the two holds is unknown.
         let b = parse_proc(
             "bond0",
             REL,
@@ -890,12 +1087,100 @@ details partner lacp pdu:
         );
         let m = missing(&members(&b)[0].speed_mbps, Reason::Malformed);
         assert!(m.detail.contains(":28: a second \"Speed\" line"), "{m}");
+        // An indented line outside a block: the line it should have been.
         let b = parse_proc(
             "bond0",
             REL,
             &LACP.replace("Duplex: full", "  Duplex: full"),
         );
         missing(&members(&b)[0].duplex, Reason::Malformed);
+        assert_eq!(known(&members(&b)[0].mii_status), "up");
+    }
+
+    #[test]
+    fn hash_policy_delays_and_lacp_churn() {
+        let text = LACP
+            .replace("Up Delay (ms): 0", "Up Delay (ms): 200")
+            .replace("Down Delay (ms): 0", "Down Delay (ms): 100")
+            .replace("Transmit Hash Policy: layer2 (0)", "Transmit Hash Policy: layer3+4 (1)")
+            .replace(
+                "Aggregator ID: 2\n",
+                "Aggregator ID: 2\nActor Churn State: churned\nPartner Churn State: churned\nActor Churned Count: 1\nPartner Churned Count: 3\n",
+            );
+        let b = parse_proc("bond0", REL, &text);
+        assert_eq!(known(&b.xmit_hash_policy).as_deref(), Some("layer3+4"));
+        assert_eq!(
+            (*known(&b.up_delay_ms), *known(&b.down_delay_ms)),
+            (200, 100)
+        );
+        // No ARP monitor: its lines are not printed.
+        assert_eq!(*known(&b.arp_interval_ms), 0);
+        assert!(known(&b.arp_targets).is_empty());
+        // 802.3ad has no primary.
+        assert_eq!(*known(&b.primary), None);
+        let eth1 = member_lacp(&members(&b)[1]);
+        assert_eq!(known(&eth1.actor_churn), "churned");
+        assert_eq!(known(&eth1.partner_churn), "churned");
+        assert_eq!(*known(&eth1.partner_churned_count), 3);
+        // eth0's part prints no churn: a kernel without churn detection.
+        let m = missing(
+            &member_lacp(&members(&b)[0]).actor_churn,
+            Reason::NotSupported,
+        );
+        assert!(
+            m.detail.contains("does not show the LACP churn state"),
+            "{m}"
+        );
+        // The policy line is required where the mode hashes.
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &text.replace("Transmit Hash Policy: layer3+4 (1)\n", ""),
+        );
+        missing(&b.xmit_hash_policy, Reason::Malformed);
+        let b = parse_proc("bond0", REL, &text.replace("layer3+4 (1)", "layer9 (9)"));
+        missing(&b.xmit_hash_policy, Reason::Malformed);
+        let m = missing(
+            &member_lacp(
+                &members(&parse_proc(
+                    "bond0",
+                    REL,
+                    &text.replace("Actor Churn State: churned", "Actor Churn State: stuck"),
+                ))[1],
+            )
+            .actor_churn,
+            Reason::Malformed,
+        )
+        .clone();
+        assert!(m.detail.contains("\"stuck\""), "{m}");
+    }
+
+    #[test]
+    fn an_arp_monitor_and_a_primary_in_active_backup() {
+        let text = LACP
+            .replace(
+                "IEEE 802.3ad Dynamic link aggregation\nTransmit Hash Policy: layer2 (0)",
+                "fault-tolerance (active-backup)\nPrimary Slave: eth1 (primary_reselect failure)\nCurrently Active Slave: eth0",
+            )
+            .replace(
+                "Peer Notification Delay (ms): 0\n",
+                "Peer Notification Delay (ms): 0\nARP Polling Interval (ms): 1000\nARP IP target/s (n.n.n.n form): 10.0.0.1, 10.0.0.254\n",
+            );
+        let b = parse_proc("bond0", REL, &text);
+        assert_eq!(known(&b.mode), "active-backup");
+        assert_eq!(known(&b.primary).as_deref(), Some("eth1"));
+        assert_eq!(known(&b.active_member).as_deref(), Some("eth0"));
+        assert_eq!(*known(&b.xmit_hash_policy), None);
+        assert_eq!(*known(&b.arp_interval_ms), 1000);
+        assert_eq!(known(&b.arp_targets), &["10.0.0.1", "10.0.0.254"]);
+        let b = parse_proc("bond0", REL, &text.replace("10.0.0.254", "10.0.0"));
+        missing(&b.arp_targets, Reason::Malformed);
+        let b = parse_proc(
+            "bond0",
+            REL,
+            &text.replace("eth1 (primary_reselect failure)", "None"),
+        );
+        assert_eq!(*known(&b.primary), None);
     }
 
     #[test]

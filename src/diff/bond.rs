@@ -125,6 +125,7 @@ fn one(ctx: &Ctx, at: &At, b: &Bond, a: &Bond, out: &mut Vec<Change>) {
             })
         },
     );
+    config(at, b, a, out);
     lacp(at, &b.lacp, &a.lacp, out);
     let (Fact::Known(bm), Fact::Known(am)) = (&b.members, &a.members) else {
         at.fact(
@@ -165,6 +166,62 @@ fn one(ctx: &Ctx, at: &At, b: &Bond, a: &Bond, out: &mut Vec<Change>) {
     .compare(bm, am, out, |mat, m, n, out| {
         member(ctx, mat, m, n, bond_aggregator, out)
     });
+}
+
+/// The bond's settings: each one changed is a bond configured another way
+/// than before the maintenance.
+fn config(at: &At, b: &Bond, a: &Bond, out: &mut Vec<Change>) {
+    fn why<T>(what: &'static str) -> impl FnOnce(&T, &T) -> Option<(Severity, String)> {
+        move |_, _| Some((Severity::Warning, what.to_owned()))
+    }
+    at.fact(
+        out,
+        "xmit hash policy",
+        &b.xmit_hash_policy,
+        &a.xmit_hash_policy,
+        |p| p.clone().unwrap_or_else(|| "none".into()),
+        Severity::Warning,
+        why("traffic is spread over the members another way: the switch's hashing may no longer match"),
+    );
+    for (field, x, y) in [
+        ("updelay", &b.up_delay_ms, &a.up_delay_ms),
+        ("downdelay", &b.down_delay_ms, &a.down_delay_ms),
+        ("arp interval", &b.arp_interval_ms, &a.arp_interval_ms),
+    ] {
+        at.fact(
+            out,
+            field,
+            x,
+            y,
+            |ms| format!("{ms}ms"),
+            Severity::Warning,
+            why("the bond reacts to a member's link on another schedule"),
+        );
+    }
+    at.fact(
+        out,
+        "arp targets",
+        &b.arp_targets,
+        &a.arp_targets,
+        |t| {
+            if t.is_empty() {
+                "none".into()
+            } else {
+                t.join(",")
+            }
+        },
+        Severity::Warning,
+        why("the ARP monitor probes other addresses"),
+    );
+    at.fact(
+        out,
+        "primary",
+        &b.primary,
+        &a.primary,
+        |p| p.clone().unwrap_or_else(|| "none".into()),
+        Severity::Warning,
+        why("another member is preferred as the active one"),
+    );
 }
 
 fn partner_text(m: &Option<String>) -> String {
@@ -443,12 +500,61 @@ fn member_lacp(
         Severity::Warning,
         |_, y| Some(partner_change(Some(y.as_str()))),
     );
+    for (field, p, q) in [
+        ("actor churn", &x.actor_churn, &y.actor_churn),
+        ("partner churn", &x.partner_churn, &y.partner_churn),
+    ] {
+        at.fact(
+            out,
+            field,
+            p,
+            q,
+            String::clone,
+            Severity::Warning,
+            |_, y| {
+                Some(if y == "churned" {
+                    (
+                        Severity::Critical,
+                        "the port churned: it and the switch port no longer agree, and it \
+                         carries nothing"
+                            .into(),
+                    )
+                } else {
+                    (Severity::Info, "the port's churn detection moved on".into())
+                })
+            },
+        );
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
     use super::*;
+
+    #[test]
+    fn a_churned_port_is_critical_and_the_hash_policy_a_warning() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        let bond0 = bond(&mut a, "bond0");
+        bond0.xmit_hash_policy = Fact::Known(Some("layer2".into()));
+        if let Fact::Known(m) = &mut bond0.members
+            && let Fact::Known(Some(l)) = &mut m[1].lacp
+        {
+            l.partner_churn = Fact::Known("churned".into());
+        }
+        assert_eq!(
+            rows(&b, &a),
+            [
+                row(
+                    Severity::Critical,
+                    "bond bond0 member enp65s0f1",
+                    "partner churn"
+                ),
+                row(Severity::Warning, "bond bond0", "xmit hash policy"),
+            ]
+        );
+    }
 
     #[test]
     fn a_member_lost_or_in_another_aggregator_is_critical() {

@@ -6,7 +6,7 @@ use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
 use crate::snapshot::{
-    Bond, BondMember, Duplex, Fact, Link, Missing, Reason, RouteTable, Snapshot,
+    Bond, BondMember, Duplex, Fact, Link, MemberLacp, Missing, Reason, RouteTable, Snapshot,
     mode_has_active_member, names, route_flag_names,
 };
 
@@ -406,18 +406,49 @@ fn bond_table(out: &mut String, b: &Bond, notes: &mut Notes, style: &Style) {
         mode.push_str(", LACP ");
         mode.push_str(&notes.fact("LACP rate", &l.rate, String::clone));
     }
-    let miimon = notes.fact("miimon", &b.miimon_ms, |ms| match ms {
+    match &b.xmit_hash_policy {
+        Fact::Known(None) => {}
+        f => {
+            mode.push_str("\nhash ");
+            mode.push_str(
+                &notes.fact("transmit hash policy", f, |p| p.clone().unwrap_or_default()),
+            );
+        }
+    }
+    let ms = |v: &u32| format!("{v}ms");
+    let mut miimon = notes.fact("miimon", &b.miimon_ms, |v| match v {
         0 => "off".to_owned(),
-        ms => format!("{ms}ms"),
+        v => ms(v),
     });
+    if b.up_delay_ms.known() != Some(&0) || b.down_delay_ms.known() != Some(&0) {
+        miimon.push_str(&format!(
+            "\nup {} down {}",
+            notes.fact("up delay", &b.up_delay_ms, ms),
+            notes.fact("down delay", &b.down_delay_ms, ms)
+        ));
+    }
+    if b.arp_interval_ms.known() != Some(&0) {
+        miimon.push_str(&format!(
+            "\narp {} to {}",
+            notes.fact("ARP interval", &b.arp_interval_ms, ms),
+            notes.fact("ARP targets", &b.arp_targets, |t| t.join(","))
+        ));
+    }
     let has_active = b.mode.known().map(|m| mode_has_active_member(m));
-    let active = notes.fact("active member", &b.active_member, |a| {
+    let mut active = notes.fact("active member", &b.active_member, |a| {
         match (a, has_active) {
             (Some(name), _) => name.clone(),
             (None, Some(false)) => "-".to_owned(),
             (None, _) => "none".to_owned(),
         }
     });
+    match &b.primary {
+        Fact::Known(None) => {}
+        f => active.push_str(&format!(
+            "\nprimary {}",
+            notes.fact("primary", f, |p| p.clone().unwrap_or_default())
+        )),
+    }
     let (aggregator, partner) = match &lacp {
         Fact::Unknown(m) => {
             let mark = notes.mark("LACP", m);
@@ -471,7 +502,7 @@ fn member_row(m: &BondMember, notes: &mut Notes, style: &Style) -> Vec<Cell> {
         Fact::Known(Some(l)) => (
             notes.fact("aggregator", &l.aggregator_id, |id| {
                 id.map_or("none".to_owned(), |id| id.to_string())
-            }),
+            }) + &churn(l, notes),
             notes.fact("partner MAC", &l.partner_mac, String::clone),
         ),
     };
@@ -486,6 +517,28 @@ fn member_row(m: &BondMember, notes: &mut Notes, style: &Style) -> Vec<Cell> {
         Cell::new(aggregator),
         Cell::new(partner),
     ]
+}
+
+/// A member's LACP churn, said only when a side churned or could not be
+/// read: a healthy port has nothing to say here.
+fn churn(l: &MemberLacp, notes: &mut Notes) -> String {
+    let mut out = String::new();
+    for (side, state, count) in [
+        ("actor", &l.actor_churn, &l.actor_churned_count),
+        ("partner", &l.partner_churn, &l.partner_churned_count),
+    ] {
+        match (state, count) {
+            (Fact::Known(s), Fact::Known(0)) if s != "churned" => {}
+            // A kernel that does not print churn at all: nothing to add.
+            (Fact::Unknown(m), Fact::Unknown(_)) if m.reason == Reason::NotSupported => {}
+            _ => out.push_str(&format!(
+                "\n{side} {} ({}x)",
+                notes.fact("churn state", state, String::clone),
+                notes.fact("churn count", count, u64::to_string)
+            )),
+        }
+    }
+    out
 }
 
 fn routes(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {

@@ -19,6 +19,28 @@ pub const BOND_MODES: [&str; 7] = [
     "balance-alb",
 ];
 
+/// The kernel's names of the transmit hash policies (`xmit_hash_policy`).
+pub const XMIT_HASH_POLICIES: [&str; 6] = [
+    "layer2",
+    "layer3+4",
+    "layer2+3",
+    "encap2+3",
+    "encap3+4",
+    "vlan+srcmac",
+];
+
+/// The kernel's words for a LACP port's churn state: `churned` when the
+/// port and its partner did not agree within the churn detection time
+/// (60 s), which a port facing a switch port not in the port channel
+/// shows.
+pub const CHURN_STATES: [&str; 3] = ["monitoring", "none", "churned"];
+
+/// Whether a mode spreads traffic by a transmit hash (the kernel prints
+/// the policy for these; balance-tlb only without dynamic balancing).
+pub fn mode_uses_xmit_hash(mode: &str) -> bool {
+    matches!(mode, "802.3ad" | "balance-xor" | "balance-tlb")
+}
+
 /// Whether a mode has one active member at a time (the kernel's
 /// `bond_uses_primary`): the others stand by or only receive.
 pub fn mode_has_active_member(mode: &str) -> bool {
@@ -37,6 +59,21 @@ pub struct Bond {
     /// How often the MII monitor polls the members; 0 when it is off (an
     /// ARP monitor, or nothing, watches the links instead).
     pub miimon_ms: Fact<u32>,
+    /// How long a member's link must stay up (down) before the bond uses
+    /// (stops using) it, in ms; 0: at once.
+    pub up_delay_ms: Fact<u32>,
+    pub down_delay_ms: Fact<u32>,
+    /// How often the ARP monitor probes `arp_targets`, in ms; 0 when it is
+    /// off.
+    pub arp_interval_ms: Fact<u32>,
+    /// The IPv4 addresses the ARP monitor probes; empty when it is off.
+    pub arp_targets: Fact<Vec<String>>,
+    /// How transmitted traffic is spread over the members: one of
+    /// [`XMIT_HASH_POLICIES`]; `null` in the modes that do not hash.
+    pub xmit_hash_policy: Fact<Option<String>>,
+    /// The member preferred as the active one, in modes that have one;
+    /// `null` when none is set, and in the other modes.
+    pub primary: Fact<Option<String>>,
     /// The bond's own link state: `up` or `down`.
     pub mii_status: Fact<String>,
     /// The member carrying the traffic in modes that have one
@@ -87,4 +124,11 @@ pub struct MemberLacp {
     /// The partner system MAC in the LACPDUs this port receives, kept as
     /// read: all zeros means no LACP partner answers on this port.
     pub partner_mac: Fact<String>,
+    /// Churn detection of this port (our side) and of its partner: one of
+    /// [`CHURN_STATES`].
+    pub actor_churn: Fact<String>,
+    pub partner_churn: Fact<String>,
+    /// How often each side churned since the port joined the bond.
+    pub actor_churned_count: Fact<u64>,
+    pub partner_churned_count: Fact<u64>,
 }

@@ -19,7 +19,10 @@ pub mod values;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-pub use bond::{BOND_MODES, Bond, BondLacp, BondMember, MemberLacp, mode_has_active_member};
+pub use bond::{
+    BOND_MODES, Bond, BondLacp, BondMember, CHURN_STATES, MemberLacp, XMIT_HASH_POLICIES,
+    mode_has_active_member, mode_uses_xmit_hash,
+};
 pub use fact::{Fact, Missing, Reason, io_text};
 pub use history::History;
 pub use host::{Host, PstoreRecord, Taint, TaintFlag};

@@ -3,7 +3,7 @@
 //! upp` is a typo, not a state no link is in), and the snapshot document's
 //! schema names them for the fact paths of `applies_to`.
 
-use super::bond::BOND_MODES;
+use super::bond::{BOND_MODES, CHURN_STATES, XMIT_HASH_POLICIES};
 use super::route::names::ROUTE_TYPES;
 
 /// A set of words one fact takes.
@@ -117,6 +117,20 @@ pub const LINK_KINDS: Words = Words {
 pub const BOND_MODE_WORDS: Words = Words {
     what: "bond mode",
     words: &BOND_MODES,
+};
+
+/// Transmit hash policies, `bond_xmit_hashtype_tbl` in
+/// drivers/net/bonding/bond_options.c (`vlan+srcmac` since 5.12).
+pub const XMIT_HASH_POLICY_WORDS: Words = Words {
+    what: "transmit hash policy",
+    words: &XMIT_HASH_POLICIES,
+};
+
+/// A LACP port's churn states, `bond_3ad_churn_desc()` in
+/// drivers/net/bonding/bond_3ad.c.
+pub const CHURN_STATE_WORDS: Words = Words {
+    what: "LACP churn state",
+    words: &CHURN_STATES,
 };
 
 /// MII status of a bond and of its members: `bond_slave_link_status()` in
@@ -735,6 +749,9 @@ pub const FACT_WORDS: &[(&str, &Words)] = &[
     ("bonds.*.mii_status", &MII_STATUSES),
     ("bonds.*.members.*.mii_status", &MII_STATUSES),
     ("bonds.*.lacp.rate", &LACP_RATES),
+    ("bonds.*.xmit_hash_policy", &XMIT_HASH_POLICY_WORDS),
+    ("bonds.*.members.*.lacp.actor_churn", &CHURN_STATE_WORDS),
+    ("bonds.*.members.*.lacp.partner_churn", &CHURN_STATE_WORDS),
     ("storage.nvme.*.iopolicy", &NVME_IOPOLICIES),
     (
         "storage.nvme.*.controllers.*.state",

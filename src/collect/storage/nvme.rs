@@ -41,7 +41,10 @@ pub fn collect(source: &Source) -> Fact<Vec<NvmeSubsystem>> {
             // The controllers are read through the subsystems' links too.
             Ok(_) => Vec::new(),
             Err(s) => {
-                return Fact::Unknown(Missing::new(s.reason, format!("{}; {}", s.detail, m.detail)));
+                return Fact::Unknown(Missing::new(
+                    s.reason,
+                    format!("{}; {}", s.detail, m.detail),
+                ));
             }
         },
     };
@@ -126,7 +129,10 @@ impl Ctrl {
             }
         }
         Fact::Unknown(first.unwrap_or_else(|| {
-            Missing::new(Reason::NotCaptured, format!("no directory of {}", self.name))
+            Missing::new(
+                Reason::NotCaptured,
+                format!("no directory of {}", self.name),
+            )
         }))
     }
 
@@ -253,7 +259,10 @@ fn namespace_size(source: &Source, dirs: impl IntoIterator<Item = String>) -> Fa
         }
     }
     Fact::Unknown(first.unwrap_or_else(|| {
-        Missing::new(Reason::NotCaptured, "no disk of the namespace to read a size from")
+        Missing::new(
+            Reason::NotCaptured,
+            "no disk of the namespace to read a size from",
+        )
     }))
 }
 
