@@ -8,7 +8,7 @@ use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields};
 use crate::policy::matcher::{Num, Text};
 use crate::policy::yaml::Node;
-use crate::snapshot::values::{NVME_IOPOLICIES, NVME_TRANSPORTS};
+use crate::snapshot::values::{NVME_CONTROLLER_STATES, NVME_IOPOLICIES, NVME_TRANSPORTS};
 use crate::snapshot::{Fact, Missing, NvmeController, NvmeSubsystem, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
@@ -44,6 +44,14 @@ pub const DOC: KindDoc = KindDoc {
             doc: "every controller's transport: pcie, fc, tcp, rdma (text matcher)",
         },
         FieldDoc {
+            name: "expect.firmware",
+            doc: "every controller's firmware revision (text matcher): `{ not_in: [\"1B2QEXP7\"] }` for a revision known to be bad",
+        },
+        FieldDoc {
+            name: "expect.controller_state",
+            doc: "every controller's state: live, connecting, resetting, deleting, dead, new (text matcher)",
+        },
+        FieldDoc {
             name: "expect.iopolicy",
             doc: "the native multipath I/O policy: numa, round-robin, queue-depth (text matcher)",
         },
@@ -66,6 +74,8 @@ pub enum Expect {
     OptimizedPaths(Num),
     Transport(Text),
     Iopolicy(Text),
+    Firmware(Text),
+    ControllerState(Text),
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +90,8 @@ const EXPECT_KEYS: &[&str] = &[
     "optimized_paths",
     "transport",
     "iopolicy",
+    "firmware",
+    "controller_state",
 ];
 
 pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
@@ -103,6 +115,10 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             "optimized_paths" => Num::parse(ctx, n, &key.name, None).map(Expect::OptimizedPaths),
             "transport" => Text::parse_words(ctx, n, &NVME_TRANSPORTS).map(Expect::Transport),
             "iopolicy" => Text::parse_words(ctx, n, &NVME_IOPOLICIES).map(Expect::Iopolicy),
+            "firmware" => Text::parse(ctx, n, "a firmware revision").map(Expect::Firmware),
+            "controller_state" => {
+                Text::parse_words(ctx, n, &NVME_CONTROLLER_STATES).map(Expect::ControllerState)
+            }
             _ => None,
         };
         expect.extend(parsed);
@@ -123,6 +139,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
 const HINT_CTRL: &str = "a controller is not live: check the fabric path to that array port (cable, HBA or NIC port, switch), and `nvme list-subsys`";
 const HINT_ANA: &str = "a namespace has too few optimized paths: the array's owning controller is unreachable or failing over; check `nvme list-subsys` and the array";
 const HINT_CONFIG: &str = "the subsystem's configuration differs from the policy";
+const HINT_FIRMWARE: &str = "a controller runs firmware the policy does not allow: update it (nvme fw-download, fw-commit) in a maintenance window, one path at a time";
 
 /// Whether the subsystem's controller `name` is live, or the reason it
 /// cannot be told. A path through a controller the subsystem does not list
@@ -195,7 +212,15 @@ fn judge(s: &NvmeSubsystem, expect: &[Expect], ev: &str) -> Vec<Judgement> {
                 }
             },
             Expect::OptimizedPaths(n) => optimized(s, n, ev),
-            Expect::Transport(t) => transport(s, t, ev),
+            Expect::Transport(t) => {
+                each_controller(s, "transport", t, |c| &c.transport, ev, HINT_CONFIG)
+            }
+            Expect::Firmware(t) => {
+                each_controller(s, "firmware", t, |c| &c.firmware_rev, ev, HINT_FIRMWARE)
+            }
+            Expect::ControllerState(t) => {
+                each_controller(s, "controller state", t, |c| &c.state, ev, HINT_CTRL)
+            }
             Expect::Iopolicy(t) => Judgement::of(
                 "iopolicy",
                 &s.iopolicy,
@@ -212,30 +237,38 @@ fn judge(s: &NvmeSubsystem, expect: &[Expect], ev: &str) -> Vec<Judgement> {
         .collect()
 }
 
-/// Every controller's transport: one that differs fails it, one that
-/// could not be read leaves it unknown.
-fn transport(s: &NvmeSubsystem, t: &Text, ev: &str) -> Judgement {
+/// One text fact of every controller (its transport, firmware, state)
+/// against a matcher: one that differs fails it, one that could not be
+/// read leaves it unknown.
+fn each_controller(
+    s: &NvmeSubsystem,
+    what: &str,
+    t: &Text,
+    fact: fn(&NvmeController) -> &Fact<String>,
+    ev: &str,
+    hint: &'static str,
+) -> Judgement {
     let j = |ok, observed: String| Judgement {
         ok,
-        expected: format!("transport {t} on every controller"),
-        observed: format!("transport {observed}"),
+        expected: format!("{what} {t} on every controller"),
+        observed: format!("{what} {observed}"),
         evidence: vec![ev.to_owned()],
-        remediation: HINT_CONFIG,
+        remediation: hint,
     };
     let cs = match &s.controllers {
         Fact::Known(cs) => cs,
         Fact::Unknown(m) => return j(None, format!("unknown: {m}")),
     };
-    let shown = controllers_shown(cs, |c| &c.transport);
+    let shown = controllers_shown(cs, fact);
     if cs
         .iter()
-        .any(|c| c.transport.known().is_some_and(|v| !t.matches(v)))
+        .any(|c| fact(c).known().is_some_and(|v| !t.matches(v)))
     {
         return j(Some(false), shown);
     }
-    match cs.iter().find_map(|c| c.transport.missing()) {
+    match cs.iter().find_map(|c| fact(c).missing()) {
         Some(m) => j(None, format!("{shown}; {m}")),
-        None => j(Some(true), shown),
+        None => j(Some(!cs.is_empty()), shown),
     }
 }
 
@@ -341,4 +374,67 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
             )
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Missing, NvmeController, Reason};
+
+    fn controller(name: &str, transport: Fact<String>, fw: &str) -> NvmeController {
+        NvmeController {
+            name: name.into(),
+            model: Fact::Known("PowerStore".into()),
+            serial: Fact::Known("FNM1".into()),
+            firmware_rev: Fact::Known(fw.into()),
+            state: Fact::Known("live".into()),
+            transport,
+            address: Fact::Known("traddr=x".into()),
+        }
+    }
+
+    fn subsystem(controllers: Vec<NvmeController>) -> NvmeSubsystem {
+        NvmeSubsystem {
+            name: "nvme-subsys0".into(),
+            nqn: Fact::Known("nqn.x".into()),
+            model: Fact::Known("PowerStore".into()),
+            serial: Fact::Known("FNM1".into()),
+            iopolicy: Fact::Known(Some("round-robin".into())),
+            controllers: Fact::Known(controllers),
+            namespaces: Fact::Known(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn a_controller_whose_transport_is_unknown_leaves_the_check_unknown_not_failed() {
+        let s = subsystem(vec![
+            controller("nvme0", Fact::Known("fc".into()), "4.0"),
+            controller(
+                "nvme1",
+                Fact::Unknown(Missing::new(Reason::NotCaptured, "no transport")),
+                "4.0",
+            ),
+        ]);
+        let j = judge(&s, &[Expect::Transport(Text::literal("fc"))], "ev");
+        assert_eq!(j[0].ok, None, "{:?}", j[0]);
+        let j = judge(&s, &[Expect::Transport(Text::literal("tcp"))], "ev");
+        assert_eq!(j[0].ok, Some(false), "{:?}", j[0]);
+        assert_eq!(j[0].observed, "transport nvme0 fc, nvme1 ?");
+    }
+
+    #[test]
+    fn firmware_on_every_controller() {
+        let s = subsystem(vec![
+            controller("nvme0", Fact::Known("fc".into()), "4.0"),
+            controller("nvme1", Fact::Known("fc".into()), "3.9"),
+        ]);
+        let j = judge(&s, &[Expect::Firmware(Text::literal("4.0"))], "ev");
+        assert_eq!(
+            (j[0].ok, j[0].observed.as_str()),
+            (Some(false), "firmware nvme0 4.0, nvme1 3.9")
+        );
+        let s = subsystem(vec![controller("nvme0", Fact::Known("fc".into()), "4.0")]);
+        let j = judge(&s, &[Expect::Firmware(Text::literal("4.0"))], "ev");
+        assert_eq!(j[0].ok, Some(true));
+    }
 }
