@@ -472,6 +472,11 @@ mod procfs {
         assert_eq!(*known(&eth0.speed_mbps), 1000);
         assert_eq!(*known(&eth0.duplex), Duplex::Full);
         assert_eq!(*known(&i.phys_port_name), None); // an empty file
+        // Empty files too: no identifier, no alias.
+        assert_eq!(*known(&i.phys_port_id), None);
+        assert_eq!(*known(&i.phys_switch_id), None);
+        assert_eq!(*known(&i.ifalias), None);
+        assert_eq!(*known(&i.tx_queue_len), 1000);
         not_captured(&i.master, "eth0/master");
         not_captured(&i.counters, "eth0/statistics/");
     }
@@ -496,8 +501,44 @@ mod procfs {
         // On the root bus: no port above it.
         assert!(p.upstream.is_empty());
         not_captured(&p.onboard, "0000:00:1f.6");
-        // uevent names DRIVER=e1000e, but the driver link is not there.
-        not_captured(&eth0.driver, "eth0/device/driver");
+        // The driver link is not there, but the device's uevent names
+        // DRIVER=e1000e.
+        let d = known(&eth0.driver);
+        assert_eq!(d.driver, "e1000e");
+        assert_eq!(d.bus_info.as_deref(), Some("0000:00:1f.6"));
+        assert_eq!(d.version, None);
+    }
+
+    /// A sysfs copy with the `ethtool` and `ethtool -i` outputs of its
+    /// link beside it, and no `ip -j` output: the settings and driver come
+    /// from ethtool's text, and nothing says ethtool is missing.
+    #[test]
+    fn ethtool_outputs_are_read_without_the_netlink_captures() {
+        let dir = temp_copy("prometheus-procfs");
+        let put = |rel: &str, sample: &str| {
+            let to = dir.path().join(rel);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::copy(data("insights-core/test_ethtool").join(sample), to).unwrap();
+        };
+        put("cmd/ethtool/eth0", "TEST_ETHTOOL_DOCS.txt");
+        put("cmd/ethtool-i/eth0", "TEST_ETHTOOL_I_GOOD.txt");
+        let snap = snapshot(dir.path());
+        let eth0 = link(&snap, "eth0");
+        // sysfs says 1000 full; the ethtool output 100 full: ethtool's
+        // answer is the one a capture keeps.
+        assert_eq!(*known(&eth0.speed_mbps), 100);
+        let modes = known(&eth0.link_modes);
+        assert_eq!(modes.partner_advertised.len(), 4);
+        // The -i output names virtio_net (the device's uevent, e1000e).
+        let d = known(&eth0.driver);
+        assert_eq!(d.driver, "virtio_net");
+        assert_eq!(d.version.as_deref(), Some("1.0.0"));
+        assert_eq!(d.bus_info.as_deref(), Some("0000:00:03.0"));
+        // Without the outputs the modes are unknown, and say where they
+        // were looked for.
+        let snap = self::snap();
+        let m = unknown(&link(&snap, "eth0").link_modes, Reason::NotCaptured);
+        assert!(m.detail.contains("cmd/ethtool/eth0"), "{m}");
     }
 
     #[test]

@@ -148,6 +148,28 @@ mod node_exporter {
             Reason::NotCaptured
         );
         assert_eq!(arrays.len(), 19);
+        // md6 is in both, and mdstat says otherwise of nearly everything:
+        // noted fact by fact, sysfs's values kept.
+        let differs: Vec<(&str, &str, &str)> = md6
+            .mdstat_disagrees
+            .iter()
+            .map(|d| (d.fact, d.mdstat.as_str(), d.sysfs.as_str()))
+            .collect();
+        assert_eq!(
+            differs,
+            [
+                ("level", "raid1", "raid6"),
+                ("raid_disks", "2", "4"),
+                ("members", "sda2 sdb2 sdc", "sdq sdr sds sdt"),
+            ]
+        );
+        // md1 is only in sysfs: nothing to disagree with.
+        assert!(array(arrays, "md1").mdstat_disagrees.is_empty());
+        // mdstat's raid0 md00 has one slot per member; md219, an inactive
+        // container, has no count in mdstat at all.
+        assert_eq!(*known(&array(arrays, "md00").raid_disks), 1);
+        let m = unknown(&array(arrays, "md219").raid_disks, Reason::NotSupported);
+        assert!(m.detail.contains("inactive"), "{m}");
     }
 
     #[test]

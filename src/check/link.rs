@@ -92,6 +92,18 @@ pub const DOC: KindDoc = KindDoc {
             doc: "the bond, bridge or VRF it belongs to (text matcher)",
         },
         FieldDoc {
+            name: "expect.tx_queue_len",
+            doc: "the transmit queue length in packets (number matcher): a physical NIC at 0 drops every burst its ring cannot hold",
+        },
+        FieldDoc {
+            name: "expect.ifalias",
+            doc: "the link's alias, the operator's description of what it faces (text matcher)",
+        },
+        FieldDoc {
+            name: "expect.phys_switch_id",
+            doc: "the switch ASIC a switchdev port belongs to, in hex (text matcher)",
+        },
+        FieldDoc {
             name: "expect.carrier_changes",
             doc: "a counter matcher on the carrier changes since boot: a number matcher, and with --state `max_increase` (flaps since the previous run) and `max_rate` (per second)",
         },
@@ -163,6 +175,9 @@ pub enum Expect {
     Onboard(bool),
     Kind(Text),
     Master(Text),
+    TxQueueLen(Num),
+    Ifalias(Text),
+    PhysSwitchId(Text),
     CarrierChanges(Counter),
     Counter(String, Counter),
     Utilization(Num),
@@ -202,6 +217,9 @@ pub const EXPECT_KEYS: &[&str] = &[
     "onboard",
     "kind",
     "master",
+    "tx_queue_len",
+    "ifalias",
+    "phys_switch_id",
     "carrier_changes",
     "counters",
     "utilization",
@@ -298,6 +316,9 @@ pub fn parse_expect(ctx: &mut Ctx, node: &Node, what: &str) -> Option<Vec<Expect
             "onboard" => boolean(ctx, n, "true or false").map(Expect::Onboard),
             "kind" => Text::parse_words(ctx, n, &LINK_KINDS).map(Expect::Kind),
             "master" => Text::parse(ctx, n, k).map(Expect::Master),
+            "tx_queue_len" => Num::parse(ctx, n, k, None).map(Expect::TxQueueLen),
+            "ifalias" => Text::parse(ctx, n, k).map(Expect::Ifalias),
+            "phys_switch_id" => Text::parse(ctx, n, k).map(Expect::PhysSwitchId),
             "carrier_changes" => Counter::parse(ctx, n, k).map(Expect::CarrierChanges),
             "utilization" => {
                 Num::parse(ctx, n, "utilization (percent)", None).map(Expect::Utilization)
@@ -680,6 +701,36 @@ pub fn judge(l: &Link, expect: &[Expect], snap: &Snapshot) -> Vec<Judgement> {
                 HINT_CONFIG,
                 |v| v.as_deref().is_some_and(|v| m.matches(v)),
                 |v| v.clone().unwrap_or_else(|| "none".into()),
+            ),
+            Expect::TxQueueLen(m) => Judgement::of(
+                "tx_queue_len",
+                &l.iface.tx_queue_len,
+                m,
+                &ev_link,
+                HINT_CONFIG,
+                |v| m.matches(f64::from(*v)),
+                |v| v.to_string(),
+            ),
+            Expect::Ifalias(m) => Judgement::of(
+                "ifalias",
+                &l.iface.ifalias,
+                m,
+                &ev_link,
+                HINT_CONFIG,
+                |v| v.as_deref().is_some_and(|v| m.matches(v)),
+                |v| v.clone().unwrap_or_else(|| "none".into()),
+            ),
+            Expect::PhysSwitchId(m) => Judgement::of(
+                "phys_switch_id",
+                &l.iface.phys_switch_id,
+                m,
+                &ev_link,
+                HINT_CONFIG,
+                |v| v.as_deref().is_some_and(|v| m.matches(v)),
+                |v| {
+                    v.clone()
+                        .unwrap_or_else(|| "none (not a switch port)".into())
+                },
             ),
         };
         out.push(one);

@@ -35,12 +35,14 @@ pub fn collect(source: &Source, ifaces: &[Interface], origin: Origin) -> Vec<Lin
             source.addresses(ifaces),
             source.link_settings(&names).into_iter(),
         ),
+        // A root with a copy of sysfs may still hold the `ethtool`
+        // outputs of its links.
         Origin::Sysfs => (
             Err(Missing::new(
                 Reason::NotCaptured,
                 "addresses come from rtnetlink (ip -j addr show), which this root lacks",
             )),
-            Vec::new().into_iter(),
+            source.link_settings(&names).into_iter(),
         ),
     };
     ifaces
@@ -64,12 +66,35 @@ pub fn collect(source: &Source, ifaces: &[Interface], origin: Origin) -> Vec<Lin
                     (speed, duplex, modes, source.driver_info(&iface.name))
                 }
                 Origin::Sysfs => {
-                    let (speed, duplex) = sysfs_net::speed_duplex(source, &iface);
-                    let modes = Fact::unknown(
-                        Reason::NotCaptured,
-                        "link modes come from ethtool, which this root lacks",
-                    );
-                    (speed, duplex, modes, sysfs_net::driver(source, &iface.name))
+                    let (speed, duplex, modes) = match settings.next() {
+                        Some(Fact::Unknown(m)) if m.reason == Reason::NotCaptured => {
+                            let (speed, duplex) = sysfs_net::speed_duplex(source, &iface);
+                            let modes = Fact::unknown(
+                                Reason::NotCaptured,
+                                format!(
+                                    "link modes come from ethtool: {}, and sysfs has none",
+                                    m.detail
+                                ),
+                            );
+                            (speed, duplex, modes)
+                        }
+                        Some(s) => split_settings(s, &iface),
+                        None => {
+                            let m = Missing::new(Reason::Failed, "no ethtool answer for this link");
+                            (
+                                Fact::Unknown(m.clone()),
+                                Fact::Unknown(m.clone()),
+                                Fact::Unknown(m),
+                            )
+                        }
+                    };
+                    let driver = match source.driver_info(&iface.name) {
+                        Fact::Unknown(m) if m.reason == Reason::NotCaptured => {
+                            sysfs_net::driver(source, &iface.name)
+                        }
+                        d => d,
+                    };
+                    (speed, duplex, modes, driver)
                 }
             };
             Link {

@@ -115,13 +115,26 @@ fn interface(source: &Source, name: String, bonds: &HashMap<String, String>) -> 
             Err(_) => Fact::unknown(Reason::Malformed, format!("mtu {n} out of range")),
         }),
         master: master(source, &name, bonds),
-        phys_port_name: match source.root().read_value(&attr(&name, "phys_port_name")) {
-            Ok(v) => Fact::Known((!v.is_empty()).then_some(v)),
-            Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => Fact::Known(None),
-            Err(e) => Fact::Unknown(file_missing(&attr(&name, "phys_port_name"), &e)),
-        },
+        phys_port_name: optional_id(source, &name, "phys_port_name"),
+        phys_port_id: optional_id(source, &name, "phys_port_id"),
+        phys_switch_id: optional_id(source, &name, "phys_switch_id"),
+        ifalias: optional_id(source, &name, "ifalias"),
+        tx_queue_len: number(source, &name, "tx_queue_len").and_then(|n| match u32::try_from(n) {
+            Ok(q) => Fact::Known(q),
+            Err(_) => Fact::unknown(Reason::Malformed, format!("tx_queue_len {n} out of range")),
+        }),
         counters: counters(source, &name).into(),
         name,
+    }
+}
+
+/// A name or identifier the driver may not give: empty, or refused with
+/// EOPNOTSUPP, is none.
+fn optional_id(source: &Source, name: &str, file: &str) -> Fact<Option<String>> {
+    match source.root().read_value(&attr(name, file)) {
+        Ok(v) => Fact::Known((!v.is_empty()).then_some(v)),
+        Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => Fact::Known(None),
+        Err(e) => Fact::Unknown(file_missing(&attr(name, file), &e)),
     }
 }
 
@@ -241,10 +254,33 @@ pub fn driver(source: &Source, name: &str) -> Fact<DriverInfo> {
                 bus_info,
             })
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Fact::unknown(
-            Reason::NotCaptured,
-            format!("no {rel}; for a virtual link the driver comes from ethtool -i"),
-        ),
+        // A copy that dropped the link may keep the device's uevent, which
+        // names the driver bound to it.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let uevent = attr(name, "device/uevent");
+            match source.root().read(&uevent) {
+                Ok(text) => match text.lines().find_map(|l| l.strip_prefix("DRIVER=")) {
+                    Some(d) if !d.trim().is_empty() => Fact::Known(DriverInfo {
+                        driver: d.trim().to_owned(),
+                        version: None,
+                        firmware_version: None,
+                        bus_info: source
+                            .root()
+                            .read_link(&attr(name, "device"))
+                            .ok()
+                            .map(|t| basename(&t).to_owned()),
+                    }),
+                    _ => Fact::unknown(
+                        Reason::NotSupported,
+                        format!("no {rel}, and {uevent} names no DRIVER: no driver is bound"),
+                    ),
+                },
+                Err(_) => Fact::unknown(
+                    Reason::NotCaptured,
+                    format!("no {rel}; for a virtual link the driver comes from ethtool -i"),
+                ),
+            }
+        }
         Err(e) => Fact::Unknown(file_missing(&rel, &e)),
     }
 }

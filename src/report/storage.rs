@@ -556,6 +556,18 @@ fn md(out: &mut String, arrays: &[MdArray], notes: &mut Notes, style: &Style) {
         ]);
     }
     push(out, &t);
+    for a in arrays.iter().filter(|a| !a.mdstat_disagrees.is_empty()) {
+        let said: Vec<String> = a
+            .mdstat_disagrees
+            .iter()
+            .map(|d| format!("{} {} (sysfs {})", d.fact, d.mdstat, d.sysfs))
+            .collect();
+        out.push_str(&format!(
+            "{}: proc/mdstat says otherwise than sysfs, whose facts are shown: {}\n",
+            a.name,
+            said.join(", ")
+        ));
+    }
 }
 
 fn block(out: &mut String, devices: &[BlockDevice], notes: &mut Notes, style: &Style) {

@@ -239,7 +239,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             "PLACE",
             "FLAPS",
             "MASTER",
-            "MTU",
+            "MTU/QLEN",
             "ADDRESSES",
             "NEIGHBOUR",
         ],
@@ -300,7 +300,16 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
         let master = notes.fact("master", &i.master, |m| {
             m.clone().unwrap_or_else(|| "-".to_owned())
         });
-        let mtu = notes.fact("mtu", &i.mtu, u32::to_string);
+        let mtu = format!(
+            "{}/{}",
+            notes.fact("mtu", &i.mtu, u32::to_string),
+            notes.fact("transmit queue length", &i.tx_queue_len, u32::to_string)
+        );
+        // The operator's own description of the port says what it faces.
+        let name = match i.ifalias.known() {
+            Some(Some(alias)) => format!("{name}\n“{alias}”"),
+            _ => name.to_owned(),
+        };
         let addrs = notes.fact("addresses", &l.addresses, |a| {
             a.iter()
                 .map(|a| format!("{}/{}", a.address, a.prefix_len))

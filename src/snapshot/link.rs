@@ -44,6 +44,18 @@ pub struct Interface {
     pub master: Fact<Option<String>>,
     /// The switch port or representor name the driver gives (e.g. `p0`).
     pub phys_port_name: Fact<Option<String>>,
+    /// The physical port's identifier, in hex: the same for every function
+    /// and representor on one port; `null` when the driver gives none.
+    pub phys_port_id: Fact<Option<String>>,
+    /// The switch's identifier, in hex, for the ports of one switch ASIC
+    /// (switchdev); `null` when the link is no switch port.
+    pub phys_switch_id: Fact<Option<String>>,
+    /// The description an operator gave the link (`ip link set X alias
+    /// ...`); `null` when none.
+    pub ifalias: Fact<Option<String>>,
+    /// The transmit queue length in packets (0 for a device without a
+    /// queue of its own).
+    pub tx_queue_len: Fact<u32>,
     pub counters: Fact<Counters>,
 }
 

@@ -38,10 +38,10 @@ pub use route::{
 };
 pub use storage::{
     AtaDevice, AtaLink, Attachment, BlockDevice, FC_ERROR_COUNTERS, FROM_SCSI, FROM_TARGET, FcHost,
-    FileFacts, IscsiConnection, IscsiSession, MdArray, MdMember, MdSync, Mount, MountProbe,
-    MultipathMap, MultipathPath, NvmeController, NvmeNamespace, NvmePath, NvmeSubsystem,
-    PATH_ACTIVE, PATH_FAILED, PathGroup, ProbeAnswer, SAS_ERROR_COUNTERS, SasPhy, ScsiDevice,
-    Storage, bytes_text, gbit_text, parse_gbit,
+    FileFacts, IscsiConnection, IscsiSession, MdArray, MdDisagreement, MdMember, MdSync, Mount,
+    MountProbe, MultipathMap, MultipathPath, NvmeController, NvmeNamespace, NvmePath,
+    NvmeSubsystem, PATH_ACTIVE, PATH_FAILED, PathGroup, ProbeAnswer, SAS_ERROR_COUNTERS, SasPhy,
+    ScsiDevice, Storage, bytes_text, gbit_text, parse_gbit,
 };
 
 pub const SCHEMA: &str = "hostlint.snapshot/1";

@@ -411,6 +411,21 @@ pub struct MdArray {
     /// Sectors the last `check` or `repair` found to differ between copies
     /// (sysfs `mismatch_cnt`); set back to 0 when the next one starts.
     pub mismatch_count: Fact<u64>,
+    /// Where `proc/mdstat` says otherwise of an array read from sysfs (on
+    /// a host both come from the same driver state, so a difference means
+    /// a copy edited by hand or taken at two moments). sysfs's facts are
+    /// the ones above.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mdstat_disagrees: Vec<MdDisagreement>,
+}
+
+/// One fact of an array on which `proc/mdstat` and sysfs disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MdDisagreement {
+    /// `level`, `state`, `raid_disks`, `degraded`, `members`, `sync`.
+    pub fact: &'static str,
+    pub mdstat: String,
+    pub sysfs: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]

@@ -71,6 +71,14 @@ struct IpLink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     phys_port_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    phys_port_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phys_switch_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ifalias: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    txqlen: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     carrier: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     carrier_changes: Option<u64>,
@@ -190,6 +198,11 @@ fn interface_from_ip(l: IpLink) -> Interface {
         mtu: l.mtu.map_or_else(|| not_in_ip("mtu"), Fact::Known),
         master: Fact::Known(l.master.clone()),
         phys_port_name: Fact::Known(l.phys_port_name.clone()),
+        // `ip` prints these only when the kernel gives them.
+        phys_port_id: Fact::Known(l.phys_port_id.clone()),
+        phys_switch_id: Fact::Known(l.phys_switch_id.clone()),
+        ifalias: Fact::Known(l.ifalias.clone().filter(|a| !a.is_empty())),
+        tx_queue_len: l.txqlen.map_or_else(|| not_in_ip("txqlen"), Fact::Known),
         counters,
         name: l.ifname,
     }
@@ -268,6 +281,10 @@ fn ip_from_interface(i: &Interface) -> IpLink {
         linkinfo,
         parentbus: None,
         phys_port_name: known(&i.phys_port_name),
+        phys_port_id: known(&i.phys_port_id),
+        phys_switch_id: known(&i.phys_switch_id),
+        ifalias: known(&i.ifalias),
+        txqlen: i.tx_queue_len.known().copied(),
         carrier,
         carrier_changes: None,
         carrier_up_count: i.carrier_up_count.known().copied(),

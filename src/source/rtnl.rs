@@ -70,11 +70,15 @@ const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
 const IFLA_MTU: u16 = 4;
 const IFLA_MASTER: u16 = 10;
+const IFLA_TXQLEN: u16 = 13;
 const IFLA_OPERSTATE: u16 = 16;
 const IFLA_LINKINFO: u16 = 18;
+const IFLA_IFALIAS: u16 = 20;
 const IFLA_STATS64: u16 = 23;
 const IFLA_CARRIER: u16 = 33;
+const IFLA_PHYS_PORT_ID: u16 = 34;
 const IFLA_CARRIER_CHANGES: u16 = 35;
+const IFLA_PHYS_SWITCH_ID: u16 = 36;
 const IFLA_PHYS_PORT_NAME: u16 = 38;
 const IFLA_CARRIER_UP_COUNT: u16 = 47;
 const IFLA_CARRIER_DOWN_COUNT: u16 = 48;
@@ -172,6 +176,10 @@ pub fn decode_link(body: &[u8]) -> Result<(Interface, Option<u32>), String> {
     let mut mtu = None;
     let mut master = None;
     let mut port_name = None;
+    let mut port_id = None;
+    let mut switch_id = None;
+    let mut alias = None;
+    let mut txqlen = None;
     let mut stats = None;
     for attr in checked_attrs(&body[IFINFOMSG_LEN..]) {
         let (attr_kind, value) = attr?;
@@ -205,6 +213,10 @@ pub fn decode_link(body: &[u8]) -> Result<(Interface, Option<u32>), String> {
             IFLA_MTU => mtu = Some(attr_u32(value, "IFLA_MTU")?),
             IFLA_MASTER => master = Some(attr_u32(value, "IFLA_MASTER")?),
             IFLA_PHYS_PORT_NAME => port_name = Some(attr_string(value, "IFLA_PHYS_PORT_NAME")?),
+            IFLA_PHYS_PORT_ID => port_id = Some(hex_id(value)),
+            IFLA_PHYS_SWITCH_ID => switch_id = Some(hex_id(value)),
+            IFLA_IFALIAS => alias = Some(attr_string(value, "IFLA_IFALIAS")?),
+            IFLA_TXQLEN => txqlen = Some(attr_u32(value, "IFLA_TXQLEN")?),
             IFLA_STATS64 => stats = Some(counters(value)),
             _ => {}
         }
@@ -231,9 +243,19 @@ pub fn decode_link(body: &[u8]) -> Result<(Interface, Option<u32>), String> {
         mtu: mtu.map_or_else(|| not_reported("mtu"), Fact::Known),
         master: Fact::Known(None),
         phys_port_name: Fact::Known(port_name),
+        phys_port_id: Fact::Known(port_id),
+        phys_switch_id: Fact::Known(switch_id),
+        ifalias: Fact::Known(alias.filter(|a| !a.is_empty())),
+        tx_queue_len: txqlen.map_or_else(|| not_reported("transmit queue length"), Fact::Known),
         counters: stats.map_or_else(|| not_reported("64-bit statistics"), Fact::Known),
     };
     Ok((iface, master))
+}
+
+/// A port or switch identifier as `ip` and sysfs print it: hex, no
+/// separators.
+pub fn hex_id(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// RFC 2863 operational state (`IF_OPER_*`) as `ip` names it.
@@ -647,7 +669,8 @@ mod tests {
     use crate::source::netlink::{NETLINK_ROUTE, push_attr};
     use netlink_packet_core::Emitable;
     use netlink_packet_route::link::{
-        InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage, State, Stats64,
+        InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage, LinkPhysId,
+        State, Stats64,
     };
 
     /// How a link read before `decode_link`: parsed by the crate,
@@ -659,6 +682,7 @@ mod tests {
         let (mut operstate, mut carrier, mut changes, mut ups, mut downs) =
             (None, None, None, None, None);
         let (mut mtu, mut master, mut port_name, mut counters) = (None, None, None, None);
+        let (mut port_id, mut switch_id, mut alias, mut txqlen) = (None, None, None, None);
         for attr in &msg.attributes {
             match attr {
                 LinkAttribute::IfName(n) => name = Some(n.clone()),
@@ -682,6 +706,10 @@ mod tests {
                 LinkAttribute::Mtu(m) => mtu = Some(*m),
                 LinkAttribute::Controller(m) => master = Some(*m),
                 LinkAttribute::PhysPortName(p) => port_name = Some(p.clone()),
+                LinkAttribute::PhysPortId(p) => port_id = Some(hex_id(&p.id[..p.len])),
+                LinkAttribute::PhysSwitchId(p) => switch_id = Some(hex_id(&p.id[..p.len])),
+                LinkAttribute::IfAlias(a) => alias = Some(a.clone()),
+                LinkAttribute::TxQueueLen(q) => txqlen = Some(*q),
                 LinkAttribute::Stats64(s) => {
                     counters = Some(Counters {
                         rx_bytes: s.rx_bytes,
@@ -733,6 +761,10 @@ mod tests {
             mtu: mtu.map_or_else(|| not_reported("mtu"), Fact::Known),
             master: Fact::Known(None),
             phys_port_name: Fact::Known(port_name),
+            phys_port_id: Fact::Known(port_id),
+            phys_switch_id: Fact::Known(switch_id),
+            ifalias: Fact::Known(alias.filter(|a| !a.is_empty())),
+            tx_queue_len: txqlen.map_or_else(|| not_reported("transmit queue length"), Fact::Known),
             counters: counters.map_or_else(|| not_reported("64-bit statistics"), Fact::Known),
         };
         (iface, master)
@@ -791,6 +823,11 @@ mod tests {
             LinkAttribute::Address(vec![0x02, 0, 0, 0xab, 0xcd, 0xef]),
             LinkAttribute::PermAddress(vec![0x0c, 0x42, 0xa1, 0, 0, 1]),
             LinkAttribute::PhysPortName("p0".into()),
+            LinkAttribute::PhysPortId(
+                LinkPhysId::parse(&[0x0c, 0x42, 0xa1, 0x07][..]).expect("an id"),
+            ),
+            LinkAttribute::IfAlias("uplink to sw1 swp7".into()),
+            LinkAttribute::TxQueueLen(1000),
             LinkAttribute::ParentDevName("0000:03:00.0".into()),
             LinkAttribute::ParentDevBusName("pci".into()),
             LinkAttribute::Stats64(stats),
@@ -803,6 +840,13 @@ mod tests {
         assert_eq!(iface.operstate, Fact::Known("lowerlayerdown".into()));
         assert_eq!(iface.counters.known().unwrap().rx_bytes, 1 << 40);
         assert_eq!(iface.counters.known().unwrap().tx_window_errors, 9);
+        assert_eq!(iface.phys_port_id, Fact::Known(Some("0c42a107".into())));
+        assert_eq!(iface.phys_switch_id, Fact::Known(None));
+        assert_eq!(
+            iface.ifalias,
+            Fact::Known(Some("uplink to sw1 swp7".into()))
+        );
+        assert_eq!(iface.tx_queue_len, Fact::Known(1000));
     }
 
     #[test]

@@ -21,7 +21,9 @@ use std::collections::BTreeSet;
 
 use super::{block::BLOCK, class_entries, malformed};
 use crate::collect::{absent_on_host, file_missing, read_parsed, read_value};
-use crate::snapshot::{BlockDevice, Fact, MdArray, MdMember, MdSync, Missing, Reason};
+use crate::snapshot::{
+    BlockDevice, Fact, MdArray, MdDisagreement, MdMember, MdSync, Missing, Reason,
+};
 use crate::source::Source;
 
 pub const MDSTAT: &str = "proc/mdstat";
@@ -65,7 +67,17 @@ pub fn collect(source: &Source, block: &Fact<Vec<BlockDevice>>) -> Fact<Vec<MdAr
         }
     }
     match mdstat {
-        Some(Ok(list)) => arrays.extend(list.into_iter().filter(|a| !in_sysfs.contains(&a.name))),
+        Some(Ok(list)) => {
+            for a in list {
+                match arrays
+                    .iter_mut()
+                    .find(|s| in_sysfs.contains(&s.name) && s.name == a.name)
+                {
+                    Some(sysfs) => sysfs.mdstat_disagrees = disagreements(&a, sysfs),
+                    None => arrays.push(a),
+                }
+            }
+        }
         // Unreadable or malformed mdstat: sysfs still names every array of
         // a live host; a fixture's sysfs copy is what it is.
         Some(Err(m)) if arrays.is_empty() => return Fact::Unknown(m),
@@ -154,7 +166,67 @@ fn from_sysfs(source: &Source, name: &str, dir: &str) -> MdArray {
         members: members.into(),
         sync,
         mismatch_count,
+        mdstat_disagrees: Vec::new(),
     }
+}
+
+/// The mdstat word for a sysfs `array_state`: mdstat says only whether an
+/// array runs, and whether read-only.
+fn mdstat_state(sysfs: &str) -> &str {
+    match sysfs {
+        "inactive" | "clear" => "inactive",
+        "readonly" | "read-auto" => sysfs,
+        _ => "active",
+    }
+}
+
+/// Where mdstat's array `m` says otherwise than sysfs's `s`, fact by fact,
+/// for the facts both read.
+fn disagreements(m: &MdArray, s: &MdArray) -> Vec<MdDisagreement> {
+    let mut out = Vec::new();
+    let mut differ = |fact: &'static str, mdstat: Option<String>, sysfs: Option<String>| {
+        if let (Some(mdstat), Some(sysfs)) = (mdstat, sysfs)
+            && mdstat != sysfs
+        {
+            out.push(MdDisagreement {
+                fact,
+                mdstat,
+                sysfs,
+            });
+        }
+    };
+    differ("level", m.level.known().cloned(), s.level.known().cloned());
+    differ(
+        "state",
+        m.state.known().cloned(),
+        s.state.known().map(|st| mdstat_state(st).to_owned()),
+    );
+    differ(
+        "raid_disks",
+        m.raid_disks.known().map(u32::to_string),
+        s.raid_disks.known().map(u32::to_string),
+    );
+    let degraded = |a: &MdArray| {
+        a.degraded
+            .known()
+            .map(|d| d.map_or("-".to_owned(), |n| n.to_string()))
+    };
+    differ("degraded", degraded(m), degraded(s));
+    let members = |a: &MdArray| {
+        a.members.known().map(|ms| {
+            let mut names: Vec<&str> = ms.iter().map(|m| m.device.as_str()).collect();
+            names.sort_unstable();
+            names.join(" ")
+        })
+    };
+    differ("members", members(m), members(s));
+    let sync = |a: &MdArray| {
+        a.sync
+            .known()
+            .map(|s| s.as_ref().map_or("idle".to_owned(), |s| s.action.clone()))
+    };
+    differ("sync", sync(m), sync(s));
+    out
 }
 
 /// `sync_completed`: `done / total` sectors, or `none`, `delayed`. In
@@ -275,7 +347,30 @@ pub fn parse_mdstat(rel: &str, text: &str) -> Result<Vec<MdArray>, Missing> {
         }
         let level_text = level.clone().unwrap_or_default();
         let redundant = !without_redundancy(&level_text);
+        // The kernel prints `[n/m]` only for a running array (the
+        // personality's status): a count beside an inactive one is not
+        // the kernel's, and raid0 and linear print none, every member
+        // being a slot.
+        let counts = if state == "inactive" { None } else { counts };
         let (raid_disks, degraded) = match (&counts, redundant) {
+            (None, _) if state == "inactive" => {
+                let why = format!(
+                    "{rel}:{n}: {name} is inactive, and mdstat counts the slots of running arrays only (sysfs md/raid_disks has them)"
+                );
+                (
+                    Fact::unknown(Reason::NotSupported, why.clone()),
+                    if redundant {
+                        Fact::unknown(Reason::NotSupported, why)
+                    } else {
+                        Fact::Known(None)
+                    },
+                )
+            }
+            (None, false)
+                if state != "inactive" && matches!(level_text.as_str(), "raid0" | "linear") =>
+            {
+                (Fact::Known(members.len() as u32), Fact::Known(None))
+            }
             (Some((disks, working, slots, dn)), _) => {
                 let down = slots.chars().filter(|c| *c == '_').count() as u32;
                 let up = slots.chars().filter(|c| *c == 'U').count() as u32;
@@ -300,16 +395,6 @@ pub fn parse_mdstat(rel: &str, text: &str) -> Result<Vec<MdArray>, Missing> {
                     format!("{rel}:{n}: mdstat gives no slot count for {level_text}"),
                 ),
                 Fact::Known(None),
-            ),
-            (None, true) if state == "inactive" => (
-                Fact::unknown(
-                    Reason::NotSupported,
-                    format!("{rel}:{n}: {name} is inactive"),
-                ),
-                Fact::unknown(
-                    Reason::NotSupported,
-                    format!("{rel}:{n}: {name} is inactive"),
-                ),
             ),
             (None, true) => {
                 let m = bad(rel, n, format!("no [n/m] slot count for {name}"));
@@ -346,6 +431,7 @@ pub fn parse_mdstat(rel: &str, text: &str) -> Result<Vec<MdArray>, Missing> {
                 Reason::NotSupported,
                 format!("{rel} has no mismatch count: sysfs md/mismatch_cnt has it"),
             ),
+            mdstat_disagrees: Vec::new(),
         });
     }
     Ok(out)
@@ -451,6 +537,57 @@ unused devices: <none>
             a[3].level.missing().map(|m| m.reason),
             Some(Reason::NotSupported)
         );
+    }
+
+    #[test]
+    fn slot_counts_of_raid0_and_of_inactive_arrays() {
+        let a = parse_mdstat(MDSTAT, TEXT).unwrap();
+        // raid0 prints no [n/m]: every member is a slot.
+        assert_eq!(
+            (a[2].name.as_str(), a[2].raid_disks.clone()),
+            ("md10", Fact::Known(2))
+        );
+        // An inactive array has no count in mdstat, and a [n/m] beside one
+        // (which the kernel never prints) is not taken for one.
+        let m = a[3].raid_disks.missing().unwrap();
+        assert_eq!(m.reason, Reason::NotSupported);
+        assert!(m.detail.contains("md219 is inactive"), "{m}");
+        let text = "md4 : inactive raid1 sda3[0](F) sdb3[1](S)\n      4883648 blocks [2/2] [UU]\n";
+        let a = parse_mdstat(MDSTAT, text).unwrap();
+        assert_eq!(
+            a[0].raid_disks.missing().map(|m| m.reason),
+            Some(Reason::NotSupported)
+        );
+        assert_eq!(
+            a[0].degraded.missing().map(|m| m.reason),
+            Some(Reason::NotSupported)
+        );
+        let a = parse_mdstat(
+            MDSTAT,
+            "md120 : active linear sda1[1] sdb1[0]\n        2095104 blocks super 1.2 0k rounding\n",
+        )
+        .unwrap();
+        assert_eq!(a[0].raid_disks, Fact::Known(2));
+    }
+
+    #[test]
+    fn mdstat_saying_otherwise_than_sysfs_is_noted_fact_by_fact() {
+        let m = &parse_mdstat(MDSTAT, TEXT).unwrap()[0];
+        let mut s = m.clone();
+        s.level = Fact::Known("raid6".into());
+        s.state = Fact::Known("clean".into());
+        s.raid_disks = Fact::Known(4);
+        let d = disagreements(m, &s);
+        let facts: Vec<(&str, &str, &str)> = d
+            .iter()
+            .map(|d| (d.fact, d.mdstat.as_str(), d.sysfs.as_str()))
+            .collect();
+        // clean is a running array: mdstat's "active".
+        assert_eq!(
+            facts,
+            [("level", "raid1", "raid6"), ("raid_disks", "2", "4")]
+        );
+        assert!(disagreements(m, m).is_empty());
     }
 
     #[test]
