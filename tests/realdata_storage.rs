@@ -232,6 +232,45 @@ mod procfs {
     }
 
     #[test]
+    fn every_dm_device_with_its_kind_and_slaves() {
+        let st = st();
+        let devices = known(&st.dm);
+        let rows: Vec<(&str, &str, &str, Vec<String>)> = devices
+            .iter()
+            .map(|d| {
+                (
+                    d.dm.as_str(),
+                    known(&d.name).as_str(),
+                    known(&d.kind).as_str(),
+                    known(&d.slaves).clone(),
+                )
+            })
+            .collect();
+        // The slaves are empty files upstream: named all the same.
+        assert_eq!(
+            rows,
+            [
+                ("dm-0", "vg0--lv_root", "lvm", vec!["sda".to_owned()]),
+                (
+                    "dm-1",
+                    "mpathA",
+                    "multipath",
+                    vec!["sdb".into(), "sdc".into()]
+                ),
+                (
+                    "dm-2",
+                    "mpathB",
+                    "multipath",
+                    vec!["sdd".into(), "sde".into()]
+                ),
+            ]
+        );
+        // vg0's volume rests on a local disk, no map.
+        assert!(known(&devices[0].multipath_maps).is_empty());
+        assert!(*known(&devices[2].suspended));
+    }
+
+    #[test]
     fn without_the_status_line_paths_come_from_scsi_state_and_say_so() {
         let st = st();
         let maps = known(&st.multipath);

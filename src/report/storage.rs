@@ -8,8 +8,8 @@ use comfy_table::{Cell, Color};
 
 use super::table::{Notes, Style, new_table};
 use crate::snapshot::{
-    BlockDevice, FC_ERROR_COUNTERS, Fact, FcHost, MdArray, Mount, MultipathMap, NvmeSubsystem,
-    PATH_ACTIVE, SasPhy, Snapshot, gbit_text,
+    BlockDevice, DmDevice, FC_ERROR_COUNTERS, Fact, FcHost, MdArray, Mount, MultipathMap,
+    NvmeSubsystem, PATH_ACTIVE, SasPhy, Snapshot, Storage, gbit_text,
 };
 
 pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
@@ -28,6 +28,14 @@ pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) 
         &st.multipath,
         notes,
         |out, maps, notes| multipath(out, maps, notes, style),
+    );
+    section(out);
+    part(
+        out,
+        "DEVICE MAPPER",
+        &st.dm,
+        notes,
+        |out, devices, notes| dm(out, devices, st, notes, style),
     );
     section(out);
     part(out, "NVME", &st.nvme, notes, |out, subs, notes| {
@@ -284,6 +292,60 @@ fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: 
                 ]);
             }
         }
+    }
+    push(out, &t);
+}
+
+/// Every DM device, what it is built on, and the multipath maps (with
+/// their active paths) its I/O goes through.
+fn dm(out: &mut String, devices: &[DmDevice], st: &Storage, notes: &mut Notes, style: &Style) {
+    let mut t = new_table(style, &["DM", "NAME", "KIND", "SIZE", "ON", "MULTIPATH"]);
+    for d in devices {
+        let kind = notes.fact("DM kind", &d.kind, String::clone);
+        let mut state = kind;
+        if d.suspended.known() == Some(&true) {
+            state.push_str(", suspended");
+        }
+        let maps = notes.fact("multipath maps below", &d.multipath_maps, |maps| {
+            if maps.is_empty() {
+                return "-".to_owned();
+            }
+            maps.iter()
+                .map(|name| {
+                    let map = st
+                        .multipath
+                        .known()
+                        .and_then(|ms| ms.iter().find(|m| m.name == *name));
+                    match map.and_then(|m| m.paths.known()) {
+                        Some(paths) => format!(
+                                "{name} {}/{} active",
+                                paths
+                                    .iter()
+                                    .filter(|p| p.state.known().map(String::as_str)
+                                        == Some(PATH_ACTIVE))
+                                    .count(),
+                                paths.len()
+                            ),
+                        None => name.clone(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        t.add_row(vec![
+            Cell::new(&d.dm),
+            Cell::new(notes.fact("DM name", &d.name, String::clone)),
+            Cell::new(state),
+            Cell::new(notes.fact("size", &d.size_bytes, |b| size(*b))),
+            Cell::new(notes.fact("slaves", &d.slaves, |s| {
+                if s.is_empty() {
+                    "-".to_owned()
+                } else {
+                    s.join(" ")
+                }
+            })),
+            Cell::new(maps),
+        ]);
     }
     push(out, &t);
 }

@@ -37,11 +37,11 @@ pub use route::{
     RouteHeaderFields, RouteLookup, RouteTable, Rule, names, route_flag_names,
 };
 pub use storage::{
-    AtaDevice, AtaLink, Attachment, BlockDevice, FC_ERROR_COUNTERS, FROM_SCSI, FROM_TARGET, FcHost,
-    FileFacts, IscsiConnection, IscsiSession, MdArray, MdDisagreement, MdMember, MdSync, Mount,
-    MountProbe, MultipathMap, MultipathPath, NvmeController, NvmeNamespace, NvmePath,
-    NvmeSubsystem, PATH_ACTIVE, PATH_FAILED, PathGroup, ProbeAnswer, SAS_ERROR_COUNTERS, SasPhy,
-    ScsiDevice, Storage, bytes_text, gbit_text, parse_gbit,
+    AtaDevice, AtaLink, Attachment, BlockDevice, DmDevice, FC_ERROR_COUNTERS, FROM_SCSI,
+    FROM_TARGET, FcHost, FileFacts, IscsiConnection, IscsiSession, MdArray, MdDisagreement,
+    MdMember, MdSync, Mount, MountProbe, MultipathMap, MultipathPath, NvmeController,
+    NvmeNamespace, NvmePath, NvmeSubsystem, PATH_ACTIVE, PATH_FAILED, PathGroup, ProbeAnswer,
+    SAS_ERROR_COUNTERS, SasPhy, ScsiDevice, Storage, bytes_text, gbit_text, parse_gbit,
 };
 
 pub const SCHEMA: &str = "hostlint.snapshot/1";

@@ -22,6 +22,9 @@ use super::Fact;
 pub struct Storage {
     pub block: Fact<Vec<BlockDevice>>,
     pub multipath: Fact<Vec<MultipathMap>>,
+    /// Every device-mapper device (LVM volumes, crypt devices, partitions
+    /// of a map, the multipath maps themselves), with what it is built on.
+    pub dm: Fact<Vec<DmDevice>>,
     pub nvme: Fact<Vec<NvmeSubsystem>>,
     pub fc_hosts: Fact<Vec<FcHost>>,
     pub iscsi: Fact<Vec<IscsiSession>>,
@@ -43,6 +46,7 @@ impl Storage {
         Storage {
             block: Fact::Unknown(m.clone()),
             multipath: Fact::Unknown(m.clone()),
+            dm: Fact::Unknown(m.clone()),
             nvme: Fact::Unknown(m.clone()),
             fc_hosts: Fact::Unknown(m.clone()),
             iscsi: Fact::Unknown(m.clone()),
@@ -139,6 +143,28 @@ pub struct MultipathMap {
     /// read.
     pub groups: Fact<Vec<PathGroup>>,
     pub paths: Fact<Vec<MultipathPath>>,
+}
+
+/// A device-mapper device (`sys/block/dm-N`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DmDevice {
+    /// `dm-7`
+    pub dm: String,
+    /// `vg0-root`, `mpatha`, `luks-...`
+    pub name: Fact<String>,
+    pub uuid: Fact<String>,
+    /// What its UUID's prefix says it is, as the tools that made it name
+    /// themselves: `multipath` (`mpath-`), `lvm` (`LVM-`), `crypt`
+    /// (`CRYPT-`), `partition` (`part1-...`, kpartx), `other`; `none`
+    /// for a device made without a UUID (`dmsetup create`).
+    pub kind: Fact<String>,
+    pub size_bytes: Fact<u64>,
+    pub suspended: Fact<bool>,
+    /// The block devices it is built on (`slaves/`), by name.
+    pub slaves: Fact<Vec<String>>,
+    /// The multipath maps below it, directly or through other DM devices
+    /// (an LVM volume on a partition of mpatha): its I/O takes their paths.
+    pub multipath_maps: Fact<Vec<String>>,
 }
 
 /// The multipath target's state names, from `dm-mpath.c`.

@@ -4,6 +4,7 @@
 
 pub mod ata;
 pub mod block;
+pub mod dm;
 pub mod fc;
 pub mod iscsi;
 pub mod lookups;
@@ -23,6 +24,7 @@ pub fn collect(source: &Source) -> Storage {
     let block = block::collect(source);
     Storage {
         multipath: multipath::collect(source, &block),
+        dm: dm::collect(source, &block),
         md: mdraid::collect(source, &block),
         block,
         nvme: nvme::collect(source),
@@ -44,6 +46,17 @@ pub(crate) fn class_entries(source: &Source, dir: &str) -> Result<Vec<String>, M
         Err(e) if absent_on_host(&e) => Ok(Vec::new()),
         Err(e) => Err(file_missing(dir, &e)),
     }
+}
+
+/// The entries of a directory whose names are the facts (`slaves/`), each
+/// looked up as well: a capture keeps what was looked up, so the entries
+/// a listing named replay too.
+pub(crate) fn named_entries(source: &Source, dir: &str) -> Result<Vec<String>, Missing> {
+    let names = class_entries(source, dir)?;
+    for n in &names {
+        source.root().is_dir(&format!("{dir}/{n}"));
+    }
+    Ok(names)
 }
 
 /// A file that may be absent on the host: `None` then, the value otherwise.

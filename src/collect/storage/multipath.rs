@@ -36,7 +36,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{block::BLOCK, class_entries};
+use super::{block::BLOCK, named_entries};
 use crate::collect::{read_parsed, read_value};
 use crate::snapshot::{
     BlockDevice, FROM_SCSI, FROM_TARGET, Fact, Missing, MultipathMap, MultipathPath, PATH_ACTIVE,
@@ -623,7 +623,7 @@ fn fallback_paths(
     if slaves_dir.is_empty() {
         return Fact::Unknown(why.clone());
     }
-    let names = match class_entries(source, slaves_dir) {
+    let names = match named_entries(source, slaves_dir) {
         Ok(n) => n,
         Err(m) => {
             return Fact::Unknown(Missing::new(
