@@ -4,6 +4,7 @@
 
 pub mod bond;
 mod host;
+pub mod infiniband;
 mod link;
 mod lldp;
 mod lookup;
@@ -68,6 +69,11 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
     } else {
         Fact::Unknown(skipped("links"))
     };
+    let infiniband = if scope.links {
+        infiniband::collect(source)
+    } else {
+        Fact::Unknown(skipped("InfiniBand ports"))
+    };
     let bonds = if scope.bonds {
         bond::collect(source)
     } else {
@@ -102,6 +108,7 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
         host,
         links,
         bonds,
+        infiniband,
         routes,
         rules,
         neighbors,

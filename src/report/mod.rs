@@ -14,6 +14,7 @@ pub mod audit_table;
 pub mod catalog;
 pub mod diff_json;
 pub mod diff_table;
+mod infiniband;
 pub mod json;
 pub mod junit;
 mod lldp;

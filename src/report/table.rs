@@ -102,7 +102,11 @@ pub fn render(snapshot: &Snapshot, parts: &[Part], style: &Style) -> String {
         }
         match part {
             Part::Host => host(&mut out, snapshot, &mut notes, style),
-            Part::Links => links(&mut out, snapshot, &mut notes, style),
+            Part::Links => {
+                links(&mut out, snapshot, &mut notes, style);
+                out.push('\n');
+                super::infiniband::render(&mut out, snapshot, &mut notes, style);
+            }
             Part::Bonds => bonds(&mut out, snapshot, &mut notes, style),
             Part::Routes => routes(&mut out, snapshot, &mut notes, style),
             Part::Storage => super::storage::render(&mut out, snapshot, &mut notes, style),

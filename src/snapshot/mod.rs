@@ -8,6 +8,7 @@ mod bond;
 mod fact;
 mod history;
 mod host;
+mod infiniband;
 mod link;
 mod lldp;
 mod neighbor;
@@ -26,6 +27,10 @@ pub use bond::{
 pub use fact::{Fact, Missing, Reason, io_text};
 pub use history::History;
 pub use host::{Host, PstoreRecord, Taint, TaintFlag};
+pub use infiniband::{
+    IB_COUNTERS, IB_ERROR_COUNTERS, IB_LINK_LAYERS, IB_PHYS_STATES, IB_STATES, IbDevice, IbPort,
+    ib_counter_ceiling,
+};
 pub use link::{
     Address, Counters, Device, DriverInfo, Duplex, Interface, Link, LinkModes, LinkSettings,
     Onboard, PciDevice, PcieLink, PciePort,
@@ -52,6 +57,8 @@ pub struct Snapshot {
     pub host: Host,
     pub links: Fact<Vec<Link>>,
     pub bonds: Fact<Vec<Bond>>,
+    /// InfiniBand and RoCE ports, read with the links.
+    pub infiniband: Fact<Vec<IbDevice>>,
     pub routes: Fact<RouteTable>,
     pub rules: Fact<Vec<Rule>>,
     pub neighbors: Fact<Vec<Neighbor>>,
