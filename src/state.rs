@@ -30,7 +30,7 @@ pub struct State {
     pub uptime_seconds: f64,
     /// `link/eth0/rx_crc_errors`, `bond/bond0/enp65s0f1/link_failures`,
     /// `sas/phy-2:2/invalid_dword_count`, `fc/host3/invalid_crc_count`,
-    /// `md/md0/mismatch_cnt`, ...
+    /// `md/md0/mismatch_cnt`, `ib/mlx5_0/1/symbol_error`, ...
     pub counters: BTreeMap<String, u64>,
 }
 
@@ -79,6 +79,15 @@ pub fn counters_of(snap: &Snapshot) -> BTreeMap<String, u64> {
             }
         }
     }
+    for d in snap.infiniband.known().into_iter().flatten() {
+        for p in d.ports.known().into_iter().flatten() {
+            for (counter, fact) in p.counters.known().into_iter().flatten() {
+                if let Fact::Known(v) = fact {
+                    out.insert(ib_key(&d.port_name(p), counter), *v);
+                }
+            }
+        }
+    }
     for a in snap.storage.md.known().into_iter().flatten() {
         if let Fact::Known(v) = &a.mismatch_count {
             out.insert(md_key(&a.name), *v);
@@ -97,6 +106,12 @@ pub fn sas_key(phy: &str, counter: &str) -> String {
 
 pub fn fc_key(host: &str, statistic: &str) -> String {
     format!("fc/{host}/{statistic}")
+}
+
+/// `ib/mlx5_0/1/symbol_error`: a counter of an InfiniBand port, named as
+/// `mlx5_0/1`.
+pub fn ib_key(port: &str, counter: &str) -> String {
+    format!("ib/{port}/{counter}")
 }
 
 pub fn link_key(link: &str, counter: &str) -> String {

@@ -808,7 +808,7 @@ fn duplex_name(d: Duplex) -> &'static str {
     }
 }
 
-fn at_supported_max(l: &Link, evidence: &str) -> Judgement {
+pub(super) fn at_supported_max(l: &Link, evidence: &str) -> Judgement {
     let unjudged = |observed: String| Judgement {
         ok: None,
         expected: "speed at the best both ends support".to_owned(),

@@ -8,6 +8,7 @@ pub mod bond;
 pub mod cabling;
 pub mod fc;
 pub mod file;
+pub mod infiniband;
 pub mod iscsi;
 pub mod kernel;
 pub mod link;
@@ -64,6 +65,7 @@ pub const KINDS: &[&KindDoc] = &[
     &mount::DOC,
     &file::DOC,
     &cabling::DOC,
+    &infiniband::DOC,
 ];
 
 pub fn kind(name: &str) -> Option<&'static KindDoc> {
@@ -87,6 +89,7 @@ pub enum Spec {
     Mount(mount::Spec),
     File(file::Spec),
     Cabling(cabling::Spec),
+    Infiniband(infiniband::Spec),
 }
 
 impl Spec {
@@ -106,6 +109,7 @@ impl Spec {
             Spec::Mount(_) => mount::DOC.name,
             Spec::File(_) => file::DOC.name,
             Spec::Cabling(_) => cabling::DOC.name,
+            Spec::Infiniband(_) => infiniband::DOC.name,
         }
     }
 }
@@ -127,6 +131,7 @@ pub fn parse_spec(ctx: &mut Ctx, kind: &str, node: &Node) -> Option<Spec> {
         "mount" => mount::parse(ctx, node).map(Spec::Mount),
         "file" => file::parse(ctx, node).map(Spec::File),
         "cabling" => cabling::parse(ctx, node).map(Spec::Cabling),
+        "infiniband" => infiniband::parse(ctx, node).map(Spec::Infiniband),
         _ => None,
     }
 }
@@ -162,6 +167,7 @@ pub fn evaluate(check: &Check, snapshot: &Snapshot) -> Vec<Finding> {
         Spec::Mount(s) => mount::evaluate(check, s, snapshot),
         Spec::File(s) => file::evaluate(check, s, snapshot),
         Spec::Cabling(s) => cabling::evaluate(check, s, snapshot),
+        Spec::Infiniband(s) => infiniband::evaluate(check, s, snapshot),
     }
 }
 

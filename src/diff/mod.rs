@@ -5,7 +5,8 @@
 //! A [`Change`] is a plain value (object, field, before, after, severity,
 //! why it matters) produced by pure functions of the two snapshots, one
 //! file per kind of object: `host`, `link` (with its PCIe link), `bond`,
-//! `lldp` (what each port faces), `route` (egress of the default route and of the policies' destinations,
+//! `lldp` (what each port faces), `infiniband` (RDMA ports), `route`
+//! (egress of the default route and of the policies' destinations,
 //! and the routing tables), `rule`, `neighbor`; and the storage paths:
 //! `multipath` (maps and their paths), `nvme` (subsystems, controllers,
 //! ANA paths), `fc` (HBA ports), `iscsi` (sessions), `sas` (phys), `ata`
@@ -31,6 +32,7 @@ mod ata;
 mod bond;
 mod fc;
 mod host;
+mod infiniband;
 mod iscsi;
 mod link;
 mod lldp;
@@ -464,6 +466,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Change> {
     link::compare(&ctx, &mut out);
     lldp::compare(&ctx, &mut out);
     bond::compare(&ctx, &mut out);
+    infiniband::compare(&ctx, &mut out);
     route::compare(&ctx, &mut out);
     rule::compare(&ctx, &mut out);
     multipath::compare(&ctx, &mut out);

@@ -310,7 +310,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             notes.fact("transmit queue length", &i.tx_queue_len, u32::to_string)
         );
         // The operator's own description of the port says what it faces.
-        let name = match i.ifalias.known() {
+        let shown_name = match i.ifalias.known() {
             Some(Some(alias)) => format!("{name}\n“{alias}”"),
             _ => name.to_owned(),
         };
@@ -323,7 +323,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
         let kind = notes.fact("kind", &i.kind, String::clone);
         let neighbour = super::lldp::neighbour_cell(s, name, notes);
         t.add_row(vec![
-            Cell::new(name),
+            Cell::new(shown_name),
             Cell::new(kind),
             state_cell(l, notes, style.color),
             Cell::new(speed_text),
