@@ -245,7 +245,7 @@ fn bonds_json(dir: &std::path::Path) -> Value {
 
 /// lb-healthy's bond0 read from sysfs, as in a copy of /sys without /proc,
 /// says what `proc/net/bonding/bond0` says, but the partner each member
-/// sees, which only that file shows.
+/// sees and its churn, which only that file shows.
 #[test]
 fn bond_facts_from_sysfs_agree_with_proc_net_bonding() {
     let tmp = tempdir();
@@ -259,7 +259,15 @@ fn bond_facts_from_sysfs_agree_with_proc_net_bonding() {
     let mut diffs = json_diff(&from_proc, &from_sysfs);
     diffs.sort();
     let expected = [
+        "[0].members[0].lacp.actor_churn",
+        "[0].members[0].lacp.actor_churned_count",
+        "[0].members[0].lacp.partner_churn",
+        "[0].members[0].lacp.partner_churned_count",
         "[0].members[0].lacp.partner_mac",
+        "[0].members[1].lacp.actor_churn",
+        "[0].members[1].lacp.actor_churned_count",
+        "[0].members[1].lacp.partner_churn",
+        "[0].members[1].lacp.partner_churned_count",
         "[0].members[1].lacp.partner_mac",
         "[0].source",
     ];

@@ -128,18 +128,8 @@ fn without_the_status_line_the_multipath_check_says_where_states_came_from() {
     let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
     manifest["read_errors"]["cmd/dmsetup-status.txt"] = "EACCES".into();
     fs::write(&manifest_path, manifest.to_string()).unwrap();
-    // The slaves a capture would have read for the fallback.
-    for (dm, paths) in [
-        ("dm-0", ["sdg", "sdh"]),
-        ("dm-1", ["sdi", "sdj"]),
-        ("dm-2", ["sdk", "sdl"]),
-    ] {
-        let dir = copy.join(format!("sys/devices/virtual/block/{dm}/slaves"));
-        fs::create_dir_all(&dir).unwrap();
-        for p in paths {
-            std::os::unix::fs::symlink(format!("../../../../../block/{p}"), dir.join(p)).unwrap();
-        }
-    }
+    // The fixture holds each map's slaves, as a capture does (every DM
+    // device's are read): the fallback's paths.
     let p = policy(
         tmp.path(),
         "policy: t\nchecks:\n  - id: luns\n    multipath:\n      select: { name: mpatha }\n      expect: { active_paths: { min: 2 }, fail_count: 0 }\n",
