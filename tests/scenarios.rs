@@ -26,6 +26,7 @@ const SCENARIOS: &[(&str, &[&str], i32)] = &[
     ("san-sas-errors", STORAGE, 1),
     ("san-md-rebuilding", STORAGE, 2),
     ("san-nvme-no-optimized", STORAGE, 2),
+    ("san-nvme-no-optimized-pre-6.15", STORAGE, 2),
     ("san-mount-hung", STORAGE, 3),
     ("san-four-paths", STORAGE, 0),
     ("san-array-cable-loose", STORAGE, 2),
@@ -179,6 +180,13 @@ fn each_storage_fault_is_named_by_the_checks_that_guard_it() {
         not_passing("san-nvme-no-optimized", STORAGE),
         triples(&[("nvme-namespaces-optimized", "nvme-subsys0", "FAIL")])
     );
+    // The same fault on a kernel before 6.15, whose head disk links no
+    // paths: found under the controllers all the same, and the same
+    // finding, not an UNKNOWN.
+    assert_eq!(
+        not_passing("san-nvme-no-optimized-pre-6.15", STORAGE),
+        triples(&[("nvme-namespaces-optimized", "nvme-subsys0", "FAIL")])
+    );
     assert_eq!(
         not_passing("san-mount-hung", STORAGE),
         triples(&[("shared-nfs-answering", "/srv/shared", "UNKNOWN")])
@@ -243,6 +251,27 @@ fn each_cabling_fault_is_named_by_the_ports_it_moved() {
 
 fn json_contains(fixture: &str, text: &str) -> bool {
     audit(fixture, LB_CABLING, "json").1.contains(text)
+}
+
+/// The paths a pre-6.15 kernel keeps under its controllers read as the
+/// 6.15 layout's: the two snapshots' NVMe subsystems are the same.
+#[test]
+fn nvme_paths_read_alike_on_both_kernel_layouts() {
+    let nvme = |fixture: &str| {
+        let out = std::process::Command::new(hostlint_bin())
+            .current_dir(repo())
+            .args(["show", "storage", "--format", "json", "--root"])
+            .arg(format!("fixtures/{fixture}"))
+            .output()
+            .expect("hostlint runs");
+        parse_json(&String::from_utf8(out.stdout).expect("UTF-8"))["storage"]["nvme"].take()
+    };
+    let old = nvme("san-nvme-no-optimized-pre-6.15");
+    assert_eq!(old, nvme("san-nvme-no-optimized"));
+    let paths = &old[0]["namespaces"][0]["paths"];
+    assert_eq!(paths[0]["ana_state"], "inaccessible");
+    assert_eq!(paths[1]["ana_state"], "non-optimized");
+    assert_eq!(old[0]["namespaces"][0]["size_bytes"], 536_870_912_000u64);
 }
 
 /// A mount that never answers does not stop the audit: it ends within the
