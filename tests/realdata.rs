@@ -1119,3 +1119,113 @@ mod bonding {
         }
     }
 }
+
+/// The whole trees, unpacked from their upstream archives (with the
+/// empty directories the plain copies lost): InfiniBand ports, NVMe
+/// controllers and namespaces.
+mod archives {
+    use super::*;
+    use hostlint::snapshot::{IbDevice, IbPort, NvmeSubsystem};
+
+    fn unpacked(archive: &str) -> (tempfile::TempDir, Snapshot) {
+        let dir = tempfile::tempdir().unwrap();
+        crate::oracle::unpack(archive, dir.path());
+        let root = if dir.path().join("fixtures").is_dir() {
+            dir.path().join("fixtures")
+        } else {
+            dir.path().to_owned()
+        };
+        let snap = snapshot(&root);
+        (dir, snap)
+    }
+
+    fn port<'a>(devices: &'a [IbDevice], name: &str, n: u32) -> (&'a IbDevice, &'a IbPort) {
+        let d = devices.iter().find(|d| d.name == name).unwrap();
+        (d, known(&d.ports).iter().find(|p| p.number == n).unwrap())
+    }
+
+    fn subsystem<'a>(subs: &'a [NvmeSubsystem], name: &str) -> &'a NvmeSubsystem {
+        subs.iter().find(|s| s.name == name).unwrap()
+    }
+
+    #[test]
+    fn infiniband_ports_of_node_exporter_with_counters_missing_and_saturated() {
+        let (_dir, snap) = unpacked("node_exporter/sys-tree.tar.gz");
+        let devices = known(&snap.infiniband);
+        let names: Vec<&str> = devices.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["i40iw0", "mlx4_0"]);
+        let (mlx4, p1) = port(devices, "mlx4_0", 1);
+        assert_eq!(known(&mlx4.hca_type), "MT4099");
+        assert_eq!(known(&mlx4.firmware_version), "2.31.5050");
+        assert_eq!(
+            (known(&p1.state).as_str(), known(&p1.phys_state).as_str()),
+            ("ACTIVE", "LinkUp")
+        );
+        // "40 Gb/sec (4X QDR)"
+        assert_eq!((*known(&p1.rate_gbps), *known(&p1.width)), (40.0, 4));
+        assert_eq!(known(&p1.speed).as_deref(), Some("QDR"));
+        let c = known(&p1.counters);
+        assert_eq!(*known(&c["port_xmit_discards"]), 5);
+        // 2^32 - 1: a 32-bit PMA counter that stopped counting.
+        assert_eq!(*known(&c["port_xmit_wait"]), 4_294_967_295);
+        // This tree's port has no symbol_error file at all.
+        assert!(!c.contains_key("symbol_error"));
+        // i40iw0: "10 Gb/sec (4X)" names no lane speed, and every counter
+        // says "N/A (no PMA)".
+        let (_, i40) = port(devices, "i40iw0", 1);
+        assert_eq!(*known(&i40.speed), None);
+        let m = unknown(&known(&i40.counters)["symbol_error"], Reason::NotSupported);
+        assert!(m.detail.contains("N/A (no PMA)"), "{m}");
+    }
+
+    #[test]
+    fn infiniband_ports_of_procfs_with_a_port_at_1x_and_a_state_out_of_its_number() {
+        let (_dir, snap) = unpacked("prometheus-procfs/fixtures.tar.gz");
+        let devices = known(&snap.infiniband);
+        let (hfi, p) = port(devices, "hfi1_0", 1);
+        not_captured(&hfi.hca_type, "hfi1_0/hca_type");
+        assert_eq!((*known(&p.rate_gbps), *known(&p.width)), (100.0, 4));
+        // "25 Gb/sec (1X EDR)": one lane.
+        let (_, mlx5) = port(devices, "mlx5_0", 1);
+        assert_eq!(*known(&mlx5.width), 1);
+        // "4: ACTIVE" as a physical state: 4 is PortConfigurationTraining.
+        let m = unknown(&mlx5.phys_state, Reason::Malformed);
+        assert!(m.detail.contains("PortConfigurationTraining"), "{m}");
+    }
+
+    #[test]
+    fn nvme_controllers_and_namespaces_of_both_trees() {
+        // node_exporter: the head nvme0n1 has no multipath/ (before 6.15);
+        // its path is the namespace under the controller's class entry,
+        // whose model, serial and firmware are there too.
+        let (_dir, snap) = unpacked("node_exporter/sys-tree.tar.gz");
+        let subs = known(&snap.storage.nvme);
+        let s = subsystem(subs, "nvme-subsys0");
+        let c = &known(&s.controllers)[0];
+        assert_eq!(known(&c.model), "Samsung SSD 970 PRO 512GB");
+        assert_eq!(known(&c.serial), "S680HF8N190894I");
+        assert_eq!(known(&c.firmware_rev), "1B2QEXP7");
+        // The subsystem's entry of the same controller holds its transport.
+        assert_eq!(known(&c.transport), "fc");
+        let ns = &known(&s.namespaces)[0];
+        assert_eq!((ns.name.as_str(), ns.nsid), ("nvme0n1", 1));
+        // 3906250000 sectors of 512 bytes.
+        assert_eq!(*known(&ns.size_bytes), 2_000_000_000_000);
+        assert_eq!(ns.paths.len(), 1);
+        assert_eq!(ns.paths[0].controller, "nvme0");
+        assert_eq!(known(&ns.paths[0].ana_state).as_deref(), Some("optimized"));
+        // procfs: heads without multipath/ and no path under any
+        // controller: not captured, not "no path".
+        let (_dir, snap) = unpacked("prometheus-procfs/fixtures.tar.gz");
+        let subs = known(&snap.storage.nvme);
+        let m = unknown(
+            &subsystem(subs, "nvme-subsys1").namespaces,
+            Reason::NotCaptured,
+        );
+        assert!(
+            m.detail
+                .contains("no controller of the subsystem holds a path"),
+            "{m}"
+        );
+    }
+}

@@ -160,7 +160,7 @@ mod node_exporter {
             [
                 ("level", "raid1", "raid6"),
                 ("raid_disks", "2", "4"),
-                ("members", "sda2 sdb2 sdc", "sdq sdr sds sdt"),
+                ("members", "sda2 sdb2(F) sdc(S)", "sdq sdr sds sdt(S)"),
             ]
         );
         // md1 is only in sysfs: nothing to disagree with.

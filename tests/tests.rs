@@ -4,6 +4,7 @@ mod audit;
 mod diff;
 mod live;
 mod lldp;
+mod oracle;
 mod policy;
 mod realdata;
 mod realdata_storage;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::table::Part;
 use crate::snapshot::{
-    Bond, Fact, Host, Link, LldpNeighbor, Neighbor, RouteTable, Rule, Snapshot, Storage,
+    Bond, Fact, Host, IbDevice, Link, LldpNeighbor, Neighbor, RouteTable, Rule, Snapshot, Storage,
 };
 
 #[derive(Serialize)]
@@ -18,6 +18,9 @@ struct View<'a> {
     host: Option<&'a Host>,
     #[serde(skip_serializing_if = "Option::is_none")]
     links: Option<&'a Fact<Vec<Link>>>,
+    /// RDMA ports, shown with the links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    infiniband: Option<&'a Fact<Vec<IbDevice>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     bonds: Option<&'a Fact<Vec<Bond>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,6 +42,7 @@ pub fn write(snapshot: &Snapshot, parts: &[Part], out: &mut impl Write) -> io::R
         schema: snapshot.schema,
         host: has(Part::Host).then_some(&snapshot.host),
         links: has(Part::Links).then_some(&snapshot.links),
+        infiniband: has(Part::Links).then_some(&snapshot.infiniband),
         bonds: has(Part::Bonds).then_some(&snapshot.bonds),
         routes: has(Part::Routes).then_some(&snapshot.routes),
         rules: has(Part::Routes).then_some(&snapshot.rules),

@@ -212,9 +212,21 @@ fn disagreements(m: &MdArray, s: &MdArray) -> Vec<MdDisagreement> {
             .map(|d| d.map_or("-".to_owned(), |n| n.to_string()))
     };
     differ("degraded", degraded(m), degraded(s));
+    // By name, with mdstat's marks of a faulty (F) or spare (S) member.
     let members = |a: &MdArray| {
         a.members.known().map(|ms| {
-            let mut names: Vec<&str> = ms.iter().map(|m| m.device.as_str()).collect();
+            let mut names: Vec<String> = ms
+                .iter()
+                .map(|m| {
+                    let mut n = m.device.clone();
+                    for (flag, mark) in [("faulty", "(F)"), ("spare", "(S)")] {
+                        if m.state.iter().any(|s| s == flag) {
+                            n.push_str(mark);
+                        }
+                    }
+                    n
+                })
+                .collect();
             names.sort_unstable();
             names.join(" ")
         })
