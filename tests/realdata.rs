@@ -1229,3 +1229,70 @@ mod archives {
         );
     }
 }
+
+/// `policies/rdma-fabric.yaml` on node_exporter's tree: the port at 10G
+/// fails, and with `--state` a link down between two runs is a warning
+/// naming how many.
+mod rdma_policy {
+    use crate::util::{hostlint, parse_json, path_str, run_expect};
+
+    fn audit(root: &std::path::Path, state: &std::path::Path, code: i32) -> serde_json::Value {
+        let policy =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/rdma-fabric.yaml");
+        let out = run_expect(
+            &mut hostlint(&[
+                "audit",
+                "-p",
+                path_str(&policy),
+                "--root",
+                path_str(root),
+                "--state",
+                path_str(state),
+                "--format",
+                "json",
+            ]),
+            code,
+        );
+        parse_json(&String::from_utf8(out.stdout).unwrap())
+    }
+
+    fn status(doc: &serde_json::Value, check: &str, subject: &str) -> (String, String) {
+        let f = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == check && f["subject"] == subject)
+            .unwrap_or_else(|| panic!("no {check} {subject}"));
+        (
+            f["status"].as_str().unwrap().to_owned(),
+            f["observed"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    #[test]
+    fn a_slow_port_fails_and_a_link_down_between_runs_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("host");
+        crate::oracle::unpack("node_exporter/sys-tree.tar.gz", &root);
+        std::fs::create_dir_all(root.join("proc")).unwrap();
+        std::fs::write(root.join("proc/uptime"), "1000.00 3900.00\n").unwrap();
+        let state = dir.path().join("state.json");
+        let first = audit(&root, &state, 2);
+        assert_eq!(status(&first, "rdma-ports-at-rate", "i40iw0/1").0, "FAIL");
+        assert_eq!(status(&first, "rdma-ports-at-rate", "mlx4_0/1").0, "PASS");
+        assert_eq!(status(&first, "rdma-ports-up", "mlx4_0/2").0, "PASS");
+        // No previous run: growth unknown, never a pass.
+        assert_eq!(status(&first, "rdma-links-clean", "mlx4_0/2").0, "UNKNOWN");
+        // A minute later, port 2 went down twice and recovered.
+        std::fs::write(root.join("proc/uptime"), "1060.00 4000.00\n").unwrap();
+        std::fs::write(
+            root.join("sys/class/infiniband/mlx4_0/ports/2/counters/link_downed"),
+            "2\n",
+        )
+        .unwrap();
+        let second = audit(&root, &state, 2);
+        let (st, observed) = status(&second, "rdma-links-clean", "mlx4_0/2");
+        assert_eq!(st, "WARN");
+        assert!(observed.contains("link_downed +2 in 60 s"), "{observed}");
+    }
+}
