@@ -754,10 +754,10 @@ fn pci(s: &Sample, field: &str, id: &str, links: &Value) -> Vec<(String, Verdict
             s.labels
                 .iter()
                 .filter(|(k, _)| !matches!(k.as_str(), "segment" | "bus" | "device" | "function"))
-                .filter_map(|(k, theirs)| {
+                .map(|(k, theirs)| {
                     let key = format!("{id}.{k}");
                     if let Some(why) = not_read(&format!("node_pcidevice_info.{k}")) {
-                        return Some((key, Verdict::NotRead(why)));
+                        return (key, Verdict::NotRead(why));
                     }
                     let ours = match k.as_str() {
                         "vendor_id"
@@ -781,7 +781,7 @@ fn pci(s: &Sample, field: &str, id: &str, links: &Value) -> Vec<(String, Verdict
                         }
                         other => Ours::Absent(format!("no mapping for label {other}")),
                     };
-                    Some((key, Verdict::Compare(ours, theirs.clone())))
+                    (key, Verdict::Compare(ours, theirs.clone()))
                 })
                 .collect()
         }
