@@ -67,8 +67,9 @@ fn show_parts_keep_only_what_was_asked() {
     ]));
     let doc = parse_json(&out);
     let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
-    // The LLDP neighbours are heard on the links, and shown with them.
-    assert_eq!(keys, ["links", "lldp", "schema"]);
+    // The LLDP neighbours are heard on the links, and the InfiniBand ports
+    // are links of their own: both are shown with them.
+    assert_eq!(keys, ["infiniband", "links", "lldp", "schema"]);
     let table = run_ok(&mut hostlint(&["show", "routes", "--root", path_str(&dir)]));
     assert!(
         table.contains("198.51.100.1") && !table.contains("LINK "),
