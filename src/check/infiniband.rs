@@ -1,16 +1,17 @@
 //! `infiniband`: InfiniBand and RoCE ports ACTIVE and LinkUp, at the rate
 //! and width expected, error counters within bounds and not growing.
 
-use super::select::{Decide, Each, Select, word_matcher};
+use super::select::{Decide, Each, Select};
 use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, suggestion};
 use crate::policy::matcher::{Counter, Num, Text, gbit_unit};
 use crate::policy::yaml::{Node, Value};
+use crate::snapshot::values::{IB_LINK_LAYER_WORDS, IB_PHYS_STATE_WORDS, IB_PORT_STATES};
 use crate::snapshot::{
-    Fact, IB_COUNTERS, IB_ERROR_COUNTERS, IB_LINK_LAYERS, IB_PHYS_STATES, IB_STATES, IbDevice,
-    IbPort, Missing, Reason, Snapshot, gbit_text, ib_counter_ceiling,
+    Fact, IB_COUNTERS, IB_ERROR_COUNTERS, IbDevice, IbPort, Missing, Reason, Snapshot, gbit_text,
+    ib_counter_ceiling,
 };
 use crate::state;
 
@@ -117,26 +118,24 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     let f = Fields::new(ctx, node, "an infiniband check", &["select", "expect"])?;
     let sel = f.required(ctx, "select", "an infiniband check");
     let exp = f.required(ctx, "expect", "an infiniband check");
-    let select = Select::parse(
+    let select = Select::parse_with_words(
         ctx,
         sel?,
         "an infiniband selector",
         &["name", "device", "hca_type", "link_layer"],
         &[],
+        &[("link_layer", &IB_LINK_LAYER_WORDS)],
     );
     let e = exp?;
     let x = Fields::new(ctx, e, "an infiniband expectation", EXPECT_KEYS)?;
     let mut expect = Vec::new();
     for (key, n) in x.keys() {
         match key.name.as_str() {
-            "state" => {
-                expect.extend(word_matcher(ctx, n, "port state", IB_STATES).map(Expect::State))
-            }
-            "phys_state" => expect.extend(
-                word_matcher(ctx, n, "physical port state", IB_PHYS_STATES).map(Expect::PhysState),
-            ),
+            "state" => expect.extend(Text::parse_words(ctx, n, &IB_PORT_STATES).map(Expect::State)),
+            "phys_state" => expect
+                .extend(Text::parse_words(ctx, n, &IB_PHYS_STATE_WORDS).map(Expect::PhysState)),
             "link_layer" => expect
-                .extend(word_matcher(ctx, n, "link layer", IB_LINK_LAYERS).map(Expect::LinkLayer)),
+                .extend(Text::parse_words(ctx, n, &IB_LINK_LAYER_WORDS).map(Expect::LinkLayer)),
             "rate" => {
                 let r = match &n.value {
                     Value::Str(s) if s == "at_max" => Some(Rate::AtMax),
@@ -585,7 +584,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "p.yaml:2:18: `ACTIV` is not a port state the kernel reports: did you mean `ACTIVE`?",
+                "p.yaml:2:18: unknown InfiniBand port state `ACTIV`: did you mean `ACTIVE`?",
                 "p.yaml:2:37: unknown InfiniBand counter `symbol_errors`: did you mean `symbol_error`?",
             ]
         );

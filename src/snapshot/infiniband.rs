@@ -6,13 +6,14 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Fact;
 
 /// An RDMA device (`sys/class/infiniband/DEVICE`): an HCA, or the RDMA
 /// side of a RoCE NIC.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct IbDevice {
     /// `mlx5_0`
     pub name: String,
@@ -24,7 +25,7 @@ pub struct IbDevice {
 }
 
 /// One port of an RDMA device (`ports/N`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct IbPort {
     pub number: u32,
     /// The logical state: one of [`IB_STATES`]; `ACTIVE` passes traffic.

@@ -146,7 +146,7 @@ pub struct MultipathMap {
 }
 
 /// A device-mapper device (`sys/block/dm-N`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct DmDevice {
     /// `dm-7`
     pub dm: String,
@@ -166,6 +166,9 @@ pub struct DmDevice {
     /// (an LVM volume on a partition of mpatha): its I/O takes their paths.
     pub multipath_maps: Fact<Vec<String>>,
 }
+
+/// The kinds of [`DmDevice`].
+pub const DM_KINDS: &[&str] = &["multipath", "lvm", "crypt", "partition", "other", "none"];
 
 /// The multipath target's state names, from `dm-mpath.c`.
 pub const PATH_ACTIVE: &str = "active";
@@ -446,7 +449,7 @@ pub struct MdArray {
 }
 
 /// One fact of an array on which `proc/mdstat` and sysfs disagree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct MdDisagreement {
     /// `level`, `state`, `raid_disks`, `degraded`, `members`, `sync`.
     pub fact: &'static str,

@@ -4,7 +4,9 @@
 //! schema names them for the fact paths of `applies_to`.
 
 use super::bond::{BOND_MODES, CHURN_STATES, XMIT_HASH_POLICIES};
+use super::infiniband::{IB_LINK_LAYERS, IB_PHYS_STATES, IB_STATES};
 use super::route::names::ROUTE_TYPES;
+use super::storage::DM_KINDS;
 
 /// A set of words one fact takes.
 #[derive(Debug)]
@@ -719,6 +721,34 @@ pub const LLDP_ID_SUBTYPES: Words = Words {
     ],
 };
 
+/// InfiniBand port states, `ib_port_state_to_str()` in
+/// drivers/infiniband/core/sysfs.c (after the number, `4: ACTIVE`).
+pub const IB_PORT_STATES: Words = Words {
+    what: "InfiniBand port state",
+    words: IB_STATES,
+};
+
+/// InfiniBand physical port states, `phys_state_to_str()` in
+/// drivers/infiniband/core/sysfs.c (`5: LinkUp`).
+pub const IB_PHYS_STATE_WORDS: Words = Words {
+    what: "InfiniBand physical state",
+    words: IB_PHYS_STATES,
+};
+
+/// A port's link layer, `link_layer_show()` in
+/// drivers/infiniband/core/sysfs.c.
+pub const IB_LINK_LAYER_WORDS: Words = Words {
+    what: "link layer",
+    words: IB_LINK_LAYERS,
+};
+
+/// What a device-mapper device is, by the UUID prefix the tool that made
+/// it gives (multipathd, LVM, cryptsetup, kpartx).
+pub const DM_KIND_WORDS: Words = Words {
+    what: "device-mapper kind",
+    words: DM_KINDS,
+};
+
 /// The keyword a speed takes for "the fastest both ends of the cable
 /// support" (a link) in place of a number.
 pub const AT_SUPPORTED_MAX: Words = Words {
@@ -775,4 +805,8 @@ pub const FACT_WORDS: &[(&str, &Words)] = &[
     ("lldp.*.via", &LLDP_PROTOCOLS),
     ("lldp.*.chassis_id.type", &LLDP_ID_SUBTYPES),
     ("lldp.*.port_id.type", &LLDP_ID_SUBTYPES),
+    ("infiniband.*.ports.*.state", &IB_PORT_STATES),
+    ("infiniband.*.ports.*.phys_state", &IB_PHYS_STATE_WORDS),
+    ("infiniband.*.ports.*.link_layer", &IB_LINK_LAYER_WORDS),
+    ("storage.dm.*.kind", &DM_KIND_WORDS),
 ];

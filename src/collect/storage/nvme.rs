@@ -34,25 +34,17 @@ pub const CONTROLLERS: &str = "sys/class/nvme";
 const SECTOR: u64 = 512;
 
 pub fn collect(source: &Source) -> Fact<Vec<NvmeSubsystem>> {
-    let subsystems = class_entries(source, SUBSYSTEMS);
-    let classed: Vec<String> = match class_entries(source, CONTROLLERS) {
-        Ok(names) => names.into_iter().filter(|n| controller_name(n)).collect(),
-        Err(m) => match &subsystems {
-            // The controllers are read through the subsystems' links too.
-            Ok(_) => Vec::new(),
-            Err(s) => {
-                return Fact::Unknown(Missing::new(
-                    s.reason,
-                    format!("{}; {}", s.detail, m.detail),
-                ));
-            }
-        },
-    };
-    let names = match subsystems {
+    // Which subsystem a controller belongs to is known only from the
+    // subsystems' listings: without them no controller stands alone.
+    let names = match class_entries(source, SUBSYSTEMS) {
         Ok(n) => n,
-        Err(m) if classed.is_empty() => return Fact::Unknown(m),
-        Err(_) => Vec::new(),
+        Err(m) => return Fact::Unknown(m),
     };
+    // The controllers are read through the subsystems' links too: an
+    // unreadable class/nvme only leaves lone controllers unseen.
+    let classed: Vec<String> = class_entries(source, CONTROLLERS)
+        .map(|names| names.into_iter().filter(|n| controller_name(n)).collect())
+        .unwrap_or_default();
     let mut out: Vec<NvmeSubsystem> = names
         .iter()
         .map(|n| subsystem(source, n, &classed))
@@ -402,7 +394,70 @@ fn per_controller(source: &Source, ctrls: &[Ctrl]) -> Fact<Vec<NvmeNamespace>> {
 
 #[cfg(test)]
 mod tests {
-    use super::path_parts;
+    use super::*;
+    use std::fs;
+
+    /// A PCIe SSD as a kernel before 4.15 shows it: a controller in
+    /// `class/nvme`, no subsystems at all, the namespace under it.
+    fn old_kernel(root: &std::path::Path, manifest_extra: &str) {
+        let c = root.join("sys/class/nvme/nvme0");
+        fs::create_dir_all(c.join("nvme0n1")).unwrap();
+        for (f, v) in [
+            ("model", "SAMSUNG MZ1LB1T9HALS-00007"),
+            ("serial", "S3EWNX0K123456"),
+            ("firmware_rev", "EDA7602Q"),
+            ("state", "live"),
+            ("transport", "pcie"),
+            ("address", "0000:5e:00.0"),
+            (
+                "subsysnqn",
+                "nqn.2014.08.org.nvmexpress:144d144dS3EWNX0K123456",
+            ),
+            ("nvme0n1/size", "3750748848"),
+        ] {
+            fs::write(c.join(f), format!("{v}\n")).unwrap();
+        }
+        fs::write(
+            root.join("manifest.json"),
+            format!("{{\"hostlint_fixture\": 1, {manifest_extra}}}"),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_controller_no_subsystem_lists_stands_as_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        // A local SSD has no ANA: the capture saw no ana_state.
+        old_kernel(
+            dir.path(),
+            "\"absent\": [\"sys/class/nvme-subsystem\", \"sys/class/nvme/nvme0/nvme0n1/ana_state\"]",
+        );
+        let source = Source::fixture(dir.path()).unwrap();
+        let subs = collect(&source);
+        let subs = subs.known().unwrap();
+        assert_eq!(subs.len(), 1);
+        let s = &subs[0];
+        assert_eq!(s.name, "nvme0");
+        assert_eq!(s.model, Fact::Known("SAMSUNG MZ1LB1T9HALS-00007".into()));
+        assert_eq!(s.iopolicy, Fact::Known(None));
+        let ns = &s.namespaces.known().unwrap()[0];
+        assert_eq!((ns.name.as_str(), ns.nsid), ("nvme0n1", 1));
+        assert_eq!(ns.size_bytes, Fact::Known(3_750_748_848 * 512));
+        assert_eq!(ns.paths[0].ana_state, Fact::Known(None));
+    }
+
+    #[test]
+    fn an_unreadable_subsystem_listing_makes_no_lone_controllers() {
+        let dir = tempfile::tempdir().unwrap();
+        old_kernel(
+            dir.path(),
+            "\"read_errors\": {\"sys/class/nvme-subsystem\": \"EIO\"}",
+        );
+        fs::create_dir_all(dir.path().join("sys/class/nvme-subsystem")).unwrap();
+        let source = Source::fixture(dir.path()).unwrap();
+        let m = collect(&source).missing().cloned().unwrap();
+        assert_eq!(m.reason, Reason::Failed, "{m}");
+    }
 
     #[test]
     fn path_names() {
