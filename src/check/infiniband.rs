@@ -6,9 +6,9 @@ use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, suggestion};
-use crate::policy::matcher::{Counter, Num, Text, gbit_unit};
+use crate::policy::matcher::{Counter, Num, NumOr, Text, gbit_unit};
 use crate::policy::yaml::{Node, Value};
-use crate::snapshot::values::{IB_LINK_LAYER_WORDS, IB_PHYS_STATE_WORDS, IB_PORT_STATES};
+use crate::snapshot::values::{AT_MAX, IB_LINK_LAYER_WORDS, IB_PHYS_STATE_WORDS, IB_PORT_STATES};
 use crate::snapshot::{
     Fact, IB_COUNTERS, IB_ERROR_COUNTERS, IbDevice, IbPort, Missing, Reason, Snapshot, gbit_text,
     ib_counter_ceiling,
@@ -137,10 +137,11 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             "link_layer" => expect
                 .extend(Text::parse_words(ctx, n, &IB_LINK_LAYER_WORDS).map(Expect::LinkLayer)),
             "rate" => {
-                let r = match &n.value {
-                    Value::Str(s) if s == "at_max" => Some(Rate::AtMax),
-                    _ => Num::parse(ctx, n, "an InfiniBand rate", Some(gbit_unit)).map(Rate::Is),
-                };
+                let r = Num::parse_or_word(ctx, n, "an InfiniBand rate", Some(gbit_unit), &AT_MAX)
+                    .map(|r| match r {
+                        NumOr::Word(_) => Rate::AtMax,
+                        NumOr::Num(m) => Rate::Is(m),
+                    });
                 expect.extend(r.map(Expect::Rate));
             }
             "width" => {
