@@ -523,18 +523,28 @@ fn facts(s: &Sample, doc: &Value) -> Vec<(String, Verdict)> {
     one(Ours::Absent(format!("no mapping for {f}")))
 }
 
-/// node_exporter's state of an array: mdstat's word, or the sync at work.
+/// node_exporter's state of an array: `inactive`, the sync at work, or
+/// `active` for a running array. hostlint keeps mdstat's `active` as
+/// unknown (`not_supported`: mdstat does not tell clean from active), so
+/// an array from mdstat with that reason is a running one.
 fn md_state(a: &Value) -> Ours {
-    match (&a["state"], &a["sync"]) {
-        (Value::String(st), _) if st == "inactive" => Ours::Text("inactive".into()),
-        (Value::String(_), Value::Object(sync)) if sync.contains_key("action") => {
+    let running = match &a["state"] {
+        Value::String(st) => st != "inactive",
+        Value::Object(m) => m["unknown"] == "not_supported" && a["source"] == "proc/mdstat",
+        _ => false,
+    };
+    if !running {
+        return text(&a["state"]);
+    }
+    match &a["sync"] {
+        Value::Object(sync) if sync.contains_key("action") => {
             Ours::Text(match sync["action"].as_str().unwrap_or("") {
                 "recover" => "recovering".into(),
                 other => other.to_owned(),
             })
         }
-        (Value::String(_), Value::Null) => Ours::Text("active".into()),
-        (st, _) => text(st),
+        Value::Null => Ours::Text("active".into()),
+        other => text(other),
     }
 }
 

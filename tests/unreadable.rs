@@ -35,10 +35,20 @@ const NOT_JUDGED: &[&str] = &[
 const PROBED: &[&str] = &["srv/clusterconf", "srv/shared"];
 
 /// Fields no healthy fixture can meet, and why.
-const NOT_COVERED: &[(&str, &str)] = &[(
-    "bond.active_member",
-    "only active-backup, tlb and alb bonds have an active member; the fixtures' bond is 802.3ad",
-)];
+const NOT_COVERED: &[(&str, &str)] = &[
+    (
+        "bond.active_member",
+        "only active-backup, tlb and alb bonds have an active member; the fixtures' bond is 802.3ad",
+    ),
+    (
+        "bond.primary",
+        "only active-backup, tlb and alb bonds have a primary; the fixtures' bond is 802.3ad",
+    ),
+    (
+        "link.phys_switch_id",
+        "only a switchdev port has a switch id; no fixture's link is one",
+    ),
+];
 
 fn load(paths: &[&str]) -> Vec<Policy> {
     let paths: Vec<PathBuf> = paths.iter().map(|p| repo().join(p)).collect();

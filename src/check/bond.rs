@@ -78,8 +78,12 @@ pub const DOC: KindDoc = KindDoc {
             doc: "how traffic is spread over the members in the modes that hash: layer2, layer2+3, layer3+4, encap2+3, encap3+4, vlan+srcmac (text matcher); a mode that does not hash fails it",
         },
         FieldDoc {
-            name: "expect.updelay / expect.downdelay",
-            doc: "how long a member's link must stay up (down) before the bond uses (drops) it, in ms (number matcher)",
+            name: "expect.updelay",
+            doc: "how long a member's link must stay up before the bond uses it, in ms (number matcher)",
+        },
+        FieldDoc {
+            name: "expect.downdelay",
+            doc: "how long a member's link must stay down before the bond drops it, in ms (number matcher)",
         },
         FieldDoc {
             name: "expect.arp_interval",

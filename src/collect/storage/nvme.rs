@@ -49,6 +49,11 @@ pub fn collect(source: &Source) -> Fact<Vec<NvmeSubsystem>> {
         .iter()
         .map(|n| subsystem(source, n, &classed))
         .collect();
+    // A subsystem whose controllers could not be listed may be the one a
+    // controller belongs to: then none is known to stand alone.
+    if out.iter().any(|s| s.controllers.known().is_none()) {
+        return Fact::Known(out);
+    }
     let listed: BTreeSet<&str> = out
         .iter()
         .filter_map(|s| s.controllers.known())
@@ -444,6 +449,25 @@ mod tests {
         assert_eq!((ns.name.as_str(), ns.nsid), ("nvme0n1", 1));
         assert_eq!(ns.size_bytes, Fact::Known(3_750_748_848 * 512));
         assert_eq!(ns.paths[0].ana_state, Fact::Known(None));
+    }
+
+    /// Found by tests/unreadable.rs: san-healthy's subsystem directory
+    /// unreadable made its two controllers subsystems of their own, each
+    /// failing a check on live controllers.
+    #[test]
+    fn an_unreadable_subsystem_makes_none_of_its_controllers_lone() {
+        let dir = tempfile::tempdir().unwrap();
+        old_kernel(
+            dir.path(),
+            "\"read_errors\": {\"sys/class/nvme-subsystem/nvme-subsys0\": \"EIO\"}",
+        );
+        fs::create_dir_all(dir.path().join("sys/class/nvme-subsystem/nvme-subsys0")).unwrap();
+        let source = Source::fixture(dir.path()).unwrap();
+        let subs = collect(&source);
+        let subs = subs.known().unwrap();
+        assert_eq!(subs.len(), 1, "{subs:?}");
+        assert_eq!(subs[0].name, "nvme-subsys0");
+        assert!(subs[0].controllers.missing().is_some());
     }
 
     #[test]
