@@ -28,6 +28,7 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
+use hostlint::snapshot::{IB_PHYS_STATES, IB_STATES};
 use serde_json::Value;
 
 use crate::util::{hostlint, parse_json, path_str, run_ok};
@@ -325,6 +326,28 @@ fn not_read(key: &str) -> Option<&'static str> {
         .map(|(_, why)| *why)
 }
 
+/// The facts an info metric states, one per label but those naming the
+/// object (`skip`): each compared with what `ours` reads of it, or not
+/// read, as [`NOT_READ`] says of `family.label`.
+fn label_facts(
+    s: &Sample,
+    id: &str,
+    skip: &[&str],
+    ours: impl Fn(&str, &str) -> Ours,
+) -> Vec<(String, Verdict)> {
+    s.labels
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .map(|(k, theirs)| {
+            let key = format!("{id}.{k}");
+            match not_read(&format!("{}.{k}", s.family)) {
+                Some(why) => (key, Verdict::NotRead(why)),
+                None => (key, Verdict::Compare(ours(k, theirs), theirs.clone())),
+            }
+        })
+        .collect()
+}
+
 /// Every fact one sample states: an info metric states one per label.
 fn facts(s: &Sample, doc: &Value) -> Vec<(String, Verdict)> {
     let f = s.family.as_str();
@@ -354,29 +377,17 @@ fn facts(s: &Sample, doc: &Value) -> Vec<(String, Verdict)> {
                 Ours::Text(t) => Ours::Num(f64::from(u8::from(t == "up"))),
                 other => other,
             }),
-            "info" => s
-                .labels
-                .iter()
-                .filter(|(k, _)| *k != "device")
-                .map(|(k, theirs)| {
-                    let key = format!("{id}.{k}");
-                    if let Some(why) = not_read(&format!("{f}.{k}")) {
-                        return (key, Verdict::NotRead(why));
-                    }
-                    let ours = match k.as_str() {
-                        "address" => text(&l["mac"]),
-                        "adminstate" => match &l["admin_up"] {
-                            Value::Bool(b) => Ours::Text(if *b { "up" } else { "down" }.into()),
-                            other => text(other),
-                        },
-                        "duplex" => text(&l["duplex"]),
-                        "ifalias" => text(&l["ifalias"]),
-                        "operstate" => text(&l["operstate"]),
-                        other => Ours::Absent(format!("no mapping for label {other}")),
-                    };
-                    (key, Verdict::Compare(ours, theirs.clone()))
-                })
-                .collect(),
+            "info" => label_facts(s, &id, &["device"], |k, _| match k {
+                "address" => text(&l["mac"]),
+                "adminstate" => match &l["admin_up"] {
+                    Value::Bool(b) => Ours::Text(if *b { "up" } else { "down" }.into()),
+                    other => text(other),
+                },
+                "duplex" => text(&l["duplex"]),
+                "ifalias" => text(&l["ifalias"]),
+                "operstate" => text(&l["operstate"]),
+                other => Ours::Absent(format!("no mapping for label {other}")),
+            }),
             _ => one(Ours::Absent(format!("no mapping for {f}"))),
         };
     }
@@ -398,54 +409,39 @@ fn facts(s: &Sample, doc: &Value) -> Vec<(String, Verdict)> {
             return one(Ours::Absent("no such FC host".into()));
         };
         if field == "info" {
-            return s
-                .labels
-                .iter()
-                .filter(|(k, _)| *k != "fc_host")
-                .map(|(k, theirs)| {
-                    let key = format!("{id}.{k}");
-                    if let Some(why) = not_read(&format!("{f}.{k}")) {
-                        return (key, Verdict::NotRead(why));
+            // node_exporter drops the 0x of the WWNs and writes an unread
+            // file as "".
+            let hex = |v: &Value| match text(v) {
+                Ours::Text(t) => Ours::Text(t.strip_prefix("0x").unwrap_or(&t).to_owned()),
+                other => other,
+            };
+            let gbit = |v: &Value| format!("{} Gbit", fmt(v.as_f64().unwrap_or(f64::NAN)));
+            return label_facts(s, &id, &["fc_host"], |k, theirs| {
+                let ours = match k {
+                    "fabric_name" => hex(&h["fabric_name"]),
+                    "port_name" => hex(&h["port_name"]),
+                    "port_state" => text(&h["port_state"]),
+                    "port_type" => text(&h["port_type"]),
+                    "symbolic_name" => text(&h["symbolic_name"]),
+                    "speed" => match &h["speed_gbps"] {
+                        v @ Value::Number(_) => Ours::Text(gbit(v)),
+                        other => text(other),
+                    },
+                    "supported_speeds" => match &h["supported_speeds_gbps"] {
+                        Value::Array(a) => {
+                            Ours::Text(a.iter().map(gbit).collect::<Vec<_>>().join(", "))
+                        }
+                        other => text(other),
+                    },
+                    other => Ours::Absent(format!("no mapping for label {other}")),
+                };
+                match ours {
+                    Ours::Unknown(r) if theirs.is_empty() && r.starts_with("\"not_captured\"") => {
+                        Ours::Text(String::new())
                     }
-                    // node_exporter drops the 0x of the WWNs and writes an
-                    // unread file as "".
-                    let hex = |v: &Value| match text(v) {
-                        Ours::Text(t) => Ours::Text(t.strip_prefix("0x").unwrap_or(&t).to_owned()),
-                        other => other,
-                    };
-                    let mut ours = match k.as_str() {
-                        "fabric_name" => hex(&h["fabric_name"]),
-                        "port_name" => hex(&h["port_name"]),
-                        "port_state" => text(&h["port_state"]),
-                        "port_type" => text(&h["port_type"]),
-                        "symbolic_name" => text(&h["symbolic_name"]),
-                        "speed" => match &h["speed_gbps"] {
-                            Value::Number(n) => {
-                                Ours::Text(format!("{} Gbit", fmt(n.as_f64().unwrap())))
-                            }
-                            other => text(other),
-                        },
-                        "supported_speeds" => match &h["supported_speeds_gbps"] {
-                            Value::Array(a) => Ours::Text(
-                                a.iter()
-                                    .map(|n| {
-                                        format!("{} Gbit", fmt(n.as_f64().unwrap_or(f64::NAN)))
-                                    })
-                                    .collect::<Vec<_>>()
-                                    .join(", "),
-                            ),
-                            other => text(other),
-                        },
-                        other => Ours::Absent(format!("no mapping for label {other}")),
-                    };
-                    if theirs.is_empty()
-                        && matches!(&ours, Ours::Unknown(r) if r.starts_with("\"not_captured\""))
-                    {
-                        ours = Ours::Text(String::new());
-                    }
-                    (key, Verdict::Compare(ours, theirs.clone()))
-                })
-                .collect();
+                    ours => ours,
+                }
+            });
         }
         let stat = match field.strip_suffix("_total").unwrap_or(field) {
             "invalid_crc" => "invalid_crc_count",
@@ -666,25 +662,13 @@ fn nvme(s: &Sample, field: &str, id: &str, storage: &Value) -> Vec<(String, Verd
         })
     });
     match field {
-        "info" => s
-            .labels
-            .iter()
-            .filter(|(k, _)| *k != "device")
-            .map(|(k, theirs)| {
-                let key = format!("{id}.{k}");
-                if let Some(why) = not_read(&format!("node_nvme_info.{k}")) {
-                    return (key, Verdict::NotRead(why));
-                }
-                let ours = match k.as_str() {
-                    "firmware_revision" => text(&c["firmware_rev"]),
-                    "model" => text(&c["model"]),
-                    "serial" => text(&c["serial"]),
-                    "state" => text(&c["state"]),
-                    other => Ours::Absent(format!("no mapping for label {other}")),
-                };
-                (key, Verdict::Compare(ours, theirs.clone()))
-            })
-            .collect(),
+        "info" => label_facts(s, id, &["device"], |k, _| match k {
+            "firmware_revision" => text(&c["firmware_rev"]),
+            "model" => text(&c["model"]),
+            "serial" => text(&c["serial"]),
+            "state" => text(&c["state"]),
+            other => Ours::Absent(format!("no mapping for label {other}")),
+        }),
         "namespace_info" => vec![(
             format!("{id}.ana_state"),
             Verdict::Compare(
@@ -761,58 +745,32 @@ fn pci(s: &Sample, field: &str, id: &str, links: &Value) -> Vec<(String, Verdict
                     Verdict::NotRead(not_read("node_pcidevice_info@port").unwrap()),
                 )];
             };
-            s.labels
-                .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "segment" | "bus" | "device" | "function"))
-                .map(|(k, theirs)| {
-                    let key = format!("{id}.{k}");
-                    if let Some(why) = not_read(&format!("node_pcidevice_info.{k}")) {
-                        return (key, Verdict::NotRead(why));
+            const PARENT: [&str; 4] = [
+                "parent_segment",
+                "parent_bus",
+                "parent_device",
+                "parent_function",
+            ];
+            label_facts(s, id, &["segment", "bus", "device", "function"], |k, _| {
+                if let Some(i) = PARENT.iter().position(|p| *p == k) {
+                    // The port above, nearest first.
+                    let up = d["upstream"][0]["address"].as_str().unwrap_or("*");
+                    let parts: Vec<&str> = up.split([':', '.']).collect();
+                    return Ours::Text(parts.get(i).map_or("*", |p| p).to_owned());
+                }
+                match k {
+                    "vendor_id" | "device_id" | "subsystem_vendor_id" | "subsystem_device_id" => {
+                        text(&d[k])
                     }
-                    let ours = match k.as_str() {
-                        "vendor_id"
-                        | "device_id"
-                        | "subsystem_vendor_id"
-                        | "subsystem_device_id" => text(&d[k.as_str()]),
-                        // The port above, nearest first.
-                        "parent_segment" | "parent_bus" | "parent_device" | "parent_function" => {
-                            let up = d["upstream"][0]["address"].as_str().unwrap_or("*");
-                            let parts: Vec<&str> = up.split([':', '.']).collect();
-                            let i = [
-                                "parent_segment",
-                                "parent_bus",
-                                "parent_device",
-                                "parent_function",
-                            ]
-                            .iter()
-                            .position(|p| p == k)
-                            .unwrap();
-                            Ours::Text(parts.get(i).map_or("*", |p| p).to_owned())
-                        }
-                        other => Ours::Absent(format!("no mapping for label {other}")),
-                    };
-                    (key, Verdict::Compare(ours, theirs.clone()))
-                })
-                .collect()
+                    other => Ours::Absent(format!("no mapping for label {other}")),
+                }
+            })
         }
         _ => compare(Ours::Absent(format!(
             "no mapping for node_pcidevice_{field}"
         ))),
     }
 }
-
-/// The IBTA's numbers of the port states hostlint names.
-const PORT_STATES: &[&str] = &["NOP", "DOWN", "INIT", "ARMED", "ACTIVE", "ACTIVE_DEFER"];
-const PHYS_STATES: &[&str] = &[
-    "<unknown>",
-    "Sleep",
-    "Polling",
-    "Disabled",
-    "PortConfigurationTraining",
-    "LinkUp",
-    "LinkErrorRecovery",
-    "Phy Test",
-];
 
 fn infiniband(s: &Sample, field: &str, id: &str, ib: &Value) -> Vec<(String, Verdict)> {
     let Some(d) = find(ib, "name", s.label("device")) else {
@@ -855,8 +813,8 @@ fn infiniband(s: &Sample, field: &str, id: &str, ib: &Value) -> Vec<(String, Ver
     };
     let counter = |name: &str, by: f64| scale(num(&p["counters"][name]), by);
     let ours = match field {
-        "state_id" => state_id(&p["state"], PORT_STATES),
-        "physical_state_id" => state_id(&p["phys_state"], PHYS_STATES),
+        "state_id" => state_id(&p["state"], IB_STATES),
+        "physical_state_id" => state_id(&p["phys_state"], IB_PHYS_STATES),
         // Gbit/s to bytes per second.
         "rate_bytes_per_second" => scale(num(&p["rate_gbps"]), 1e9 / 8.0),
         // The IBTA's data counters count 4-octet words.

@@ -1,13 +1,13 @@
 //! `fc`: Fibre Channel ports Online at the expected speed, error
 //! statistics within bounds.
 
-use super::select::{Decide, Each, Select};
+use super::select::{Decide, Each, Select, named_counters};
 use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
-use crate::policy::fields::{Ctx, Fields, suggestion};
+use crate::policy::fields::{Ctx, Fields};
 use crate::policy::matcher::{Counter, Num, NumOr, Text, gbit_unit};
-use crate::policy::yaml::{Node, Value};
+use crate::policy::yaml::Node;
 use crate::snapshot::values::{AT_MAX, FC_PORT_STATES};
 use crate::snapshot::{Fact, FcHost, Reason, Snapshot, gbit_text};
 use crate::state;
@@ -144,31 +144,11 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
                     });
                 expect.extend(s.map(Expect::Speed));
             }
-            "counters" => {
-                let Value::Map(entries) = &n.value else {
-                    ctx.error(
-                        n.pos,
-                        format!("expected counters (a mapping), found {}", n.value.kind()),
-                    );
-                    continue;
-                };
-                for (k, v) in entries {
-                    if !STATISTICS.contains(&k.name.as_str()) {
-                        ctx.error(
-                            k.pos,
-                            format!(
-                                "unknown FC statistic `{}`: {}",
-                                k.name,
-                                suggestion(&k.name, STATISTICS)
-                            ),
-                        );
-                        continue;
-                    }
-                    expect.extend(
-                        Counter::parse(ctx, v, &k.name).map(|m| Expect::Counter(k.name.clone(), m)),
-                    );
-                }
-            }
+            "counters" => expect.extend(
+                named_counters(ctx, n, "FC statistic", STATISTICS)
+                    .into_iter()
+                    .map(|(name, m)| Expect::Counter(name, m)),
+            ),
             _ => {}
         }
     }

@@ -1,13 +1,13 @@
 //! `infiniband`: InfiniBand and RoCE ports ACTIVE and LinkUp, at the rate
 //! and width expected, error counters within bounds and not growing.
 
-use super::select::{Decide, Each, Select};
+use super::select::{Decide, Each, Select, named_counters};
 use super::{FieldDoc, Judgement, KindDoc, counter_judgements};
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
-use crate::policy::fields::{Ctx, Fields, suggestion};
+use crate::policy::fields::{Ctx, Fields};
 use crate::policy::matcher::{Counter, Num, NumOr, Text, gbit_unit};
-use crate::policy::yaml::{Node, Value};
+use crate::policy::yaml::Node;
 use crate::snapshot::values::{AT_MAX, IB_LINK_LAYER_WORDS, IB_PHYS_STATE_WORDS, IB_PORT_STATES};
 use crate::snapshot::{
     Fact, IB_COUNTERS, IB_ERROR_COUNTERS, IbDevice, IbPort, Missing, Reason, Snapshot, gbit_text,
@@ -151,31 +151,11 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
                 expect.extend(Text::parse(ctx, n, "a firmware version").map(Expect::Firmware))
             }
             "errors" => expect.extend(Counter::parse(ctx, n, "errors").map(Expect::Errors)),
-            "counters" => {
-                let Value::Map(entries) = &n.value else {
-                    ctx.error(
-                        n.pos,
-                        format!("expected counters (a mapping), found {}", n.value.kind()),
-                    );
-                    continue;
-                };
-                for (k, v) in entries {
-                    if !IB_COUNTERS.contains(&k.name.as_str()) {
-                        ctx.error(
-                            k.pos,
-                            format!(
-                                "unknown InfiniBand counter `{}`: {}",
-                                k.name,
-                                suggestion(&k.name, IB_COUNTERS)
-                            ),
-                        );
-                        continue;
-                    }
-                    expect.extend(
-                        Counter::parse(ctx, v, &k.name).map(|m| Expect::Counter(k.name.clone(), m)),
-                    );
-                }
-            }
+            "counters" => expect.extend(
+                named_counters(ctx, n, "InfiniBand counter", IB_COUNTERS)
+                    .into_iter()
+                    .map(|(name, m)| Expect::Counter(name, m)),
+            ),
             _ => {}
         }
     }

@@ -6,9 +6,9 @@
 use super::{Judgement, finding, nothing_selected, unreadable};
 use crate::finding::Finding;
 use crate::policy::Check;
-use crate::policy::fields::{Ctx, Fields, boolean};
-use crate::policy::matcher::{Num, Text};
-use crate::policy::yaml::Node;
+use crate::policy::fields::{Ctx, Fields, boolean, suggestion};
+use crate::policy::matcher::{Counter, Num, Text};
+use crate::policy::yaml::{Node, Value};
 use crate::snapshot::values::Words;
 use crate::snapshot::{Fact, Missing, Reason};
 
@@ -205,6 +205,41 @@ impl<T> Each<'_, T> {
         }
         out
     }
+}
+
+/// A mapping of counter names to counter matchers (`counters: {
+/// invalid_crc_count: { max: 0 } }`), each name one of `names`: another is
+/// an error with the nearest name suggested (`what` says what a name is:
+/// "FC statistic").
+pub fn named_counters(
+    ctx: &mut Ctx,
+    node: &Node,
+    what: &str,
+    names: &[&str],
+) -> Vec<(String, Counter)> {
+    let Value::Map(entries) = &node.value else {
+        ctx.error(
+            node.pos,
+            format!("expected counters (a mapping), found {}", node.value.kind()),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        if !names.contains(&k.name.as_str()) {
+            ctx.error(
+                k.pos,
+                format!(
+                    "unknown {what} `{}`: {}",
+                    k.name,
+                    suggestion(&k.name, names)
+                ),
+            );
+            continue;
+        }
+        out.extend(Counter::parse(ctx, v, &k.name).map(|m| (k.name.clone(), m)));
+    }
+    out
 }
 
 /// A count of things judged with a number matcher; `shown` says which.

@@ -115,22 +115,12 @@ impl Ctrl {
 
     /// A file of the controller, from the first directory that holds it.
     fn value(&self, source: &Source, file: &str) -> Fact<String> {
-        let mut first = None;
-        for d in &self.dirs {
-            match read_value(source, &format!("{d}/{file}")) {
-                Ok(v) => return Fact::Known(v),
-                Err(m) if m.reason == Reason::NotCaptured => {
-                    first.get_or_insert(m);
-                }
-                Err(m) => return Fact::Unknown(m),
-            }
-        }
-        Fact::Unknown(first.unwrap_or_else(|| {
-            Missing::new(
-                Reason::NotCaptured,
-                format!("no directory of {}", self.name),
-            )
-        }))
+        first_captured(
+            self.dirs
+                .iter()
+                .map(|d| read_value(source, &format!("{d}/{file}"))),
+            || format!("no directory of {}", self.name),
+        )
     }
 
     /// The entries of the controller's directories, each with the
@@ -245,9 +235,20 @@ fn size_of(source: &Source, dir: &str) -> Result<u64, Missing> {
 /// The size of a namespace from the first of `dirs` (the head, then its
 /// paths: each is a disk of the same capacity) that a copy holds.
 fn namespace_size(source: &Source, dirs: impl IntoIterator<Item = String>) -> Fact<u64> {
+    first_captured(dirs.into_iter().map(|d| size_of(source, &d)), || {
+        "no disk of the namespace to read a size from".to_owned()
+    })
+}
+
+/// The first of `reads` that a copy holds: a read that failed otherwise
+/// than "not captured" is the answer, as on the host.
+fn first_captured<T>(
+    reads: impl IntoIterator<Item = Result<T, Missing>>,
+    none: impl FnOnce() -> String,
+) -> Fact<T> {
     let mut first = None;
-    for d in dirs {
-        match size_of(source, &d) {
+    for r in reads {
+        match r {
             Ok(v) => return Fact::Known(v),
             Err(m) if m.reason == Reason::NotCaptured => {
                 first.get_or_insert(m);
@@ -255,12 +256,7 @@ fn namespace_size(source: &Source, dirs: impl IntoIterator<Item = String>) -> Fa
             Err(m) => return Fact::Unknown(m),
         }
     }
-    Fact::Unknown(first.unwrap_or_else(|| {
-        Missing::new(
-            Reason::NotCaptured,
-            "no disk of the namespace to read a size from",
-        )
-    }))
+    Fact::Unknown(first.unwrap_or_else(|| Missing::new(Reason::NotCaptured, none())))
 }
 
 /// A path found in a directory, with that directory.
