@@ -554,6 +554,45 @@ mod tests {
     }
 
     #[test]
+    fn at_max_of_a_roce_port_is_judged_on_its_network_device() {
+        let mut p = port(&[]);
+        p.link_layer = Fact::Known("Ethernet".into());
+        p.netdev = Fact::Known(Some("enp65s0f0".into()));
+        let d = device(p);
+        let Fact::Known(ports) = &d.ports else {
+            unreachable!()
+        };
+        let s = Subject {
+            device: &d,
+            port: Fact::Known(&ports[0]),
+        };
+        let snap = snapshot_with(BTreeMap::new());
+        let j = judge(&s, &[Expect::Rate(Rate::AtMax)], &snap);
+        assert_eq!(j[0].ok, Some(true), "{:?}", j[0]);
+        assert!(j[0].observed.contains("(RoCE on enp65s0f0)"), "{:?}", j[0]);
+        // A device not among the links read leaves the rate unjudged.
+        let mut p = port(&[]);
+        p.link_layer = Fact::Known("Ethernet".into());
+        p.netdev = Fact::Known(Some("nosuch0".into()));
+        let d = device(p);
+        let Fact::Known(ports) = &d.ports else {
+            unreachable!()
+        };
+        let s = Subject {
+            device: &d,
+            port: Fact::Known(&ports[0]),
+        };
+        let j = judge(&s, &[Expect::Rate(Rate::AtMax)], &snap);
+        assert_eq!(j[0].ok, None, "{:?}", j[0]);
+        assert!(
+            j[0].observed
+                .contains("nosuch0 is not among the links read"),
+            "{:?}",
+            j[0]
+        );
+    }
+
+    #[test]
     fn counter_names_and_states_are_checked_with_a_suggestion() {
         let node = crate::policy::yaml::parse(
             "select: { name: \"*\" }\nexpect: { state: ACTIV, counters: { symbol_errors: 0 } }\n",
