@@ -4,12 +4,12 @@
 //! operator who reads them (`policy check` and `audit` alike).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 use crate::util::{
-    audit_json, copy_tree, fixture, hostlint, parse_json, path_str, repo, run_expect, run_ok,
+    audit_json, fixture, fixture_failing, hostlint, parse_json, path_str, repo, run_expect, run_ok,
     tempdir,
 };
 
@@ -36,21 +36,6 @@ fn refused_with(policy: &str, root: &str, want: &[&str]) {
     }
     let doc = parse_json(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(doc["findings"], Value::Array(Vec::new()), "{doc}");
-}
-
-/// A copy of a fixture whose manifest makes each of `paths` fail with
-/// `errno`.
-fn fixture_failing(name: &str, paths: &[&str], errno: &str) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempdir();
-    let copy = tmp.path().join(name);
-    copy_tree(&fixture(name), &copy);
-    let manifest_path = copy.join("manifest.json");
-    let mut manifest = parse_json(&fs::read_to_string(&manifest_path).unwrap());
-    for path in paths {
-        manifest["read_errors"][path] = errno.into();
-    }
-    fs::write(&manifest_path, manifest.to_string()).unwrap();
-    (tmp, copy)
 }
 
 #[test]

@@ -178,3 +178,41 @@ fn bonded_uplink_checks_only_lacp_bonds_and_their_members() {
     assert_eq!(code, 0, "{doc}");
     assert_eq!(subjects(&doc), ["(no bond)", "(no link)"], "{doc}");
 }
+
+/// The finding of `check` on `subject`.
+fn finding<'d>(doc: &'d serde_json::Value, check: &str, subject: &str) -> &'d serde_json::Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check && f["subject"] == subject)
+        .unwrap_or_else(|| panic!("no {check} on {subject} in {doc}"))
+}
+
+/// ENODEV is the kernel saying the device is not there (gone mid-read,
+/// detached by PCIe error recovery, being removed), not that it lacks the
+/// feature: a NIC whose ethtool answers fail so is judged and UNKNOWN,
+/// never left out of a check as a NIC without link modes or a driver.
+#[test]
+fn a_nic_whose_ethtool_answers_no_such_device_is_unknown_not_left_out() {
+    for (fixture, file, policy_file, check) in [
+        (
+            "web-healthy",
+            "cmd/ethtool/enp65s0f0",
+            "baseline.yaml",
+            "baseline-links-at-capability",
+        ),
+        (
+            "lb-healthy",
+            "cmd/ethtool-i/enp65s0f0",
+            "lb-node.yaml",
+            "lb-uplinks-at-capability",
+        ),
+    ] {
+        let (_tmp, root) = crate::util::fixture_failing(fixture, &[file], "ENODEV");
+        let (code, doc) = audit(&policy(policy_file), &root);
+        assert_eq!(code, 3, "{file}: {doc}");
+        let f = finding(&doc, check, "enp65s0f0");
+        assert_eq!(f["status"], "UNKNOWN", "{file}: {f}");
+    }
+}

@@ -233,6 +233,22 @@ pub fn tool_ready(test: &str, program: &str, package: &str) -> bool {
     false
 }
 
+/// A copy of a fixture whose manifest makes each of `paths` fail with
+/// `errno`, as a capture records a read the kernel refused.
+pub fn fixture_failing(name: &str, paths: &[&str], errno: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempdir();
+    let copy = tmp.path().join(name);
+    copy_tree(&fixture(name), &copy);
+    let manifest_path = copy.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest_path).expect("a manifest");
+    let mut manifest = parse_json(&text);
+    for path in paths {
+        manifest["read_errors"][path] = errno.into();
+    }
+    std::fs::write(&manifest_path, manifest.to_string()).expect("a manifest written");
+    (tmp, copy)
+}
+
 /// Copies a directory tree, symlinks kept as symlinks: a fixture as it
 /// is, including files a capture would not copy.
 pub fn copy_tree(from: &Path, to: &Path) {

@@ -59,10 +59,12 @@ impl Reason {
             ErrorKind::TimedOut => Reason::Timeout,
             ErrorKind::InvalidData => Reason::Malformed,
             ErrorKind::Unsupported => Reason::NotSupported,
+            // ENODEV is not among them: the device is not there (gone
+            // mid-read, detached by PCIe error recovery), which is a fault
+            // to report, not hardware without the feature, which a
+            // selector leaves out.
             _ => match err.raw_os_error() {
-                Some(libc::EOPNOTSUPP) | Some(libc::ENODEV) | Some(libc::ENOTTY) => {
-                    Reason::NotSupported
-                }
+                Some(libc::EOPNOTSUPP) | Some(libc::ENOTTY) => Reason::NotSupported,
                 Some(libc::EPERM) | Some(libc::EACCES) => Reason::Permission,
                 _ => Reason::Failed,
             },
@@ -210,6 +212,8 @@ mod tests {
         let e = std::io::Error::from_raw_os_error(libc::ENOENT);
         assert_eq!(Reason::from_io(&e), Reason::Absent);
         let e = std::io::Error::from_raw_os_error(libc::EIO);
+        assert_eq!(Reason::from_io(&e), Reason::Failed);
+        let e = std::io::Error::from_raw_os_error(libc::ENODEV);
         assert_eq!(Reason::from_io(&e), Reason::Failed);
     }
 }

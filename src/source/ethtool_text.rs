@@ -248,10 +248,9 @@ fn reason_of_message(message: &str) -> Reason {
         Reason::NotSupported
     } else if m.contains("not permitted") || m.contains("permission denied") {
         Reason::Permission
-    } else if m.contains("no such device") {
-        // As `Reason::from_io` maps ENODEV, so live and replay agree.
-        Reason::NotSupported
     } else {
+        // "No such device" too, as `Reason::from_io` maps ENODEV, so live
+        // and replay agree.
         Reason::Failed
     }
 }
@@ -384,6 +383,12 @@ mod tests {
             libc::EOPNOTSUPP,
         )));
         assert_eq!(parse_driver(&write_driver(&live)).unwrap(), live);
+        // A device that is not there is a failed read, live and replayed.
+        let gone = Fact::Unknown(driver_info_error(&std::io::Error::from_raw_os_error(
+            libc::ENODEV,
+        )));
+        assert_eq!(gone.missing().unwrap().reason, Reason::Failed);
+        assert_eq!(parse_driver(&write_driver(&gone)).unwrap(), gone);
         assert!(parse_driver("version: 1\n").is_err());
     }
 }
