@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -246,7 +246,9 @@ impl std::fmt::Display for LockError {
 /// The lock file, read-only, never through a symbolic link. Creating it
 /// takes write access to the directory (`O_EXCL`, which follows no link
 /// either); one that exists needs only read access to itself. Two runs
-/// creating it at once: the second opens the first's.
+/// creating it at once: the second opens the first's. It is made readable
+/// by everyone whatever the umask (it holds nothing): root's run from a
+/// shell with umask 077 must not lock the service user out for good.
 fn open_lock_file(path: &Path) -> io::Result<File> {
     let flags = libc::O_NOFOLLOW | libc::O_CLOEXEC;
     let existing = || {
@@ -264,7 +266,11 @@ fn open_lock_file(path: &Path) -> io::Result<File> {
             .open(path)
         {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => existing(),
-            created => created,
+            Err(e) => Err(e),
+            Ok(created) => {
+                created.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+                Ok(created)
+            }
         },
         opened => opened,
     }

@@ -547,6 +547,28 @@ fn a_lock_file_root_created_does_not_lock_out_the_service_user() {
     assert_eq!(fs::metadata(&report).unwrap().uid(), 65534);
 }
 
+/// A hardened root shell or cron has umask 077 or 027: the lock file it
+/// creates must still open for the service user, or every later run of
+/// theirs is `lock_failed`.
+#[test]
+fn a_lock_file_made_under_a_strict_umask_stays_readable_by_every_user() {
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let state = dir.path().join("state.json");
+    let report = dir.path().join("hostlint.prom");
+    let cmd = scheduled(&policy, &state, &report);
+    let mut strict = Command::new("sh");
+    strict
+        .arg("-c")
+        .arg("umask 077 && exec \"$0\" \"$@\"")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    run_expect(&mut strict, 0);
+    let lock = dir.path().join("state.json.lock");
+    let mode = fs::metadata(&lock).unwrap().mode() & 0o777;
+    assert_eq!(mode, 0o644, "{mode:o}");
+}
+
 #[test]
 fn temporary_files_a_killed_run_left_are_removed_by_the_next() {
     let dir = tempdir();
