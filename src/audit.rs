@@ -8,7 +8,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::check;
 use crate::collect::{self, Scope};
-use crate::finding::{Applies, Audit, Cause, Finding, PolicyRef, Refusal, Run, Severity, Status};
+use crate::finding::{
+    Applies, Audit, Cause, Finding, OWN_FINDINGS, PolicyRef, Refusal, Run, Severity, Status,
+};
 use crate::policy::{Applicability, Policy};
 use crate::source::Source;
 use crate::state::{self, LockError, Previous};
@@ -171,7 +173,7 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
             observed: why.clone(),
             evidence: vec![path.display().to_string()],
             remediation: "this run rebuilt it; if it happens again, look for another program writing the file".into(),
-            policy: "(hostlint)".into(),
+            policy: OWN_FINDINGS.into(),
         });
     }
     for ((policy, decision), r) in policies.iter().zip(&decided).zip(&mut refs) {

@@ -70,9 +70,14 @@ pub struct Finding {
     pub evidence: Vec<String>,
     /// What an operator can do about it; empty for a pass.
     pub remediation: String,
-    /// The policy file the check came from.
+    /// The policy file the check came from; [`OWN_FINDINGS`] for what
+    /// hostlint says of its own run.
     pub policy: String,
 }
+
+/// The `policy` of a finding about hostlint's own run (a state file it
+/// rebuilt), not about the host.
+pub const OWN_FINDINGS: &str = "(hostlint)";
 
 /// The exit status of a run, by the Nagios plugin convention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -307,7 +312,8 @@ impl Audit {
         if let Some(r) = &self.refused {
             return r.cause;
         }
-        if self.findings.is_empty() {
+        // hostlint's word on its own run checks nothing of the host.
+        if self.findings.iter().all(|f| f.policy == OWN_FINDINGS) {
             let applied = self
                 .policies
                 .iter()

@@ -247,3 +247,34 @@ fn the_table_of_causes_in_the_docs_lists_every_cause_with_its_exit_code() {
         );
     }
 }
+
+/// A state file hostlint rebuilt is a warning of its own, not a check of
+/// the host: beside it, no policy applying is still UNKNOWN, exit 3.
+#[test]
+fn a_rebuilt_state_file_does_not_hide_that_no_policy_applies() {
+    let dir = tempdir();
+    let d = dir.path();
+    let lb = write(
+        d,
+        "lb.yaml",
+        "policy: lb\napplies_to: {hostname: \"lb-*\"}\nchecks:\n  - id: k\n    kernel: {expect: {tainted: false}}\n",
+    );
+    let state = d.join("state.json");
+    fs::write(&state, "not a state file\n").unwrap();
+    let san = fixture("san-healthy");
+    let (code, doc) = audit_json(&[
+        "-p",
+        &lb,
+        "--root",
+        path_str(&san),
+        "--state",
+        path_str(&state),
+    ]);
+    assert_eq!(
+        (code, doc["cause"].as_str()),
+        (3, Some("no_policy_applies")),
+        "{doc}"
+    );
+    // The warning is still reported.
+    assert_eq!(doc["findings"][0]["check"], "state-file", "{doc}");
+}
