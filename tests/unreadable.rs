@@ -358,3 +358,65 @@ fn an_iscsi_session_of_unreadable_state_or_target_is_unknown_not_logged_out() {
         assert_ne!(f["status"], "FAIL", "{file}: {f}");
     }
 }
+
+/// A bond read from sysfs (a root without /proc/net/bonding, as a copy of
+/// /sys is) with one member's MII status, speed or link failure count
+/// unreadable: every expectation on every member is UNKNOWN, not "a member
+/// is down" or "slower than 10G" (CRITICAL).
+#[test]
+fn an_unreadable_fact_of_one_bond_member_is_unknown_not_critical() {
+    const MEMBER: &str = "sys/devices/pci0000:40/0000:40:03.1/0000:41:00.0/net/enp65s0f0";
+    let dir = tempdir();
+    let policy = dir.path().join("members.yaml");
+    fs::write(
+        &policy,
+        "policy: members\nchecks:\n  - id: up\n    bond: {name: bond0, expect: {members_up: all}}\n  \
+         - id: up-count\n    bond: {name: bond0, expect: {members_up: {min: 2}}}\n  \
+         - id: speed\n    bond: {name: bond0, expect: {speed: {min: 10G}}}\n  \
+         - id: failures\n    bond: {name: bond0, expect: {link_failures: {max: 5}}}\n",
+    )
+    .unwrap();
+    for file in [
+        "bonding_slave/mii_status",
+        "speed",
+        "bonding_slave/link_failure_count",
+    ] {
+        let root = dir.path().join("lb");
+        if root.exists() {
+            fs::remove_dir_all(&root).unwrap();
+        }
+        copy_tree(&fixture("lb-healthy"), &root);
+        let path = root.join("manifest.json");
+        let mut m = parse_json(&fs::read_to_string(&path).unwrap());
+        m["read_errors"]["proc/net/bonding/bond0"] = "EACCES".into();
+        m["read_errors"][format!("{MEMBER}/{file}")] = "EIO".into();
+        fs::write(&path, m.to_string()).unwrap();
+        let (code, doc) = crate::util::audit_json(&[
+            "-p",
+            policy.to_str().unwrap(),
+            "--root",
+            root.to_str().unwrap(),
+        ]);
+        let statuses: Vec<(&str, &str)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["check"].as_str().unwrap(), f["status"].as_str().unwrap()))
+            .collect();
+        assert!(
+            statuses.iter().all(|(_, s)| *s != "FAIL"),
+            "{file}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().any(|(_, s)| *s == "UNKNOWN"),
+            "{file}: {statuses:?}"
+        );
+        for f in doc["findings"].as_array().unwrap() {
+            if f["status"] == "UNKNOWN" {
+                let observed = f["observed"].as_str().unwrap();
+                assert!(observed.contains("unknown (failed"), "{file}: {f}");
+            }
+        }
+        assert_eq!(code, 3, "{file}: {doc}");
+    }
+}

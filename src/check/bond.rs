@@ -1,5 +1,6 @@
 //! `bond`: a bond's mode, its members, their speeds and LACP aggregators.
 
+use super::select::count_between;
 use super::{
     FieldDoc, Judgement, KindDoc, counter_judgements, finding, nothing_selected, unreadable,
 };
@@ -9,7 +10,7 @@ use crate::policy::fields::{Ctx, Fields, boolean};
 use crate::policy::matcher::{Counter, Num, NumOr, Text, speed_unit};
 use crate::policy::yaml::Node;
 use crate::snapshot::values::{ALL, BOND_MODE_WORDS, XMIT_HASH_POLICY_WORDS};
-use crate::snapshot::{Bond, BondMember, Fact, History, Reason, Snapshot};
+use crate::snapshot::{Bond, BondMember, Fact, History, Missing, Reason, Snapshot};
 use crate::state;
 
 pub const DOC: KindDoc = KindDoc {
@@ -234,6 +235,29 @@ fn up(m: &BondMember) -> bool {
     m.mii_status.known().map(String::as_str) == Some("up")
 }
 
+/// A member's fact that is missing because the member has none to give
+/// (its link is down; its driver cannot tell its speed while MII says up,
+/// itself the fault): it does not meet an expectation on every member.
+/// Any other reason is a fact that could not be read.
+fn member_lacks(m: &Missing) -> bool {
+    matches!(m.reason, Reason::NotSupported | Reason::LinkDown)
+}
+
+/// Every member against `meets`: false when one does not, unknown when
+/// none fails and one's fact could not be read.
+fn every_member(ms: &[BondMember], meets: impl Fn(&BondMember) -> Fact<bool>) -> Option<bool> {
+    let mut unread = false;
+    for m in ms {
+        match meets(m) {
+            Fact::Known(false) => return Some(false),
+            Fact::Known(true) => {}
+            Fact::Unknown(miss) if member_lacks(&miss) => return Some(false),
+            Fact::Unknown(_) => unread = true,
+        }
+    }
+    (!unread).then_some(true)
+}
+
 fn judge(b: &Bond, expect: &[Expect], ev: &str, history: &Fact<History>) -> Vec<Judgement> {
     let members = &b.members;
     let each = |what: &str,
@@ -242,16 +266,13 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str, history: &Fact<History>) -> Vec<
                 value: fn(&BondMember) -> Fact<f64>,
                 unit: &str|
      -> Judgement {
-        Judgement::of(
+        let mut j = Judgement::of(
             what,
             members,
             format!("{m}{unit} on every member"),
             ev,
             hint,
-            |ms| {
-                ms.iter()
-                    .all(|x| value(x).known().is_some_and(|v| m.matches(*v)))
-            },
+            |_| true,
             |ms| {
                 ms.iter()
                     .map(|x| match value(x) {
@@ -261,7 +282,11 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str, history: &Fact<History>) -> Vec<
                     .collect::<Vec<_>>()
                     .join(", ")
             },
-        )
+        );
+        if let Fact::Known(ms) = members {
+            j.ok = every_member(ms, |x| value(x).map(|v| m.matches(v)));
+        }
+        j
     };
     let mut out = Vec::new();
     for e in expect {
@@ -339,28 +364,22 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str, history: &Fact<History>) -> Vec<
                     MembersUp::All => "all".to_owned(),
                     MembersUp::Count(m) => m.to_string(),
                 };
-                Judgement::of(
+                let mut j = Judgement::of(
                     "members up",
                     members,
                     expected,
                     ev,
                     HINT_MEMBER,
-                    |ms| match want {
-                        MembersUp::All => !ms.is_empty() && ms.iter().all(up),
-                        MembersUp::Count(m) => {
-                            m.matches(ms.iter().filter(|x| up(x)).count() as f64)
-                        }
-                    },
+                    |_| true,
                     |ms| {
                         let down: Vec<String> = ms
                             .iter()
                             .filter(|x| !up(x))
-                            .map(|x| {
-                                format!(
-                                    "{} MII {}",
-                                    x.name,
-                                    x.mii_status.known().map_or("unknown", |s| s.as_str())
-                                )
+                            .map(|x| match &x.mii_status {
+                                Fact::Known(s) => format!("{} MII {s}", x.name),
+                                Fact::Unknown(miss) => {
+                                    format!("{} MII unknown ({})", x.name, miss.reason)
+                                }
                             })
                             .collect();
                         let n = ms.iter().filter(|x| up(x)).count();
@@ -370,7 +389,27 @@ fn judge(b: &Bond, expect: &[Expect], ev: &str, history: &Fact<History>) -> Vec<
                             format!("{n} of {}: {}", ms.len(), down.join(", "))
                         }
                     },
-                )
+                );
+                if let Fact::Known(ms) = members {
+                    let n = ms.iter().filter(|x| up(x)).count();
+                    j.ok = match want {
+                        MembersUp::All if ms.is_empty() => Some(false),
+                        MembersUp::All => {
+                            every_member(ms, |x| x.mii_status.as_ref().map(|s| s == "up"))
+                        }
+                        // A member whose MII status could not be read may
+                        // be up.
+                        MembersUp::Count(m) => {
+                            let unread: Vec<&Missing> =
+                                ms.iter().filter_map(|x| x.mii_status.missing()).collect();
+                            let (sure, unsure) = (n, unread.len());
+                            let why = unread.first().copied();
+                            count_between("members up", sure, unsure, why, m, "", ev, HINT_MEMBER)
+                                .ok
+                        }
+                    };
+                }
+                j
             }
             Expect::SameSpeed(want) => same_speed(b, *want, ev),
             Expect::Speed(m) => each(
