@@ -569,16 +569,21 @@ fn a_lock_file_made_under_a_strict_umask_stays_readable_by_every_user() {
     assert_eq!(mode, 0o644, "{mode:o}");
 }
 
+/// The pid of a process that has exited: it names no process now.
+fn exited_pid() -> u32 {
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    pid
+}
+
 #[test]
 fn temporary_files_a_killed_run_left_are_removed_by_the_next() {
     let dir = tempdir();
     let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
     let state = dir.path().join("state.json");
     let report = dir.path().join("hostlint.prom");
-    // A process that has exited: its pid names no process now.
-    let mut gone = Command::new("true").spawn().unwrap();
-    let dead = gone.id();
-    gone.wait().unwrap();
+    let dead = exited_pid();
     let stale = [
         dir.path().join(format!(".hostlint.prom.{dead}.0.tmp")),
         dir.path().join(format!(".state.json.{dead}.1.tmp")),
@@ -595,6 +600,29 @@ fn temporary_files_a_killed_run_left_are_removed_by_the_next() {
         assert!(!f.exists(), "{} was left behind", f.display());
     }
     assert!(live.exists(), "a live run's file was removed");
+}
+
+/// Stale-file removal takes only files of this user's runs: in a shared
+/// directory (/tmp, a group-writable textfile directory) a file of
+/// another user's that only looks like a killed run's stays.
+#[test]
+fn another_users_file_named_like_a_stale_temporary_is_left_alone() {
+    if !live_ready("another_users_file_named_like_a_stale_temporary_is_left_alone") {
+        return;
+    }
+    let dir = tempdir();
+    let policy = write_policy(dir.path(), "pcie.yaml", PCIE);
+    let state = dir.path().join("state.json");
+    let report = dir.path().join("hostlint.prom");
+    let dead = exited_pid();
+    let theirs = dir.path().join(format!(".hostlint.prom.{dead}.0.tmp"));
+    let ours = dir.path().join(format!(".hostlint.prom.{dead}.1.tmp"));
+    fs::write(&theirs, "another user's file").unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    fs::write(&ours, "half a report").unwrap();
+    run_expect(&mut scheduled(&policy, &state, &report), 0);
+    assert!(theirs.exists(), "another user's file was removed");
+    assert!(!ours.exists(), "this user's stale file was left behind");
 }
 
 #[test]

@@ -10,13 +10,15 @@
 //! the directory is flushed so the rename survives a crash. On any failure
 //! the temporary file is removed and the target keeps its old content.
 //! A run killed while writing cannot remove its temporary file: the next
-//! write of the same target removes those whose process is gone.
+//! write of the same target by the same user removes those whose process
+//! is gone.
 //!
 //! The new file has the default mode for new files (0666 less the umask),
 //! not the old file's: the report is replaced, not edited.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -122,14 +124,17 @@ impl Drop for AtomicFile {
 }
 
 /// Removes the temporary files of `name` that runs killed while writing
-/// left in `dir`: those of a process that no longer exists. A live one's
-/// is being written; one of another user's process cannot be told from a
-/// live one and stays. Best effort: a file that cannot be removed costs
-/// only its space.
+/// left in `dir`: regular files of this user's (in a shared directory a
+/// file of another user's may only look like one) whose process no longer
+/// exists. A live one's is being written; one of another user's process
+/// cannot be told from a live one and stays. Best effort: a file that
+/// cannot be removed costs only its space.
 fn remove_stale_temps(dir: &Path, name: &std::ffi::OsStr) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
     let prefix = format!(".{}.", name.to_string_lossy());
     for entry in entries.flatten() {
         let file = entry.file_name();
@@ -148,7 +153,9 @@ fn remove_stale_temps(dir: &Path, name: &std::ffi::OsStr) {
         let gone = pid > 0
             && unsafe { libc::kill(pid, 0) } != 0
             && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-        if gone && entry.file_type().is_ok_and(|t| t.is_file()) {
+        // The entry's own metadata: a symbolic link is not followed.
+        let ours = entry.metadata().is_ok_and(|m| m.is_file() && m.uid() == me);
+        if gone && ours {
             let _ = fs::remove_file(entry.path());
         }
     }
