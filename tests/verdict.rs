@@ -278,3 +278,49 @@ fn a_rebuilt_state_file_does_not_hide_that_no_policy_applies() {
     // The warning is still reported.
     assert_eq!(doc["findings"][0]["check"], "state-file", "{doc}");
 }
+
+/// What hostlint says of its own run (the state file it rebuilt, the
+/// run's cause and notes) is one suite, `hostlint`, not two.
+#[test]
+fn junit_has_one_suite_for_hostlints_own_run() {
+    let dir = tempdir();
+    let state = dir.path().join("state.json");
+    fs::write(&state, "not a state file\n").unwrap();
+    let out = hostlint(&[
+        "audit",
+        "-p",
+        &policy("bonded-uplink.yaml"),
+        "--root",
+        path_str(&fixture("web-healthy")),
+        "--state",
+        path_str(&state),
+        "--format",
+        "junit",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    let suites: Vec<&str> = xml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("<testsuite name=\""))
+        .map(|l| &l[..l.find('"').unwrap()])
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            path_str(&repo().join("policies/bonded-uplink.yaml")),
+            "hostlint"
+        ],
+        "{xml}"
+    );
+    let run_suite = xml.split("<testsuite name=\"hostlint\"").nth(1).unwrap();
+    assert!(
+        run_suite.starts_with(" tests=\"1\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+    assert!(
+        run_suite.contains("<testcase classname=\"state-file\""),
+        "{xml}"
+    );
+}

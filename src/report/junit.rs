@@ -20,7 +20,9 @@
 //!   policy, an unreadable host, the lock, no policy applying, the
 //!   deadline) gets one errored testcase saying why in a suite named
 //!   `hostlint`: an empty or all-passing report would read as a green
-//!   build. The run's notes go to that suite's `<system-err>`.
+//!   build. The run's notes go to that suite's `<system-err>`, and
+//!   hostlint's findings on its own run (a state file it rebuilt) are its
+//!   testcases.
 //!
 //! The document validates against the Jenkins xUnit plugin's
 //! `junit-10.xsd` (`tests/data/junit/`). That schema gives `<testsuites>`
@@ -35,7 +37,7 @@
 use std::fmt::Write as _;
 
 use super::{Counts, escape_controls, expected_observed};
-use crate::finding::{Audit, Cause, Finding, PolicyRef, Status, Verdict};
+use crate::finding::{Audit, Cause, Finding, OWN_FINDINGS, PolicyRef, Status, Verdict};
 
 /// The suite that holds what belongs to no policy.
 const RUN_SUITE: &str = "hostlint";
@@ -46,7 +48,13 @@ pub fn render(audit: &Audit) -> String {
         .iter()
         .map(|p| (p.file.as_str(), Some(p)))
         .collect();
-    for f in &audit.findings {
+    // hostlint's own findings (a state file it rebuilt) go to its suite.
+    let own: Vec<&Finding> = audit
+        .findings
+        .iter()
+        .filter(|f| f.policy == OWN_FINDINGS)
+        .collect();
+    for f in audit.findings.iter().filter(|f| f.policy != OWN_FINDINGS) {
         // A finding whose policy the audit does not list still gets a
         // suite: dropping it would make the counts lie.
         if !policies.iter().any(|(file, _)| *file == f.policy) {
@@ -82,16 +90,23 @@ pub fn render(audit: &Audit) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
-    if run_error || !audit.notes.is_empty() {
+    if run_error || !audit.notes.is_empty() || !own.is_empty() {
+        let c = Counts::of(own.iter().copied());
         let n = usize::from(run_error);
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{RUN_SUITE}\" tests=\"{n}\" failures=\"0\" errors=\"{n}\" \
+            "  <testsuite name=\"{RUN_SUITE}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" \
              skipped=\"0\" time=\"0\" hostname=\"{}\" id=\"{}\">",
+            c.total() + n,
+            c.fail + c.warn,
+            c.unknown + n,
             attr(&audit.host),
             policies.len()
         );
         properties(&mut out, audit, None);
+        for f in &own {
+            testcase(&mut out, f);
+        }
         if run_error {
             let _ = writeln!(
                 out,
