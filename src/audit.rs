@@ -60,6 +60,7 @@ pub fn refused(
             duration_seconds: started.elapsed().as_secs_f64(),
             deadline_seconds: deadline.map(|d| d.as_secs_f64()),
             deadline_exceeded: false,
+            agent: None,
         },
         refused: Some(refusal),
     }
@@ -90,6 +91,26 @@ pub fn policy_refs(policies: &[Policy]) -> Vec<PolicyRef> {
 }
 
 pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
+    run_holding(source, policies, options, None)
+}
+
+/// An audit by a caller that holds the state file's lock across audits:
+/// `hostlint watch` takes it once and keeps it for as long as it runs.
+pub fn run_locked(
+    source: &Source,
+    policies: &[Policy],
+    options: &Options,
+    held: &state::Lock,
+) -> Audit {
+    run_holding(source, policies, options, Some(held))
+}
+
+fn run_holding(
+    source: &Source,
+    policies: &[Policy],
+    options: &Options,
+    held: Option<&state::Lock>,
+) -> Audit {
     let started = Instant::now();
     let mut refs = policy_refs(policies);
     let refuse = |refs: Vec<PolicyRef>, cause: Cause, detail: String| {
@@ -105,13 +126,13 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
 
     // A scheduled run that finds the previous one still going leaves at
     // once: waiting behind it is how checkers pile up.
-    let _lock = match &options.state {
-        Some(path) => match state::lock(path) {
+    let _lock = match (&options.state, held) {
+        (Some(_), Some(_)) | (None, _) => None,
+        (Some(path), None) => match state::lock(path) {
             Ok(lock) => Some(lock),
             Err(e @ LockError::Held(_)) => return refuse(refs, Cause::LockHeld, e.to_string()),
             Err(e) => return refuse(refs, Cause::LockFailed, e.to_string()),
         },
-        None => None,
     };
 
     let mut snapshot = collect::snapshot(source, Scope::ALL);
@@ -259,6 +280,7 @@ pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
             duration_seconds: started.elapsed().as_secs_f64(),
             deadline_seconds: options.deadline.map(|d| d.as_secs_f64()),
             deadline_exceeded: !abandoned.is_empty() || out_of_time,
+            agent: None,
         },
         refused: None,
     }

@@ -1,6 +1,8 @@
 //! Findings: what an audit concluded, check by check and subject by
 //! subject. Checks produce them; reporters read them and nothing else.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 /// How bad a failing check is, as its policy says.
@@ -302,6 +304,63 @@ pub struct Run {
     pub deadline_seconds: Option<f64>,
     /// Some read did not finish before its limit or the deadline.
     pub deadline_exceeded: bool,
+    /// Set by `hostlint watch`: what led to this audit, and the agent's
+    /// counters since it started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Agent>,
+}
+
+/// The agent's side of an audit it ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Agent {
+    /// When the agent started, in seconds since the Unix epoch.
+    pub started_unix: f64,
+    /// This audit's number since the start (the first is 1).
+    pub audit: u64,
+    /// Why it ran: `start`, `event`, `overrun`, `interval`, `reload` or
+    /// `replay`.
+    pub reason: &'static str,
+    /// The events it answered.
+    pub answered: EventSummary,
+    /// Events since the start by kind, every kind present.
+    pub events: BTreeMap<&'static str, u64>,
+    /// Changes no fact depends on (a neighbour refresh, a USB device),
+    /// counted and not re-audited.
+    pub routine_events: u64,
+    /// Audits since the start by reason, every reason present.
+    pub audits: BTreeMap<&'static str, u64>,
+    /// Audits that answered a burst: more than one event.
+    pub coalesced_bursts: u64,
+    /// Overflowed event sockets (ENOBUFS) by subscription, each answered
+    /// by a full re-read.
+    pub overruns: BTreeMap<&'static str, u64>,
+    /// Findings whose status changed, since the start.
+    pub transitions: u64,
+    /// Policy reloads (SIGHUP) that succeeded, and those that failed.
+    pub reloads: u64,
+    pub failed_reloads: u64,
+    /// While the last reload failed: why. The policies loaded before it
+    /// are still the ones audited.
+    pub reload_error: Option<String>,
+    /// Each subscription and whether it is open.
+    pub subscribed: BTreeMap<&'static str, bool>,
+}
+
+/// What happened between two audits, kept bounded however much happens:
+/// counts by kind and the last few changes, never a queue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventSummary {
+    pub total: u64,
+    /// By kind; only kinds that occurred.
+    pub counts: BTreeMap<&'static str, u64>,
+    /// The last few changes, oldest first (`uplink0 down`,
+    /// `0.0.0.0/0 table main removed`).
+    pub last: Vec<String>,
+    /// An event socket overflowed: the kernel dropped events, so the audit
+    /// re-read everything rather than trust that nothing else changed.
+    pub overrun: bool,
+    /// When the first of them arrived, in seconds since the Unix epoch.
+    pub first_unix: Option<f64>,
 }
 
 impl Audit {

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`source`] (where facts live) → [`collect`] →
 //! [`snapshot::Snapshot`] → checks → [`finding::Finding`]s → [`report`].
-//! Two snapshots → [`diff`] → changes → [`report`].
+//! Two snapshots → [`diff`] → changes → [`report`]. [`watch`] runs audits
+//! when the kernel reports a change.
 
 pub mod audit;
 pub mod capture;
@@ -15,3 +16,4 @@ pub mod report;
 pub mod snapshot;
 pub mod source;
 pub mod state;
+pub mod watch;

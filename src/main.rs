@@ -123,6 +123,44 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Run as an agent: audit now, then again whenever the kernel reports
+    /// a change (links, addresses, routes, rules, neighbours, ethtool
+    /// settings, block, device-mapper, SCSI, NVMe and network devices),
+    /// printing each finding that changes status as a JSON line. SIGHUP
+    /// reloads the policies; SIGTERM and SIGINT stop it (exit 0)
+    Watch {
+        /// Policy files (what they include is loaded too; SIGHUP loads
+        /// them again)
+        #[arg(short = 'p', long = "policy", required = true, num_args = 1.., value_name = "POLICY")]
+        policies: Vec<PathBuf>,
+        /// Replay captures instead of watching the live host: one audit
+        /// each, in order, then exit. Repeat it, or give a directory of
+        /// captures (taken in name order)
+        #[arg(long, value_name = "DIR")]
+        root: Vec<PathBuf>,
+        /// Format of the --output file
+        #[arg(long, value_enum, default_value = "prometheus")]
+        format: WatchFormat,
+        /// Rewrite FILE atomically after each audit, with the agent's
+        /// counters of events, audits and coalesced bursts
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Keep counters between audits in FILE, and hold FILE.lock for as
+        /// long as the agent runs (a timer's `hostlint audit` on the same
+        /// FILE then exits at once)
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Audit at most once per DURATION, however many events arrive
+        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+        min_interval: Duration,
+        /// Audit at least once per DURATION, for facts that change without
+        /// an event (error counters)
+        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+        max_interval: Duration,
+        /// Bound each audit: a read that hangs becomes an UNKNOWN fact
+        #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+        deadline: Duration,
+    },
     /// Work with policy files
     Policy {
         #[command(subcommand)]
@@ -144,6 +182,12 @@ enum AuditFormat {
     Junit,
     Nagios,
     Prometheus,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WatchFormat {
+    Prometheus,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -312,6 +356,44 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let options = hostlint::diff::Options { all, other_host };
             diff(&before, &after, &lldp, &policies, options, format, output)
         }
+        Command::Watch {
+            policies,
+            root,
+            format,
+            output,
+            state,
+            min_interval,
+            max_interval,
+            deadline,
+        } => {
+            let config = hostlint::watch::Config {
+                policies,
+                replay: root,
+                output,
+                format: match format {
+                    WatchFormat::Prometheus => hostlint::watch::Format::Prometheus,
+                    WatchFormat::Json => hostlint::watch::Format::Json,
+                },
+                state,
+                min_interval,
+                max_interval,
+                deadline,
+            };
+            match hostlint::watch::run(config) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(hostlint::watch::WatchError::Policy(errors)) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    eprintln!("hostlint: {} error(s) in the policies", errors.len());
+                    Ok(ExitCode::from(EXIT_UNKNOWN))
+                }
+                Err(e) => {
+                    eprintln!("hostlint: {e}");
+                    Ok(ExitCode::from(EXIT_UNKNOWN))
+                }
+            }
+        }
         Command::Rules => {
             print!("{}", catalog::rules());
             Ok(ExitCode::SUCCESS)
@@ -406,7 +488,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     if !(secs > 0.0 && secs <= 86_400.0) {
         return Err(format!(
-            "{text:?}: a deadline is more than 0 and at most a day"
+            "{text:?}: a duration is more than 0 and at most a day"
         ));
     }
     Ok(Duration::from_secs_f64(secs))

@@ -6,8 +6,9 @@
 //! pipeline), [`junit`] (CI test reporters), [`nagios`] (a plugin's output)
 //! or [`prometheus`] (node_exporter's textfile collector); each is a pure
 //! function of an [`Audit`](crate::finding::Audit). A diff renders as
-//! [`diff_table`] or [`diff_json`]. [`output`] writes any of them to a file
-//! atomically.
+//! [`diff_table`] or [`diff_json`]. `hostlint watch` prints its
+//! transitions as [`watch_json`] lines. [`output`] writes any of them to a
+//! file atomically.
 
 pub mod audit_json;
 pub mod audit_table;
@@ -23,6 +24,7 @@ pub mod output;
 pub mod prometheus;
 mod storage;
 pub mod table;
+pub mod watch_json;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;

@@ -27,6 +27,24 @@
 //! | `hostlint_finding_status` | `check`, `subject`, `policy` | the worst status of the check on that subject |
 //! | `hostlint_finding_series_dropped` | | per-subject series left out over the cap |
 //!
+//! `hostlint watch` adds its own families after these (the `_total` ones
+//! are counters, since the agent started; the rest gauges):
+//!
+//! | metric | labels | value |
+//! | --- | --- | --- |
+//! | `hostlint_agent_start_timestamp_seconds` | | when the agent started (Unix time) |
+//! | `hostlint_agent_audits_total` | `reason` (`start`, `event`, `overrun`, `interval`, `reload`, `replay`) | audits run, every reason present |
+//! | `hostlint_agent_events_total` | `kind` (`link`, `address`, `route`, `rule`, `neighbour`, `ethtool`, `block`, `dm`, `scsi`, `nvme`, `net`, `replay`) | change events received, every kind present |
+//! | `hostlint_agent_routine_events_total` | | events no fact depends on, not re-audited |
+//! | `hostlint_agent_coalesced_bursts_total` | | audits that answered more than one event |
+//! | `hostlint_agent_overruns_total` | `subscription` (`rtnetlink`, `ethtool`, `uevent`) | event sockets overflowed (ENOBUFS), each answered by a full re-read |
+//! | `hostlint_agent_transitions_total` | | findings whose status changed |
+//! | `hostlint_agent_reloads_total` | `result` (`ok`, `failed`) | policy reloads (SIGHUP) |
+//! | `hostlint_agent_reload_failed` | | 1 while the last reload failed and the previous policies still run |
+//! | `hostlint_agent_subscribed` | `subscription` | 1 when the subscription is open, 0 when the kernel refused it |
+//! | `hostlint_agent_last_audit_events` | | events the last audit answered |
+//! | `hostlint_agent_last_audit_overrun` | | 1 when the last audit answered an overrun |
+//!
 //! Label cardinality: checks come from hand-written policies, so one series
 //! per check is bounded by the policies. Subjects come from the host (a
 //! route check over a full table could have a million), so
@@ -40,7 +58,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Counts, STATUSES, escape_controls, status_code, worse};
-use crate::finding::{Audit, Cause, Status};
+use crate::finding::{Agent, Audit, Cause, Status};
 
 /// The default cap on `hostlint_finding_status` series.
 pub const MAX_SUBJECT_SERIES: usize = 500;
@@ -197,13 +215,144 @@ pub fn render(audit: &Audit, max_subject_series: usize) -> String {
         "Per-subject series left out of hostlint_finding_status by the cap on their number.",
     );
     let _ = writeln!(out, "hostlint_finding_series_dropped {dropped}");
+    if let Some(agent) = &run.agent {
+        agent_families(&mut out, agent);
+    }
     out
+}
+
+/// The families of `hostlint watch`, in the order of the second table.
+fn agent_families(out: &mut String, agent: &Agent) {
+    family(
+        out,
+        "hostlint_agent_start_timestamp_seconds",
+        "When the agent started, in seconds since the Unix epoch.",
+    );
+    let _ = writeln!(
+        out,
+        "hostlint_agent_start_timestamp_seconds {:.3}",
+        agent.started_unix
+    );
+    for (name, help, label_name, values) in [
+        (
+            "hostlint_agent_audits_total",
+            "Audits the agent ran, by what started them.",
+            "reason",
+            &agent.audits,
+        ),
+        (
+            "hostlint_agent_events_total",
+            "Change events the agent received from the kernel, by kind.",
+            "kind",
+            &agent.events,
+        ),
+    ] {
+        counter_family(out, name, help);
+        for (value, n) in values {
+            let _ = writeln!(out, "{name}{{{label_name}=\"{}\"}} {n}", label(value));
+        }
+    }
+    for (name, help, value) in [
+        (
+            "hostlint_agent_routine_events_total",
+            "Events no fact depends on (a neighbour refresh), counted and not re-audited.",
+            agent.routine_events,
+        ),
+        (
+            "hostlint_agent_coalesced_bursts_total",
+            "Audits that answered more than one event.",
+            agent.coalesced_bursts,
+        ),
+    ] {
+        counter_family(out, name, help);
+        let _ = writeln!(out, "{name} {value}");
+    }
+    counter_family(
+        out,
+        "hostlint_agent_overruns_total",
+        "Event sockets that overflowed (ENOBUFS), each answered by a full re-read.",
+    );
+    for (subscription, n) in &agent.overruns {
+        let _ = writeln!(
+            out,
+            "hostlint_agent_overruns_total{{subscription=\"{}\"}} {n}",
+            label(subscription)
+        );
+    }
+    counter_family(
+        out,
+        "hostlint_agent_transitions_total",
+        "Findings whose status changed.",
+    );
+    let _ = writeln!(
+        out,
+        "hostlint_agent_transitions_total {}",
+        agent.transitions
+    );
+    counter_family(
+        out,
+        "hostlint_agent_reloads_total",
+        "Policy reloads (SIGHUP), by result.",
+    );
+    let _ = writeln!(
+        out,
+        "hostlint_agent_reloads_total{{result=\"ok\"}} {}",
+        agent.reloads
+    );
+    let _ = writeln!(
+        out,
+        "hostlint_agent_reloads_total{{result=\"failed\"}} {}",
+        agent.failed_reloads
+    );
+    family(
+        out,
+        "hostlint_agent_reload_failed",
+        "1 while the last policy reload failed and the previous policies still run.",
+    );
+    let _ = writeln!(
+        out,
+        "hostlint_agent_reload_failed {}",
+        u8::from(agent.reload_error.is_some())
+    );
+    family(
+        out,
+        "hostlint_agent_subscribed",
+        "1 when the event subscription is open, 0 when the kernel refused it.",
+    );
+    for (subscription, open) in &agent.subscribed {
+        let _ = writeln!(
+            out,
+            "hostlint_agent_subscribed{{subscription=\"{}\"}} {}",
+            label(subscription),
+            u8::from(*open)
+        );
+    }
+    for (name, help, value) in [
+        (
+            "hostlint_agent_last_audit_events",
+            "Events the last audit answered.",
+            agent.answered.total,
+        ),
+        (
+            "hostlint_agent_last_audit_overrun",
+            "1 when the last audit answered an event socket overflow.",
+            u64::from(agent.answered.overrun),
+        ),
+    ] {
+        family(out, name, help);
+        let _ = writeln!(out, "{name} {value}");
+    }
 }
 
 /// `# HELP` and `# TYPE` of a gauge. The help texts are constants without
 /// backslashes or line feeds, the two characters HELP would need escaped.
 fn family(out: &mut String, name: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+}
+
+/// The same for a counter (its name ends in `_total`).
+fn counter_family(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
 }
 
 /// A label value: `\`, `"` and a line feed escaped as the format requires.

@@ -10,6 +10,7 @@ pub mod archive;
 pub mod devmapper;
 pub mod ethtool;
 pub mod ethtool_text;
+pub mod events;
 pub mod guard;
 pub mod iproute;
 pub mod lldpcli;
@@ -154,6 +155,20 @@ pub fn errno_from_name(name: &str) -> Option<i32> {
         .find(|(_, n)| *n == name)
         .map(|(e, _)| *e)
         .or_else(|| name.parse().ok())
+}
+
+/// Whether `path` is one captured host: an archive (`.tar.gz`, `.tgz`), or
+/// a directory holding a manifest or copies of sysfs, procfs or command
+/// outputs (a sosreport is one too), rather than, say, a directory of
+/// captures.
+pub fn is_capture(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => archive::archive_stem(path).is_some(),
+        Ok(m) if m.is_dir() => [layout::MANIFEST, "sys", "proc", "cmd"]
+            .iter()
+            .any(|entry| path.join(entry).exists()),
+        _ => false,
+    }
 }
 
 /// A fixture that cannot be used at all.

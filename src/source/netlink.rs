@@ -283,23 +283,75 @@ impl Netlink {
     /// Looks up the id of a generic netlink family (`ethtool`, ...), which the
     /// kernel assigns at boot.
     pub fn genl_family_id(&mut self, name: &str) -> Result<u16, NetlinkError> {
-        const CTRL_ATTR_FAMILY_ID: u16 = 1;
-        const CTRL_ATTR_FAMILY_NAME: u16 = 2;
+        Ok(self.genl_family(name)?.id)
+    }
+
+    /// A generic netlink family's id and its multicast groups, by name
+    /// (`CTRL_CMD_GETFAMILY`, a read request). Both are assigned at boot.
+    pub fn genl_family(&mut self, name: &str) -> Result<GenlFamily, NetlinkError> {
         let mut payload = vec![CTRL_CMD_GETFAMILY, 1, 0, 0];
         let mut value = name.as_bytes().to_vec();
         value.push(0);
         push_attr(&mut payload, CTRL_ATTR_FAMILY_NAME, &value);
-        let mut id = None;
+        let mut family = None;
         self.request(GENL_ID_CTRL, false, &payload, &mut |_, body| {
-            for (kind, value) in attrs(body.get(4..).unwrap_or(&[])) {
-                if kind == CTRL_ATTR_FAMILY_ID && value.len() >= 2 {
-                    id = Some(u16::from_ne_bytes([value[0], value[1]]));
-                }
-            }
+            family = parse_family(body.get(4..).unwrap_or(&[]));
             Ok(())
         })?;
-        id.ok_or_else(|| NetlinkError::Decode(format!("no id in the reply for family {name}")))
+        family.ok_or_else(|| NetlinkError::Decode(format!("no id in the reply for family {name}")))
     }
+}
+
+const CTRL_ATTR_FAMILY_ID: u16 = 1;
+const CTRL_ATTR_FAMILY_NAME: u16 = 2;
+const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
+const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
+const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
+
+/// A generic netlink family as the controller describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenlFamily {
+    pub id: u16,
+    /// Multicast groups by name (`monitor` for ethtool) and id.
+    pub groups: Vec<(String, u32)>,
+}
+
+/// The family id and multicast groups of a `CTRL_CMD_NEWFAMILY` reply's
+/// attributes; `None` without an id.
+fn parse_family(body: &[u8]) -> Option<GenlFamily> {
+    let mut id = None;
+    let mut groups = Vec::new();
+    for (kind, value) in attrs(body) {
+        match kind {
+            CTRL_ATTR_FAMILY_ID if value.len() >= 2 => {
+                id = Some(u16::from_ne_bytes([value[0], value[1]]));
+            }
+            CTRL_ATTR_MCAST_GROUPS => {
+                // A nest of nests, one per group, each typed by its index.
+                for (_, group) in attrs(value) {
+                    let mut name = None;
+                    let mut gid = None;
+                    for (k, v) in attrs(group) {
+                        match k {
+                            CTRL_ATTR_MCAST_GRP_NAME => {
+                                let text = v.split(|b| *b == 0).next().unwrap_or(v);
+                                name = Some(String::from_utf8_lossy(text).into_owned());
+                            }
+                            CTRL_ATTR_MCAST_GRP_ID if v.len() == 4 => {
+                                gid = Some(u32_at(v, 0));
+                            }
+                            _ => {}
+                        }
+                    }
+                    if let (Some(n), Some(g)) = (name, gid) {
+                        groups.push((n, g));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(GenlFamily { id: id?, groups })
 }
 
 /// The requests hostlint may send: rtnetlink `RTM_GET*` and the generic
@@ -425,6 +477,31 @@ mod tests {
             .request(16, false, &[0; 16], &mut |_, _| Ok(()))
             .unwrap_err();
         assert!(matches!(err, NetlinkError::Refused(_)), "{err}");
+    }
+
+    #[test]
+    fn a_family_reply_gives_its_id_and_multicast_groups() {
+        let mut group = Vec::new();
+        push_attr(&mut group, CTRL_ATTR_MCAST_GRP_ID, &5u32.to_ne_bytes());
+        push_attr(&mut group, CTRL_ATTR_MCAST_GRP_NAME, b"monitor\0");
+        let mut groups = Vec::new();
+        push_attr(&mut groups, 1, &group);
+        let mut body = Vec::new();
+        push_attr(&mut body, CTRL_ATTR_FAMILY_NAME, b"ethtool\0");
+        push_attr(&mut body, CTRL_ATTR_FAMILY_ID, &21u16.to_ne_bytes());
+        push_attr(&mut body, CTRL_ATTR_MCAST_GROUPS, &groups);
+        assert_eq!(
+            parse_family(&body),
+            Some(GenlFamily {
+                id: 21,
+                groups: vec![("monitor".into(), 5)]
+            })
+        );
+        // No id: no family, whatever else the reply holds.
+        let mut no_id = Vec::new();
+        push_attr(&mut no_id, CTRL_ATTR_FAMILY_NAME, b"ethtool\0");
+        push_attr(&mut no_id, CTRL_ATTR_MCAST_GROUPS, &groups);
+        assert_eq!(parse_family(&no_id), None);
     }
 
     #[test]
