@@ -19,7 +19,9 @@
 #                   10.213.0.1 (rule: fwmark 0x65). The three gateways are
 #                   permanent neighbours, since nothing answers ARP for them.
 #
-# Usage: sudo benches/netns.sh [up|down|status]
+# Usage: sudo benches/netns.sh [up [links|typical|routes]...|down|status]
+# (`up typical` builds only hlbench-typical, in a second: what the agent
+# benchmark, benches/watch.rs, needs.)
 #
 # `up` is idempotent: a namespace that already holds what it should is kept,
 # an incomplete one is removed and rebuilt. If building fails, the namespaces
@@ -289,9 +291,17 @@ status() {
 
 case "${1:-up}" in
 up)
-	build_links
-	build_typical
-	build_routes
+	shift || true
+	for what in "${@:-links typical routes}"; do
+		for w in $what; do
+			case "$w" in
+			links) build_links ;;
+			typical) build_typical ;;
+			routes) build_routes ;;
+			*) die "up: no namespace set $w (links, typical, routes)" ;;
+			esac
+		done
+	done
 	;;
 down) remove ;;
 status) status ;;

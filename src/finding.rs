@@ -353,6 +353,9 @@ pub struct EventSummary {
     pub total: u64,
     /// By kind; only kinds that occurred.
     pub counts: BTreeMap<&'static str, u64>,
+    /// The first change, most often the cause of the rest (`uplink0
+    /// down`, before the routes and neighbours it took away).
+    pub first: Option<String>,
     /// The last few changes, oldest first (`uplink0 down`,
     /// `0.0.0.0/0 table main removed`).
     pub last: Vec<String>,

@@ -17,7 +17,7 @@ use crate::util::{
 
 /// Settings that keep a test namespace quiet: no DAD, no router
 /// solicitations, so counters stop moving soon after the links come up.
-const QUIET: &[&str] = &[
+pub const QUIET: &[&str] = &[
     "net.ipv6.conf.all.accept_dad=0",
     "net.ipv6.conf.default.accept_dad=0",
     "net.ipv6.conf.all.router_solicitations=0",

@@ -9,7 +9,8 @@ use std::fs;
 use std::process::Command;
 
 use hostlint::finding::{
-    Applies, Audit, Cause, Finding, PolicyRef, Refusal, Run, Severity, Status, Verdict,
+    Agent, Applies, Audit, Cause, EventSummary, Finding, PolicyRef, Refusal, Run, Severity, Status,
+    Verdict,
 };
 use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::output::{AtomicFile, write_atomic};
@@ -311,6 +312,7 @@ fn invalid_policy() -> Audit {
             duration_seconds: 0.002,
             deadline_seconds: Some(20.0),
             deadline_exceeded: false,
+            agent: None,
         },
         refused: Some(Refusal {
             cause: Cause::InvalidPolicy,
@@ -386,6 +388,141 @@ fn golden_prometheus() {
         let out = prometheus::render(&audit, prometheus::MAX_SUBJECT_SERIES);
         insta::assert_snapshot!(format!("prometheus_{name}"), out);
     }
+}
+
+/// `mixed` as `hostlint watch` reports it: the audit a route change led
+/// to, with the agent's counters.
+fn agent() -> Audit {
+    let mut audit = mixed();
+    let zeros = |names: &[&'static str]| -> BTreeMap<&'static str, u64> {
+        names.iter().map(|n| (*n, 0)).collect()
+    };
+    let mut events = zeros(&[
+        "link",
+        "address",
+        "route",
+        "rule",
+        "neighbour",
+        "ethtool",
+        "block",
+        "dm",
+        "scsi",
+        "nvme",
+        "net",
+        "replay",
+    ]);
+    events.insert("link", 20_004);
+    events.insert("route", 2);
+    let mut audits = zeros(&["start", "event", "overrun", "interval", "reload", "replay"]);
+    audits.insert("start", 1);
+    audits.insert("event", 5);
+    audits.insert("overrun", 1);
+    let mut overruns = zeros(&["rtnetlink", "ethtool", "uevent"]);
+    overruns.insert("rtnetlink", 1);
+    audit.run.agent = Some(Agent {
+        started_unix: 1_796_000_000.25,
+        audit: 7,
+        reason: "event",
+        answered: EventSummary {
+            total: 2,
+            counts: [("route", 2)].into_iter().collect(),
+            first: Some("0.0.0.0/0 table main removed".into()),
+            last: vec![
+                "0.0.0.0/0 table main removed".into(),
+                "0.0.0.0/0 table main added".into(),
+            ],
+            overrun: false,
+            first_unix: Some(1_796_000_100.5),
+        },
+        events,
+        routine_events: 31,
+        audits,
+        coalesced_bursts: 3,
+        overruns,
+        transitions: 12,
+        reloads: 1,
+        failed_reloads: 1,
+        reload_error: Some("1 error(s) in the policies; the first: lb.yaml:3:1: \"x\"".into()),
+        subscribed: [("rtnetlink", true), ("ethtool", false), ("uevent", true)]
+            .into_iter()
+            .collect(),
+    });
+    audit
+}
+
+#[test]
+fn golden_agent_report() {
+    let audit = agent();
+    insta::assert_snapshot!(
+        "prometheus_agent",
+        prometheus::render(&audit, prometheus::MAX_SUBJECT_SERIES)
+    );
+    insta::assert_snapshot!("audit_json_agent", audit_json::render(&audit));
+}
+
+#[test]
+fn the_agent_families_follow_the_exposition_format_and_others_ignore_them() {
+    let audit = agent();
+    let samples = parse_exposition(&prometheus::render(&audit, 500));
+    for (name, labels, value) in [
+        (
+            "hostlint_agent_audits_total",
+            vec![("reason", "event")],
+            5.0,
+        ),
+        (
+            "hostlint_agent_audits_total",
+            vec![("reason", "interval")],
+            0.0,
+        ),
+        (
+            "hostlint_agent_events_total",
+            vec![("kind", "link")],
+            20_004.0,
+        ),
+        ("hostlint_agent_events_total", vec![("kind", "dm")], 0.0),
+        ("hostlint_agent_coalesced_bursts_total", vec![], 3.0),
+        (
+            "hostlint_agent_overruns_total",
+            vec![("subscription", "rtnetlink")],
+            1.0,
+        ),
+        (
+            "hostlint_agent_reloads_total",
+            vec![("result", "failed")],
+            1.0,
+        ),
+        ("hostlint_agent_reload_failed", vec![], 1.0),
+        (
+            "hostlint_agent_subscribed",
+            vec![("subscription", "ethtool")],
+            0.0,
+        ),
+        ("hostlint_agent_last_audit_events", vec![], 2.0),
+        ("hostlint_agent_last_audit_overrun", vec![], 0.0),
+    ] {
+        assert_eq!(
+            sample(&samples, name, &labels),
+            Some(value),
+            "{name} {labels:?}"
+        );
+    }
+    // Everything of the audit itself is as without the agent.
+    let plain = parse_exposition(&prometheus::render(&mixed(), 500));
+    for (series, v) in &plain {
+        if series.0 != "hostlint_last_run_timestamp_seconds" {
+            assert_eq!(samples.get(series), Some(v), "{series:?}");
+        }
+    }
+    let doc = parse_json(&audit_json::render(&audit));
+    assert_eq!(doc["run"]["agent"]["answered"]["counts"]["route"], 2);
+    assert!(
+        parse_json(&audit_json::render(&mixed()))["run"]
+            .get("agent")
+            .is_none()
+    );
+    assert_eq!(nagios::render(&audit), nagios::render(&mixed()));
+    assert_eq!(junit::render(&audit), junit::render(&mixed()));
 }
 
 // ---------------------------------------------------------------- table

@@ -18,3 +18,4 @@ mod storage;
 mod unreadable;
 mod util;
 mod verdict;
+mod watch;

@@ -30,7 +30,7 @@
 use serde::Serialize;
 
 use super::{Counts, checks};
-use crate::finding::{Audit, Cause, Finding, PolicyRef};
+use crate::finding::{Agent, Audit, Cause, Finding, PolicyRef};
 
 pub const SCHEMA: &str = "hostlint.audit/2";
 
@@ -48,17 +48,20 @@ struct Document<'a> {
     checks: usize,
     findings: Vec<FindingView<'a>>,
     notes: &'a [String],
-    run: RunView,
+    run: RunView<'a>,
 }
 
 #[derive(Serialize)]
-struct RunView {
+struct RunView<'a> {
     finished_unix: f64,
     duration_seconds: f64,
     deadline_seconds: Option<f64>,
     deadline_exceeded: bool,
     /// Another audit held the state file's lock, so this one did nothing.
     overlapped: bool,
+    /// `hostlint watch`'s counters, in its reports only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'a Agent>,
 }
 
 #[derive(Serialize)]
@@ -130,6 +133,7 @@ pub fn render(audit: &Audit) -> String {
             deadline_seconds: run.deadline_seconds,
             deadline_exceeded: run.deadline_exceeded,
             overlapped: cause == Cause::LockHeld,
+            agent: run.agent.as_ref(),
         },
     };
     // Serialising strings, string slices and integers into memory has no

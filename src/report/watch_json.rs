@@ -13,8 +13,9 @@
 //!  "from":"PASS","to":"FAIL","policy":"policies/lb-node.yaml","kind":"route",
 //!  "severity":"critical","expected":"...","observed":"...","evidence":["..."],
 //!  "remediation":"...","reason":"event",
-//!  "events":{"total":2,"counts":{"route":2},"last":["0.0.0.0/0 table main removed",
-//!  "0.0.0.0/0 table main added"],"overrun":false,"first_unix":1796217464.3}}
+//!  "events":{"total":2,"counts":{"route":2},"first":"0.0.0.0/0 table main removed",
+//!  "last":["0.0.0.0/0 table main removed","0.0.0.0/0 table main added"],
+//!  "overrun":false,"first_unix":1796217464.3}}
 //! ```
 //!
 //! A `reload` line for each SIGHUP: whether the policies loaded, and if
@@ -160,7 +161,7 @@ mod tests {
             "{\"schema\":\"hostlint.watch/1\",\"type\":\"transition\",\"time_unix\":12.5,\"host\":\"lb-01\",\"audit\":7,\"subject\":\"eno1\\nspoofed\",\"check\":\"lb-egress-via-10g\",\"from\":\"PASS\",\"to\":\"FAIL\","
         ), "{text}");
         assert!(text.ends_with(
-            "\"reason\":\"event\",\"events\":{\"total\":1,\"counts\":{\"route\":1},\"last\":[\"0.0.0.0/0 table main removed\"],\"overrun\":false,\"first_unix\":null}}\n"
+            "\"reason\":\"event\",\"events\":{\"total\":1,\"counts\":{\"route\":1},\"first\":null,\"last\":[\"0.0.0.0/0 table main removed\"],\"overrun\":false,\"first_unix\":null}}\n"
         ), "{text}");
         let gone = transition("lb-01", &agent, Some(Status::Fail), None, &finding, 1.0);
         assert!(gone.contains("\"from\":\"FAIL\",\"to\":null"), "{gone}");

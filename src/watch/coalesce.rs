@@ -63,6 +63,7 @@ impl Reason {
 /// Adds one event to a summary, keeping it bounded.
 pub fn record(summary: &mut EventSummary, event: &Event, wall_unix: f64) {
     summary.total += 1;
+    summary.first.get_or_insert_with(|| event.what.clone());
     *summary.counts.entry(event.kind.as_str()).or_default() += 1;
     if summary.last.len() == MAX_NAMED {
         summary.last.remove(0);
@@ -274,6 +275,7 @@ mod tests {
         assert_eq!(s.counts["route"], 1);
         assert_eq!(s.last.len(), MAX_NAMED);
         assert_eq!(s.last[0], "l93");
+        assert_eq!(s.first.as_deref(), Some("l0"));
         assert_eq!(s.first_unix, Some(0.0));
     }
 }
