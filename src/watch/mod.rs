@@ -347,7 +347,7 @@ impl Watcher {
                         }
                     }
                     Waited::Worker => {
-                        if let Some(done) = worker.collect() {
+                        if let Some(done) = worker.collect().map_err(io_error("audit"))? {
                             self.report(done);
                         }
                     }

@@ -84,6 +84,10 @@ impl Worker {
         thread::Builder::new()
             .name("hostlint-audit".into())
             .spawn(move || {
+                // However the thread ends (a panic included), the loop
+                // wakes and finds the channel closed, rather than wait
+                // for an audit that never comes.
+                let _wake = WakeOnExit(Arc::clone(&signal));
                 while let Ok(r) = incoming.recv() {
                     let audit = run(&r, &options, deadline, lock.as_ref());
                     let sent = done.send(Finished {
@@ -122,12 +126,28 @@ impl Worker {
         self.busy_since
     }
 
-    /// The audit that finished, once the descriptor said so.
-    pub fn collect(&mut self) -> Option<Finished> {
+    /// The audit that finished, once the descriptor said so; an error if
+    /// the thread is gone.
+    pub fn collect(&mut self) -> io::Result<Option<Finished>> {
         eventfd_clear(&self.wake);
-        let done = self.finished.try_recv().ok()?;
-        self.busy_since = None;
-        Some(done)
+        match self.finished.try_recv() {
+            Ok(done) => {
+                self.busy_since = None;
+                Ok(Some(done))
+            }
+            Err(mpsc::TryRecvError::Empty) => Ok(None),
+            Err(mpsc::TryRecvError::Disconnected) => {
+                Err(io::Error::other("the audit thread stopped"))
+            }
+        }
+    }
+}
+
+struct WakeOnExit(Arc<OwnedFd>);
+
+impl Drop for WakeOnExit {
+    fn drop(&mut self) {
+        eventfd_add(&self.0);
     }
 }
 
