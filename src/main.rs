@@ -378,6 +378,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 min_interval,
                 max_interval,
                 deadline,
+                lldp,
             };
             match hostlint::watch::run(config) {
                 Ok(()) => Ok(ExitCode::SUCCESS),

@@ -32,6 +32,7 @@ use crate::policy::{self, Policy};
 use crate::report::{audit_json, output, prometheus, watch_json};
 use crate::source::events::{Delivery, EventKind, Stream, Subscriptions};
 use crate::source::is_capture;
+use crate::source::lldpcli::LldpConfig;
 use crate::state::{self, LockError};
 use coalesce::{Coalescer, Reason};
 use notify::Notifier;
@@ -71,6 +72,8 @@ pub struct Config {
     pub max_interval: Duration,
     /// Each audit's deadline.
     pub deadline: Duration,
+    /// Where the live host's LLDP neighbours are asked.
+    pub lldp: LldpConfig,
 }
 
 /// Why the agent could not start, or had to stop.
@@ -190,8 +193,13 @@ pub fn run(config: Config) -> Result<(), WatchError> {
         eprintln!("hostlint watch: not notifying systemd: {e}");
         None
     });
-    let worker = Worker::start(config.state.clone(), config.deadline, lock)
-        .map_err(io_error("the audit thread"))?;
+    let worker = Worker::start(
+        config.state.clone(),
+        config.deadline,
+        config.lldp.clone(),
+        lock,
+    )
+    .map_err(io_error("the audit thread"))?;
     let agent = Agent {
         started_unix: now_unix(),
         events: EventKind::ALL.iter().map(|k| (k.as_str(), 0)).collect(),

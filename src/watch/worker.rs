@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use crate::audit;
 use crate::finding::{Audit, Cause, EventSummary, Refusal};
 use crate::policy::Policy;
+use crate::source::lldpcli::LldpConfig;
 use crate::source::{Deadline, Source};
 use crate::state::Lock;
 
@@ -71,6 +72,7 @@ impl Worker {
     pub fn start(
         state: Option<PathBuf>,
         deadline: Duration,
+        lldp: LldpConfig,
         lock: Option<Lock>,
     ) -> io::Result<Worker> {
         let (requests, incoming) = mpsc::channel::<Request>();
@@ -89,7 +91,7 @@ impl Worker {
                 // for an audit that never comes.
                 let _wake = WakeOnExit(Arc::clone(&signal));
                 while let Ok(r) = incoming.recv() {
-                    let audit = run(&r, &options, deadline, lock.as_ref());
+                    let audit = run(&r, &options, deadline, &lldp, lock.as_ref());
                     let sent = done.send(Finished {
                         audit,
                         reason: r.reason,
@@ -151,10 +153,16 @@ impl Drop for WakeOnExit {
     }
 }
 
-fn run(r: &Request, options: &audit::Options, deadline: Duration, lock: Option<&Lock>) -> Audit {
+fn run(
+    r: &Request,
+    options: &audit::Options,
+    deadline: Duration,
+    lldp: &LldpConfig,
+    lock: Option<&Lock>,
+) -> Audit {
     let started = Instant::now();
     let source = match &r.capture {
-        None => Source::live(),
+        None => Source::live().with_lldp(lldp.clone()),
         Some(path) => match Source::open(path) {
             Ok(s) => s,
             // As `hostlint audit --root` reports it: nothing audited, and
