@@ -107,9 +107,14 @@ fn a_carrier_flap_between_two_runs_is_caught() {
     assert!(dir.path().join("state.json.lock").exists());
 }
 
-/// A copy of lb-healthy `seconds` later in the same boot, with `rx` more
-/// bytes received on enp65s0f0.
-fn later(dir: &Path, name: &str, seconds: f64, rx: u64, boot_id: Option<&str>) -> String {
+/// A copy of lb-healthy `seconds` later in the same boot, with the link
+/// enp65s0f0 as `edit` leaves it in `ip -j -s -s link` terms.
+pub fn lb_healthy_later(
+    dir: &Path,
+    name: &str,
+    seconds: f64,
+    mut edit: impl FnMut(&mut serde_json::Value),
+) -> std::path::PathBuf {
     let to = dir.join(name);
     copy_tree(&fixture("lb-healthy"), &to);
     let uptime = fs::read_to_string(to.join("proc/uptime")).unwrap();
@@ -123,11 +128,20 @@ fn later(dir: &Path, name: &str, seconds: f64, rx: u64, boot_id: Option<&str>) -
     let mut doc = parse_json(&fs::read_to_string(&links).unwrap());
     for l in doc.as_array_mut().unwrap() {
         if l["ifname"] == "enp65s0f0" {
-            let b = l["stats64"]["rx"]["bytes"].as_u64().unwrap();
-            l["stats64"]["rx"]["bytes"] = serde_json::json!(b + rx);
+            edit(l);
         }
     }
     fs::write(&links, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    to
+}
+
+/// lb-healthy `seconds` later, with `rx` more bytes received on
+/// enp65s0f0, in another boot if `boot_id` says so.
+fn later(dir: &Path, name: &str, seconds: f64, rx: u64, boot_id: Option<&str>) -> String {
+    let to = lb_healthy_later(dir, name, seconds, |l| {
+        let b = l["stats64"]["rx"]["bytes"].as_u64().unwrap();
+        l["stats64"]["rx"]["bytes"] = serde_json::json!(b + rx);
+    });
     if let Some(id) = boot_id {
         fs::write(to.join("proc/sys/kernel/random/boot_id"), format!("{id}\n")).unwrap();
     }
@@ -625,29 +639,26 @@ fn another_users_file_named_like_a_stale_temporary_is_left_alone() {
     assert!(!ours.exists(), "this user's stale file was left behind");
 }
 
-#[test]
-fn systemd_accepts_the_units() {
-    if !tool_ready("systemd_accepts_the_units", "systemd-analyze", "systemd") {
-        return;
-    }
-    let dir = tempdir();
-    let repo = crate::util::repo();
-    let service = fs::read_to_string(repo.join("contrib/systemd/hostlint.service")).unwrap();
-    // verify checks that ExecStart's program exists: point it at this build.
+/// A unit of `contrib/systemd` as installed in `dir`, its ExecStart
+/// pointed at this build (`systemd-analyze verify` checks that the program
+/// exists): the text as shipped, and where the installed copy is.
+pub fn install_unit(dir: &Path, name: &str) -> (String, std::path::PathBuf) {
+    let unit = fs::read_to_string(crate::util::repo().join("contrib/systemd").join(name)).unwrap();
+    let installed = dir.join(name);
     fs::write(
-        dir.path().join("hostlint.service"),
-        service.replace("/usr/local/bin/hostlint", crate::util::hostlint_bin()),
+        &installed,
+        unit.replace("/usr/local/bin/hostlint", crate::util::hostlint_bin()),
     )
     .unwrap();
-    symlink(
-        repo.join("contrib/systemd/hostlint.timer"),
-        dir.path().join("hostlint.timer"),
-    )
-    .unwrap();
+    (unit, installed)
+}
+
+/// `systemd-analyze verify` passes the units without a word, and each
+/// sets what `must` lists and none of what no hostlint unit may set.
+pub fn assert_systemd_accepts(units: &[&Path], service: &str, must: &[&str]) {
     let out = Command::new("systemd-analyze")
         .arg("verify")
-        .arg(dir.path().join("hostlint.service"))
-        .arg(dir.path().join("hostlint.timer"))
+        .args(units)
         .output()
         .unwrap();
     assert!(
@@ -655,20 +666,42 @@ fn systemd_accepts_the_units() {
         "systemd-analyze verify: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for must in [
-        "TimeoutStartSec=",
-        "NoNewPrivileges=yes",
-        "CapabilityBoundingSet=\n",
-        "ProtectSystem=strict",
-        "RestrictAddressFamilies=AF_NETLINK AF_UNIX",
-        "User=hostlint",
-    ] {
-        assert!(service.contains(must), "the unit lacks {must:?}");
+    for m in must {
+        assert!(service.contains(m), "the unit lacks {m:?}");
     }
+    // PrivateNetwork= would show only lo; ProcSubset=pid hides /proc/net
+    // and /proc/mounts.
     for never in ["PrivateNetwork=", "ProcSubset="] {
         assert!(
             !service.lines().any(|l| l.starts_with(never)),
             "the unit must not set {never}"
         );
     }
+}
+
+#[test]
+fn systemd_accepts_the_units() {
+    if !tool_ready("systemd_accepts_the_units", "systemd-analyze", "systemd") {
+        return;
+    }
+    let dir = tempdir();
+    let (service, installed) = install_unit(dir.path(), "hostlint.service");
+    let timer = dir.path().join("hostlint.timer");
+    symlink(
+        crate::util::repo().join("contrib/systemd/hostlint.timer"),
+        &timer,
+    )
+    .unwrap();
+    assert_systemd_accepts(
+        &[&installed, &timer],
+        &service,
+        &[
+            "TimeoutStartSec=",
+            "NoNewPrivileges=yes",
+            "CapabilityBoundingSet=\n",
+            "ProtectSystem=strict",
+            "RestrictAddressFamilies=AF_NETLINK AF_UNIX",
+            "User=hostlint",
+        ],
+    );
 }

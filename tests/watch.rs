@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::live::QUIET;
+use crate::schedule::{assert_systemd_accepts, install_unit, lb_healthy_later};
 use crate::util::{
-    Netns, copy_tree, fixture, hostlint, hostlint_bin, live_ready, parse_json, path_str,
-    run_expect, tempdir, tool_ready,
+    Netns, copy_tree, fixture, hostlint, live_ready, parse_json, path_str, run_expect, tempdir,
+    tool_ready,
 };
 
 /// A running `hostlint watch`, its standard output read line by line as
@@ -318,25 +319,10 @@ fn a_directory_of_captures_replays_in_name_order() {
 /// lb-healthy `seconds` later, with uplink enp65s0f0's carrier changed
 /// `flaps` times more.
 fn flapped(dir: &Path, name: &str, seconds: f64, flaps: u64) -> PathBuf {
-    let to = dir.join(name);
-    copy_tree(&fixture("lb-healthy"), &to);
-    let uptime = fs::read_to_string(to.join("proc/uptime")).unwrap();
-    let now: f64 = uptime.split_whitespace().next().unwrap().parse().unwrap();
-    fs::write(
-        to.join("proc/uptime"),
-        format!("{:.2} 1.00\n", now + seconds),
-    )
-    .unwrap();
-    let links = to.join("cmd/ip-link.json");
-    let mut doc = parse_json(&fs::read_to_string(&links).unwrap());
-    for l in doc.as_array_mut().unwrap() {
-        if l["ifname"] == "enp65s0f0" {
-            let n = l["stats64"]["tx"]["carrier_changes"].as_u64().unwrap();
-            l["stats64"]["tx"]["carrier_changes"] = serde_json::json!(n + flaps);
-        }
-    }
-    fs::write(&links, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    to
+    lb_healthy_later(dir, name, seconds, |l| {
+        let n = l["stats64"]["tx"]["carrier_changes"].as_u64().unwrap();
+        l["stats64"]["tx"]["carrier_changes"] = serde_json::json!(n + flaps);
+    })
 }
 
 #[test]
@@ -450,6 +436,19 @@ fn readiness_is_notified_after_the_first_audit_on_a_path_and_an_abstract_socket(
     }
 }
 
+/// SIGTERM: exit 0, within a second.
+fn assert_stops_within_a_second(agent: &mut Agent) {
+    let asked = Instant::now();
+    agent.signal(libc::SIGTERM);
+    let status = agent
+        .wait_exit(Duration::from_secs(5))
+        .expect("the agent exits");
+    let took = asked.elapsed();
+    let _ = writeln!(std::io::stderr(), "watch: SIGTERM to exit {took:?}");
+    assert!(took < Duration::from_secs(1), "exited after {took:?}");
+    assert_eq!(status.code(), Some(0), "{}", agent.story());
+}
+
 /// lb-healthy with the PCIe width of enp65s0f0 behind a FIFO nobody
 /// writes: an audit of it hangs on that read until the deadline.
 fn hung(dir: &Path) -> PathBuf {
@@ -489,14 +488,7 @@ fn sigterm_during_a_stuck_audit_exits_0_within_a_second() {
     // The second audit is now stuck on the FIFO (for 5 s a read).
     std::thread::sleep(Duration::from_millis(300));
     assert!(agent.child.try_wait().unwrap().is_none(), "still running");
-    let asked = Instant::now();
-    agent.signal(libc::SIGTERM);
-    let status = agent
-        .wait_exit(Duration::from_secs(5))
-        .expect("the agent exits");
-    let took = asked.elapsed();
-    assert!(took < Duration::from_secs(1), "exited after {took:?}");
-    assert_eq!(status.code(), Some(0), "{}", agent.story());
+    assert_stops_within_a_second(&mut agent);
 }
 
 #[test]
@@ -585,11 +577,23 @@ checks:
       egress: {name: uplink0}
 ";
 
+/// The lab, a directory for the test and the lab's policy in it; `None`
+/// when live tests cannot run here (said on standard error).
+fn live_lab(test: &str) -> Option<(Netns, tempfile::TempDir, PathBuf)> {
+    if !live_ready(test) {
+        return None;
+    }
+    let ns = lab();
+    let dir = tempdir();
+    let policy = write(dir.path(), "lab.yaml", LAB_POLICY);
+    Some((ns, dir, policy))
+}
+
 /// The agent in the namespace with a JSON textfile, started and past its
 /// first audit.
-fn start(ns: &Netns, dir: &Path, policy: &Path, extra: &[&str]) -> (Agent, PathBuf) {
+fn start(ns: &Netns, dir: &Path, policy: &Path) -> (Agent, PathBuf) {
     let textfile = dir.join("agent.json");
-    let mut args = vec![
+    let mut agent = Agent::spawn(ns.hostlint(&[
         "watch",
         "-p",
         path_str(policy),
@@ -597,9 +601,7 @@ fn start(ns: &Netns, dir: &Path, policy: &Path, extra: &[&str]) -> (Agent, PathB
         "json",
         "-o",
         path_str(&textfile),
-    ];
-    args.extend_from_slice(extra);
-    let mut agent = Agent::spawn(ns.hostlint(&args));
+    ]));
     agent.wait_for(Duration::from_secs(30), |l| l["audit"] == 1);
     (agent, textfile)
 }
@@ -623,13 +625,12 @@ fn reported_after(
 
 #[test]
 fn a_link_down_and_back_up_are_each_reported_within_a_second() {
-    if !live_ready("a_link_down_and_back_up_are_each_reported_within_a_second") {
+    let Some((ns, dir, policy)) =
+        live_lab("a_link_down_and_back_up_are_each_reported_within_a_second")
+    else {
         return;
-    }
-    let ns = lab();
-    let dir = tempdir();
-    let policy = write(dir.path(), "lab.yaml", LAB_POLICY);
-    let (mut agent, textfile) = start(&ns, dir.path(), &policy, &[]);
+    };
+    let (mut agent, textfile) = start(&ns, dir.path(), &policy);
     let (down, line) = reported_after(
         &mut agent,
         &textfile,
@@ -658,13 +659,12 @@ fn a_link_down_and_back_up_are_each_reported_within_a_second() {
 
 #[test]
 fn a_moved_default_route_and_a_policy_rule_are_each_reported_within_a_second() {
-    if !live_ready("a_moved_default_route_and_a_policy_rule_are_each_reported_within_a_second") {
+    let Some((ns, dir, policy)) =
+        live_lab("a_moved_default_route_and_a_policy_rule_are_each_reported_within_a_second")
+    else {
         return;
-    }
-    let ns = lab();
-    let dir = tempdir();
-    let policy = write(dir.path(), "lab.yaml", LAB_POLICY);
-    let (mut agent, textfile) = start(&ns, dir.path(), &policy, &[]);
+    };
+    let (mut agent, textfile) = start(&ns, dir.path(), &policy);
     for check in ["clients-via-uplink", "source-via-uplink"] {
         let first = |l: &Value| l["audit"] == 1 && l["check"] == check && l["to"] == "PASS";
         if !agent.seen.iter().any(first) {
@@ -745,13 +745,12 @@ fn flap_batch(dir: &Path, flaps: usize, last: Option<&str>) -> PathBuf {
 
 #[test]
 fn ten_thousand_link_flaps_keep_memory_flat_and_audits_at_one_per_min_interval() {
-    if !live_ready("ten_thousand_link_flaps_keep_memory_flat_and_audits_at_one_per_min_interval") {
+    let Some((ns, dir, policy)) =
+        live_lab("ten_thousand_link_flaps_keep_memory_flat_and_audits_at_one_per_min_interval")
+    else {
         return;
-    }
-    let ns = lab();
-    let dir = tempdir();
-    let policy = write(dir.path(), "lab.yaml", LAB_POLICY);
-    let (agent, textfile) = start(&ns, dir.path(), &policy, &[]);
+    };
+    let (agent, textfile) = start(&ns, dir.path(), &policy);
     let before = wait_quiet(&agent, &textfile, Duration::from_millis(1200));
     let rss_before = resident_kib(agent.pid());
     let batch = flap_batch(dir.path(), 10_000, None);
@@ -804,13 +803,12 @@ fn ten_thousand_link_flaps_keep_memory_flat_and_audits_at_one_per_min_interval()
 
 #[test]
 fn an_overflowed_event_socket_is_answered_by_a_full_reread() {
-    if !live_ready("an_overflowed_event_socket_is_answered_by_a_full_reread") {
+    let Some((ns, dir, policy)) =
+        live_lab("an_overflowed_event_socket_is_answered_by_a_full_reread")
+    else {
         return;
-    }
-    let ns = lab();
-    let dir = tempdir();
-    let policy = write(dir.path(), "lab.yaml", LAB_POLICY);
-    let (mut agent, textfile) = start(&ns, dir.path(), &policy, &[]);
+    };
+    let (mut agent, textfile) = start(&ns, dir.path(), &policy);
     wait_quiet(&agent, &textfile, Duration::from_millis(1200));
     // Stopped, the agent reads nothing: the kernel fills its socket, then
     // drops what follows, the final "down" among it.
@@ -839,15 +837,12 @@ fn an_overflowed_event_socket_is_answered_by_a_full_reread() {
 
 #[test]
 fn sighup_with_a_broken_policy_keeps_the_old_one_and_sigterm_exits_0_within_a_second() {
-    if !live_ready(
+    let Some((ns, dir, policy)) = live_lab(
         "sighup_with_a_broken_policy_keeps_the_old_one_and_sigterm_exits_0_within_a_second",
-    ) {
+    ) else {
         return;
-    }
-    let ns = lab();
-    let dir = tempdir();
-    let policy = write(dir.path(), "lab.yaml", LAB_POLICY);
-    let (mut agent, textfile) = start(&ns, dir.path(), &policy, &[]);
+    };
+    let (mut agent, textfile) = start(&ns, dir.path(), &policy);
     wait_quiet(&agent, &textfile, Duration::from_millis(1200));
 
     fs::write(
@@ -914,23 +909,15 @@ fn sighup_with_a_broken_policy_keeps_the_old_one_and_sigterm_exits_0_within_a_se
     let doc = wait_quiet(&agent, &textfile, Duration::from_millis(1200));
     assert!(doc["run"]["agent"]["reload_error"].is_null(), "{doc}");
 
-    let asked = Instant::now();
-    agent.signal(libc::SIGTERM);
-    let status = agent.wait_exit(Duration::from_secs(5)).expect("it exits");
-    let took = asked.elapsed();
-    let _ = writeln!(std::io::stderr(), "watch: SIGTERM to exit {took:?}");
-    assert_eq!(status.code(), Some(0), "{}", agent.story());
-    assert!(took < Duration::from_secs(1), "exited after {took:?}");
+    assert_stops_within_a_second(&mut agent);
 }
 
 #[test]
 fn the_agent_holds_the_state_lock_and_feeds_the_watchdog() {
-    if !live_ready("the_agent_holds_the_state_lock_and_feeds_the_watchdog") {
+    let Some((ns, dir, policy)) = live_lab("the_agent_holds_the_state_lock_and_feeds_the_watchdog")
+    else {
         return;
-    }
-    let ns = lab();
-    let dir = tempdir();
-    let policy = write(dir.path(), "lab.yaml", LAB_POLICY);
+    };
     let state = dir.path().join("state.json");
     let notify = dir.path().join("notify");
     let systemd = UnixDatagram::bind(&notify).unwrap();
@@ -1015,47 +1002,24 @@ fn systemd_accepts_the_agent_unit() {
         return;
     }
     let dir = tempdir();
-    let unit =
-        fs::read_to_string(crate::util::repo().join("contrib/systemd/hostlint-watch.service"))
-            .unwrap();
-    let installed = dir.path().join("hostlint-watch.service");
-    // verify checks that ExecStart's program exists: point it at this build.
-    fs::write(
-        &installed,
-        unit.replace("/usr/local/bin/hostlint", hostlint_bin()),
-    )
-    .unwrap();
-    let out = Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&installed)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "systemd-analyze verify: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let (unit, installed) = install_unit(dir.path(), "hostlint-watch.service");
+    assert_systemd_accepts(
+        &[&installed],
+        &unit,
+        &[
+            "Type=notify\n",
+            "WatchdogSec=",
+            "ExecReload=/bin/kill -HUP $MAINPID",
+            "NoNewPrivileges=yes",
+            "CapabilityBoundingSet=\n",
+            "AmbientCapabilities=\n",
+            "ProtectSystem=strict",
+            "MemoryMax=",
+            "RestrictAddressFamilies=AF_NETLINK AF_UNIX\n",
+            "User=hostlint",
+            "--state /var/lib/hostlint/state.json",
+        ],
     );
-    for must in [
-        "Type=notify\n",
-        "WatchdogSec=",
-        "ExecReload=/bin/kill -HUP $MAINPID",
-        "NoNewPrivileges=yes",
-        "CapabilityBoundingSet=\n",
-        "AmbientCapabilities=\n",
-        "ProtectSystem=strict",
-        "MemoryMax=",
-        "RestrictAddressFamilies=AF_NETLINK AF_UNIX\n",
-        "User=hostlint",
-        "--state /var/lib/hostlint/state.json",
-    ] {
-        assert!(unit.contains(must), "the unit lacks {must:?}");
-    }
-    for never in ["PrivateNetwork=", "ProcSubset="] {
-        assert!(
-            !unit.lines().any(|l| l.starts_with(never)),
-            "the unit must not set {never}"
-        );
-    }
     // The watchdog must outlast an audit that runs to its deadline.
     let seconds = |key: &str| -> u64 {
         let line = unit.lines().find(|l| l.contains(key)).unwrap();
