@@ -123,11 +123,13 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Run as an agent: audit now, then again whenever the kernel reports
-    /// a change (links, addresses, routes, rules, neighbours, ethtool
-    /// settings, block, device-mapper, SCSI, NVMe and network devices),
-    /// printing each finding that changes status as a JSON line. SIGHUP
-    /// reloads the policies; SIGTERM and SIGINT stop it (exit 0)
+    /// Run as an agent: audit again whenever the kernel reports a change,
+    /// printing each finding that changes status as a JSON line
+    ///
+    /// Changes: links, addresses, routes, rules, neighbours, ethtool
+    /// settings, block, device-mapper, SCSI, NVMe and network devices.
+    /// SIGHUP reloads the policies; SIGTERM and SIGINT stop it (exit 0).
+    /// See docs/agent.md.
     Watch {
         /// Policy files (what they include is loaded too; SIGHUP loads
         /// them again)
