@@ -242,6 +242,8 @@ fn a_replayed_sequence_reports_each_transition_and_ends() {
         "{moved}"
     );
     assert_eq!(moved["reason"], "replay");
+    assert_eq!(moved["verdict"], "CRITICAL", "{moved}");
+    assert_eq!(moved["cause"], "critical_failed", "{moved}");
     assert_eq!(
         moved["events"]["last"][0],
         "capture 2/3: fixtures/lb-default-via-onboard"
@@ -424,7 +426,7 @@ fn readiness_is_notified_after_the_first_audit_on_a_path_and_an_abstract_socket(
         let n = socket.recv(&mut buf).unwrap();
         let first = String::from_utf8_lossy(&buf[..n]).into_owned();
         assert!(
-            first.starts_with("READY=1\nSTATUS=OK: 0 fail"),
+            first.starts_with("READY=1\nSTATUS=OK (every finding passes): 0 fail"),
             "{env}: {first}"
         );
         // Ready after the audit, whose lines came first.
@@ -973,6 +975,7 @@ fn the_agent_holds_the_state_lock_and_feeds_the_watchdog() {
         3,
     );
     let doc = parse_json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(doc["cause"], "lock_held", "{doc}");
     assert_eq!(doc["run"]["overlapped"], true, "{doc}");
     // So does a second agent.
     let out = run_expect(

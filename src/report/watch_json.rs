@@ -5,14 +5,14 @@
 //! A `transition` line for each finding whose status changed, with the
 //! events that led to the audit that saw it (`from` is `null` for a
 //! finding that is new, the first audit's included; `to` is `null` for one
-//! that is gone):
+//! that is gone), and that audit's verdict and its cause:
 //!
 //! ```json
 //! {"schema":"hostlint.watch/1","type":"transition","time_unix":1796217464.5,
 //!  "host":"lb-01","audit":7,"subject":"eno1","check":"lb-egress-via-10g",
 //!  "from":"PASS","to":"FAIL","policy":"policies/lb-node.yaml","kind":"route",
 //!  "severity":"critical","expected":"...","observed":"...","evidence":["..."],
-//!  "remediation":"...","reason":"event",
+//!  "remediation":"...","reason":"event","verdict":"CRITICAL","cause":"critical_failed",
 //!  "events":{"total":2,"counts":{"route":2},"first":"0.0.0.0/0 table main removed",
 //!  "last":["0.0.0.0/0 table main removed","0.0.0.0/0 table main added"],
 //!  "overrun":false,"first_unix":1796217464.3}}
@@ -29,7 +29,7 @@
 
 use serde::Serialize;
 
-use crate::finding::{Agent, EventSummary, Finding, Status};
+use crate::finding::{Agent, Audit, EventSummary, Finding, Status};
 
 pub const SCHEMA: &str = "hostlint.watch/1";
 
@@ -53,6 +53,8 @@ struct TransitionLine<'a> {
     evidence: &'a [String],
     remediation: &'a str,
     reason: &'static str,
+    verdict: &'static str,
+    cause: &'static str,
     events: &'a EventSummary,
 }
 
@@ -67,20 +69,23 @@ struct ReloadLine<'a> {
     errors: &'a [String],
 }
 
-/// One transition line, with its newline.
+/// One transition line, with its newline: `finding` changed from `from`
+/// to `to` in `audit`, which the agent ran for the reason and the events
+/// `agent` says.
 pub fn transition(
-    host: &str,
+    audit: &Audit,
     agent: &Agent,
     from: Option<Status>,
     to: Option<Status>,
     finding: &Finding,
     time_unix: f64,
 ) -> String {
+    let cause = audit.cause();
     line(&TransitionLine {
         schema: SCHEMA,
         kind_of_line: "transition",
         time_unix,
-        host,
+        host: &audit.host,
         audit: agent.audit,
         subject: &finding.subject,
         check: &finding.check,
@@ -94,6 +99,8 @@ pub fn transition(
         evidence: &finding.evidence,
         remediation: &finding.remediation,
         reason: agent.reason,
+        verdict: cause.verdict().as_str(),
+        cause: cause.as_str(),
         events: &agent.answered,
     })
 }
@@ -148,8 +155,17 @@ mod tests {
             .answered
             .last
             .push("0.0.0.0/0 table main removed".into());
+        let audit = Audit {
+            host: "lb-01".into(),
+            source: "live".into(),
+            policies: vec![],
+            findings: vec![finding.clone()],
+            notes: vec![],
+            run: crate::finding::Run::default(),
+            refused: None,
+        };
         let text = transition(
-            "lb-01",
+            &audit,
             &agent,
             Some(Status::Pass),
             Some(Status::Fail),
@@ -161,9 +177,9 @@ mod tests {
             "{\"schema\":\"hostlint.watch/1\",\"type\":\"transition\",\"time_unix\":12.5,\"host\":\"lb-01\",\"audit\":7,\"subject\":\"eno1\\nspoofed\",\"check\":\"lb-egress-via-10g\",\"from\":\"PASS\",\"to\":\"FAIL\","
         ), "{text}");
         assert!(text.ends_with(
-            "\"reason\":\"event\",\"events\":{\"total\":1,\"counts\":{\"route\":1},\"first\":null,\"last\":[\"0.0.0.0/0 table main removed\"],\"overrun\":false,\"first_unix\":null}}\n"
+            "\"reason\":\"event\",\"verdict\":\"CRITICAL\",\"cause\":\"critical_failed\",\"events\":{\"total\":1,\"counts\":{\"route\":1},\"first\":null,\"last\":[\"0.0.0.0/0 table main removed\"],\"overrun\":false,\"first_unix\":null}}\n"
         ), "{text}");
-        let gone = transition("lb-01", &agent, Some(Status::Fail), None, &finding, 1.0);
+        let gone = transition(&audit, &agent, Some(Status::Fail), None, &finding, 1.0);
         assert!(gone.contains("\"from\":\"FAIL\",\"to\":null"), "{gone}");
     }
 

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::finding::{Agent, Audit};
+use crate::finding::{Agent, Audit, Cause};
 use crate::policy::fields::PolicyError;
 use crate::policy::{self, Policy};
 use crate::report::{audit_json, output, prometheus, watch_json};
@@ -96,7 +96,11 @@ impl fmt::Display for WatchError {
         match self {
             WatchError::Usage(m) | WatchError::Io(m) => write!(f, "{m}"),
             WatchError::Policy(errors) => write!(f, "{} error(s) in the policies", errors.len()),
-            WatchError::Lock(e) => write!(f, "{e}"),
+            // Worded as `hostlint audit` words a refused run.
+            WatchError::Lock(e @ LockError::Held(_)) => {
+                write!(f, "{}: {e}", Cause::LockHeld.describe())
+            }
+            WatchError::Lock(e) => write!(f, "{}: {e}", Cause::LockFailed.describe()),
         }
     }
 }
@@ -485,7 +489,7 @@ impl Watcher {
             let mut lines = String::new();
             for t in &changes {
                 lines.push_str(&watch_json::transition(
-                    &audit.host,
+                    &audit,
                     &self.agent,
                     t.from,
                     t.to,
@@ -539,14 +543,16 @@ impl Watcher {
     }
 }
 
-/// `STATUS=` for `systemctl status`: the verdict and what the agent did.
+/// `STATUS=` for `systemctl status`: the verdict, its cause and what the
+/// agent did.
 fn status_line(audit: &Audit, agent: &Agent) -> String {
     let c = crate::report::Counts::of(&audit.findings);
     let events: u64 = agent.events.values().sum();
     let audits: u64 = agent.audits.values().sum();
     format!(
-        "STATUS={}: {} fail, {} warn, {} unknown, {} pass; {audits} audits, {events} events",
+        "STATUS={} ({}): {} fail, {} warn, {} unknown, {} pass; {audits} audits, {events} events",
         audit.verdict().as_str(),
+        audit.summary(),
         c.fail,
         c.warn,
         c.unknown,
