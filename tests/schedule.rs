@@ -641,13 +641,16 @@ fn another_users_file_named_like_a_stale_temporary_is_left_alone() {
 
 /// A unit of `contrib/systemd` as installed in `dir`, its ExecStart
 /// pointed at this build (`systemd-analyze verify` checks that the program
-/// exists): the text as shipped, and where the installed copy is.
+/// exists), whether the unit names it bare or by its path: the text as
+/// shipped, and where the installed copy is.
 pub fn install_unit(dir: &Path, name: &str) -> (String, std::path::PathBuf) {
     let unit = fs::read_to_string(crate::util::repo().join("contrib/systemd").join(name)).unwrap();
     let installed = dir.join(name);
+    let bin = crate::util::hostlint_bin();
     fs::write(
         &installed,
-        unit.replace("/usr/local/bin/hostlint", crate::util::hostlint_bin()),
+        unit.replace("ExecStart=hostlint ", &format!("ExecStart={bin} "))
+            .replace("/usr/local/bin/hostlint", bin),
     )
     .unwrap();
     (unit, installed)
