@@ -594,8 +594,13 @@ fn live_lab(test: &str) -> Option<(Netns, tempfile::TempDir, PathBuf)> {
 /// The agent in the namespace with a JSON textfile, started and past its
 /// first audit.
 fn start(ns: &Netns, dir: &Path, policy: &Path) -> (Agent, PathBuf) {
+    start_with(ns, dir, policy, &[])
+}
+
+/// As `start`, with more options.
+fn start_with(ns: &Netns, dir: &Path, policy: &Path, options: &[&str]) -> (Agent, PathBuf) {
     let textfile = dir.join("agent.json");
-    let mut agent = Agent::spawn(ns.hostlint(&[
+    let mut args = vec![
         "watch",
         "-p",
         path_str(policy),
@@ -603,7 +608,9 @@ fn start(ns: &Netns, dir: &Path, policy: &Path) -> (Agent, PathBuf) {
         "json",
         "-o",
         path_str(&textfile),
-    ]));
+    ];
+    args.extend_from_slice(options);
+    let mut agent = Agent::spawn(ns.hostlint(&args));
     agent.wait_for(Duration::from_secs(30), |l| l["audit"] == 1);
     (agent, textfile)
 }
@@ -719,6 +726,65 @@ fn a_moved_default_route_and_a_policy_rule_are_each_reported_within_a_second() {
     assert!(
         ruled < Duration::from_secs(1),
         "rule reported after {ruled:?}"
+    );
+}
+
+#[test]
+fn a_counter_that_grows_without_an_event_is_reported_at_the_max_interval() {
+    let Some((ns, dir, _)) =
+        live_lab("a_counter_that_grows_without_an_event_is_reported_at_the_max_interval")
+    else {
+        return;
+    };
+    // Packets sent add to a link's counters and the kernel announces
+    // nothing: only the audit of --max-interval can see them.
+    let link = parse_json(&String::from_utf8_lossy(
+        &run_expect(
+            Command::new("ip").args(["-n", &ns.name, "-j", "-s", "link", "show", "uplink0"]),
+            0,
+        )
+        .stdout,
+    ));
+    let sent = link[0]["stats64"]["tx"]["packets"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no tx packets in {link}"));
+    let limit = sent + 100;
+    let policy = write(
+        dir.path(),
+        "counters.yaml",
+        &format!(
+            "policy: lab\nchecks:\n  - id: uplink-sent\n    link:\n      select: {{name: uplink0}}\n      expect:\n        counters: {{tx_packets: {{max: {limit}}}}}\n"
+        ),
+    );
+    let (mut agent, textfile) = start_with(&ns, dir.path(), &policy, &["--max-interval", "2s"]);
+    let first = |l: &Value| transition(l, "uplink-sent", "uplink0", "PASS");
+    if !agent.seen.iter().any(first) {
+        agent.wait_for(Duration::from_secs(10), first);
+    }
+    wait_quiet(&agent, &textfile, Duration::from_millis(1200));
+    // 200 datagrams (bash's /dev/udp) to the gateway's permanent
+    // neighbour entry: no neighbour event either. Nothing answers; they
+    // count as sent all the same.
+    run_expect(
+        &mut ns.exec(
+            "bash",
+            &[
+                "-c",
+                "for i in $(seq 200); do echo x >/dev/udp/10.1.0.254/9; done",
+            ],
+        ),
+        0,
+    );
+    let pinged = Instant::now();
+    let (at, line) = agent.wait_for(Duration::from_secs(10), |l| {
+        transition(l, "uplink-sent", "uplink0", "FAIL")
+    });
+    assert_eq!(line["reason"], "interval", "{}", agent.story());
+    assert_eq!(line["events"]["total"], 0, "{line}");
+    assert!(
+        at - pinged <= Duration::from_secs(3),
+        "reported {:?} after the packets, with --max-interval 2s",
+        at - pinged
     );
 }
 
