@@ -2,7 +2,8 @@
 //! (transitions, a directory of captures, counters across captures, the
 //! state lock, readiness, a stop during a stuck audit, startup errors),
 //! and live in namespaces it reports a link going down and up, a moved
-//! default route and a policy rule each within a second, stays flat
+//! default route and a policy rule each within a second, a counter that
+//! grew without an event at `--max-interval`, stays flat
 //! through 10,000 link flaps, answers an overflowed socket with a full
 //! re-read, reloads policies on SIGHUP (keeping the old ones when the new
 //! are broken) and exits 0 within a second of SIGTERM. Its systemd unit
