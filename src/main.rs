@@ -127,7 +127,7 @@ enum Command {
     /// printing each finding that changes status as a JSON line
     ///
     /// Changes: links, addresses, routes, rules, neighbours, ethtool
-    /// settings, block, device-mapper, SCSI, NVMe and network devices.
+    /// settings, block, device-mapper, SCSI, NVMe, network and RDMA devices.
     /// SIGHUP reloads the policies; SIGTERM and SIGINT stop it (exit 0).
     /// See docs/agent.md.
     Watch {

@@ -409,6 +409,7 @@ fn agent() -> Audit {
         "scsi",
         "nvme",
         "net",
+        "infiniband",
         "replay",
     ]);
     events.insert("link", 20_004);

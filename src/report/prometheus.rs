@@ -34,7 +34,7 @@
 //! | --- | --- | --- |
 //! | `hostlint_agent_start_timestamp_seconds` | | when the agent started (Unix time) |
 //! | `hostlint_agent_audits_total` | `reason` (`start`, `event`, `overrun`, `interval`, `reload`, `replay`) | audits run, every reason present |
-//! | `hostlint_agent_events_total` | `kind` (`link`, `address`, `route`, `rule`, `neighbour`, `ethtool`, `block`, `dm`, `scsi`, `nvme`, `net`, `replay`) | change events received, every kind present |
+//! | `hostlint_agent_events_total` | `kind` (`link`, `address`, `route`, `rule`, `neighbour`, `ethtool`, `block`, `dm`, `scsi`, `nvme`, `net`, `infiniband`, `replay`) | change events received, every kind present |
 //! | `hostlint_agent_routine_events_total` | | events no fact depends on, not re-audited |
 //! | `hostlint_agent_coalesced_bursts_total` | | audits that answered more than one event |
 //! | `hostlint_agent_overruns_total` | `subscription` (`rtnetlink`, `ethtool`, `uevent`) | event sockets overflowed (ENOBUFS), each answered by a full re-read |

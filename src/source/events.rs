@@ -1,8 +1,8 @@
 //! The kernel's change events, for `hostlint watch`: the rtnetlink
 //! multicast groups (links, addresses, routes, rules, neighbours), ethtool
 //! netlink's `monitor` group where the kernel has it, and the kernel's
-//! uevents for block, device-mapper, SCSI, NVMe and network devices, each
-//! decoded into what changed.
+//! uevents for block, device-mapper, SCSI, NVMe, network and RDMA
+//! devices, each decoded into what changed.
 //!
 //! These sockets only listen. Joining a multicast group is a socket option,
 //! not a request, and nothing is ever sent on them; the one question asked
@@ -48,13 +48,16 @@ pub enum EventKind {
     Nvme,
     /// A network device added, removed, renamed.
     Net,
+    /// An RDMA device (InfiniBand, RoCE) registered or gone. Its ports'
+    /// state, rate and counters change without a uevent.
+    Infiniband,
     /// A capture replayed in fixture mode, standing for whatever changed
     /// between it and the previous one.
     Replay,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::Link,
         EventKind::Address,
         EventKind::Route,
@@ -66,6 +69,7 @@ impl EventKind {
         EventKind::Scsi,
         EventKind::Nvme,
         EventKind::Net,
+        EventKind::Infiniband,
         EventKind::Replay,
     ];
 
@@ -82,6 +86,7 @@ impl EventKind {
             EventKind::Scsi => "scsi",
             EventKind::Nvme => "nvme",
             EventKind::Net => "net",
+            EventKind::Infiniband => "infiniband",
             EventKind::Replay => "replay",
         }
     }
@@ -745,6 +750,7 @@ pub fn decode_uevent(datagram: &[u8]) -> Delivery {
         | "iscsi_host" | "iscsi_session" | "iscsi_connection" => EventKind::Scsi,
         "nvme" | "nvme-subsystem" | "nvme-generic" => EventKind::Nvme,
         "net" => EventKind::Net,
+        "infiniband" => EventKind::Infiniband,
         _ => return Delivery::Routine,
     };
     let device = devname
@@ -926,7 +932,7 @@ mod tests {
     }
 
     #[test]
-    fn uevents_of_storage_and_network_devices_are_events() {
+    fn uevents_of_storage_network_and_rdma_devices_are_events() {
         let path_failed = b"change@/devices/virtual/block/dm-0\0ACTION=change\0DEVPATH=/devices/virtual/block/dm-0\0SUBSYSTEM=block\0DM_NAME=mpatha\0DM_ACTION=PATH_FAILED\0DEVNAME=dm-0\0SEQNUM=4242\0";
         assert_eq!(
             what(&decode_uevent(path_failed)),
@@ -936,6 +942,8 @@ mod tests {
         assert_eq!(what(&decode_uevent(offline)), ("scsi", "offline 2:0:0:3"));
         let disk = b"remove@/block/sdc\0ACTION=remove\0SUBSYSTEM=block\0DEVNAME=/dev/sdc\0";
         assert_eq!(what(&decode_uevent(disk)), ("block", "remove sdc"));
+        let rdma = b"remove@/devices/pci0000:00/0000:00:02.0/infiniband/mlx5_0\0ACTION=remove\0DEVPATH=/devices/pci0000:00/0000:00:02.0/infiniband/mlx5_0\0SUBSYSTEM=infiniband\0NAME=mlx5_0\0";
+        assert_eq!(what(&decode_uevent(rdma)), ("infiniband", "remove mlx5_0"));
         let usb = b"add@/devices/usb1/1-1\0ACTION=add\0SUBSYSTEM=usb\0";
         assert_eq!(decode_uevent(usb), Delivery::Routine);
         assert_eq!(
