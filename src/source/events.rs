@@ -27,6 +27,7 @@ use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT, NETLINK_RO
 
 use super::netlink::{Netlink, checked_attrs};
 use crate::snapshot::names;
+use crate::snapshot::values::OPERSTATES;
 
 /// What changed, as the agent counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -490,15 +491,6 @@ pub fn decode_rtnetlink(msg_type: u16, body: &[u8], neighbours: &mut NeighbourMe
 
 const IFLA_IFNAME: u16 = 3;
 const IFLA_OPERSTATE: u16 = 16;
-const OPERSTATES: [&str; 7] = [
-    "unknown",
-    "notpresent",
-    "down",
-    "lowerlayerdown",
-    "testing",
-    "dormant",
-    "up",
-];
 
 fn link(new: bool, body: &[u8]) -> Delivery {
     let attrs = match attributes(body, 16) {
@@ -516,7 +508,9 @@ fn link(new: bool, body: &[u8]) -> Delivery {
             .find(|(k, _)| *k == IFLA_OPERSTATE)
             .and_then(|(_, v)| v.first())
             .map_or("changed", |s| {
+                // Listed in the kernel's order: IF_OPER_* is the index.
                 OPERSTATES
+                    .words
                     .get(usize::from(*s))
                     .copied()
                     .unwrap_or("changed")
