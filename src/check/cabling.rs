@@ -9,7 +9,7 @@ use super::{FieldDoc, Judgement, KindDoc, finding, nothing_selected, unreadable}
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
 use crate::policy::fields::{Ctx, Fields, one_or_many};
-use crate::policy::matcher::Text;
+use crate::policy::matcher::{CaselessText, Text};
 use crate::policy::plan::{self, Cable};
 use crate::policy::yaml::{Node, Value};
 use crate::snapshot::{BondMember, Fact, LldpNeighbor, Snapshot};
@@ -31,9 +31,9 @@ pub const DOC: KindDoc = KindDoc {
     fields: &[
         FieldDoc {
             name: "ports",
-            doc: "a mapping of host port to `{ switch: TEXT, port: TEXT }` (text matchers, globs allowed): \
-                  the switch matches its SysName, the SysName's first label or its chassis id; \
-                  the port its port id or its port description",
+            doc: "a mapping of host port to `{ switch: TEXT, port: TEXT }` (text matchers, globs allowed, \
+                  without regard to case as a plan's names): the switch matches its SysName, the \
+                  SysName's first label or its chassis id; the port its port id or its port description",
         },
         FieldDoc {
             name: "plan",
@@ -63,8 +63,8 @@ pub const DOC: KindDoc = KindDoc {
 #[derive(Debug, Clone)]
 pub struct Expect {
     pub port: String,
-    pub switch: Text,
-    pub switch_port: Text,
+    pub switch: CaselessText,
+    pub switch_port: CaselessText,
 }
 
 #[derive(Debug, Clone)]
@@ -102,10 +102,10 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
             };
             let switch = b
                 .required(ctx, "switch", &what)
-                .and_then(|n| Text::parse(ctx, n, "a switch name"));
+                .and_then(|n| CaselessText::parse(ctx, n, "a switch name"));
             let switch_port = b
                 .required(ctx, "port", &what)
-                .and_then(|n| Text::parse(ctx, n, "a switch port"));
+                .and_then(|n| CaselessText::parse(ctx, n, "a switch port"));
             if let (Some(switch), Some(switch_port)) = (switch, switch_port) {
                 ports.push(Expect {
                     port: key.name.clone(),
@@ -174,13 +174,13 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
 }
 
 /// A name as the policy gives it (a text matcher) or as a plan gives it
-/// (exactly that name: a DCIM's names are not patterns). A plan's names
-/// are compared without regard to case: a switch's name is a host name
-/// (`SW-A` and `sw-a` are one switch), a DCIM often keeps it in another
-/// case than the switch sends it, and no switch has two ports whose names
-/// differ only in case.
+/// (exactly that name: a DCIM's names are not patterns). Both are
+/// compared without regard to case: a switch's name is a host name (`SW-A`
+/// and `sw-a` are one switch), a DCIM or a policy often keeps it in
+/// another case than the switch sends it, and no switch has two ports
+/// whose names differ only in case.
 enum Name<'a> {
-    Matcher(&'a Text),
+    Matcher(&'a CaselessText),
     Exact(&'a str),
 }
 
@@ -848,6 +848,24 @@ mod tests {
             (
                 Status::Fail,
                 "bond0's members face sw-a.dc1.example.net (enp65s0f0, enp65s0f1)".into()
+            )
+        );
+    }
+
+    #[test]
+    fn policy_ports_match_switches_and_ports_without_regard_to_case() {
+        let body = "      ports:\n        enp65s0f0: { switch: \"SW-A*\", port: ethernet17 }\n        enp65s0f1: { switch: { in: [SW-B.DC1.example.net] }, port: { regex: \"^ETHERNET1[0-9]$\" } }\n        eno1: { switch: Mgmt-Sw3, port: { not_in: [\"GI1/0/12\", \"gigabitethernet*\"] } }\n";
+        let r = audit(body, &[], &lb_healthy());
+        assert_eq!(status_of(&r, "enp65s0f0").0, Status::Pass, "{r:?}");
+        assert_eq!(status_of(&r, "enp65s0f1").0, Status::Pass, "{r:?}");
+        // `not_in` ignores case too: Gi1/0/12 (its port id) and
+        // GigabitEthernet1/0/12 (its description) are excluded.
+        assert_eq!(
+            status_of(&r, "eno1"),
+            (
+                Status::Fail,
+                "eno1 faces mgmt-sw3 Gi1/0/12, plan says Mgmt-Sw3 not GI1/0/12, gigabitethernet*"
+                    .into()
             )
         );
     }

@@ -209,6 +209,64 @@ impl Text {
     }
 }
 
+/// A text matcher on names that no device tells apart by case (a
+/// switch's, which is a DNS name, and its ports'): it matches without
+/// regard to ASCII case, and shows as written.
+#[derive(Debug, Clone)]
+pub struct CaselessText {
+    written: Text,
+    /// The same, its globs in lower case and its regular expression
+    /// ignoring case, matched against the text in lower case.
+    folded: Text,
+}
+
+impl CaselessText {
+    pub fn parse(ctx: &mut Ctx, node: &Node, what: &str) -> Option<CaselessText> {
+        let written = Text::parse(ctx, node, what)?;
+        let fold = |globs: &[Glob]| -> Vec<Glob> {
+            globs
+                .iter()
+                .map(|g| Glob(g.0.to_ascii_lowercase()))
+                .collect()
+        };
+        let regex = match &written.regex {
+            None => None,
+            Some(r) => match regex::RegexBuilder::new(r.as_str())
+                .case_insensitive(true)
+                .build()
+            {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    ctx.error(node.pos, format!("invalid regular expression: {e}"));
+                    return None;
+                }
+            },
+        };
+        let folded = Text {
+            any_of: fold(&written.any_of),
+            none_of: fold(&written.none_of),
+            regex,
+        };
+        Some(CaselessText { written, folded })
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        self.folded.matches(&text.to_ascii_lowercase())
+    }
+
+    /// The one name this matcher matches, as written, when it is a plain
+    /// name rather than a pattern.
+    pub fn literal_value(&self) -> Option<&str> {
+        self.written.literal_value()
+    }
+}
+
+impl fmt::Display for CaselessText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.written.fmt(f)
+    }
+}
+
 impl Text {
     /// A text matcher on a fact whose values are `words`: a name outside
     /// them, or a glob that matches none of them, is an error with the
@@ -771,6 +829,26 @@ mod tests {
         let t = Text::parse(&mut ctx, &node, "driver").unwrap();
         assert!(ctx.errors.is_empty(), "{:?}", ctx.errors);
         t
+    }
+
+    #[test]
+    fn caseless_text_matches_names_in_any_case_and_shows_as_written() {
+        let t = |yaml: &str| {
+            let mut ctx = Ctx::new("t");
+            let t = CaselessText::parse(&mut ctx, &parse(yaml).unwrap(), "a switch name");
+            assert!(ctx.errors.is_empty(), "{:?}", ctx.errors);
+            t.unwrap()
+        };
+        let glob = t("SW-[A-B]*");
+        assert!(glob.matches("sw-a.dc1.example.net") && glob.matches("SW-B"));
+        assert!(!glob.matches("sw-c"));
+        assert_eq!(glob.to_string(), "SW-[A-B]*");
+        let set = t("{ in: [Ethernet17], not_in: [ETH*18] }");
+        assert!(set.matches("ETHERNET17") && !set.matches("ethernet18"));
+        let re = t("{ regex: \"^Gi1/0/[0-9]+$\" }");
+        assert!(re.matches("gi1/0/12") && !re.matches("Te1/0/12"));
+        assert_eq!(t("Sw-A").literal_value(), Some("Sw-A"));
+        assert_eq!(glob.literal_value(), None);
     }
 
     #[test]
