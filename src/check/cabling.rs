@@ -229,23 +229,6 @@ fn faces(n: &LldpNeighbor, switch: &Name, port: &Name) -> bool {
         && ports.iter().flatten().any(|p| port.matches(p))
 }
 
-/// The neighbours heard on a host port that say what it faces: those
-/// heard over LLDP when there are any. A switch that also speaks CDP, EDP
-/// or FDP (lldpd listens with `-c`, `-e`, `-f`) is heard once per protocol,
-/// under another name (`sw-a(FOX1234)` for CDP) and another chassis id: it
-/// is one far end, not a second neighbour or a second switch.
-fn heard_on<'a>(neighbours: &'a [LldpNeighbor], iface: &str) -> Vec<&'a LldpNeighbor> {
-    let all: Vec<&LldpNeighbor> = neighbours.iter().filter(|n| n.iface == iface).collect();
-    if all.iter().any(|n| n.via == LLDP) {
-        all.into_iter().filter(|n| n.via == LLDP).collect()
-    } else {
-        all
-    }
-}
-
-/// How lldpcli names the protocol itself.
-const LLDP: &str = "LLDP";
-
 const HINT_WRONG: &str = "the cable is in another switch port than the plan says: move it (or correct the plan), then check the link, the bond and the switch port's configuration";
 const HINT_NONE: &str = "nothing answers LLDP on this port: the cable is out or loose, the link is down, or the switch port does not send LLDP (enable it there)";
 const HINT_NO_PORT: &str =
@@ -352,7 +335,7 @@ fn port_finding(
     evidence: &[String],
 ) -> Finding {
     let plan_says = format!("{} {}", w.switch, w.switch_port);
-    let heard = heard_on(neighbours, w.port);
+    let heard = LldpNeighbor::heard_on(neighbours, w.port);
     // A neighbour lldpd reports on an interface this host does not have
     // (an lldpd of another network namespace, asked through a shared
     // socket) says nothing of this host's cabling.
@@ -503,7 +486,7 @@ fn mlag_findings(
         // Each switch heard, by chassis, with the members facing it.
         let mut switches: Vec<(&LldpNeighbor, Vec<&str>)> = Vec::new();
         for member in members {
-            for n in heard_on(neighbours, &member.name) {
+            for n in LldpNeighbor::heard_on(neighbours, &member.name) {
                 match switches
                     .iter_mut()
                     .find(|(s, _)| s.chassis_id == n.chassis_id && s.switch() == n.switch())
@@ -547,20 +530,25 @@ fn mlag_findings(
     out
 }
 
+/// No switch port faces two host ports, each port judged by what it
+/// faces ([`LldpNeighbor::heard_on`]): a switch port heard over LLDP and
+/// CDP is one switch port.
 fn shared_port_findings(
     check: &Check,
     neighbours: &[LldpNeighbor],
     evidence: &[String],
 ) -> Vec<Finding> {
     let mut groups: Vec<(&LldpNeighbor, Vec<&str>)> = Vec::new();
-    for n in neighbours {
-        match groups.iter_mut().find(|(g, _)| g.same_far_end(n)) {
-            Some((_, ifaces)) => {
-                if !ifaces.contains(&n.iface.as_str()) {
-                    ifaces.push(&n.iface);
+    for port in LldpNeighbor::by_port(neighbours) {
+        for n in port.heard {
+            match groups.iter_mut().find(|(g, _)| g.same_far_end(n)) {
+                Some((_, ifaces)) => {
+                    if !ifaces.contains(&port.iface) {
+                        ifaces.push(port.iface);
+                    }
                 }
+                None => groups.push((n, vec![port.iface])),
             }
-            None => groups.push((n, vec![&n.iface])),
         }
     }
     let shared: Vec<Finding> = groups
@@ -866,6 +854,21 @@ mod tests {
                 Status::Fail,
                 "eno1 faces mgmt-sw3 Gi1/0/12, plan says Mgmt-Sw3 not GI1/0/12, gigabitethernet*"
                     .into()
+            )
+        );
+    }
+
+    #[test]
+    fn one_switch_port_heard_over_lldp_and_cdp_is_one_switch_port() {
+        let mut snap = lb_healthy();
+        let cdp: Vec<LldpNeighbor> = neighbours(&mut snap).iter().map(over_cdp).collect();
+        neighbours(&mut snap).extend(cdp);
+        let r = audit(PORTS, &[], &snap);
+        assert_eq!(
+            status_of(&r, "(switch ports)"),
+            (
+                Status::Pass,
+                "3 switch ports heard, each on one host port".into()
             )
         );
     }

@@ -5,33 +5,12 @@
 //! the neighbour's age are routine.
 
 use super::{Change, Ctx, Listed, Severity, Value, part, storage_part};
-use crate::snapshot::Fact;
-use crate::snapshot::LldpNeighbor;
+use crate::snapshot::{Fact, LldpNeighbor, LldpPort};
 
 /// The whole of them, when a side could not read them.
 const PART: &str = "lldp neighbours";
 
-/// The neighbours heard on one port.
-struct Port<'a> {
-    iface: &'a str,
-    heard: Vec<&'a LldpNeighbor>,
-}
-
-fn ports(all: &[LldpNeighbor]) -> Vec<Port<'_>> {
-    let mut out: Vec<Port> = Vec::new();
-    for n in all {
-        match out.iter_mut().find(|p| p.iface == n.iface) {
-            Some(p) => p.heard.push(n),
-            None => out.push(Port {
-                iface: &n.iface,
-                heard: vec![n],
-            }),
-        }
-    }
-    out
-}
-
-fn shown(p: &Port) -> Value {
+fn shown(p: &LldpPort) -> Value {
     Value::known(
         p.heard
             .iter()
@@ -41,7 +20,7 @@ fn shown(p: &Port) -> Value {
     )
 }
 
-fn same_far_ends(b: &Port, a: &Port) -> bool {
+fn same_far_ends(b: &LldpPort, a: &LldpPort) -> bool {
     b.heard.len() == a.heard.len()
         && b.heard
             .iter()
@@ -85,8 +64,10 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     let Some((before, after)) = both else {
         return;
     };
-    let (before, after) = (ports(before), ports(after));
-    Listed::<Port> {
+    // Each port by what it faces, as the cabling check judges it: lldpd
+    // hearing CDP beside LLDP, or no longer, is no cable moved.
+    let (before, after) = (LldpNeighbor::by_port(before), LldpNeighbor::by_port(after));
+    Listed::<LldpPort> {
         kind: "lldp",
         field: "neighbor",
         same: |b, a| b.iface == a.iface,
@@ -226,6 +207,29 @@ mod tests {
             (back.severity, &back.before),
             (Severity::Critical, &Value::Absent)
         );
+    }
+
+    #[test]
+    fn lldpd_hearing_cdp_too_is_no_change_of_what_a_port_faces() {
+        // lldpd restarted with `-c` between the captures: each switch is
+        // heard over CDP beside LLDP, under another name and chassis id.
+        let b = lb_healthy();
+        let mut a = b.clone();
+        let cdp: Vec<LldpNeighbor> = neighbours(&mut a)
+            .iter()
+            .map(|n| LldpNeighbor {
+                via: "CDPv2".into(),
+                chassis_id: Some(crate::snapshot::LldpId {
+                    kind: "local".into(),
+                    value: format!("{}(FOX1234ABCD)", n.switch()),
+                }),
+                system_name: Some(format!("{}(FOX1234ABCD)", n.switch())),
+                ..n.clone()
+            })
+            .collect();
+        neighbours(&mut a).extend(cdp);
+        assert_eq!(rows(&b, &a), []);
+        assert_eq!(rows(&a, &b), []);
     }
 
     #[test]

@@ -10,9 +10,8 @@ pub(super) fn neighbour_cell(s: &Snapshot, iface: &str, notes: &mut Notes) -> St
     match &s.lldp {
         Fact::Unknown(m) => notes.mark("LLDP neighbours", m),
         Fact::Known(all) => {
-            let shown: Vec<String> = all
-                .iter()
-                .filter(|n| n.iface == iface)
+            let shown: Vec<String> = LldpNeighbor::heard_on(all, iface)
+                .into_iter()
                 .map(LldpNeighbor::shown)
                 .collect();
             if shown.is_empty() {

@@ -1,5 +1,6 @@
 //! LLDP neighbours: what the switch port at the other end of each cable
-//! says of itself, as the host's `lldpd` heard it.
+//! says of itself, as the host's `lldpd` heard it, and which of them say
+//! what a port faces.
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -93,5 +94,50 @@ impl LldpNeighbor {
             ((Some(c1), Some(p1)), (Some(c2), Some(p2))) => c1 == c2 && p1 == p2,
             _ => self.shown() == other.shown(),
         }
+    }
+}
+
+/// How lldpcli names the protocol itself.
+const LLDP: &str = "LLDP";
+
+/// One host port and the neighbours that say what it faces.
+pub struct LldpPort<'a> {
+    pub iface: &'a str,
+    pub heard: Vec<&'a LldpNeighbor>,
+}
+
+impl LldpNeighbor {
+    /// The neighbours heard on a host port that say what it faces: those
+    /// heard over LLDP when there are any. A switch that also speaks CDP,
+    /// EDP or FDP (lldpd listens with `-c`, `-e`, `-f`) is heard once per
+    /// protocol, under another name (`sw-a(FOX1234)` for CDP) and another
+    /// chassis id: it is one far end, not a second neighbour or a second
+    /// switch, and lldpd listening for CDP or not is no change of cabling.
+    /// The `cabling` check and `diff` both judge a port by these.
+    pub fn heard_on<'a>(neighbours: &'a [LldpNeighbor], iface: &str) -> Vec<&'a LldpNeighbor> {
+        let all: Vec<&LldpNeighbor> = neighbours.iter().filter(|n| n.iface == iface).collect();
+        if all.iter().any(|n| n.via == LLDP) {
+            all.into_iter().filter(|n| n.via == LLDP).collect()
+        } else {
+            all
+        }
+    }
+
+    /// Every port that hears a neighbour, once, in the order lldpd lists
+    /// them, with what it faces ([`LldpNeighbor::heard_on`]).
+    pub fn by_port(neighbours: &[LldpNeighbor]) -> Vec<LldpPort<'_>> {
+        let mut ifaces: Vec<&str> = Vec::new();
+        for n in neighbours {
+            if !ifaces.contains(&n.iface.as_str()) {
+                ifaces.push(&n.iface);
+            }
+        }
+        ifaces
+            .into_iter()
+            .map(|iface| LldpPort {
+                iface,
+                heard: LldpNeighbor::heard_on(neighbours, iface),
+            })
+            .collect()
     }
 }

@@ -35,7 +35,7 @@ pub use link::{
     Address, Counters, Device, DriverInfo, Duplex, Interface, Link, LinkModes, LinkSettings,
     Onboard, PciDevice, PcieLink, PciePort,
 };
-pub use lldp::{LldpId, LldpNeighbor, LldpVlan};
+pub use lldp::{LldpId, LldpNeighbor, LldpPort, LldpVlan};
 pub use neighbor::{Neighbor, nud_name, nud_names};
 pub use route::{
     DevId, Family, Hop, NextHop, Prefix, Resolution, Route, RouteEntry, RouteError,
