@@ -12,7 +12,7 @@ use crate::policy::fields::{Ctx, Fields, one_or_many};
 use crate::policy::matcher::{CaselessText, Text};
 use crate::policy::plan::{self, Cable};
 use crate::policy::yaml::{Node, Value};
-use crate::snapshot::{BondMember, Fact, LldpNeighbor, Snapshot};
+use crate::snapshot::{Bond, BondMember, Fact, LldpNeighbor, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
     name: "cabling",
@@ -293,6 +293,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
             )),
         }
     }
+    let (mlag, undecided) = mlag_bonds(check, spec, snap, &wanted, &evidence);
     let neighbours = match &snap.lldp {
         Fact::Known(n) => n,
         Fact::Unknown(m) => {
@@ -305,10 +306,11 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
                     evidence.clone(),
                 ));
             }
-            for bond in mlag_bonds(spec, snap, &wanted) {
+            out.extend(undecided);
+            for bond in mlag {
                 out.push(unreadable(
                     check,
-                    &bond,
+                    &bond.name,
                     "the LLDP neighbours",
                     m,
                     evidence.clone(),
@@ -320,9 +322,8 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
     for w in &wanted {
         out.push(port_finding(check, snap, neighbours, w, &evidence));
     }
-    out.extend(mlag_findings(
-        check, spec, snap, neighbours, &wanted, &evidence,
-    ));
+    out.extend(undecided);
+    out.extend(mlag_findings(check, &mlag, neighbours, &wanted, &evidence));
     out.extend(shared_port_findings(check, neighbours, &evidence));
     out
 }
@@ -397,79 +398,79 @@ fn port_finding(
     )
 }
 
-/// The switches the plan puts a bond's members on, each once.
-fn planned_switches<'a>(members: &[BondMember], wanted: &'a [Wanted]) -> Vec<&'a str> {
-    let mut switches: Vec<&str> = members
-        .iter()
-        .filter_map(|m| {
-            wanted
-                .iter()
-                .find(|w| w.port == m.name)
-                .and_then(|w| w.planned_switch.as_deref())
-        })
-        .collect();
+/// Names of switches, each once whatever its case.
+fn distinct<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut switches: Vec<&str> = names.collect();
     switches.sort_by_key(|s| s.to_ascii_lowercase());
     switches.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     switches
 }
 
+/// The switches the plan puts a bond's members on, each once.
+fn planned_switches<'a>(members: &[BondMember], wanted: &'a [Wanted]) -> Vec<&'a str> {
+    distinct(members.iter().filter_map(|m| {
+        wanted
+            .iter()
+            .find(|w| w.port == m.name)
+            .and_then(|w| w.planned_switch.as_deref())
+    }))
+}
+
 /// The bonds whose members must be on two switches: named in `mlag`, or
-/// spread over two switches by the plan.
-fn mlag_bonds(spec: &Spec, snap: &Snapshot, wanted: &[Wanted]) -> Vec<String> {
-    let Some(bonds) = snap.bonds.known() else {
-        return Vec::new();
+/// spread over two switches by the plan; and the findings on what keeps
+/// that from being known: a name in `mlag` that matches no bond, and the
+/// bonds, or a bond's members, unreadable where the policy names bonds or
+/// the plan puts this host's ports on two switches (then any two of them
+/// may be one bond's legs, and only the bonds can say).
+fn mlag_bonds<'s>(
+    check: &Check,
+    spec: &Spec,
+    snap: &'s Snapshot,
+    wanted: &[Wanted],
+    evidence: &[String],
+) -> (Vec<&'s Bond>, Vec<Finding>) {
+    let spread = distinct(wanted.iter().filter_map(|w| w.planned_switch.as_deref())).len() >= 2;
+    let bonds = match &snap.bonds {
+        Fact::Known(b) => b,
+        Fact::Unknown(m) => {
+            let needed = !spec.mlag.is_empty() || spread;
+            let undecided = needed
+                .then(|| unreadable(check, "(bonds)", "the bonds", m, evidence.to_vec()))
+                .into_iter()
+                .collect();
+            return (Vec::new(), undecided);
+        }
     };
-    bonds
+    let undecided = spec
+        .mlag
+        .iter()
+        .filter(|m| !bonds.iter().any(|b| m.matches(&b.name)))
+        .map(|m| nothing_selected(check, "bond", &format!("mlag {m}"), evidence.to_vec()))
+        .collect();
+    let selected = bonds
         .iter()
         .filter(|b| {
-            if spec.mlag.iter().any(|m| m.matches(&b.name)) {
-                return true;
-            }
-            let Some(members) = b.members.known() else {
-                return false;
-            };
-            planned_switches(members, wanted).len() >= 2
+            spec.mlag.iter().any(|m| m.matches(&b.name))
+                || match &b.members {
+                    Fact::Known(members) => planned_switches(members, wanted).len() >= 2,
+                    // Unread members are judged (unknown) where the plan
+                    // spreads ports: they may be the spread ones.
+                    Fact::Unknown(_) => spread,
+                }
         })
-        .map(|b| b.name.clone())
-        .collect()
+        .collect();
+    (selected, undecided)
 }
 
 fn mlag_findings(
     check: &Check,
-    spec: &Spec,
-    snap: &Snapshot,
+    bonds: &[&Bond],
     neighbours: &[LldpNeighbor],
     wanted: &[Wanted],
     evidence: &[String],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let bonds = match &snap.bonds {
-        Fact::Known(b) => b,
-        Fact::Unknown(m) => {
-            if !spec.mlag.is_empty() {
-                out.push(unreadable(
-                    check,
-                    "(bonds)",
-                    "the bonds",
-                    m,
-                    evidence.to_vec(),
-                ));
-            }
-            return out;
-        }
-    };
-    let names = mlag_bonds(spec, snap, wanted);
-    for m in &spec.mlag {
-        if !bonds.iter().any(|b| m.matches(&b.name)) {
-            out.push(nothing_selected(
-                check,
-                "bond",
-                &format!("mlag {m}"),
-                evidence.to_vec(),
-            ));
-        }
-    }
-    for bond in bonds.iter().filter(|b| names.contains(&b.name)) {
+    for bond in bonds {
         let members = match &bond.members {
             Fact::Known(m) => m,
             Fact::Unknown(m) => {
@@ -838,6 +839,33 @@ mod tests {
                 "bond0's members face sw-a.dc1.example.net (enp65s0f0, enp65s0f1)".into()
             )
         );
+    }
+
+    #[test]
+    fn unreadable_bonds_are_unknown_when_the_plan_spreads_ports_over_two_switches() {
+        // The plan puts lb-01's uplinks on sw-a and sw-b: whether they are
+        // one bond (an MLAG pair to judge) only the bonds can say.
+        let mut snap = lb_healthy();
+        snap.bonds = Fact::Unknown(Missing::new(
+            Reason::Permission,
+            "proc/net/bonding: Permission denied",
+        ));
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &snap);
+        let (status, observed) = status_of(&r, "(bonds)");
+        assert_eq!(status, Status::Unknown, "{r:?}");
+        assert!(observed.contains("permission"), "{observed}");
+        // So is a bond whose members cannot be read.
+        let mut snap = lb_healthy();
+        bond(&mut snap, "bond0").members =
+            Fact::Unknown(Missing::new(Reason::Failed, "bonding/slaves: I/O error"));
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &snap);
+        assert_eq!(status_of(&r, "bond0").0, Status::Unknown, "{r:?}");
+        // Ports planned on one switch need no bond to be judged.
+        let mut snap = lb_healthy();
+        snap.bonds = Fact::Unknown(Missing::new(Reason::Permission, "denied"));
+        let body = "      ports:\n        enp65s0f0: { switch: sw-a, port: Ethernet17 }\n        eno1: { switch: sw-a, port: \"*\" }\n";
+        let r = audit(body, &[], &snap);
+        assert!(r.iter().all(|(s, _, _)| s != "(bonds)"), "{r:?}");
     }
 
     #[test]
