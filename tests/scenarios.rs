@@ -249,6 +249,103 @@ fn each_cabling_fault_is_named_by_the_ports_it_moved() {
     ));
 }
 
+/// lb-healthy's lldpcli output edited the way odd switches send their
+/// TLVs: a VLAN id 0 on enp65s0f0, an aggregation id that is no number on
+/// enp65s0f1, and on eno1 a chassis whose id cannot be read.
+fn lb_with_odd_tlvs(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = dir.join("lb-odd-tlvs");
+    crate::util::copy_tree(&crate::util::fixture("lb-healthy"), &root);
+    let path = root.join("cmd/lldpcli-neighbors.json");
+    let mut doc = parse_json(&std::fs::read_to_string(&path).unwrap());
+    for entry in doc["lldp"]["interface"].as_array_mut().unwrap() {
+        let (name, n) = entry.as_object_mut().unwrap().iter_mut().next().unwrap();
+        match name.as_str() {
+            "enp65s0f0" => n["vlan"]["vlan-id"] = "0".into(),
+            "enp65s0f1" => n["port"]["aggregation"] = "n/a".into(),
+            "eno1" => n["chassis"]["mgmt-sw3"]["id"] = "garbled".into(),
+            _ => {}
+        }
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    root
+}
+
+#[test]
+fn one_odd_tlv_leaves_its_field_unknown_and_every_other_port_judged() {
+    let dir = crate::util::tempdir();
+    let root = lb_with_odd_tlvs(dir.path());
+    let policy = crate::util::repo().join("policies/lb-cabling.yaml");
+    let (code, doc) = crate::util::audit_json(&[
+        "-p",
+        policy.to_str().unwrap(),
+        "--root",
+        root.to_str().unwrap(),
+        "--passes",
+    ]);
+    let statuses: Vec<(&str, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["subject"].as_str().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("eno1", "UNKNOWN"),
+            ("enp65s0f0", "PASS"),
+            ("enp65s0f1", "PASS"),
+            ("bond0", "PASS"),
+            ("(switch ports)", "UNKNOWN"),
+        ],
+        "{doc}"
+    );
+    assert_eq!(code, 3);
+    let eno1 = &doc["findings"][0]["observed"];
+    assert!(eno1.as_str().unwrap().contains("chassis id"), "{eno1}");
+
+    // The odd fields are unknown with their reason, the rest kept.
+    let out = crate::util::run_ok(&mut crate::util::hostlint(&[
+        "show",
+        "lldp",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let shown = parse_json(&out);
+    let n = |iface: &str| {
+        shown["lldp"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["iface"] == iface)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(n("enp65s0f0")["vlans"]["unknown"], "malformed");
+    assert!(
+        n("enp65s0f0")["vlans"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cmd/lldpcli-neighbors.json: interface enp65s0f0: vlan-id \"0\""),
+        "{}",
+        n("enp65s0f0")
+    );
+    assert_eq!(n("enp65s0f0")["aggregation_port_id"], 1000010);
+    assert_eq!(
+        n("enp65s0f1")["aggregation_port_id"]["unknown"],
+        "malformed"
+    );
+    assert_eq!(n("enp65s0f1")["vlans"][0]["id"], 100);
+    assert_eq!(n("eno1")["chassis_id"]["unknown"], "malformed");
+    assert_eq!(n("eno1")["port_id"]["value"], "Gi1/0/12");
+}
+
 fn json_contains(fixture: &str, text: &str) -> bool {
     audit(fixture, LB_CABLING, "json").1.contains(text)
 }

@@ -12,7 +12,7 @@ use crate::policy::fields::{Ctx, Fields, one_or_many};
 use crate::policy::matcher::{CaselessText, Text};
 use crate::policy::plan::{self, Cable};
 use crate::policy::yaml::{Node, Value};
-use crate::snapshot::{Bond, BondMember, Fact, LldpNeighbor, Snapshot};
+use crate::snapshot::{Bond, BondMember, Fact, LldpNeighbor, Missing, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
     name: "cabling",
@@ -23,7 +23,9 @@ pub const DOC: KindDoc = KindDoc {
            it (CSV or YAML: host, port, switch, switch port), whose rows for this host are \
            used. A bond whose members the plan puts on two switches (MLAG), or one named in \
            `mlag`, must have its members on two switches. No switch port may face two host \
-           ports. Without lldpd running the facts are unknown, never \"no neighbour\".",
+           ports. Without lldpd running the facts are unknown, never \"no neighbour\"; a \
+           neighbour whose chassis or port id cannot be read leaves its port UNKNOWN, and \
+           unreadable bonds leave MLAG UNKNOWN where the plan spreads ports over two switches.",
     why: "A cable in the wrong port is the fault behind traffic on the wrong NIC: speeds and \
           routes show the symptom, the neighbour shows the cause, before traffic moves. A \
           cable moved or loosened during maintenance of an adjacent device changes the \
@@ -219,14 +221,38 @@ fn faces(n: &LldpNeighbor, switch: &Name, port: &Name) -> bool {
     let names = [
         n.system_name.as_deref(),
         n.system_name.as_deref().and_then(|s| s.split('.').next()),
-        n.chassis_id.as_ref().map(|c| c.value.as_str()),
+        n.chassis_id.known().map(|c| c.value.as_str()),
     ];
     let ports = [
-        n.port_id.as_ref().map(|p| p.value.as_str()),
+        n.port_id.known().map(|p| p.value.as_str()),
         n.port_description.as_deref(),
     ];
     names.iter().flatten().any(|s| switch.matches(s))
         && ports.iter().flatten().any(|p| port.matches(p))
+}
+
+/// What a port hears that cannot be told (its chassis or port id
+/// unreadable), for an observation: `what eno1 faces cannot be read:
+/// malformed (...)`.
+fn untold(iface: &str, m: &Missing) -> String {
+    format!(
+        "what {iface} faces cannot be read: {} ({})",
+        m.reason, m.detail
+    )
+}
+
+/// Splits the neighbours of a port into those whose far end is known and
+/// what is said of those that cannot be told.
+fn told<'a>(iface: &str, heard: &[&'a LldpNeighbor]) -> (Vec<&'a LldpNeighbor>, Vec<String>) {
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for n in heard {
+        match n.identity() {
+            Ok(_) => known.push(*n),
+            Err(m) => unknown.push(untold(iface, m)),
+        }
+    }
+    (known, unknown)
 }
 
 const HINT_WRONG: &str = "the cable is in another switch port than the plan says: move it (or correct the plan), then check the link, the bond and the switch port's configuration";
@@ -336,7 +362,9 @@ fn port_finding(
     evidence: &[String],
 ) -> Finding {
     let plan_says = format!("{} {}", w.switch, w.switch_port);
+    let expected = format!("{} faces {plan_says} ({})", w.port, w.from);
     let heard = LldpNeighbor::heard_on(neighbours, w.port);
+    let (known, unknown) = told(w.port, &heard);
     // A neighbour lldpd reports on an interface this host does not have
     // (an lldpd of another network namespace, asked through a shared
     // socket) says nothing of this host's cabling.
@@ -344,58 +372,69 @@ fn port_finding(
         .links
         .known()
         .is_some_and(|links| !links.iter().any(|l| l.iface.name == w.port));
-    let (ok, observed, remediation) = if absent {
-        (
+    let mut ev = evidence.to_vec();
+    if !ev.contains(&w.from) {
+        ev.push(w.from.clone());
+    }
+    let judged = |ok: bool, observed: String, remediation| Judgement {
+        ok: Some(ok),
+        expected: expected.clone(),
+        observed,
+        evidence: ev.clone(),
+        remediation,
+    };
+    let mut judgements = Vec::new();
+    if absent {
+        judgements.push(judged(
             false,
             format!(
                 "this host has no interface {}, plan says it faces {plan_says}",
                 w.port
             ),
             HINT_NO_PORT,
-        )
+        ));
     } else if heard.is_empty() {
         let state = snap
             .link(w.port)
             .and_then(|l| l.iface.operstate.known())
             .map(|s| format!(" (link {s})"))
             .unwrap_or_default();
-        (
+        judgements.push(judged(
             false,
             format!(
                 "{} faces no LLDP neighbour{state}, plan says {plan_says}",
                 w.port
             ),
             HINT_NONE,
-        )
+        ));
     } else {
-        let shown: Vec<String> = heard.iter().map(|n| n.shown()).collect();
-        let ok = heard.iter().all(|n| faces(n, &w.switch, &w.switch_port));
-        let observed = if ok {
-            format!("{} faces {}", w.port, shown.join(" and "))
-        } else {
-            format!(
-                "{} faces {}, plan says {plan_says}",
-                w.port,
-                shown.join(" and ")
-            )
-        };
-        (ok, observed, HINT_WRONG)
-    };
-    let mut ev = evidence.to_vec();
-    if !ev.contains(&w.from) {
-        ev.push(w.from.clone());
+        if !known.is_empty() {
+            let shown: Vec<String> = known.iter().map(|n| n.shown()).collect();
+            let ok = known.iter().all(|n| faces(n, &w.switch, &w.switch_port));
+            let observed = if ok {
+                format!("{} faces {}", w.port, shown.join(" and "))
+            } else {
+                format!(
+                    "{} faces {}, plan says {plan_says}",
+                    w.port,
+                    shown.join(" and ")
+                )
+            };
+            judgements.push(judged(ok, observed, HINT_WRONG));
+        }
+        // A neighbour that cannot be told may be the planned one or not:
+        // the port is unknown unless another neighbour already fails it.
+        if !unknown.is_empty() {
+            judgements.push(Judgement {
+                ok: None,
+                expected: expected.clone(),
+                observed: unknown.join("; "),
+                evidence: ev.clone(),
+                remediation: HINT_WRONG,
+            });
+        }
     }
-    finding(
-        check,
-        w.port,
-        vec![Judgement {
-            ok: Some(ok),
-            expected: format!("{} faces {plan_says} ({})", w.port, w.from),
-            observed,
-            evidence: ev,
-            remediation,
-        }],
-    )
+    finding(check, w.port, judgements)
 }
 
 /// Names of switches, each once whatever its case.
@@ -486,8 +525,12 @@ fn mlag_findings(
         };
         // Each switch heard, by chassis, with the members facing it.
         let mut switches: Vec<(&LldpNeighbor, Vec<&str>)> = Vec::new();
+        let mut unknown = Vec::new();
         for member in members {
-            for n in LldpNeighbor::heard_on(neighbours, &member.name) {
+            let heard = LldpNeighbor::heard_on(neighbours, &member.name);
+            let (known, untold) = told(&member.name, &heard);
+            unknown.extend(untold);
+            for n in known {
                 match switches
                     .iter_mut()
                     .find(|(s, _)| s.chassis_id == n.chassis_id && s.switch() == n.switch())
@@ -511,16 +554,26 @@ fn mlag_findings(
         } else {
             format!("{}'s members on at least two switches (MLAG)", bond.name)
         };
-        let observed = if heard.is_empty() {
+        let mut observed = if heard.is_empty() {
             format!("{}'s members face no LLDP neighbour", bond.name)
         } else {
             format!("{}'s members face {}", bond.name, heard.join(" and "))
+        };
+        // One switch heard and a member that cannot be told: that member
+        // may be on the other switch.
+        let ok = if switches.len() >= 2 {
+            Some(true)
+        } else if unknown.is_empty() {
+            Some(false)
+        } else {
+            observed = format!("{observed}; {}", unknown.join("; "));
+            None
         };
         out.push(finding(
             check,
             &bond.name,
             vec![Judgement {
-                ok: Some(switches.len() >= 2),
+                ok,
                 expected,
                 observed,
                 evidence: evidence.to_vec(),
@@ -540,8 +593,11 @@ fn shared_port_findings(
     evidence: &[String],
 ) -> Vec<Finding> {
     let mut groups: Vec<(&LldpNeighbor, Vec<&str>)> = Vec::new();
+    let mut unknown = Vec::new();
     for port in LldpNeighbor::by_port(neighbours) {
-        for n in port.heard {
+        let (known, untold) = told(port.iface, &port.heard);
+        unknown.extend(untold);
+        for n in known {
             match groups.iter_mut().find(|(g, _)| g.same_far_end(n)) {
                 Some((_, ifaces)) => {
                     if !ifaces.contains(&port.iface) {
@@ -572,17 +628,26 @@ fn shared_port_findings(
     if !shared.is_empty() || neighbours.is_empty() {
         return shared;
     }
-    vec![finding(
-        check,
-        "(switch ports)",
-        vec![Judgement {
-            ok: Some(true),
-            expected: "each switch port facing one host port".to_owned(),
-            observed: format!("{} switch ports heard, each on one host port", groups.len()),
+    let expected = "each switch port facing one host port".to_owned();
+    let mut judgements = vec![Judgement {
+        ok: Some(true),
+        expected: expected.clone(),
+        observed: format!("{} switch ports heard, each on one host port", groups.len()),
+        evidence: evidence.to_vec(),
+        remediation: HINT_SHARED,
+    }];
+    // A neighbour that cannot be told may be a switch port another host
+    // port faces too.
+    if !unknown.is_empty() {
+        judgements.push(Judgement {
+            ok: None,
+            expected,
+            observed: unknown.join("; "),
             evidence: evidence.to_vec(),
             remediation: HINT_SHARED,
-        }],
-    )]
+        });
+    }
+    vec![finding(check, "(switch ports)", judgements)]
 }
 
 #[cfg(test)]
@@ -620,6 +685,13 @@ mod tests {
         }
     }
 
+    fn port_id(n: &mut LldpNeighbor) -> &mut crate::snapshot::LldpId {
+        match &mut n.port_id {
+            Fact::Known(id) => id,
+            Fact::Unknown(m) => panic!("{m}"),
+        }
+    }
+
     fn status_of(r: &[(String, Status, String)], subject: &str) -> (Status, String) {
         r.iter()
             .find(|(s, _, _)| s == subject)
@@ -640,7 +712,7 @@ mod tests {
         let mut moved = snap.clone();
         for n in neighbours(&mut moved) {
             if n.iface == "enp65s0f0" {
-                n.port_id.as_mut().unwrap().value = "Ethernet7".into();
+                port_id(n).value = "Ethernet7".into();
                 n.port_description = Some("spare".into());
             }
         }
@@ -747,7 +819,7 @@ mod tests {
                     iface: "enp65s0f1".into(),
                     ..a.clone()
                 };
-                n.port_id.as_mut().unwrap().value = "Ethernet18".into();
+                port_id(n).value = "Ethernet18".into();
             }
         }
         snap
@@ -808,7 +880,7 @@ mod tests {
         let name = format!("{}(FOX1234ABCD)", n.switch().split('.').next().unwrap());
         LldpNeighbor {
             via: "CDPv2".into(),
-            chassis_id: Some(crate::snapshot::LldpId {
+            chassis_id: Fact::Known(crate::snapshot::LldpId {
                 kind: "local".into(),
                 value: name.clone(),
             }),
@@ -897,6 +969,50 @@ mod tests {
             (
                 Status::Pass,
                 "3 switch ports heard, each on one host port".into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_neighbour_that_cannot_be_told_is_unknown_on_its_port_only() {
+        let mut snap = lb_healthy();
+        for n in neighbours(&mut snap) {
+            if n.iface == "enp65s0f1" {
+                n.chassis_id = Fact::Unknown(Missing::new(Reason::Malformed, "no chassis id"));
+            }
+        }
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &snap);
+        assert_eq!(status_of(&r, "enp65s0f0").0, Status::Pass, "{r:?}");
+        assert_eq!(
+            status_of(&r, "enp65s0f1"),
+            (
+                Status::Unknown,
+                "what enp65s0f1 faces cannot be read: malformed (no chassis id)".into()
+            )
+        );
+        // One leg heard on sw-a, the other may be on sw-b or not.
+        assert_eq!(
+            status_of(&r, "bond0"),
+            (
+                Status::Unknown,
+                "bond0's members face sw-a.dc1.example.net (enp65s0f0); what enp65s0f1 faces cannot be read: malformed (no chassis id)".into()
+            )
+        );
+        assert_eq!(status_of(&r, "(switch ports)").0, Status::Unknown);
+
+        // Beside a neighbour that is not the planned one, it fails.
+        let mut wrong = snap.clone();
+        let mut sw_a = neighbours(&mut wrong)[1].clone();
+        assert_eq!(sw_a.iface, "enp65s0f0");
+        sw_a.iface = "enp65s0f1".into();
+        port_id(&mut sw_a).value = "Ethernet18".into();
+        neighbours(&mut wrong).push(sw_a);
+        let r = audit("      plan: plan.csv\n", &[("plan.csv", PLAN)], &wrong);
+        assert_eq!(
+            status_of(&r, "enp65s0f1"),
+            (
+                Status::Fail,
+                "enp65s0f1 faces sw-a.dc1.example.net Ethernet18, plan says sw-b Ethernet17".into()
             )
         );
     }

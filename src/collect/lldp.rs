@@ -13,8 +13,8 @@ pub(super) fn collect(source: &Source) -> Fact<Vec<LldpNeighbor>> {
     } else {
         layout::LLDP
     };
-    match lldpcli::parse_neighbors(&text) {
+    match lldpcli::parse_neighbors(&text, what) {
         Ok(n) => Fact::Known(n),
-        Err(e) => Fact::Unknown(Missing::new(Reason::Malformed, format!("{what}: {e}"))),
+        Err(e) => Fact::Unknown(Missing::new(Reason::Malformed, e)),
     }
 }

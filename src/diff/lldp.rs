@@ -10,7 +10,12 @@ use crate::snapshot::{Fact, LldpNeighbor, LldpPort};
 /// The whole of them, when a side could not read them.
 const PART: &str = "lldp neighbours";
 
+/// What a port faces, or why that cannot be read when a neighbour it hears
+/// cannot be told.
 fn shown(p: &LldpPort) -> Value {
+    if let Some(m) = p.heard.iter().find_map(|n| n.identity().err()) {
+        return Value::Unknown(m.clone());
+    }
     Value::known(
         p.heard
             .iter()
@@ -27,26 +32,29 @@ fn same_far_ends(b: &LldpPort, a: &LldpPort) -> bool {
             .all(|x| a.heard.iter().any(|y| x.same_far_end(y)))
 }
 
-fn vlans(n: &LldpNeighbor) -> String {
-    if n.vlans.is_empty() {
-        return "none".to_owned();
-    }
-    n.vlans
-        .iter()
-        .map(|v| {
-            let mut s = v.id.to_string();
-            if v.pvid {
-                s.push_str(" (pvid)");
-            }
-            s
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+fn vlans(n: &LldpNeighbor) -> Value {
+    Value::of(&n.vlans, |vlans| {
+        if vlans.is_empty() {
+            return "none".to_owned();
+        }
+        vlans
+            .iter()
+            .map(|v| {
+                let mut s = v.id.to_string();
+                if v.pvid {
+                    s.push_str(" (pvid)");
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }
 
-fn aggregation(n: &LldpNeighbor) -> String {
-    n.aggregation_port_id
-        .map_or_else(|| "not aggregated".to_owned(), |a| format!("port {a}"))
+fn aggregation(n: &LldpNeighbor) -> Value {
+    Value::of(&n.aggregation_port_id, |a| {
+        a.map_or_else(|| "not aggregated".to_owned(), |a| format!("port {a}"))
+    })
 }
 
 pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
@@ -93,13 +101,32 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
         },
     }
     .compare(&before, &after, out, |at, b, a, out| {
+        let (was, is) = (shown(b), shown(a));
+        if matches!(was, Value::Unknown(_)) || matches!(is, Value::Unknown(_)) {
+            // A far end that cannot be told on one side is no cable moved,
+            // nor proof that none was.
+            if was != is {
+                at.push(
+                    out,
+                    Severity::Warning,
+                    "neighbor",
+                    was,
+                    is,
+                    format!(
+                        "what {} faces could not be read on one side: whether its cable moved cannot be seen",
+                        b.iface
+                    ),
+                );
+            }
+            return;
+        }
         if !same_far_ends(b, a) {
             at.push(
                 out,
                 Severity::Critical,
                 "neighbor",
-                shown(b),
-                shown(a),
+                was,
+                is,
                 format!(
                     "{} faces another switch port: the cable was moved, and the switch port's configuration (VLANs, port channel) no longer serves it",
                     b.iface
@@ -111,16 +138,16 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
             let Some(y) = a.heard.iter().find(|y| x.same_far_end(y)) else {
                 continue;
             };
-            let mut field = |name: &str, severity, show: fn(&LldpNeighbor) -> String, why: &str| {
-                if show(x) != show(y) {
-                    at.push(
-                        out,
-                        severity,
-                        name,
-                        Value::known(show(x)),
-                        Value::known(show(y)),
-                        why,
-                    );
+            let mut field = |name: &str, severity, show: fn(&LldpNeighbor) -> Value, why: &str| {
+                let (was, is) = (show(x), show(y));
+                if was == is {
+                    return;
+                }
+                if matches!(was, Value::Unknown(_)) || matches!(is, Value::Unknown(_)) {
+                    let why = format!("{name} could not be read on one side: its changes cannot be seen");
+                    at.push(out, Severity::Warning, name, was, is, why);
+                } else {
+                    at.push(out, severity, name, was, is, why);
                 }
             };
             field(
@@ -138,13 +165,13 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
             field(
                 "switch",
                 Severity::Info,
-                |n| n.switch().to_owned(),
+                |n| Value::known(n.switch()),
                 "the switch was renamed",
             );
             field(
                 "port_description",
                 Severity::Info,
-                |n| n.port_description.clone().unwrap_or_default(),
+                |n| Value::known(n.port_description.clone().unwrap_or_default()),
                 "the switch port's description changed",
             );
         }
@@ -219,7 +246,7 @@ mod tests {
             .iter()
             .map(|n| LldpNeighbor {
                 via: "CDPv2".into(),
-                chassis_id: Some(crate::snapshot::LldpId {
+                chassis_id: Fact::Known(crate::snapshot::LldpId {
                     kind: "local".into(),
                     value: format!("{}(FOX1234ABCD)", n.switch()),
                 }),
@@ -233,18 +260,48 @@ mod tests {
     }
 
     #[test]
+    fn a_far_end_or_tlv_unreadable_on_one_side_warns_and_is_no_moved_cable() {
+        let b = lb_healthy();
+        let mut a = b.clone();
+        for n in neighbours(&mut a) {
+            if n.iface == "enp65s0f0" {
+                n.port_id = Fact::Unknown(Missing::new(Reason::Malformed, "no port id"));
+            }
+            if n.iface == "enp65s0f1" {
+                n.vlans = Fact::Unknown(Missing::new(Reason::Malformed, "vlan-id \"0\""));
+            }
+        }
+        assert_eq!(
+            rows(&b, &a),
+            [
+                row(Severity::Warning, "lldp enp65s0f0", "neighbor"),
+                row(Severity::Warning, "lldp enp65s0f1", "vlans"),
+            ]
+        );
+        let changes = crate::diff::compare(&b, &a);
+        assert_eq!(
+            changes[0].after,
+            Value::Unknown(Missing::new(Reason::Malformed, "no port id"))
+        );
+        // The same unreadable TLV on both sides is no change.
+        assert_eq!(rows(&a, &a.clone()), []);
+    }
+
+    #[test]
     fn a_reconfigured_switch_port_warns_and_its_age_is_nothing() {
         let b = lb_healthy();
         let mut a = b.clone();
         for n in neighbours(&mut a) {
-            n.age_seconds = n.age_seconds.map(|s| s + 600);
+            n.age_seconds = n.age_seconds.clone().map(|s| s.map(|s| s + 600));
             if n.iface == "enp65s0f0" {
-                n.vlans.push(LldpVlan {
-                    id: 200,
-                    name: None,
-                    pvid: false,
-                });
-                n.aggregation_port_id = None;
+                if let Fact::Known(vlans) = &mut n.vlans {
+                    vlans.push(LldpVlan {
+                        id: 200,
+                        name: None,
+                        pvid: false,
+                    });
+                }
+                n.aggregation_port_id = Fact::Known(None);
                 n.port_description = Some("spare".into());
             }
         }

@@ -12,7 +12,10 @@ pub(super) fn neighbour_cell(s: &Snapshot, iface: &str, notes: &mut Notes) -> St
         Fact::Known(all) => {
             let shown: Vec<String> = LldpNeighbor::heard_on(all, iface)
                 .into_iter()
-                .map(LldpNeighbor::shown)
+                .map(|n| match n.identity() {
+                    Ok(_) => n.shown(),
+                    Err(m) => notes.mark(&format!("{iface}'s LLDP neighbour"), m),
+                })
                 .collect();
             if shown.is_empty() {
                 "-".to_owned()
@@ -23,9 +26,8 @@ pub(super) fn neighbour_cell(s: &Snapshot, iface: &str, notes: &mut Notes) -> St
     }
 }
 
-fn id(i: &Option<LldpId>) -> String {
-    i.as_ref()
-        .map_or_else(|| "-".to_owned(), |i| format!("{} {}", i.kind, i.value))
+fn id(i: &LldpId) -> String {
+    format!("{} {}", i.kind, i.value)
 }
 
 fn or_dash(v: &Option<String>) -> String {
@@ -65,43 +67,48 @@ pub(super) fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &
         ],
     );
     for n in neighbours {
-        let vlans: Vec<String> = n
-            .vlans
-            .iter()
-            .map(|v| {
-                let mut s = v.id.to_string();
-                if v.pvid {
-                    s.push_str(" pvid");
-                }
-                if let Some(name) = &v.name {
-                    s.push(' ');
-                    s.push_str(name);
-                }
-                s
-            })
-            .collect();
+        let what = |field: &str| format!("{} of {}'s LLDP neighbour", field, n.iface);
+        let vlans = notes.fact(&what("the VLANs"), &n.vlans, |vlans| {
+            let shown: Vec<String> = vlans
+                .iter()
+                .map(|v| {
+                    let mut s = v.id.to_string();
+                    if v.pvid {
+                        s.push_str(" pvid");
+                    }
+                    if let Some(name) = &v.name {
+                        s.push(' ');
+                        s.push_str(name);
+                    }
+                    s
+                })
+                .collect();
+            if shown.is_empty() {
+                "-".to_owned()
+            } else {
+                shown.join("\n")
+            }
+        });
         t.add_row(vec![
             n.iface.clone(),
             n.via.clone(),
             n.switch().to_owned(),
             n.port().to_owned(),
-            id(&n.chassis_id),
-            id(&n.port_id),
+            notes.fact(&what("the chassis id"), &n.chassis_id, id),
+            notes.fact(&what("the port id"), &n.port_id, id),
             or_dash(&n.port_description),
             if n.management_addresses.is_empty() {
                 "-".to_owned()
             } else {
                 n.management_addresses.join("\n")
             },
-            if vlans.is_empty() {
-                "-".to_owned()
-            } else {
-                vlans.join("\n")
-            },
-            n.aggregation_port_id
-                .map_or_else(|| "-".to_owned(), |a| format!("port {a}")),
-            n.age_seconds
-                .map_or_else(|| "-".to_owned(), |a| super::table::duration(a as f64)),
+            vlans,
+            notes.fact(&what("the aggregation TLV"), &n.aggregation_port_id, |a| {
+                a.map_or_else(|| "-".to_owned(), |a| format!("port {a}"))
+            }),
+            notes.fact(&what("the age"), &n.age_seconds, |a| {
+                a.map_or_else(|| "-".to_owned(), |a| super::table::duration(a as f64))
+            }),
             or_dash(&n.system_description),
         ]);
     }

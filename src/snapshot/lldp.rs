@@ -5,36 +5,42 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::{Fact, Missing};
+
 /// One neighbour heard on one of our interfaces. A port hearing two
 /// devices (a switch and a hub behind it, LLDP and CDP from one switch) has
-/// two entries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+/// two entries. A TLV that cannot be read is unknown on its own: the rest
+/// of the neighbour, and every other neighbour, is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct LldpNeighbor {
     /// Our interface.
     pub iface: String,
     /// The protocol it was heard by: `LLDP`, or `CDPv2`, `EDP`... when
     /// lldpd listens for those too.
     pub via: String,
-    pub chassis_id: Option<LldpId>,
+    /// With the port id, which far end this is: unknown when it cannot be
+    /// read, and then so is what the port faces.
+    pub chassis_id: Fact<LldpId>,
     /// SysName: the switch's name.
     pub system_name: Option<String>,
     /// SysDescr: its model and software.
     pub system_description: Option<String>,
     pub management_addresses: Vec<String>,
-    pub port_id: Option<LldpId>,
+    pub port_id: Fact<LldpId>,
     /// PortDescr: on Linux peers the interface name, on switches often the
     /// port's name or a description an operator typed.
     pub port_description: Option<String>,
     /// How long the neighbour's last announcement stays valid.
-    pub ttl_seconds: Option<u32>,
-    /// Seconds since the neighbour was first heard or last changed.
-    pub age_seconds: Option<u64>,
+    pub ttl_seconds: Fact<Option<u32>>,
+    /// Seconds since the neighbour was first heard or last changed; `None`
+    /// when lldpd's clock went back since.
+    pub age_seconds: Fact<Option<u64>>,
     /// The 802.1 VLAN TLVs the switch port sends, when it sends them.
-    pub vlans: Vec<LldpVlan>,
+    pub vlans: Fact<Vec<LldpVlan>>,
     /// The 802.3 link aggregation TLV: the aggregated port's id when the
     /// switch port is in a port channel (LAG, MLAG), `None` otherwise or
     /// when not sent.
-    pub aggregation_port_id: Option<u32>,
+    pub aggregation_port_id: Fact<Option<u32>>,
 }
 
 /// A chassis or port id with its LLDP subtype as lldpcli names it
@@ -55,12 +61,21 @@ pub struct LldpVlan {
 }
 
 impl LldpNeighbor {
+    /// The chassis id and port id that tell which switch port this is, or
+    /// why they cannot be read.
+    pub fn identity(&self) -> Result<(&LldpId, &LldpId), &Missing> {
+        match (&self.chassis_id, &self.port_id) {
+            (Fact::Known(c), Fact::Known(p)) => Ok((c, p)),
+            (Fact::Unknown(m), _) | (_, Fact::Unknown(m)) => Err(m),
+        }
+    }
+
     /// The switch as an operator names it: its SysName, else its chassis
     /// id.
     pub fn switch(&self) -> &str {
         self.system_name
             .as_deref()
-            .or(self.chassis_id.as_ref().map(|c| c.value.as_str()))
+            .or(self.chassis_id.known().map(|c| c.value.as_str()))
             .unwrap_or("?")
     }
 
@@ -71,11 +86,11 @@ impl LldpNeighbor {
     pub fn port(&self) -> &str {
         let named = |id: &&LldpId| matches!(id.kind.as_str(), "ifname" | "local" | "ifalias");
         self.port_id
-            .as_ref()
+            .known()
             .filter(named)
             .map(|id| id.value.as_str())
             .or(self.port_description.as_deref())
-            .or(self.port_id.as_ref().map(|id| id.value.as_str()))
+            .or(self.port_id.known().map(|id| id.value.as_str()))
             .unwrap_or("?")
     }
 
@@ -85,15 +100,10 @@ impl LldpNeighbor {
     }
 
     /// Whether two entries are the same port of the same device: the
-    /// chassis id and port id identify it, whatever the names say.
+    /// chassis id and port id identify it, whatever the names say. An
+    /// entry that cannot be told is the same as none.
     pub fn same_far_end(&self, other: &LldpNeighbor) -> bool {
-        match (
-            (&self.chassis_id, &self.port_id),
-            (&other.chassis_id, &other.port_id),
-        ) {
-            ((Some(c1), Some(p1)), (Some(c2), Some(p2))) => c1 == c2 && p1 == p2,
-            _ => self.shown() == other.shown(),
-        }
+        matches!((self.identity(), other.identity()), (Ok(a), Ok(b)) if a == b)
     }
 }
 

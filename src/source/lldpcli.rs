@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use super::root::MAX_FILE_BYTES;
-use crate::snapshot::{LldpId, LldpNeighbor, LldpVlan, Missing, Reason, io_text};
+use crate::snapshot::{Fact, LldpId, LldpNeighbor, LldpVlan, Missing, Reason, io_text};
 
 /// Where Debian's and upstream's lldpd listen by default.
 pub const DEFAULT_SOCKET: &str = "/run/lldpd.socket";
@@ -260,27 +260,90 @@ fn probe(socket: &Path) -> io::Result<()> {
     }
 }
 
-/// Parses `lldpcli -f json show neighbors details` (or `-f json0`).
-pub fn parse_neighbors(text: &str) -> Result<Vec<LldpNeighbor>, String> {
+/// What a document that is not a neighbour table is not.
+const NOT_NEIGHBOURS: &str = "not what `lldpcli -f json show neighbors` prints";
+
+/// Parses `lldpcli -f json show neighbors details` (or `-f json0`), read
+/// from `origin` (a fixture's file, or lldpcli's output), which every
+/// reason names.
+///
+/// The document must have the shape every lldpcli has printed (the
+/// built-in JSON writer from 0.9.7 on, jansson's and json-c's before):
+/// `{"lldp": {}}`, or `{"lldp": [{}]}` for json0 (and for json when lldpd
+/// was built with `--enable-json0`), when no neighbour is heard; else
+/// `lldp` holds `interface`, one entry per neighbour, each with the `via`
+/// lldpcli always writes. Anything else (`{"lldp": null}`, `[]`, another
+/// key, `show interfaces`' output) is an error, never "no neighbour".
+///
+/// Inside a neighbour, a TLV that cannot be read (a VLAN id 0, an
+/// aggregation id that is no number) is unknown on its own, and a chassis
+/// or port id that cannot be read leaves that neighbour's far end unknown:
+/// the rest of the table stands.
+pub fn parse_neighbors(text: &str, origin: &str) -> Result<Vec<LldpNeighbor>, String> {
+    table(text, origin).map_err(|e| format!("{origin}: {e}"))
+}
+
+fn table(text: &str, origin: &str) -> Result<Vec<LldpNeighbor>, String> {
     let doc: Value = serde_json::from_str(text)
         .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))?;
-    let lldp = doc
+    let root = doc.as_object().ok_or_else(|| {
+        format!(
+            "the document is {}, not an object: {NOT_NEIGHBOURS}",
+            kind(&doc)
+        )
+    })?;
+    let lldp = root
         .get("lldp")
-        .ok_or("no `lldp` object: not what `lldpcli -f json show neighbors` prints")?;
+        .ok_or_else(|| format!("no `lldp` object: {NOT_NEIGHBOURS}"))?;
+    if let Some(key) = root.keys().find(|k| *k != "lldp") {
+        return Err(format!("`{key}` beside `lldp`: {NOT_NEIGHBOURS}"));
+    }
+    let section = match lldp {
+        Value::Object(m) => m,
+        Value::Array(list) => match list.as_slice() {
+            [Value::Object(m)] => m,
+            _ => {
+                return Err(format!(
+                    "`lldp` is a list of {} (json0 prints one object): {NOT_NEIGHBOURS}",
+                    list.len()
+                ));
+            }
+        },
+        other => return Err(format!("`lldp` is {}: {NOT_NEIGHBOURS}", kind(other))),
+    };
+    if let Some(key) = section.keys().find(|k| *k != "interface") {
+        return Err(format!(
+            "`lldp` holds `{key}`, where lldpcli lists only `interface`: {NOT_NEIGHBOURS}"
+        ));
+    }
+    let Some(ifaces) = section.get("interface") else {
+        return Ok(Vec::new());
+    };
+    if !(ifaces.is_object() || ifaces.as_array().is_some_and(|a| !a.is_empty())) {
+        return Err(format!(
+            "`interface` is {}: lldpcli lists one neighbour as an object, several as a list",
+            kind(ifaces)
+        ));
+    }
     let mut out = Vec::new();
-    for section in items(lldp) {
-        let section = section
-            .as_object()
-            .ok_or("`lldp` holds something other than objects")?;
-        let Some(ifaces) = section.get("interface") else {
-            continue;
-        };
-        for (name, body) in entries(ifaces, INTERFACE_KEYS)? {
-            let name = name.ok_or("an interface without a name")?;
-            out.push(neighbor(name, body).map_err(|e| format!("interface {name}: {e}"))?);
-        }
+    for (name, body) in entries(ifaces, INTERFACE_KEYS)? {
+        let name = name.ok_or("an interface without a name")?;
+        out.push(neighbor(name, body, origin)?);
     }
     Ok(out)
+}
+
+/// A JSON value's kind, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(a) if a.is_empty() => "an empty list",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 const INTERFACE_KEYS: &[&str] = &[
@@ -311,20 +374,34 @@ fn field<'a>(m: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Value> 
     m.and_then(|m| m.get(key))
 }
 
-fn neighbor(iface: &str, body: &Map<String, Value>) -> Result<LldpNeighbor, String> {
-    let chassis = match body.get("chassis") {
-        Some(c) => entries(c, CHASSIS_KEYS)?.into_iter().next(),
-        None => None,
+/// One neighbour. Only an entry that is no neighbour at all (no `via`:
+/// `show interfaces` lists this host's own ports so) fails the table;
+/// whatever else cannot be read is unknown in the neighbour, with why.
+fn neighbor(iface: &str, body: &Map<String, Value>, origin: &str) -> Result<LldpNeighbor, String> {
+    let via = body.get("via").and_then(text).ok_or_else(|| {
+        format!("interface {iface}: no `via`: not a neighbour ({NOT_NEIGHBOURS})")
+    })?;
+    let odd = |what: String| {
+        Missing::new(
+            Reason::Malformed,
+            format!("{origin}: interface {iface}: {what}"),
+        )
     };
-    let port = match body.get("port") {
-        Some(p) => entries(p, PORT_KEYS)?.into_iter().next().map(|(_, m)| m),
-        None => None,
-    };
-    let system_name = chassis.and_then(|(name, m)| {
+    let chassis = part(body, "chassis", CHASSIS_KEYS);
+    let port = part(body, "port", PORT_KEYS);
+    let system_name = chassis.as_ref().ok().and_then(|(name, m)| {
         name.map(str::to_owned)
             .or_else(|| m.get("name").and_then(text))
     });
-    let chassis = chassis.map(|(_, m)| m);
+    let chassis_id = chassis
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|(_, m)| id(m, "chassis"));
+    let port_id = port
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|(_, m)| id(m, "port"));
+    let (chassis, port) = (chassis.ok().map(|(_, m)| m), port.ok().map(|(_, m)| m));
     let ttl = field(port, "ttl")
         .or_else(|| body.get("ttl"))
         .map(|t| match t {
@@ -333,24 +410,68 @@ fn neighbor(iface: &str, body: &Map<String, Value>) -> Result<LldpNeighbor, Stri
         })
         .and_then(text);
     let ttl_seconds = match ttl {
-        Some(t) => Some(
-            t.parse()
-                .map_err(|_| format!("ttl {t:?} is not a number of seconds"))?,
-        ),
-        None => None,
+        Some(t) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| odd(format!("ttl {t:?} is not a number of seconds")))
+            .into(),
+        None => Fact::Known(None),
     };
     let age_seconds = match body.get("age").and_then(text) {
-        Some(a) => age(&a).ok_or_else(|| format!("age {a:?} is not `N days, HH:MM:SS`"))?,
-        None => None,
+        Some(a) => age(&a)
+            .ok_or_else(|| odd(format!("age {a:?} is not `N days, HH:MM:SS`")))
+            .into(),
+        None => Fact::Known(None),
     };
     let aggregation_port_id = match field(port, "aggregation").and_then(text) {
-        Some(a) => Some(
-            a.parse()
-                .map_err(|_| format!("aggregation port id {a:?} is not a number"))?,
-        ),
-        None => None,
+        Some(a) => a
+            .parse()
+            .map(Some)
+            .map_err(|_| odd(format!("aggregation port id {a:?} is not a number")))
+            .into(),
+        None => Fact::Known(None),
     };
-    let mut vlans = Vec::new();
+    Ok(LldpNeighbor {
+        iface: iface.to_owned(),
+        via,
+        chassis_id: chassis_id.map_err(odd).into(),
+        system_name,
+        system_description: field(chassis, "descr").and_then(text),
+        management_addresses: field(chassis, "mgmt-ip").map(texts).unwrap_or_default(),
+        port_id: port_id.map_err(odd).into(),
+        port_description: field(port, "descr").and_then(text),
+        ttl_seconds,
+        age_seconds,
+        vlans: vlans(body).map_err(odd).into(),
+        aggregation_port_id,
+    })
+}
+
+/// A neighbour's chassis or port: the one object lldpcli writes for it.
+fn part<'a>(body: &'a Map<String, Value>, key: &str, known: &[&str]) -> Result<Named<'a>, String> {
+    let v = body.get(key).ok_or_else(|| format!("no {key}"))?;
+    let mut found = entries(v, known)
+        .map_err(|e| format!("{key}: {e}"))?
+        .into_iter();
+    match (found.next(), found.next()) {
+        (Some(one), None) => Ok(one),
+        (None, _) => Err(format!("no {key}")),
+        (Some(_), Some(_)) => Err(format!("more than one {key}")),
+    }
+}
+
+/// The chassis or port id, which with the other tells the far end.
+fn id(m: &Map<String, Value>, what: &str) -> Result<LldpId, String> {
+    let v = m.get("id").ok_or_else(|| format!("no {what} id"))?;
+    let id = lldp_id(v).ok_or_else(|| format!("{what} id {v}: expected a type and a value"))?;
+    if id.value.is_empty() {
+        return Err(format!("the {what} id is empty"));
+    }
+    Ok(id)
+}
+
+fn vlans(body: &Map<String, Value>) -> Result<Vec<LldpVlan>, String> {
+    let mut out = Vec::new();
     for v in body.get("vlan").map(items).unwrap_or_default() {
         let id = v
             .get("vlan-id")
@@ -361,7 +482,7 @@ fn neighbor(iface: &str, body: &Map<String, Value>) -> Result<LldpNeighbor, Stri
             .ok()
             .filter(|v| (1..=4094).contains(v))
             .ok_or_else(|| format!("vlan-id {id:?} is not a VLAN id (1 to 4094)"))?;
-        vlans.push(LldpVlan {
+        out.push(LldpVlan {
             id,
             name: v.get("value").and_then(text).filter(|n| !n.is_empty()),
             pvid: v
@@ -369,20 +490,7 @@ fn neighbor(iface: &str, body: &Map<String, Value>) -> Result<LldpNeighbor, Stri
                 .is_some_and(|p| text(p).as_deref() == Some("yes")),
         });
     }
-    Ok(LldpNeighbor {
-        iface: iface.to_owned(),
-        via: body.get("via").and_then(text).unwrap_or_default(),
-        chassis_id: field(chassis, "id").and_then(lldp_id),
-        system_name,
-        system_description: field(chassis, "descr").and_then(text),
-        management_addresses: field(chassis, "mgmt-ip").map(texts).unwrap_or_default(),
-        port_id: field(port, "id").and_then(lldp_id),
-        port_description: field(port, "descr").and_then(text),
-        ttl_seconds,
-        age_seconds,
-        vlans,
-        aggregation_port_id,
-    })
+    Ok(out)
 }
 
 /// The elements of a list, or the one element a list of one became.
@@ -476,10 +584,11 @@ mod tests {
     const TWO_PORTS_JSON0: &str = include_str!("../../tests/data/lldpcli/two-ports.json0");
     const ONE_PORT: &str = include_str!("../../tests/data/lldpcli/one-port-vlans-lag.json");
     const NONE: &str = include_str!("../../tests/data/lldpcli/none.json");
+    const NONE_JSON0: &str = include_str!("../../tests/data/lldpcli/none.json0");
 
     #[test]
     fn a_real_two_port_output_names_both_far_ends() {
-        let n = parse_neighbors(TWO_PORTS).unwrap();
+        let n = parse_neighbors(TWO_PORTS, "OUT").unwrap();
         assert_eq!(n.len(), 2);
         assert_eq!(n[0].iface, "i13xa0");
         assert_eq!(n[0].via, "LLDP");
@@ -487,7 +596,7 @@ mod tests {
         assert_eq!(n[0].system_description.as_deref(), Some("sw-b switch"));
         assert_eq!(
             n[0].chassis_id,
-            Some(LldpId {
+            Fact::Known(LldpId {
                 kind: "mac".into(),
                 value: "aa:11:8c:07:bd:44".into()
             })
@@ -497,23 +606,24 @@ mod tests {
             ["192.0.2.2", "fe80::a811:8cff:fe07:bd44"]
         );
         assert_eq!(n[0].port_description.as_deref(), Some("i13xb0"));
-        assert_eq!(n[0].ttl_seconds, Some(4));
-        assert_eq!(n[0].age_seconds, Some(3));
+        assert_eq!(n[0].ttl_seconds, Fact::Known(Some(4)));
+        assert_eq!(n[0].age_seconds, Fact::Known(Some(3)));
         // A Linux peer sends its MAC as the port id: the name is in the
         // description.
         assert_eq!(n[0].shown(), "vm i13xb0");
         assert_eq!(n[1].shown(), "vm i13xb1");
-        assert!(n[0].vlans.is_empty() && n[0].aggregation_port_id.is_none());
+        assert_eq!(n[0].vlans, Fact::Known(vec![]));
+        assert_eq!(n[0].aggregation_port_id, Fact::Known(None));
     }
 
     #[test]
     fn json0_reads_the_same_as_json() {
         // Printed five seconds apart.
         let ageless = |text| {
-            let mut n = parse_neighbors(text).unwrap();
+            let mut n = parse_neighbors(text, "OUT").unwrap();
             for x in &mut n {
-                assert!(x.age_seconds.is_some());
-                x.age_seconds = None;
+                assert!(matches!(x.age_seconds, Fact::Known(Some(_))));
+                x.age_seconds = Fact::Known(None);
             }
             n
         };
@@ -522,18 +632,21 @@ mod tests {
 
     #[test]
     fn one_interface_one_value_shapes_and_the_vlan_and_lag_tlvs() {
-        let n = parse_neighbors(ONE_PORT).unwrap();
+        let n = parse_neighbors(ONE_PORT, "OUT").unwrap();
         assert_eq!(n.len(), 1);
         let n = &n[0];
         assert_eq!(n.iface, "enp65s0f0");
         assert_eq!(n.system_name.as_deref(), Some("sw-a.dc1.example.net"));
         assert_eq!(n.management_addresses, ["10.0.0.11"]);
         assert_eq!(n.shown(), "sw-a.dc1.example.net swp7");
-        assert_eq!(n.age_seconds, Some(12 * 86_400 + 3 * 3600 + 4 * 60 + 5));
-        assert_eq!(n.aggregation_port_id, Some(1007));
         assert_eq!(
-            n.vlans,
-            [
+            n.age_seconds,
+            Fact::Known(Some(12 * 86_400 + 3 * 3600 + 4 * 60 + 5))
+        );
+        assert_eq!(n.aggregation_port_id, Fact::Known(Some(1007)));
+        assert_eq!(
+            n.vlans.known().unwrap(),
+            &[
                 LldpVlan {
                     id: 100,
                     name: Some("clients".into()),
@@ -554,9 +667,40 @@ mod tests {
     }
 
     #[test]
-    fn no_neighbour_is_an_empty_list_not_an_error() {
-        assert_eq!(parse_neighbors(NONE).unwrap(), []);
-        assert_eq!(parse_neighbors(r#"{"lldp": [{}]}"#).unwrap(), []);
+    fn only_the_shapes_lldpcli_prints_without_neighbours_mean_none() {
+        // What lldpcli prints with no neighbour, in every JSON writer it
+        // has had: the built-in one (1.0 and later, 0.9.7 on) with `-f json`
+        // and `-f json0` (also `-f json` when built with --enable-json0),
+        // and jansson's and json-c's before it (0.7 to 0.9.6).
+        for real in [
+            NONE,
+            NONE_JSON0,
+            "{\n  \"lldp\": {}\n}\n",
+            "{ \"lldp\": { } }\n",
+            "{\n  \"lldp\": [\n    {}\n  ]\n}\n",
+        ] {
+            assert_eq!(parse_neighbors(real, "OUT").unwrap(), [], "{real}");
+        }
+        // No lldpcli prints these: not "no neighbour" but malformed.
+        for odd in [
+            r#"{"lldp": null}"#,
+            r#"{"lldp": []}"#,
+            r#"{"lldp": [{}, {}]}"#,
+            r#"{"lldp": [null]}"#,
+            r#"{"lldp": {"interface": null}}"#,
+            r#"{"lldp": {"interface": []}}"#,
+            r#"{"lldp": {"interfaces": {"eth0": {"via": "LLDP"}}}}"#,
+            r#"{"lldp": {}, "more": 1}"#,
+            r#"[{"lldp": {}}]"#,
+            r#"null"#,
+            // `show interfaces`: this host's own ports, not neighbours.
+            r#"{"lldp": {"interface": {"eth0": {"status": "RX and TX",
+                "chassis": {"vm": {"id": {"type": "mac", "value": "02:00:00:00:00:01"}}},
+                "port": {"id": {"type": "mac", "value": "02:00:00:00:00:01"}}}}}}"#,
+        ] {
+            let read = parse_neighbors(odd, "OUT");
+            assert!(read.is_err(), "{odd} read as {read:?}");
+        }
     }
 
     #[test]
@@ -567,7 +711,7 @@ mod tests {
             {"eth0": {"via": "CDPv2", "chassis": {"id": {"id": {"type": "local", "value": "x"}, "descr": "named id"}},
                       "port": {"id": {"type": "ifname", "value": "Gi1/0/7"}, "descr": "GigabitEthernet1/0/7"}}}
         ]}}"#;
-        let n = parse_neighbors(text).unwrap();
+        let n = parse_neighbors(text, "OUT").unwrap();
         assert_eq!(n.len(), 2);
         assert_eq!(n[0].system_name, None);
         assert_eq!(n[0].shown(), "00:00:00:00:00:02 Gi1/0/7");
@@ -576,33 +720,169 @@ mod tests {
         assert_eq!(n[1].via, "CDPv2");
     }
 
+    /// A neighbour as lldpcli prints one, `vlan` and `port` fields given.
+    fn one(extra: &str, port: &str) -> String {
+        format!(
+            r#"{{"lldp": {{"interface": [
+                {{"eth0": {{"via": "LLDP", "age": "0 day, 00:01:00",
+                  "chassis": {{"sw-a": {{"id": {{"type": "mac", "value": "00:00:00:00:00:01"}}}}}},
+                  "port": {{"id": {{"type": "ifname", "value": "swp7"}}{port}}}{extra}}}}},
+                {{"eth1": {{"via": "LLDP",
+                  "chassis": {{"sw-b": {{"id": {{"type": "mac", "value": "00:00:00:00:00:02"}}}}}},
+                  "port": {{"id": {{"type": "ifname", "value": "swp7"}}, "aggregation": "12"}},
+                  "vlan": {{"vlan-id": "100", "pvid": true}}}}}}
+            ]}}}}"#
+        )
+    }
+
+    #[test]
+    fn an_odd_tlv_is_unknown_on_its_own_and_the_rest_is_kept() {
+        fn malformed<T>(f: &Fact<T>) -> Option<(Reason, String)> {
+            f.missing().map(|m| (m.reason, m.detail.clone()))
+        }
+        for (extra, port, field, says) in [
+            (
+                r#", "vlan": {"vlan-id": "0", "value": "x"}"#,
+                "",
+                "vlans",
+                "vlan-id \"0\" is not a VLAN id (1 to 4094)",
+            ),
+            (
+                r#", "vlan": [{"vlan-id": "10"}, {"vlan-id": "ten"}]"#,
+                "",
+                "vlans",
+                "vlan-id \"ten\" is not a VLAN id (1 to 4094)",
+            ),
+            (
+                r#", "vlan": {"pvid": true}"#,
+                "",
+                "vlans",
+                "a VLAN without a vlan-id",
+            ),
+            (
+                "",
+                r#", "aggregation": "n/a""#,
+                "aggregation",
+                "aggregation port id \"n/a\" is not a number",
+            ),
+            (
+                "",
+                r#", "ttl": "forever""#,
+                "ttl",
+                "ttl \"forever\" is not a number of seconds",
+            ),
+            (
+                r#", "age": "soon""#,
+                "",
+                "age",
+                "age \"soon\" is not `N days, HH:MM:SS`",
+            ),
+        ] {
+            let text = one(extra, port);
+            let n = parse_neighbors(&text, "OUT").unwrap_or_else(|e| panic!("{text}: {e}"));
+            let got = match field {
+                "vlans" => malformed(&n[0].vlans),
+                "aggregation" => malformed(&n[0].aggregation_port_id),
+                "ttl" => malformed(&n[0].ttl_seconds),
+                _ => malformed(&n[0].age_seconds),
+            };
+            assert_eq!(
+                got,
+                Some((Reason::Malformed, format!("OUT: interface eth0: {says}"))),
+                "{text}"
+            );
+            // The far end is still told, and the other neighbour whole.
+            assert_eq!(n[0].shown(), "sw-a swp7");
+            assert!(n[0].identity().is_ok());
+            assert_eq!(n[1].aggregation_port_id, Fact::Known(Some(12)));
+            assert_eq!(n[1].vlans.known().map(Vec::len), Some(1));
+        }
+    }
+
+    #[test]
+    fn a_neighbour_whose_chassis_or_port_cannot_be_read_is_unknown_alone() {
+        for (body, says) in [
+            (
+                r#""port": {"id": {"type": "ifname", "value": "swp7"}}"#,
+                "no chassis",
+            ),
+            (
+                r#""chassis": "sw-a", "port": {"id": {"type": "ifname", "value": "swp7"}}"#,
+                "chassis: expected an object, found \"sw-a\"",
+            ),
+            (
+                r#""chassis": {"sw-a": {"descr": "x"}}, "port": {"id": {"type": "ifname", "value": "swp7"}}"#,
+                "no chassis id",
+            ),
+            (
+                r#""chassis": {"sw-a": {"id": "garbled"}}, "port": {"id": {"type": "ifname", "value": "swp7"}}"#,
+                "chassis id \"garbled\": expected a type and a value",
+            ),
+            (
+                r#""chassis": {"sw-a": {"id": {"type": "mac", "value": ""}}}, "port": {"id": {"type": "ifname", "value": "swp7"}}"#,
+                "the chassis id is empty",
+            ),
+            (
+                r#""chassis": {"sw-a": {"id": {"type": "mac", "value": "00:00:00:00:00:01"}}}"#,
+                "no port",
+            ),
+            (
+                r#""chassis": {"sw-a": {"id": {"type": "mac", "value": "00:00:00:00:00:01"}}}, "port": {"descr": "swp7"}"#,
+                "no port id",
+            ),
+            (
+                r#""chassis": {"sw-a": {"id": {"type": "mac", "value": "00:00:00:00:00:01"}}}, "port": [{"id": {"type": "ifname", "value": "a"}}, {"id": {"type": "ifname", "value": "b"}}]"#,
+                "more than one port",
+            ),
+        ] {
+            let text = format!(
+                r#"{{"lldp": {{"interface": [{{"eth0": {{"via": "LLDP", {body}}}}},
+                    {{"eth1": {{"via": "LLDP", "chassis": {{"sw-b": {{"id": {{"type": "mac", "value": "00:00:00:00:00:02"}}}}}},
+                              "port": {{"id": {{"type": "ifname", "value": "swp7"}}}}}}}}]}}}}"#
+            );
+            let n = parse_neighbors(&text, "OUT").unwrap_or_else(|e| panic!("{text}: {e}"));
+            let m = n[0].identity().expect_err(&text);
+            assert_eq!(m.reason, Reason::Malformed);
+            assert_eq!(m.detail, format!("OUT: interface eth0: {says}"), "{text}");
+            assert!(!n[0].same_far_end(&n[0]), "an unknown far end is no match");
+            assert_eq!(n[1].shown(), "sw-b swp7");
+        }
+    }
+
     #[test]
     fn malformed_outputs_are_errors_that_say_where() {
         for (text, says) in [
             ("", "line 1 column 0"),
             ("{\"lldp\": ", "line 1"),
             ("{}", "no `lldp` object"),
-            ("{\"lldp\": [3]}", "other than objects"),
+            ("{\"lldp\": [3]}", "`lldp` is a list of 1"),
+            ("{\"lldp\": null}", "`lldp` is null"),
             (
                 r#"{"lldp": {"interface": {"eth0": {"age": "soon"}}}}"#,
-                "interface eth0: age \"soon\"",
+                "interface eth0: no `via`: not a neighbour",
             ),
             (
-                r#"{"lldp": {"interface": {"eth0": {"via": "LLDP", "vlan": {"vlan-id": "5000", "value": "x"}}}}}"#,
-                "vlan-id \"5000\"",
+                r#"{"lldp": {"interface": "eth0"}}"#,
+                "`interface` is a string",
             ),
             (
-                r#"{"lldp": {"interface": {"eth0": {"via": "LLDP", "port": {"aggregation": "x"}}}}}"#,
-                "aggregation port id",
+                r#"{"lldp": {"interface": [3]}}"#,
+                "expected an object, found 3",
             ),
-            (r#"{"lldp": {"interface": "eth0"}}"#, "expected an object"),
+            (
+                r#"{"lldp": {"interface": []}}"#,
+                "`interface` is an empty list",
+            ),
         ] {
-            let err = parse_neighbors(text).unwrap_err();
-            assert!(err.contains(says), "{text}: {err}");
+            let err = parse_neighbors(text, "OUT").unwrap_err();
+            assert!(
+                err.starts_with("OUT: ") && err.contains(says),
+                "{text}: {err}"
+            );
         }
         // Deep nesting is an error, not a stack overflow.
         let deep = format!("{{\"lldp\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(parse_neighbors(&deep).is_err());
+        assert!(parse_neighbors(&deep, "OUT").is_err());
     }
 
     #[test]
@@ -620,10 +900,10 @@ mod tests {
         let text = r#"{"lldp": {"interface": {"eth0": {"via": "LLDP", "age": "0 day, -1:-1:-40",
             "chassis": {"sw-a": {"id": {"type": "mac", "value": "00:00:00:00:00:01"}}},
             "port": {"id": {"type": "ifname", "value": "swp7"}}}}}}"#;
-        let n = parse_neighbors(text).unwrap();
+        let n = parse_neighbors(text, "OUT").unwrap();
         assert_eq!(
-            (n[0].shown().as_str(), n[0].age_seconds),
-            ("sw-a swp7", None)
+            (n[0].shown().as_str(), &n[0].age_seconds),
+            ("sw-a swp7", &Fact::Known(None))
         );
         // Too many days is malformed, not an overflow.
         let huge = format!("{} days, 00:00:00", i64::MAX);
