@@ -3,7 +3,7 @@
 //! decide which policies apply, evaluate their checks, leave the counters
 //! for the next run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::check;
@@ -13,7 +13,7 @@ use crate::finding::{
 };
 use crate::policy::{Applicability, Policy};
 use crate::source::Source;
-use crate::state::{self, LockError, Previous};
+use crate::state::{self, Lock, LockError, Previous};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -90,6 +90,19 @@ pub fn policy_refs(policies: &[Policy]) -> Vec<PolicyRef> {
         .collect()
 }
 
+/// The state file's lock, taken where the run's deadline can abandon it
+/// (a state directory on a filesystem that stopped answering).
+fn lock_within(source: &Source, path: &Path) -> Result<Lock, LockError> {
+    let owned = path.to_owned();
+    source
+        .bounded("opening it", move || Ok(state::lock(&owned)))
+        .unwrap_or_else(|e| {
+            let mut lock = path.as_os_str().to_owned();
+            lock.push(".lock");
+            Err(LockError::Io(lock.into(), e))
+        })
+}
+
 pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
     run_holding(source, policies, options, None)
 }
@@ -128,7 +141,7 @@ fn run_holding(
     // once: waiting behind it is how checkers pile up.
     let _lock = match (&options.state, held) {
         (Some(_), Some(_)) | (None, _) => None,
-        (Some(path), None) => match state::lock(path) {
+        (Some(path), None) => match lock_within(source, path) {
             Ok(lock) => Some(lock),
             Err(e @ LockError::Held(_)) => return refuse(refs, Cause::LockHeld, e.to_string()),
             Err(e) => return refuse(refs, Cause::LockFailed, e.to_string()),
@@ -148,7 +161,12 @@ fn run_holding(
         );
     }
     let previous = match &options.state {
-        Some(path) => state::load(path),
+        Some(path) => {
+            let owned = path.clone();
+            source
+                .bounded(&path.display().to_string(), move || Ok(state::load(&owned)))
+                .unwrap_or_else(|e| Previous::Unusable(e.to_string()))
+        }
         None => Previous::None,
     };
     if options.state.is_some() {
@@ -169,11 +187,7 @@ fn run_holding(
             .filter(|(_, a)| **a == Applicability::Applies)
             .flat_map(|(p, _)| &p.checks)
     };
-    // A probe's own limit, but never past the run's deadline.
-    let probes: Vec<_> = check::mount_probes(applying(), &snapshot)
-        .into_iter()
-        .map(|(m, limit)| (m, source.remaining().map_or(limit, |r| limit.min(r))))
-        .collect();
+    let probes = check::mount_probes(applying(), &snapshot);
     snapshot.storage.mount_probes = collect::mount_probes(source, &probes);
     let files = check::file_requests(applying());
     snapshot.storage.files = collect::file_facts(source, &snapshot, &files);

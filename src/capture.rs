@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::collect::{self, Scope};
 use crate::snapshot::{Fact, Link, LinkSettings, Reason, Snapshot};
 use crate::source::archive::{self, archive_stem};
+use crate::source::limits::{MAX_RECORDING_BYTES, size_text};
 use crate::source::{
     FIXTURE_FORMAT, Manifest, Recording, Source, errno_name, ethtool_text, iproute, layout,
 };
@@ -38,6 +39,8 @@ pub struct CaptureSummary {
     pub files: usize,
     /// Facts that could not be captured, each with its reason.
     pub warnings: Vec<String>,
+    /// Reads the deadline abandoned: kept in the capture as timeouts.
+    pub abandoned: Vec<String>,
 }
 
 /// Captures `source` (the live host, or another fixture to re-capture it)
@@ -95,6 +98,13 @@ fn capture_dir(
     let source = source.recording();
     let snapshot = collect::snapshot(&source, Scope::ALL);
     let recording = source.root().take_recording().unwrap_or_default();
+    if let Some(rel) = &recording.overflow {
+        return Err(CaptureError(format!(
+            "{}: not captured: the files read reached {} at {rel}, more than a capture holds",
+            out.display(),
+            size_text(MAX_RECORDING_BYTES)
+        )));
+    }
     let written = fs::create_dir_all(&tmp)
         .and_then(|()| write_fixture(&tmp, &snapshot, &recording, label))
         .and_then(|summary| fs::rename(&tmp, out).map(|()| summary));
@@ -103,6 +113,7 @@ fn capture_dir(
             dir: out.to_owned(),
             files,
             warnings,
+            abandoned: source.abandoned(),
         }),
         Err(e) => {
             let _ = fs::remove_dir_all(&tmp);

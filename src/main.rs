@@ -17,9 +17,9 @@ use hostlint::report::table::{self, Part, Style};
 use hostlint::report::{
     audit_json, catalog, diff_json, diff_table, junit, nagios, output, prometheus,
 };
-use hostlint::source::Deadline;
-use hostlint::source::Source;
 use hostlint::source::lldpcli::LldpConfig;
+use hostlint::source::probe::limit_text;
+use hostlint::source::{Deadline, FixtureError, Source};
 use hostlint::{capture, check, policy};
 
 const EXIT_UNKNOWN: u8 = 3;
@@ -53,6 +53,10 @@ enum Command {
         root: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
         format: ShowFormat,
+        /// Bound the run: a read that hangs becomes an unknown fact, named
+        /// on stderr, and the exit code is 3
+        #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+        deadline: Duration,
     },
     /// Audit the host against policies; the exit code is the worst finding
     /// (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
@@ -93,6 +97,10 @@ enum Command {
         /// A note stored in the manifest, e.g. "before ticket 4711"
         #[arg(long)]
         label: Option<String>,
+        /// Bound the run: a read that hangs is kept as a timeout in the
+        /// capture, named on stderr, and the exit code is 3
+        #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+        deadline: Duration,
     },
     /// Compare two captures, or a capture and the live host: the hardware
     /// and path changes, worst first (exit 2 critical, 1 warning, 0 nothing
@@ -122,6 +130,11 @@ enum Command {
         /// Write the report to FILE atomically (temporary file, then rename)
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Bound the run, both sides and the probes together: a read that
+        /// hangs becomes an unknown fact, named on stderr, and the exit
+        /// code is 3
+        #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+        deadline: Duration,
     },
     /// Run as an agent: audit again whenever the kernel reports a change,
     /// printing each finding that changes status as a JSON line
@@ -204,6 +217,9 @@ enum PolicyCommand {
     Check {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Bound the run: a policy file that does not answer is an error
+        #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+        deadline: Duration,
     },
 }
 
@@ -252,11 +268,33 @@ fn main() -> ExitCode {
     }
 }
 
-fn source(root: Option<PathBuf>, lldp: &LldpConfig) -> Result<Source, Box<dyn std::error::Error>> {
-    Ok(match root {
-        Some(dir) => Source::open(&dir)?,
-        None => Source::live().with_lldp(lldp.clone()),
-    })
+/// The host to read, bounded by `deadline`.
+fn source(
+    root: Option<PathBuf>,
+    lldp: &LldpConfig,
+    deadline: Deadline,
+) -> Result<Source, FixtureError> {
+    match root {
+        Some(dir) => Source::open_within(&dir, deadline),
+        None => Ok(Source::live()
+            .with_lldp(lldp.clone())
+            .with_deadline(deadline)),
+    }
+}
+
+/// Says on stderr which reads the deadline abandoned, if any: what was
+/// shown, captured or compared is incomplete, and exit 3 says so.
+fn abandoned(deadline: &Deadline, reads: Vec<String>) -> bool {
+    if reads.is_empty() {
+        return false;
+    }
+    eprintln!(
+        "hostlint: the deadline ({}) abandoned {} read(s) that did not answer: {}",
+        limit_text(deadline.total()),
+        reads.len(),
+        reads.join(", ")
+    );
+    true
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -265,7 +303,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         lldpcli: cli.lldpcli,
     };
     match cli.command {
-        Command::Show { what, root, format } => {
+        Command::Show {
+            what,
+            root,
+            format,
+            deadline,
+        } => {
+            let deadline = Deadline::after(deadline);
             let parts: &[Part] = match what {
                 ShowWhat::Links => &[Part::Links],
                 ShowWhat::Bonds => &[Part::Bonds],
@@ -292,7 +336,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let shown = root
                 .as_ref()
                 .map_or("the live host".to_owned(), |r| r.display().to_string());
-            let source = source(root, &lldp)?;
+            let source = source(root, &lldp, deadline)?;
             let snapshot = collect::snapshot(&source, scope);
             // A directory that is not a capture must not pass for a host
             // without links, routes or disks; one that holds other parts
@@ -311,7 +355,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     out.flush()?;
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if abandoned(&deadline, source.abandoned()) {
+                ExitCode::from(EXIT_UNKNOWN)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Audit {
             policies,
@@ -325,8 +373,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             &policies, root, &lldp, format, output, passes, state, deadline,
         ),
         Command::Policy {
-            command: PolicyCommand::Check { files },
-        } => match policy::load(&files) {
+            command: PolicyCommand::Check { files, deadline },
+        } => match policy::load_within(&files, Some(Deadline::after(deadline))) {
             Ok(policies) => {
                 for p in &policies {
                     println!(
@@ -354,9 +402,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             other_host,
             format,
             output,
+            deadline,
         } => {
             let options = hostlint::diff::Options { all, other_host };
-            diff(&before, &after, &lldp, &policies, options, format, output)
+            let deadline = Deadline::after(deadline);
+            diff(
+                &before, &after, &lldp, &policies, options, format, output, deadline,
+            )
         }
         Command::Watch {
             policies,
@@ -419,8 +471,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             output,
             root,
             label,
+            deadline,
         } => {
-            let summary = capture::capture(source(root, &lldp)?, &output, label)?;
+            let deadline = Deadline::after(deadline);
+            let summary = capture::capture(source(root, &lldp, deadline)?, &output, label)?;
             for w in &summary.warnings {
                 eprintln!("hostlint: warning: {w}");
             }
@@ -429,7 +483,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 summary.files,
                 summary.dir.display()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(if abandoned(&deadline, summary.abandoned) {
+                ExitCode::from(EXIT_UNKNOWN)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -525,7 +583,7 @@ fn audit(
             Some(deadline),
         )
     };
-    let report = match policy::load(policy_files) {
+    let report = match policy::load_within(policy_files, Some(deadline_at)) {
         Err(errors) => {
             for e in &errors {
                 eprintln!("{e}");
@@ -544,7 +602,7 @@ fn audit(
                     .collect(),
             )
         }
-        Ok(policies) => match source(root, lldp) {
+        Ok(policies) => match source(root, lldp, deadline_at) {
             Err(e) => refused(
                 hostlint::audit::policy_refs(&policies),
                 Cause::UnreadableRoot,
@@ -556,7 +614,7 @@ fn audit(
                     state,
                     deadline: Some(deadline),
                 };
-                hostlint::audit::run(&src.with_deadline(deadline_at), &policies, &options)
+                hostlint::audit::run(&src, &policies, &options)
             }
         },
     };
@@ -590,14 +648,13 @@ fn audit(
 fn diff_side(
     arg: &std::path::Path,
     lldp: &LldpConfig,
-) -> Result<Source, Box<dyn std::error::Error>> {
-    Ok(if arg == std::path::Path::new("live") {
-        Source::live().with_lldp(lldp.clone())
-    } else {
-        Source::open(arg)?
-    })
+    deadline: Deadline,
+) -> Result<Source, FixtureError> {
+    let root = (arg != std::path::Path::new("live")).then(|| arg.to_owned());
+    source(root, lldp, deadline)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn diff(
     before: &std::path::Path,
     after: &std::path::Path,
@@ -606,11 +663,12 @@ fn diff(
     options: hostlint::diff::Options,
     format: DiffFormat,
     output: Option<PathBuf>,
+    deadline: Deadline,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let policies = if policy_files.is_empty() {
         Vec::new()
     } else {
-        match policy::load(policy_files) {
+        match policy::load_within(policy_files, Some(deadline)) {
             Ok(policies) => policies,
             Err(errors) => {
                 for e in &errors {
@@ -622,7 +680,10 @@ fn diff(
         }
     };
     let checks: Vec<_> = policies.iter().flat_map(|p| &p.checks).collect();
-    let (b, a) = (diff_side(before, lldp)?, diff_side(after, lldp)?);
+    let (b, a) = (
+        diff_side(before, lldp, deadline)?,
+        diff_side(after, lldp, deadline)?,
+    );
     let report = hostlint::diff::run(
         (&before.display().to_string(), &b),
         (&after.display().to_string(), &a),
@@ -641,6 +702,9 @@ fn diff(
             out.write_all(text.as_bytes())?;
             out.flush()?;
         }
+    }
+    if abandoned(&deadline, [b.abandoned(), a.abandoned()].concat()) {
+        return Ok(ExitCode::from(EXIT_UNKNOWN));
     }
     Ok(ExitCode::from(report.exit_code()))
 }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::output::write_atomic;
 use crate::snapshot::{Fact, History, Reason, Snapshot};
+use crate::source::limits::MAX_STATE_BYTES;
 
 pub const SCHEMA: &str = "hostlint.state/1";
 
@@ -133,12 +134,13 @@ pub enum Previous {
 }
 
 pub fn load(path: &Path) -> Previous {
-    let text = match std::fs::read_to_string(path) {
+    let read = crate::source::bounded::read_regular(path, MAX_STATE_BYTES, "a state file");
+    let text = match read {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Previous::None,
         Err(e) => return Previous::Unusable(format!("{}: {e}", path.display())),
     };
-    match serde_json::from_str::<State>(&text) {
+    match serde_json::from_slice::<State>(&text) {
         Ok(s) if s.schema == SCHEMA => Previous::Found(s),
         Ok(s) => Previous::Unusable(format!(
             "{}: schema {:?}, not {SCHEMA}",

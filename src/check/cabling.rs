@@ -134,7 +134,7 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
                 .parent()
                 .unwrap_or(Path::new(""))
                 .join(rel);
-            match plan::load(&path) {
+            match plan::load(&path, ctx.deadline) {
                 Ok(cables) => Some(PlanFile {
                     path: path.display().to_string(),
                     cables,

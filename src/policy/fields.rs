@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::yaml::{Key, Node, Pos, Value};
+use crate::source::guard::Deadline;
 
 /// A mistake in a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,8 @@ impl fmt::Display for PolicyError {
 pub struct Ctx {
     pub file: String,
     pub errors: Vec<PolicyError>,
+    /// The run's deadline, for the files a policy names (a cabling plan).
+    pub deadline: Option<Deadline>,
 }
 
 impl Ctx {
@@ -34,6 +37,7 @@ impl Ctx {
         Ctx {
             file: file.into(),
             errors: Vec::new(),
+            deadline: None,
         }
     }
 

@@ -33,6 +33,9 @@ use serde_json::Value as Json;
 use crate::check::{self, Spec};
 use crate::finding::Severity;
 use crate::snapshot::{Fact, Reason, Snapshot};
+use crate::source::bounded;
+use crate::source::guard::{Deadline, Guard};
+pub use crate::source::limits::MAX_POLICY_BYTES;
 use fields::{Ctx, Fields, PolicyError, boolean, one_or_many, string};
 use matcher::{Num, Text};
 use yaml::{Node, Pos, Value};
@@ -99,7 +102,21 @@ const CHECK_KEYS: &[&str] = &["id", "description", "severity", "allow_empty"];
 /// Loads policy files and everything they include. Either every policy
 /// is valid, or every mistake found is returned.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Policy>, Vec<PolicyError>> {
-    let mut loader = Loader::default();
+    load_within(paths, None)
+}
+
+/// As [`load`], every file looked at and read where `deadline` can abandon
+/// it (a policy on a network filesystem that stopped answering). Each is a
+/// regular file of at most [`MAX_POLICY_BYTES`]: anything else is an error
+/// naming it, never a read that blocks or does not end.
+pub fn load_within(
+    paths: &[PathBuf],
+    deadline: Option<Deadline>,
+) -> Result<Vec<Policy>, Vec<PolicyError>> {
+    let mut loader = Loader {
+        deadline,
+        ..Loader::default()
+    };
     for p in paths {
         loader.load_file(p, &[]);
     }
@@ -141,12 +158,14 @@ struct Loader {
     policies: Vec<Policy>,
     loaded: Vec<PathBuf>,
     errors: Vec<PolicyError>,
+    deadline: Option<Deadline>,
 }
 
 impl Loader {
     fn load_file(&mut self, path: &Path, stack: &[Including]) {
         let shown = path.display().to_string();
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+        let canonical =
+            within(self.deadline, path, |p| p.canonicalize()).unwrap_or_else(|_| path.to_owned());
         if let Some(start) = stack.iter().position(|f| f.canonical == canonical) {
             let chain = &stack[start..];
             let mut links: Vec<String> = chain
@@ -177,7 +196,7 @@ impl Loader {
             return;
         }
         self.loaded.push(canonical.clone());
-        let text = match read_text(path) {
+        let text = match read_text(path, MAX_POLICY_BYTES, "a policy", self.deadline) {
             Ok(t) => t,
             Err(e) => {
                 self.errors.push(PolicyError {
@@ -203,11 +222,13 @@ impl Loader {
             }
         };
         let mut ctx = Ctx::new(shown.clone());
+        ctx.deadline = self.deadline;
         let (policy, includes) = parse_policy(&mut ctx, &node);
         self.errors.append(&mut ctx.errors);
         for (inc, pos) in includes {
             let target = path.parent().unwrap_or(Path::new(".")).join(&inc);
-            if !target.exists() {
+            // Unanswered, it is read, and the read names what did not answer.
+            if !within(self.deadline, &target, |p| Ok(p.exists())).unwrap_or(true) {
                 self.errors.push(PolicyError {
                     file: shown.clone(),
                     pos: Some(pos),
@@ -229,34 +250,31 @@ impl Loader {
     }
 }
 
-/// The most a policy, or a file it names (a cabling plan), may hold: far
-/// more than any hand-written or exported one.
-pub const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+/// Runs a filesystem call on `path` where `deadline`, if any, can abandon
+/// it, on a thread of its own.
+fn within<T: Send + 'static>(
+    deadline: Option<Deadline>,
+    path: &Path,
+    call: impl FnOnce(&Path) -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    let owned = path.to_owned();
+    match deadline {
+        Some(d) => Guard::new(d).run(&path.display().to_string(), move || call(&owned)),
+        None => call(&owned),
+    }
+}
 
-/// Reads a policy or a file it names: a regular file only (a FIFO or a
-/// device would block or never end), opened without waiting for a writer,
-/// and no larger than [`MAX_POLICY_BYTES`].
-pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_POLICY_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_POLICY_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {MAX_POLICY_BYTES} bytes"),
-        ));
-    }
+/// Reads a policy or a file it names (a cabling plan): a regular file only
+/// (a FIFO would block, `/dev/zero` never end, and opening a device can act
+/// on it), of at most `cap` bytes, under `deadline`. `what` names the kind
+/// of file in errors.
+pub(crate) fn read_text(
+    path: &Path,
+    cap: u64,
+    what: &'static str,
+    deadline: Option<Deadline>,
+) -> std::io::Result<String> {
+    let bytes = within(deadline, path, move |p| bounded::read_regular(p, cap, what))?;
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }

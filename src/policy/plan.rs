@@ -17,6 +17,8 @@ use std::path::Path;
 
 use super::fields::{Ctx, Fields, PolicyError, string, suggestion};
 use super::yaml::{self, Node, Pos, Value};
+use crate::source::guard::Deadline;
+use crate::source::limits::MAX_PLAN_BYTES;
 
 /// One cable of the plan: a host port and the switch port at its other end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,9 +72,9 @@ fn squash(name: &str) -> String {
 }
 
 /// Reads the plan at `path` (CSV, or YAML by its `.yaml`/`.yml` name).
-pub fn load(path: &Path) -> Result<Vec<Cable>, Vec<PolicyError>> {
+pub fn load(path: &Path, deadline: Option<Deadline>) -> Result<Vec<Cable>, Vec<PolicyError>> {
     let shown = path.display().to_string();
-    let text = super::read_text(path).map_err(|e| {
+    let text = super::read_text(path, MAX_PLAN_BYTES, "a cabling plan", deadline).map_err(|e| {
         vec![PolicyError {
             file: shown.clone(),
             pos: None,

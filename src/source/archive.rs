@@ -10,13 +10,22 @@
 //! capture can be. Symlink targets are kept as written (sysfs links climb
 //! with `..`); nothing is ever written through one, and hostlint resolves
 //! them inside the fixture.
+//!
+//! What unpacking may cost is bounded ([`super::limits`]): each member and
+//! the whole on disk, the number of entries, and what the tar reader keeps
+//! in memory between two entries (a GNU long name or a pax header, which it
+//! reads whole: a few bytes of gzip can inflate to gigabytes of one). A
+//! caller with a deadline hands in a flag that stops the unpacking at its
+//! next read.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, symlink};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use flate2::Compression;
@@ -24,14 +33,12 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use tar::{Builder, EntryType, Header};
 
-use super::root::MAX_FILE_BYTES;
+use super::limits::{
+    MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_METADATA_BYTES, MAX_FILE_BYTES, size_text,
+};
 
 /// Names that mark a capture archive rather than a capture directory.
 const SUFFIXES: [&str; 2] = [".tar.gz", ".tgz"];
-/// More than any capture holds (a few hundred files, one routing table);
-/// an archive past these is not a capture, or is a decompression bomb.
-const MAX_ENTRIES: usize = 200_000;
-const MAX_TOTAL_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The capture directory's name inside an archive called `path`:
 /// `lb-01-before.tar.gz` holds `lb-01-before/`. `None` when the name does
@@ -196,9 +203,15 @@ impl Unpacked {
 
 /// Unpacks the archive at `path`.
 pub fn unpack(path: &Path) -> io::Result<Unpacked> {
+    unpack_stopping(path, &AtomicBool::new(false))
+}
+
+/// As [`unpack`]; a `stop` that turns true ends the unpacking with
+/// `TimedOut` at its next read.
+pub fn unpack_stopping(path: &Path, stop: &AtomicBool) -> io::Result<Unpacked> {
     let file = File::open(path)?;
     let dir = TempDir::new("unpack")?;
-    unpack_into(io::BufReader::new(file), dir.path())?;
+    unpack_until(io::BufReader::new(file), dir.path(), stop)?;
     let mut top: Vec<PathBuf> = Vec::new();
     for entry in fs::read_dir(dir.path())? {
         let entry = entry?;
@@ -276,19 +289,92 @@ fn parent_dirs(
     Ok(at)
 }
 
+/// The decompressed stream as the tar reader sees it, allowed to read
+/// only as far as the unpacking has said it may: so that a header, long
+/// name or pax extension cannot make the tar reader take in more than
+/// [`MAX_ARCHIVE_METADATA_BYTES`] beyond the members' own data.
+struct Budgeted<'a, R> {
+    inner: R,
+    read: u64,
+    allowed: Rc<Cell<u64>>,
+    stop: &'a AtomicBool,
+}
+
+impl<R: Read> Read for Budgeted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "unpacking stopped at the deadline",
+            ));
+        }
+        let left = self.allowed.get().saturating_sub(self.read);
+        if left == 0 {
+            return Err(invalid(format!(
+                "tar headers, long names or pax extensions of more than {} between two entries",
+                size_text(MAX_ARCHIVE_METADATA_BYTES)
+            )));
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Unpacks a gzip-compressed tar read from `input` into the existing
 /// directory `root`.
 pub fn unpack_into(input: impl Read, root: &Path) -> io::Result<()> {
-    let mut archive = tar::Archive::new(GzDecoder::new(input));
+    unpack_until(input, root, &AtomicBool::new(false))
+}
+
+/// As [`unpack_into`], ending with `TimedOut` once `stop` turns true.
+pub fn unpack_until(input: impl Read, root: &Path, stop: &AtomicBool) -> io::Result<()> {
+    let allowed = Rc::new(Cell::new(MAX_ARCHIVE_METADATA_BYTES));
+    let budgeted = Budgeted {
+        inner: GzDecoder::new(input),
+        read: 0,
+        allowed: Rc::clone(&allowed),
+        stop,
+    };
+    let mut archive = tar::Archive::new(budgeted);
     let mut total: u64 = 0;
     let mut known = HashSet::new();
+    let mut consumed: u64 = 0;
     for (n, entry) in archive.entries()?.enumerate() {
-        if n >= MAX_ENTRIES {
+        if n >= MAX_ARCHIVE_ENTRIES {
             return Err(invalid(format!(
-                "more than {MAX_ENTRIES} entries: not a capture"
+                "more than {MAX_ARCHIVE_ENTRIES} entries: not a capture"
             )));
         }
         let mut entry = entry?;
+        // Every entry's data counts, whether it is unpacked below or
+        // skipped by the tar reader (a pax global header's).
+        let size = entry.size();
+        if size > MAX_FILE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!(
+                    "{}: {size} bytes, too large: more than the {} hostlint reads of one file",
+                    String::from_utf8_lossy(&entry.path_bytes()),
+                    size_text(MAX_FILE_BYTES)
+                ),
+            ));
+        }
+        total += size;
+        if total > MAX_ARCHIVE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!(
+                    "more than {} unpacked: too large for a capture",
+                    size_text(MAX_ARCHIVE_BYTES)
+                ),
+            ));
+        }
+        // The next entry's headers may take the metadata allowance again,
+        // counted from the end of this entry's data.
+        consumed = consumed.max(entry.raw_file_position().saturating_add(size));
+        allowed.set(consumed.saturating_add(MAX_ARCHIVE_METADATA_BYTES));
         let kind = entry.header().entry_type();
         let raw = entry.path()?.into_owned();
         let parts = safe_relative(&raw)?;
@@ -309,19 +395,6 @@ pub fn unpack_into(input: impl Read, root: &Path) -> io::Result<()> {
                 Err(_) => DirBuilder::new().mode(0o755).create(&dest)?,
             },
             EntryType::Regular | EntryType::Continuous => {
-                let size = entry.size();
-                if size > MAX_FILE_BYTES {
-                    return Err(invalid(format!(
-                        "{}: {size} bytes, larger than hostlint reads ({MAX_FILE_BYTES})",
-                        raw.display()
-                    )));
-                }
-                total += size;
-                if total > MAX_TOTAL_BYTES {
-                    return Err(invalid(format!(
-                        "more than {MAX_TOTAL_BYTES} bytes unpacked: not a capture"
-                    )));
-                }
                 // `create_new` neither overwrites an earlier entry nor
                 // follows a symlink that an earlier entry placed here.
                 let mut file = OpenOptions::new()

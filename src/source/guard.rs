@@ -23,6 +23,8 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct Deadline {
     pub end: Instant,
     pub per_read: Duration,
+    /// The whole run's bound as given (`--deadline`), for messages.
+    pub total: Duration,
 }
 
 impl Deadline {
@@ -31,7 +33,12 @@ impl Deadline {
         Deadline {
             end: Instant::now() + total,
             per_read: (total / 4).clamp(Duration::from_millis(100), Duration::from_secs(5)),
+            total,
         }
+    }
+
+    pub fn total(&self) -> Duration {
+        self.total
     }
 
     pub fn remaining(&self) -> Duration {
@@ -146,6 +153,7 @@ mod tests {
         let g = Guard::new(Deadline {
             end: Instant::now() + Duration::from_secs(10),
             per_read: Duration::from_millis(100),
+            total: Duration::from_secs(10),
         });
         let started = Instant::now();
         let err = g
@@ -165,6 +173,7 @@ mod tests {
         let g = Guard::new(Deadline {
             end: Instant::now(),
             per_read: Duration::from_secs(1),
+            total: Duration::from_secs(1),
         });
         assert_eq!(
             g.run("late", || Ok(1)).unwrap_err().kind(),

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::root::MAX_FILE_BYTES;
+use super::limits::MAX_FILE_BYTES;
 use crate::snapshot::{Fact, LldpId, LldpNeighbor, LldpVlan, Missing, Reason, io_text};
 
 /// Where Debian's and upstream's lldpd listen by default.

@@ -7,12 +7,14 @@
 //! either way.
 
 pub mod archive;
+pub mod bounded;
 pub mod devmapper;
 pub mod ethtool;
 pub mod ethtool_text;
 pub mod events;
 pub mod guard;
 pub mod iproute;
+pub mod limits;
 pub mod lldpcli;
 pub mod netlink;
 pub mod probe;
@@ -24,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -35,8 +38,9 @@ use crate::snapshot::{
 use ethtool::IoctlSocket;
 pub use guard::Deadline;
 use guard::Guard;
+pub use limits::MAX_FILE_BYTES;
 use netlink::{NETLINK_GENERIC, NETLINK_ROUTE, Netlink, NetlinkError};
-pub use root::{MAX_FILE_BYTES, NotCaptured, Recording, Root, is_not_captured};
+pub use root::{NotCaptured, Recording, Root, is_not_captured};
 
 /// The files of a fixture that hold netlink and ioctl facts, with the
 /// command that prints each: the fixture format's single definition.
@@ -233,6 +237,21 @@ pub fn json_message(e: &serde_json::Error) -> String {
     text.strip_suffix(&at).unwrap_or(&text).to_owned()
 }
 
+/// Where opening a capture has got to, so that a deadline that abandons it
+/// can say what did not answer.
+#[derive(Clone, Default)]
+struct Progress(Arc<Mutex<Option<PathBuf>>>);
+
+impl Progress {
+    fn at(&self, path: &Path) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(path.to_owned());
+    }
+
+    fn last(&self) -> Option<PathBuf> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 /// A netlink failure as the reason a fact is missing.
 fn netlink_missing(what: &str, e: &NetlinkError) -> Missing {
     let reason = match e {
@@ -258,6 +277,11 @@ impl Source {
     /// A captured host. A directory without a manifest (a sosreport, a copy
     /// of /sys and /proc) is read for what it holds.
     pub fn fixture(dir: &Path) -> Result<Source, FixtureError> {
+        Source::fixture_reporting(dir, &Progress::default())
+    }
+
+    fn fixture_reporting(dir: &Path, progress: &Progress) -> Result<Source, FixtureError> {
+        progress.at(dir);
         let meta = std::fs::metadata(dir).map_err(|e| FixtureError {
             path: dir.to_owned(),
             message: format!("cannot read the fixture: {e}"),
@@ -269,9 +293,11 @@ impl Source {
             });
         }
         let manifest_path = dir.join(layout::MANIFEST);
-        let manifest = match std::fs::read_to_string(&manifest_path) {
+        progress.at(&manifest_path);
+        let read = bounded::read_regular(&manifest_path, MAX_FILE_BYTES, "a fixture's manifest");
+        let manifest = match read {
             Ok(text) => {
-                let m: Manifest = serde_json::from_str(&text).map_err(|e| FixtureError {
+                let m: Manifest = serde_json::from_slice(&text).map_err(|e| FixtureError {
                     path: manifest_path.clone(),
                     message: format!(
                         "line {} column {}: {}",
@@ -346,6 +372,20 @@ impl Source {
         self.guard.as_ref().map(|g| g.deadline().remaining())
     }
 
+    /// Runs `call`, a filesystem call outside the root that can block (the
+    /// state file), where this source's deadline can abandon it; `what`
+    /// names it in the error.
+    pub fn bounded<T: Send + 'static>(
+        &self,
+        what: &str,
+        call: impl FnOnce() -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
+        match &self.guard {
+            Some(g) => g.run(what, call),
+            None => call(),
+        }
+    }
+
     /// The reads the deadline abandoned.
     pub fn abandoned(&self) -> Vec<String> {
         self.guard
@@ -358,21 +398,31 @@ impl Source {
     /// writes it), unpacked into a temporary directory for as long as the
     /// source lives.
     pub fn archive(path: &Path) -> Result<Source, FixtureError> {
-        let unpacked = archive::unpack(path).map_err(|e| FixtureError {
+        Source::archive_reporting(path, &AtomicBool::new(false), &Progress::default())
+    }
+
+    fn archive_reporting(
+        path: &Path,
+        stop: &AtomicBool,
+        progress: &Progress,
+    ) -> Result<Source, FixtureError> {
+        progress.at(path);
+        let unpacked = archive::unpack_stopping(path, stop).map_err(|e| FixtureError {
             path: path.to_owned(),
             message: format!("cannot unpack the capture archive: {e}"),
         })?;
-        let mut source = Source::fixture(unpacked.fixture()).map_err(|e| FixtureError {
-            path: path.to_owned(),
-            message: format!(
-                "{}: {}",
-                e.path
-                    .strip_prefix(unpacked.temp_dir())
-                    .unwrap_or(&e.path)
-                    .display(),
-                e.message
-            ),
-        })?;
+        let mut source =
+            Source::fixture_reporting(unpacked.fixture(), progress).map_err(|e| FixtureError {
+                path: path.to_owned(),
+                message: format!(
+                    "{}: {}",
+                    e.path
+                        .strip_prefix(unpacked.temp_dir())
+                        .unwrap_or(&e.path)
+                        .display(),
+                    e.message
+                ),
+            })?;
         source.unpacked = Some((unpacked, path.to_owned()));
         Ok(source)
     }
@@ -380,11 +430,49 @@ impl Source {
     /// A capture given on the command line: a `.tar.gz` (or `.tgz`) file
     /// is an archive, anything else a fixture directory.
     pub fn open(path: &Path) -> Result<Source, FixtureError> {
+        Source::open_reporting(path, &AtomicBool::new(false), &Progress::default())
+    }
+
+    fn open_reporting(
+        path: &Path,
+        stop: &AtomicBool,
+        progress: &Progress,
+    ) -> Result<Source, FixtureError> {
+        progress.at(path);
         let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
         if is_file && archive::archive_stem(path).is_some() {
-            Source::archive(path)
+            Source::archive_reporting(path, stop, progress)
         } else {
-            Source::fixture(path)
+            Source::fixture_reporting(path, progress)
+        }
+    }
+
+    /// A capture given on the command line, opened and then read within
+    /// `deadline`. Looking at the path, reading `manifest.json` and
+    /// unpacking an archive run on a thread of their own, which the
+    /// deadline abandons (a capture on a network filesystem that stopped
+    /// answering, an archive that takes too long to unpack) with an error
+    /// naming the path it was at.
+    pub fn open_within(path: &Path, deadline: Deadline) -> Result<Source, FixtureError> {
+        let progress = Progress::default();
+        let owned = path.to_owned();
+        let shared = progress.clone();
+        let pending = probe::start(deadline.remaining(), move |stop: &AtomicBool| {
+            Source::open_reporting(&owned, stop, &shared)
+        })
+        .map_err(|e| FixtureError {
+            path: path.to_owned(),
+            message: format!("cannot start a reader thread: {e}"),
+        })?;
+        match pending.wait() {
+            Some((opened, _)) => Ok(opened?.with_deadline(deadline)),
+            None => Err(FixtureError {
+                path: progress.last().unwrap_or_else(|| path.to_owned()),
+                message: format!(
+                    "no answer within the deadline ({}); opening the capture was abandoned",
+                    probe::limit_text(deadline.total())
+                ),
+            }),
         }
     }
 
@@ -436,7 +524,13 @@ impl Source {
         rel: &str,
         parse: impl FnOnce(&str) -> Result<T, iproute::JsonError>,
     ) -> Result<T, Missing> {
-        let text = self.root.read_captured(rel).map_err(|e| {
+        // Route tables are the one fixture file that grows with the host.
+        let limit = if rel == layout::ROUTES_V4 || rel == layout::ROUTES_V6 {
+            limits::MAX_ROUTE_FILE_BYTES
+        } else {
+            MAX_FILE_BYTES
+        };
+        let text = self.root.read_captured(rel, limit).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 Missing::new(Reason::NotCaptured, format!("the fixture has no {rel}"))
             } else {

@@ -6,11 +6,14 @@
 
 use std::fmt;
 use std::io;
+use std::time::Instant;
 
 use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTIPART, NLM_F_REQUEST};
 use netlink_sys::{Socket, SocketAddr};
 
 pub use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_ROUTE};
+
+use super::limits::{MAX_NETLINK_REPLY_BYTES, size_text};
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_NOOP: u16 = 1;
@@ -50,11 +53,14 @@ impl NetlinkError {
         }
     }
 
-    /// The error as an `io::Error`, keeping the errno where there is one.
+    /// The error as an `io::Error`, keeping the errno where there is one,
+    /// and the kind of a socket error that has none (a timeout is not
+    /// malformed data).
     pub fn to_io(&self) -> io::Error {
-        match self.errno() {
-            Some(n) => io::Error::from_raw_os_error(n),
-            None => io::Error::new(io::ErrorKind::InvalidData, self.to_string()),
+        match (self.errno(), self) {
+            (Some(n), _) => io::Error::from_raw_os_error(n),
+            (None, NetlinkError::Io(e)) => io::Error::new(e.kind(), self.to_string()),
+            (None, _) => io::Error::new(io::ErrorKind::InvalidData, self.to_string()),
         }
     }
 }
@@ -103,6 +109,9 @@ pub struct Netlink {
     seq: u32,
     buf: Vec<u8>,
     request: Vec<u8>,
+    /// When the current timeout runs out: a dump that keeps answering
+    /// must still end there, not only one that falls silent.
+    ends: Option<Instant>,
 }
 
 impl Netlink {
@@ -124,12 +133,14 @@ impl Netlink {
             seq: 0,
             buf: Vec::with_capacity(RECV_BUFFER),
             request: Vec::with_capacity(256),
+            ends: None,
         })
     }
 
     /// Bounds every wait for a reply: past it a request fails with
     /// `TimedOut` (a kernel stuck on the RTNL lock must not hang the run).
-    pub fn set_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+    pub fn set_timeout(&mut self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        self.ends = timeout.map(|t| Instant::now() + t);
         use std::os::fd::AsRawFd;
         let tv = match timeout {
             // Zero would mean "no timeout" to the kernel.
@@ -186,7 +197,14 @@ impl Netlink {
         self.socket.send(&self.request, 0)?;
 
         let mut status = DumpStatus::default();
+        let mut received: u64 = 0;
         loop {
+            if self.ends.is_some_and(|end| Instant::now() >= end) {
+                return Err(NetlinkError::Io(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the kernel's answer did not end before the deadline",
+                )));
+            }
             self.buf.clear();
             let n = self
                 .socket
@@ -201,6 +219,16 @@ impl Netlink {
             if n > self.buf.len() {
                 return Err(NetlinkError::Decode(format!(
                     "datagram of {n} bytes exceeds the {RECV_BUFFER}-byte buffer"
+                )));
+            }
+            received += n as u64;
+            if received > MAX_NETLINK_REPLY_BYTES {
+                return Err(NetlinkError::Io(io::Error::new(
+                    io::ErrorKind::FileTooLarge,
+                    format!(
+                        "too large: the kernel's answer passed {}, more than hostlint reads of one request",
+                        size_text(MAX_NETLINK_REPLY_BYTES)
+                    ),
                 )));
             }
             let mut offset = 0;
@@ -502,6 +530,28 @@ mod tests {
         push_attr(&mut no_id, CTRL_ATTR_FAMILY_NAME, b"ethtool\0");
         push_attr(&mut no_id, CTRL_ATTR_MCAST_GROUPS, &groups);
         assert_eq!(parse_family(&no_id), None);
+    }
+
+    #[test]
+    fn a_timeout_stays_a_timeout_not_malformed_data() {
+        let e = NetlinkError::Io(io::Error::new(io::ErrorKind::TimedOut, "no answer"));
+        assert_eq!(e.to_io().kind(), io::ErrorKind::TimedOut);
+        let e = NetlinkError::Decode("short".into());
+        assert_eq!(e.to_io().kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn a_dump_that_keeps_answering_still_ends_at_the_deadline() {
+        let Ok(mut nl) = Netlink::open(NETLINK_ROUTE) else {
+            eprintln!("skipped: no netlink socket here");
+            return;
+        };
+        nl.set_timeout(Some(std::time::Duration::ZERO)).unwrap();
+        // RTM_GETLINK dump with an empty ifinfomsg: the kernel would answer.
+        let err = nl
+            .request(18, true, &[0; 16], &mut |_, _| Ok(()))
+            .unwrap_err();
+        assert_eq!(err.to_io().kind(), io::ErrorKind::TimedOut, "{err}");
     }
 
     #[test]

@@ -24,20 +24,15 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, FileType};
-use std::io::{self, Read};
+use std::io;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::bounded::{kind_name, read_capped};
 use super::guard::Guard;
+use super::limits::{MAX_FILE_BYTES, MAX_RECORDING_BYTES, size_text};
 
-/// A file larger than this is not a sysfs or procfs attribute: refuse it
-/// rather than read a huge or endless file.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
-
-/// The limit for a fixture's own command output (`cmd/ip-route-4.json`),
-/// which a host with a full routing table makes large: a million routes
-/// take about 150 MB of `ip -j` text.
-pub const MAX_CAPTURED_BYTES: u64 = 1024 * 1024 * 1024;
 const MAX_SYMLINK_HOPS: usize = 40;
 
 /// What a capture must reproduce: files with their content, symlinks with
@@ -51,6 +46,25 @@ pub struct Recording {
     pub errors: BTreeMap<String, i32>,
     /// Paths looked for that did not exist.
     pub absent: BTreeSet<String>,
+    /// The bytes of `files`, held until the capture writes them.
+    pub bytes: u64,
+    /// A file that did not fit in [`MAX_RECORDING_BYTES`]: the capture
+    /// cannot be complete.
+    pub overflow: Option<String>,
+}
+
+impl Recording {
+    fn keep_file(&mut self, rel: String, bytes: Vec<u8>) {
+        let len = bytes.len() as u64;
+        if self.bytes + len > MAX_RECORDING_BYTES {
+            self.overflow.get_or_insert(rel);
+            return;
+        }
+        self.bytes += len;
+        if let Some(old) = self.files.insert(rel, bytes) {
+            self.bytes -= old.len() as u64;
+        }
+    }
 }
 
 /// The cause of a "not found" error for a path a fixture does not hold and
@@ -327,9 +341,7 @@ impl Root {
     /// Records a file that did not come from the root (the text form of an
     /// ioctl's answer) so that a capture writes it.
     pub fn record_file(&self, rel: &str, bytes: &[u8]) {
-        self.with_recording(|r| {
-            r.files.insert(rel.to_owned(), bytes.to_vec());
-        });
+        self.with_recording(|r| r.keep_file(rel.to_owned(), bytes.to_vec()));
     }
 
     /// Records how getting a fact that a capture would store at `rel`
@@ -350,10 +362,9 @@ impl Root {
         self.read_bytes_up_to(rel, MAX_FILE_BYTES)
     }
 
-    /// Reads a command's output kept in a fixture, up to
-    /// [`MAX_CAPTURED_BYTES`].
-    pub fn read_captured(&self, rel: &str) -> io::Result<String> {
-        let bytes = self.read_bytes_up_to(rel, MAX_CAPTURED_BYTES)?;
+    /// Reads a command's output kept in a fixture, up to `limit` bytes.
+    pub fn read_captured(&self, rel: &str, limit: u64) -> io::Result<String> {
+        let bytes = self.read_bytes_up_to(rel, limit)?;
         String::from_utf8(bytes).map_err(|_| {
             io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: not UTF-8 text"))
         })
@@ -362,18 +373,31 @@ impl Root {
     fn read_bytes_up_to(&self, rel: &str, limit: u64) -> io::Result<Vec<u8>> {
         let (rel, path, kind) = self.open_path(rel)?;
         self.injected_error(&rel)?;
+        // A device node in a fixture is not a copy of anything hostlint
+        // reads, and opening one can act on the hardware behind it.
+        if let Some(k) = kind.filter(|k| !self.live && !k.is_file() && !k.is_fifo()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{rel}: {}, not a file a fixture holds", kind_name(k)),
+            ));
+        }
         let result = self
             .call(&rel, self.read_may_block(kind), move || {
                 read_bounded(&path, limit)
             })
             .map_err(|e| self.not_found(&rel, e));
-        match &result {
-            Ok(bytes) => self.with_recording(|r| {
-                r.files.insert(rel, bytes.clone());
-            }),
-            Err(e) => self.record_error(&rel, e),
+        match result {
+            Ok(bytes) => {
+                if self.recording.is_some() {
+                    self.with_recording(|r| r.keep_file(rel, bytes.clone()));
+                }
+                Ok(bytes)
+            }
+            Err(e) => {
+                self.record_error(&rel, &e);
+                Err(e)
+            }
         }
-        result
     }
 
     /// Reads a text file.
@@ -396,7 +420,12 @@ impl Root {
         if e.kind() == io::ErrorKind::NotFound {
             return;
         }
-        if let Some(errno) = e.raw_os_error() {
+        // A read the deadline abandoned replays as the timeout it was.
+        let errno = match e.kind() {
+            io::ErrorKind::TimedOut => Some(libc::ETIMEDOUT),
+            _ => e.raw_os_error(),
+        };
+        if let Some(errno) = errno {
             self.with_recording(|r| {
                 r.errors.insert(rel.to_owned(), errno);
             });
@@ -580,15 +609,19 @@ fn join(done: &[String], part: &str) -> String {
 
 fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let file = fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: larger than {limit} bytes", path.display()),
-        ));
-    }
-    Ok(bytes)
+    // sysfs reports 4096 for every attribute: a hint, not a size.
+    let len = file.metadata().map_or(0, |m| m.len());
+    read_capped(file, len, limit).map_err(|e| match e.kind() {
+        io::ErrorKind::FileTooLarge => io::Error::new(
+            e.kind(),
+            format!(
+                "{}: too large: more than the {} hostlint reads of one file",
+                path.display(),
+                size_text(limit)
+            ),
+        ),
+        _ => e,
+    })
 }
 
 #[cfg(test)]
@@ -743,7 +776,7 @@ mod tests {
         let root = Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new());
         assert_eq!(
             root.read("big").unwrap_err().kind(),
-            io::ErrorKind::InvalidData
+            io::ErrorKind::FileTooLarge
         );
     }
 
@@ -760,6 +793,7 @@ mod tests {
         let guard = Arc::new(Guard::new(Deadline {
             end: Instant::now() + Duration::from_secs(30),
             per_read: Duration::from_millis(200),
+            total: Duration::from_secs(30),
         }));
         let root =
             Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new()).guarded(Arc::clone(&guard));

@@ -1,7 +1,8 @@
 //! Facts only a policy asks for, read after the snapshot: whether mount
 //! points answer, and the size, age and checksum of files. Each read runs
 //! under its own time limit (`source::probe`), all of them at once, so a
-//! hung mount costs its limit once, not once per check.
+//! hung mount costs its limit once, not once per check; and never past
+//! the run's deadline.
 
 use std::time::Duration;
 
@@ -23,10 +24,16 @@ fn millis(d: Duration) -> u64 {
     d.as_millis().min(u128::from(u64::MAX)) as u64
 }
 
+/// A read's own limit, cut to what is left of the run's deadline.
+fn within_deadline(source: &Source, limit: Duration) -> Duration {
+    source.remaining().map_or(limit, |left| limit.min(left))
+}
+
 /// Probes each mount point once, with the longest limit asked for it.
 pub fn mount_probes(source: &Source, requests: &[(String, Duration)]) -> Vec<MountProbe> {
     let mut merged: Vec<(String, Duration)> = Vec::new();
     for (m, limit) in requests {
+        let limit = &within_deadline(source, *limit);
         match merged.iter_mut().find(|(x, _)| x == m) {
             Some((_, l)) => *l = (*l).max(*limit),
             None => merged.push((m.clone(), *limit)),
@@ -82,12 +89,13 @@ pub fn file_facts(
 ) -> Vec<FileFacts> {
     let mut merged: Vec<FileRequest> = Vec::new();
     for r in requests {
+        let limit = within_deadline(source, r.limit);
         match merged.iter_mut().find(|x| x.path == r.path) {
             Some(x) => {
                 x.hash |= r.hash;
-                x.limit = x.limit.max(r.limit);
+                x.limit = x.limit.max(limit);
             }
-            None => merged.push(r.clone()),
+            None => merged.push(FileRequest { limit, ..r.clone() }),
         }
     }
     let hung = |path: &str| -> Option<Missing> {

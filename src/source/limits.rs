@@ -1,0 +1,75 @@
+//! Every bound hostlint puts on what it reads, in one place, so that a
+//! hostile or broken input (a policy that is `/dev/zero`, a fixture file
+//! of gigabytes, an archive that inflates without end, a kernel dump that
+//! never ends) costs a known amount of memory and time, and gives an error
+//! or an UNKNOWN fact, never an exhausted host. `docs/limits.md` lists
+//! them for operators; change both together.
+
+/// A policy file, and each file it includes: hand-written YAML. The
+/// largest shipped policy is under 8 KiB.
+pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
+/// One kernel text file (a sysfs or procfs attribute, `/proc/mounts`,
+/// `/proc/net/bonding/*`) and one file of a fixture (its copies of those,
+/// `manifest.json`, the `ip -j` and `ethtool` text), an archive member
+/// included. A route table is read as a stream of routes instead, whose
+/// bound is per route.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A fixture's route tables (`cmd/ip-route-4.json`, `-6`), read whole for
+/// now: a million routes take about 150 MB of `ip -j` text.
+pub const MAX_ROUTE_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// `--state FILE`: a few dozen bytes per counter; a host with a thousand
+/// links keeps under 2 MiB.
+pub const MAX_STATE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A capture archive: what it may unpack to in all (written to a private
+/// temporary directory, not kept in memory), and how many entries it may
+/// have. More is not a capture, or is a decompression bomb.
+pub const MAX_ARCHIVE_BYTES: u64 = 512 * 1024 * 1024;
+pub const MAX_ARCHIVE_ENTRIES: usize = 200_000;
+
+/// What the tar reader may take in between two entries: headers, GNU long
+/// names and pax extensions, which it keeps in memory whole.
+pub const MAX_ARCHIVE_METADATA_BYTES: u64 = 1024 * 1024;
+
+/// The replies to one netlink request, all datagrams together. A million
+/// routes take about 100 MiB; each datagram is read into one 64 KiB
+/// buffer and decoded at once, so what is kept is the decoded objects.
+pub const MAX_NETLINK_REPLY_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// A capture keeps every file it read in memory until it writes them out;
+/// past this the capture is refused rather than the host's memory used up.
+pub const MAX_RECORDING_BYTES: u64 = MAX_ARCHIVE_BYTES;
+
+/// A cabling plan a `cabling` check names (CSV or YAML exported from an
+/// inventory): a few hundred bytes a port.
+pub const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
+
+/// `1 MiB`, `64 MiB`, `512 KiB`: a bound as a person reads it.
+pub fn size_text(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    const GIB: u64 = 1024 * MIB;
+    match bytes {
+        b if b >= GIB && b % GIB == 0 => format!("{} GiB", b / GIB),
+        b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_read_as_written() {
+        assert_eq!(size_text(MAX_POLICY_BYTES), "1 MiB");
+        assert_eq!(size_text(MAX_FILE_BYTES), "64 MiB");
+        assert_eq!(size_text(MAX_NETLINK_REPLY_BYTES), "1 GiB");
+        assert_eq!(size_text(1536), "1536 bytes");
+        assert_eq!(size_text(512 * 1024), "512 KiB");
+    }
+}
