@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area.
 
 mod audit;
+mod bounds;
 mod diff;
 mod live;
 mod lldp;

@@ -28,6 +28,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -213,7 +214,7 @@ struct LiveKernel {
 }
 
 enum Kernel {
-    Live(Mutex<LiveKernel>),
+    Live(Box<Mutex<LiveKernel>>),
     Fixture,
 }
 
@@ -266,7 +267,7 @@ impl Source {
     pub fn live() -> Source {
         Source {
             root: Root::live(),
-            kernel: Kernel::Live(Mutex::new(LiveKernel::default())),
+            kernel: Kernel::Live(Box::default()),
             manifest: None,
             guard: None,
             unpacked: None,
@@ -464,7 +465,9 @@ impl Source {
             path: path.to_owned(),
             message: format!("cannot start a reader thread: {e}"),
         })?;
-        match pending.wait() {
+        // An abandoned unpacking stops at its next read and removes what
+        // it wrote, unless its filesystem does not answer either.
+        match pending.wait_or_wind_down(deadline.per_read.min(Duration::from_millis(500))) {
             Some((opened, _)) => Ok(opened?.with_deadline(deadline)),
             None => Err(FixtureError {
                 path: progress.last().unwrap_or_else(|| path.to_owned()),

@@ -75,6 +75,23 @@ impl<T> Pending<T> {
     }
 }
 
+impl<T> Pending<T> {
+    /// As [`Pending::wait`]; when the limit passes first, the work is told
+    /// to stop and given `grace` more to wind down (an unpacking that
+    /// removes what it wrote), its answer then thrown away.
+    pub fn wait_or_wind_down(self, grace: Duration) -> Option<(T, Duration)> {
+        let left = self.limit.saturating_sub(self.started.elapsed());
+        match self.rx.recv_timeout(left) {
+            Ok(v) => Some((v, self.started.elapsed())),
+            Err(_) => {
+                self.give_up.store(true, Ordering::Relaxed);
+                let _ = self.rx.recv_timeout(grace);
+                None
+            }
+        }
+    }
+}
+
 /// `2s`, `1.5s`, `250ms`: a limit as a person reads it.
 pub fn limit_text(d: Duration) -> String {
     let ms = d.as_millis();

@@ -538,9 +538,16 @@ impl Root {
                 _ => {}
             }
             let candidate = join(&done, &part);
-            let (file_type, target) = self
-                .lookup(&candidate)
-                .map_err(|e| self.not_found_within(&candidate, rel.trim_matches('/'), e))?;
+            let (file_type, target) = match self.lookup(&candidate) {
+                Ok(found) => found,
+                // A file whose read failed on the captured host has no
+                // copy: its recorded error is the answer.
+                Err(e) if todo.is_empty() && self.injected.contains_key(&candidate) => {
+                    self.injected_error(&candidate)?;
+                    return Err(e);
+                }
+                Err(e) => return Err(self.not_found_within(&candidate, rel.trim_matches('/'), e)),
+            };
             let Some(target) = target else {
                 done.push(part);
                 kind = Some(file_type);
@@ -721,6 +728,21 @@ mod tests {
         assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
         let rec = root.take_recording().unwrap();
         assert_eq!(rec.errors.get("cmd/x.json"), Some(&libc::ECONNREFUSED));
+    }
+
+    #[test]
+    fn an_error_recorded_for_a_file_the_capture_could_not_copy_replays() {
+        let d = tree();
+        let mut inject = BTreeMap::new();
+        inject.insert(
+            "sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/current_link_width".to_owned(),
+            libc::ETIMEDOUT,
+        );
+        let root = Root::fixture(d.path(), inject, BTreeSet::new());
+        let err = root
+            .read("sys/class/net/eth0/device/current_link_width")
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ETIMEDOUT), "{err}");
     }
 
     #[test]
