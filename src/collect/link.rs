@@ -4,6 +4,7 @@
 use super::{pci, sysfs_net};
 use crate::snapshot::{Duplex, Fact, Interface, Link, LinkModes, LinkSettings, Missing, Reason};
 use crate::source::Source;
+use crate::source::limits::MAX_LINKS;
 
 /// Where the interface list came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub enum Origin {
 }
 
 pub fn interfaces(source: &Source) -> Result<(Vec<Interface>, Origin), Missing> {
-    match source.interfaces() {
+    let found = match source.interfaces() {
         Ok(v) => Ok((v, Origin::Kernel)),
         Err(m) if m.reason == Reason::NotCaptured => match sysfs_net::interfaces(source) {
             Ok(v) => Ok((v, Origin::Sysfs)),
@@ -25,7 +26,18 @@ pub fn interfaces(source: &Source) -> Result<(Vec<Interface>, Origin), Missing> 
             )),
         },
         Err(m) => Err(m),
+    }?;
+    // Each costs a few KiB and several reads once collected.
+    if found.0.len() > MAX_LINKS {
+        return Err(Missing::new(
+            Reason::Failed,
+            format!(
+                "too large: {} interfaces, more than the {MAX_LINKS} hostlint reads",
+                found.0.len()
+            ),
+        ));
     }
+    Ok(found)
 }
 
 pub fn collect(source: &Source, ifaces: &[Interface], origin: Origin) -> Vec<Link> {

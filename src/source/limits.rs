@@ -47,6 +47,31 @@ pub const MAX_RECORDING_BYTES: u64 = MAX_ARCHIVE_BYTES;
 /// inventory): a few hundred bytes a port.
 pub const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The values (objects, arrays, strings, numbers, literals) one fixture
+/// JSON file may hold, counted before it is parsed: what parsing costs
+/// grows with them, not with the bytes (`[[],[],...]` is 3 bytes a
+/// value). `ip -j -d -s -s link show` prints about 150 a link.
+pub const MAX_JSON_VALUES: usize = 4 * 1024 * 1024;
+
+/// Interfaces, from the kernel, `ip -j` text or a sysfs copy. A container
+/// host with ten thousand veths fits; each costs a few KiB once collected.
+pub const MAX_LINKS: usize = 16 * 1024;
+
+/// Neighbour entries (the kernel keeps 1024 by default; a large L2
+/// segment may raise gc_thresh3 to tens of thousands) and policy rules, as
+/// `ip -j` prints them.
+pub const MAX_NEIGHBORS: usize = 64 * 1024;
+pub const MAX_RULES: usize = 64 * 1024;
+
+/// The lines of one kernel text file (`/proc/mounts`, `/proc/mdstat`,
+/// `/proc/net/bonding/*`, the device-mapper tables): each becomes a
+/// mount, an array, a member or a map, a few hundred bytes apiece.
+pub const MAX_TEXT_LINES: usize = 64 * 1024;
+
+/// The names one directory listing may give (`sys/block`, `sys/class/net`):
+/// each becomes an object with files of its own to read.
+pub const MAX_DIR_ENTRIES: usize = 64 * 1024;
+
 /// `1 MiB`, `64 MiB`, `512 KiB`: a bound as a person reads it.
 pub fn size_text(bytes: u64) -> String {
     const KIB: u64 = 1024;

@@ -540,6 +540,37 @@ impl Source {
                 Missing::io(rel, &e)
             }
         })?;
+        // What parsing costs grows with the values and entries, which a
+        // file within its byte bound can hold millions of.
+        let entries = match rel {
+            layout::LINKS | layout::ADDRESSES => Some((limits::MAX_LINKS, "interfaces")),
+            layout::NEIGHBORS => Some((limits::MAX_NEIGHBORS, "neighbours")),
+            layout::RULES_V4 | layout::RULES_V6 => Some((limits::MAX_RULES, "rules")),
+            _ => None,
+        };
+        if let Some((max, what)) = entries {
+            let size = bounded::json_size(&text);
+            let too_large = if size.values > limits::MAX_JSON_VALUES {
+                Some(format!(
+                    "{} JSON values, more than the {} hostlint parses of one file",
+                    size.values,
+                    limits::MAX_JSON_VALUES
+                ))
+            } else if size.elements > max {
+                Some(format!(
+                    "{} entries, more than the {max} {what} hostlint reads",
+                    size.elements
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = too_large {
+                return Err(Missing::io(
+                    rel,
+                    &io::Error::new(io::ErrorKind::FileTooLarge, format!("too large: {why}")),
+                ));
+            }
+        }
         parse(&text).map_err(|e| {
             let at = e.line.map(|l| format!(":{l}")).unwrap_or_default();
             Missing::new(Reason::Malformed, format!("{rel}{at}: {}", e.message))
@@ -1001,6 +1032,53 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    /// A fixture whose `name` holds `text`, and its links.
+    fn links_of(name: &str, text: &str) -> Result<Vec<Interface>, Missing> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("cmd")).unwrap();
+        std::fs::write(d.path().join(name), text).unwrap();
+        let source = Source::fixture(d.path()).unwrap();
+        if name == layout::LINKS {
+            source.interfaces()
+        } else {
+            source.neighbors(&[]).map(|_| Vec::new())
+        }
+    }
+
+    #[test]
+    fn fixture_json_is_refused_past_its_entries_or_values_before_it_is_parsed() {
+        let link = r#"{"ifname": "e"},"#;
+        let many = format!("[{}{{}}]", link.repeat(limits::MAX_LINKS));
+        let m = links_of(layout::LINKS, &many).unwrap_err();
+        assert!(
+            m.detail
+                .contains("16385 entries, more than the 16384 interfaces"),
+            "{m}"
+        );
+        let fits = format!(
+            "[{}{{\"ifname\": \"e\"}}]",
+            link.repeat(limits::MAX_LINKS - 1)
+        );
+        assert_eq!(
+            links_of(layout::LINKS, &fits).unwrap().len(),
+            limits::MAX_LINKS
+        );
+        let nested = format!(
+            r#"[{{"dst": "10.0.0.1", "x": [{}[]]}}]"#,
+            "[],".repeat(limits::MAX_JSON_VALUES)
+        );
+        let m = links_of(layout::NEIGHBORS, &nested).unwrap_err();
+        assert!(
+            m.detail.contains("JSON values, more than the 4194304"),
+            "{m}"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -31,7 +31,9 @@ use std::sync::{Arc, Mutex};
 
 use super::bounded::{kind_name, read_capped};
 use super::guard::Guard;
-use super::limits::{MAX_FILE_BYTES, MAX_RECORDING_BYTES, size_text};
+use super::limits::{
+    MAX_DIR_ENTRIES, MAX_FILE_BYTES, MAX_RECORDING_BYTES, MAX_TEXT_LINES, size_text,
+};
 
 const MAX_SYMLINK_HOPS: usize = 40;
 
@@ -400,9 +402,20 @@ impl Root {
         }
     }
 
-    /// Reads a text file.
+    /// Reads a text file, of at most [`MAX_TEXT_LINES`] lines: what it is
+    /// parsed into grows with them.
     pub fn read(&self, rel: &str) -> io::Result<String> {
         let bytes = self.read_bytes(rel)?;
+        if bytes.len() > MAX_TEXT_LINES
+            && bytes.iter().filter(|b| **b == b'\n').count() > MAX_TEXT_LINES
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!(
+                    "{rel}: too large: more than the {MAX_TEXT_LINES} lines hostlint reads of one file"
+                ),
+            ));
+        }
         String::from_utf8(bytes).map_err(|_| {
             io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: not UTF-8 text"))
         })
@@ -500,6 +513,16 @@ impl Root {
                     let name = entry?.file_name().to_string_lossy().into_owned();
                     if !name.starts_with('.') {
                         names.push(name);
+                    }
+                    // Each name becomes an object with files of its own.
+                    if names.len() > MAX_DIR_ENTRIES {
+                        return Err(io::Error::new(
+                            io::ErrorKind::FileTooLarge,
+                            format!(
+                                "{}: too large: more than the {MAX_DIR_ENTRIES} entries hostlint lists of one directory",
+                                path.display()
+                            ),
+                        ));
                     }
                 }
                 Ok(names)
@@ -788,6 +811,33 @@ mod tests {
         );
         assert!(rec.symlinks.is_empty(), "{:?}", rec.symlinks);
         assert!(rec.absent.contains("proc/net/hostlint-no-such-dir"));
+    }
+
+    #[test]
+    fn text_of_more_lines_and_directories_of_more_entries_than_parsed_are_refused() {
+        let d = tree();
+        fs::write(
+            d.path().join("mounts"),
+            "a /m x rw 0 0\n".repeat(MAX_TEXT_LINES + 1),
+        )
+        .unwrap();
+        fs::write(
+            d.path().join("fine"),
+            "a /m x rw 0 0\n".repeat(MAX_TEXT_LINES),
+        )
+        .unwrap();
+        fs::create_dir(d.path().join("many")).unwrap();
+        for i in 0..=MAX_DIR_ENTRIES {
+            fs::File::create(d.path().join(format!("many/{i}"))).unwrap();
+        }
+        let root = Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new());
+        let e = root.read("mounts").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert!(e.to_string().contains("more than the 65536 lines"), "{e}");
+        assert!(root.read("fine").is_ok());
+        let e = root.read_dir("many").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert!(e.to_string().contains("more than the 65536 entries"), "{e}");
     }
 
     #[test]
