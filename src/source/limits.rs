@@ -72,6 +72,10 @@ pub const MAX_TEXT_LINES: usize = 64 * 1024;
 /// each becomes an object with files of its own to read.
 pub const MAX_DIR_ENTRIES: usize = 64 * 1024;
 
+/// What `lldpcli -f json show neighbors details` may print: a few KiB a
+/// neighbour.
+pub const MAX_LLDP_OUTPUT_BYTES: u64 = 4 * 1024 * 1024;
+
 /// `1 MiB`, `64 MiB`, `512 KiB`: a bound as a person reads it.
 pub fn size_text(bytes: u64) -> String {
     const KIB: u64 = 1024;

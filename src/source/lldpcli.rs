@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::limits::MAX_FILE_BYTES;
+use super::limits::MAX_LLDP_OUTPUT_BYTES;
 use crate::snapshot::{Fact, LldpId, LldpNeighbor, LldpVlan, Missing, Reason, io_text};
 
 /// Where Debian's and upstream's lldpd listen by default.
@@ -41,7 +41,7 @@ pub const ARGS: &[&str] = &["-f", "json", "show", "neighbors", "details"];
 pub const LIMIT: Duration = Duration::from_secs(5);
 
 /// More output than this is not a neighbour table.
-pub const MAX_OUTPUT: u64 = MAX_FILE_BYTES;
+pub const MAX_OUTPUT: u64 = MAX_LLDP_OUTPUT_BYTES;
 
 const MAX_STDERR: u64 = 64 * 1024;
 

@@ -181,9 +181,16 @@ pub fn run(case: &Case, ws: &Workspace) {
             ) else {
                 return;
             };
-            let report = hostlint::diff::run(("before", &before), ("after", &after), &checks, true);
-            let _ = diff_table::render(&report, &plain());
-            let _ = diff_json::render(&report);
+            let options = hostlint::diff::Options {
+                all: true,
+                other_host: true,
+            };
+            if let Ok(report) =
+                hostlint::diff::run(("before", &before), ("after", &after), &checks, options)
+            {
+                let _ = diff_table::render(&report, &plain());
+                let _ = diff_json::render(&report);
+            }
         }
         Target::Archive => {
             let tar = fs::read(ws.etc.join("capture.tar")).unwrap_or_default();
