@@ -172,13 +172,16 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     })
 }
 
-/// The mounts in use: for a mount point mounted over, the last one.
+/// The mounts in use: for a mount point mounted over, the last one. In
+/// one pass from the end (a host may have tens of thousands of mounts).
 pub fn effective(mounts: &[Mount]) -> Vec<&Mount> {
-    let mut out: Vec<&Mount> = Vec::new();
-    for m in mounts {
-        out.retain(|x| x.mountpoint != m.mountpoint);
-        out.push(m);
-    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<&Mount> = mounts
+        .iter()
+        .rev()
+        .filter(|m| seen.insert(m.mountpoint.as_str()))
+        .collect();
+    out.reverse();
     out
 }
 

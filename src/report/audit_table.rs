@@ -6,7 +6,7 @@
 use comfy_table::{Cell, Color};
 
 use super::table::{Style, new_table};
-use super::{Counts, checks, escape_controls};
+use super::{Counts, MAX_CELL_WORD, checks, escape_controls, shorten_words};
 use crate::finding::{Audit, PolicyRef, Status, Verdict};
 
 /// Whether passing findings get a row each or only a count.
@@ -145,5 +145,5 @@ fn status_cell(s: Status, color: bool) -> Cell {
 /// Cells may span lines, so a newline stays; every other control
 /// character is shown escaped (a tab would also throw the column widths).
 fn cell_text(s: &str) -> String {
-    escape_controls(s, |c| c == '\n').into_owned()
+    shorten_words(&escape_controls(s, |c| c == '\n'), MAX_CELL_WORD).into_owned()
 }

@@ -5,7 +5,7 @@
 
 use comfy_table::{Cell, Color};
 
-use super::escape_controls;
+use super::{MAX_CELL_WORD, escape_controls, shorten_words};
 use super::table::{Style, new_table};
 use crate::diff::{Change, Diff, Severity, SideInfo, Value};
 
@@ -175,5 +175,5 @@ fn severity_cell(s: Severity, color: bool) -> Cell {
 /// Values come from the host (an interface name may hold an ESC byte):
 /// every control character but a newline is shown escaped.
 fn cell_text(s: &str) -> String {
-    escape_controls(s, |c| c == '\n').into_owned()
+    shorten_words(&escape_controls(s, |c| c == '\n'), MAX_CELL_WORD).into_owned()
 }
