@@ -564,6 +564,39 @@ mod tests {
     }
 
     #[test]
+    fn long_names_and_pax_headers_past_a_megabyte_are_refused_not_kept() {
+        for kind in [EntryType::GNULongName, EntryType::XHeader] {
+            let bytes = gz_tar(|b| {
+                let mut h = Header::new_gnu();
+                h.set_entry_type(kind);
+                h.set_size(2 << 20);
+                h.set_cksum();
+                b.append(&h, io::repeat(b'a').take(2 << 20)).unwrap();
+                let mut h = file_header(1);
+                b.append_data(&mut h, "cap/f", &b"x"[..]).unwrap();
+            });
+            let out = tempfile::tempdir().unwrap();
+            let err = unpack_into(&bytes[..], out.path()).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("more than 1 MiB between two entries"),
+                "{kind:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn unpacking_stops_when_told_to() {
+        let bytes = gz_tar(|b| {
+            let mut h = file_header(4);
+            b.append_data(&mut h, "cap/f", &b"data"[..]).unwrap();
+        });
+        let out = tempfile::tempdir().unwrap();
+        let err = unpack_until(&bytes[..], out.path(), &AtomicBool::new(true)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    }
+
+    #[test]
     fn temp_dirs_go_away() {
         let t = TempDir::new("test").unwrap();
         let p = t.path().to_owned();
