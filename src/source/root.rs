@@ -57,15 +57,19 @@ pub struct Recording {
 
 impl Recording {
     fn keep_file(&mut self, rel: String, bytes: Vec<u8>) {
-        let len = bytes.len() as u64;
-        if self.bytes + len > MAX_RECORDING_BYTES {
+        self.keep_file_within(rel, bytes, MAX_RECORDING_BYTES);
+    }
+
+    fn keep_file_within(&mut self, rel: String, bytes: Vec<u8>, cap: u64) {
+        // A file read again replaces its earlier copy.
+        let replaced = self.files.get(&rel).map_or(0, |old| old.len() as u64);
+        let total = self.bytes - replaced + bytes.len() as u64;
+        if total > cap {
             self.overflow.get_or_insert(rel);
             return;
         }
-        self.bytes += len;
-        if let Some(old) = self.files.insert(rel, bytes) {
-            self.bytes -= old.len() as u64;
-        }
+        self.bytes = total;
+        self.files.insert(rel, bytes);
     }
 }
 
@@ -838,6 +842,17 @@ mod tests {
         let e = root.read_dir("many").unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
         assert!(e.to_string().contains("more than the 65536 entries"), "{e}");
+    }
+
+    #[test]
+    fn a_recording_past_its_cap_keeps_no_more_and_says_where_it_stopped() {
+        let mut rec = Recording::default();
+        rec.keep_file_within("a".into(), vec![0; 60], 100);
+        rec.keep_file_within("a".into(), vec![0; 70], 100);
+        assert_eq!(rec.bytes, 70, "a file read again replaces itself");
+        rec.keep_file_within("b".into(), vec![0; 40], 100);
+        assert_eq!(rec.overflow.as_deref(), Some("b"));
+        assert!(!rec.files.contains_key("b"));
     }
 
     #[test]
