@@ -194,6 +194,8 @@ pub fn mkfifo(path: &Path) -> io::Result<()> {
 
 /// The edits of a case applied to a workspace, undone when dropped: what
 /// stood at each edited path is moved aside first and moved back after.
+/// No edit writes into a file that exists (the working copies share their
+/// files with the trees they come from: `seeds::link_tree`).
 pub struct Applied {
     stash: PathBuf,
     /// In the order made: a path edited, with where what stood there was

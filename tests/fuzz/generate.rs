@@ -90,6 +90,12 @@ pub fn case(rng: &mut Rng, corpus: &Corpus, only: Option<Target>) -> Case {
     c
 }
 
+/// A file of a tree as a seed: a regular file only (the source trees are
+/// read in place, and a FIFO there would block the harness).
+fn seed_bytes(path: &std::path::Path) -> Vec<u8> {
+    hostlint::source::bounded::read_regular(path, 1 << 20, "a seed").unwrap_or_default()
+}
+
 fn write(path: &str, bytes: &[u8]) -> Op {
     Op::Write {
         path: path.to_owned(),
@@ -198,7 +204,7 @@ fn tree_ops(rng: &mut Rng, tree: &Tree, ops: &mut Vec<Op>) {
         let at = format!("tree/{file}");
         match rng.below(100) {
             0..=71 => {
-                let seed = std::fs::read(tree.pristine.join(&file)).unwrap_or_default();
+                let seed = seed_bytes(&tree.pristine.join(&file));
                 ops.push(write(&at, &mutate::mutate(rng, &seed, false)));
             }
             72..=76 => ops.push(Op::Remove { path: at }),
@@ -234,7 +240,7 @@ fn tree_ops(rng: &mut Rng, tree: &Tree, ops: &mut Vec<Op>) {
             }),
             _ if !dirs.is_empty() => {
                 let dir = rng.pick(&dirs);
-                let donor = std::fs::read(tree.pristine.join(rng.pick(&files))).unwrap_or_default();
+                let donor = seed_bytes(&tree.pristine.join(rng.pick(&files)));
                 ops.push(Op::Many {
                     path: format!("tree/{dir}"),
                     prefix: (*rng.pick(&["x", "eth", "sd", "host", "md", "dm-", "nvme", " ", "é"]))

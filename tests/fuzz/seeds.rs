@@ -61,6 +61,19 @@ pub struct Corpus {
 /// Copies a tree, symlinks kept as symlinks; FIFOs and devices are not
 /// copied (a fixture that needs one makes it).
 pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    mirror(from, to, false)
+}
+
+/// Copies a tree as [`copy_tree`] does, its files hard-linked where the
+/// filesystem allows: a working copy of a large tree in an instant. Safe
+/// because no edit ever writes into a file that is there: it moves it
+/// aside and writes a new one (`case::Applied`), and hostlint writes
+/// nothing into a tree it reads.
+pub fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
+    mirror(from, to, true)
+}
+
+fn mirror(from: &Path, to: &Path, link: bool) -> io::Result<()> {
     fs::create_dir_all(to)?;
     for entry in fs::read_dir(from)? {
         let entry = entry?;
@@ -69,8 +82,8 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
         if kind.is_symlink() {
             std::os::unix::fs::symlink(fs::read_link(entry.path())?, &dst)?;
         } else if kind.is_dir() {
-            copy_tree(&entry.path(), &dst)?;
-        } else if kind.is_file() {
+            mirror(&entry.path(), &dst, link)?;
+        } else if kind.is_file() && !(link && fs::hard_link(entry.path(), &dst).is_ok()) {
             fs::copy(entry.path(), &dst)?;
         }
     }
@@ -152,8 +165,9 @@ pub fn source_of(repo: &Path, name: &str) -> Option<PathBuf> {
 /// Fixtures need what git cannot keep: the hung mount's FIFO.
 const FIFOS: &[(&str, &str)] = &[("fixtures/san-mount-hung", "srv/shared")];
 
-/// Makes the working copies of a tree: `work` (edited by cases) and
-/// `pristine` (the other side of a diff).
+/// Makes the working copy of a tree, `work` (edited by cases), and finds
+/// `pristine`, the other side of a diff: the source itself (only read),
+/// or for an archive what it unpacked to.
 pub fn materialize(name: &str, source: &Path, scratch: &Path) -> io::Result<(PathBuf, PathBuf)> {
     let safe: String = name
         .chars()
@@ -174,19 +188,14 @@ pub fn materialize(name: &str, source: &Path, scratch: &Path) -> io::Result<(Pat
     } else {
         tree_root(source, 2).unwrap_or(source.to_owned())
     };
-    let (work, pristine) = (base.join("work"), base.join("pristine"));
-    copy_tree(&root, &work)?;
-    copy_tree(&root, &pristine)?;
-    let _ = remove_any(&unpacked);
-    for (tree, rel) in FIFOS.iter().filter(|(t, _)| *t == name) {
-        let _ = tree;
-        for dir in [&work, &pristine] {
-            let p = dir.join(rel);
-            let _ = remove_any(&p);
-            crate::case::mkfifo(&p)?;
-        }
+    let work = base.join("work");
+    link_tree(&root, &work)?;
+    for (_, rel) in FIFOS.iter().filter(|(t, _)| *t == name) {
+        let p = work.join(rel);
+        let _ = remove_any(&p);
+        crate::case::mkfifo(&p)?;
     }
-    Ok((work, pristine))
+    Ok((work, root))
 }
 
 const QUICK: Limits = Limits {
@@ -242,8 +251,7 @@ fn survey(work: &Path, meta: &Path, repo: &Path) -> (Option<ReadSet>, Option<Vec
 fn parser_seeds(repo: &Path, trees: &[(String, PathBuf)]) -> Vec<(&'static str, Vec<u8>)> {
     let mut out: Vec<(&'static str, Vec<u8>)> = Vec::new();
     let mut add = |parser: &'static str, path: &Path| {
-        if let Ok(b) = fs::read(path)
-            && b.len() < 1 << 20
+        if let Ok(b) = hostlint::source::bounded::read_regular(path, 1 << 20, "a seed")
             && out.iter().filter(|(p, _)| *p == parser).count() < 40
             && !out.iter().any(|(p, x)| *p == parser && *x == b)
         {
