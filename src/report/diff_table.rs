@@ -5,8 +5,8 @@
 
 use comfy_table::{Cell, Color};
 
-use super::{MAX_CELL_WORD, escape_controls, shorten_words};
 use super::table::{Style, new_table};
+use super::{MAX_CELL_WORD, escape_controls, shorten_words};
 use crate::diff::{Change, Diff, Severity, SideInfo, Value};
 
 #[derive(Default)]
