@@ -271,6 +271,7 @@ fn parser_seeds(repo: &Path, trees: &[(String, PathBuf)]) -> Vec<(&'static str, 
         ("mdstat", "proc/mdstat"),
         ("mounts", "proc/mounts"),
         ("manifest", "manifest.json"),
+        ("lldp-neighbors", "cmd/lldpcli-neighbors.json"),
     ];
     let dirs = [
         ("ethtool", "cmd/ethtool"),
@@ -290,6 +291,7 @@ fn parser_seeds(repo: &Path, trees: &[(String, PathBuf)]) -> Vec<(&'static str, 
     }
     let ata = "fixtures/san-healthy/sys/devices/pci0000:00/0000:00:17.0/ata1/link1/dev1.0/ata_device/dev1.0/id";
     add("ata-identify", &repo.join(ata));
+    add("cabling-csv", &repo.join("policies/lb-cabling.csv"));
     if let Some(shared) = realdata_dir(repo) {
         let samples = [
             ("bonding", "insights-core/samples/test_bond"),
@@ -318,6 +320,12 @@ fn parser_seeds(repo: &Path, trees: &[(String, PathBuf)]) -> Vec<(&'static str, 
             &shared.join("prometheus-procfs/tree/fixtures/proc/mdstat"),
         );
     }
+    out.push((
+        "cabling-yaml",
+        b"cables:\n  - { host: lb-01, port: enp65s0f0, switch: sw-a, switch_port: swp7 }\n  \
+          - host: lb-01\n    port: eno1\n    switch: mgmt\n    switch_port: \"12\"\n"
+            .to_vec(),
+    ));
     out.extend(binary_seeds());
     out
 }
