@@ -215,11 +215,7 @@ fn a_fifo_manifest_is_refused_at_once_by_show_audit_diff_and_capture() {
         root.join("manifest.json").display()
     );
     let d = Duration::from_secs(2);
-    unknown_within(
-        &["show", "--root", path_str(&root), "--deadline", "2s"],
-        d,
-        &shown,
-    );
+    show_diff_and_capture_within(&root, &dir.path().join("cap"), d, &shown);
     unknown_within(
         &[
             "audit",
@@ -233,32 +229,44 @@ fn a_fifo_manifest_is_refused_at_once_by_show_audit_diff_and_capture() {
         d,
         &shown,
     );
+    assert!(!dir.path().join("cap").exists());
+}
+
+/// Runs `show`, `diff` against lb-healthy and `capture` into `out` of
+/// `root` under a deadline of `d`: each must end within it, exit 3 and
+/// name `what`. Returns what `show` did.
+fn show_diff_and_capture_within(root: &Path, out: &Path, d: Duration, what: &str) -> Ran {
+    let deadline = format!("{}ms", d.as_millis());
+    let shown = unknown_within(
+        &["show", "--root", path_str(root), "--deadline", &deadline],
+        d,
+        what,
+    );
     unknown_within(
         &[
             "diff",
             path_str(&fixture("lb-healthy")),
-            path_str(&root),
+            path_str(root),
             "--deadline",
-            "2s",
+            &deadline,
         ],
         d,
-        &shown,
+        what,
     );
-    let out = dir.path().join("cap");
     unknown_within(
         &[
             "capture",
             "--root",
-            path_str(&root),
+            path_str(root),
             "-o",
-            path_str(&out),
+            path_str(out),
             "--deadline",
-            "2s",
+            &deadline,
         ],
         d,
-        &shown,
+        what,
     );
-    assert!(!out.exists());
+    shown
 }
 
 /// lb-healthy with enp65s0f0's PCIe width behind a FIFO nobody writes: a
@@ -278,39 +286,11 @@ fn show_capture_and_diff_end_within_the_deadline_and_name_the_read_that_blocked(
     let (root, rel) = blocking_tree(dir.path());
     let d = Duration::from_secs(2);
     let named = format!("abandoned 1 read(s) that did not answer: {rel}");
-    let shown = unknown_within(
-        &["show", "--root", path_str(&root), "--deadline", "2s"],
-        d,
-        &named,
-    );
+    let out = dir.path().join("cap");
+    let shown = show_diff_and_capture_within(&root, &out, d, &named);
     // What could be read is still shown.
     assert!(shown.stdout.contains("enp65s0f1"), "{}", shown.stdout);
-    unknown_within(
-        &[
-            "diff",
-            path_str(&fixture("lb-healthy")),
-            path_str(&root),
-            "--deadline",
-            "2s",
-        ],
-        d,
-        &named,
-    );
     // The capture keeps the read that timed out as a timeout.
-    let out = dir.path().join("cap");
-    unknown_within(
-        &[
-            "capture",
-            "--root",
-            path_str(&root),
-            "-o",
-            path_str(&out),
-            "--deadline",
-            "2s",
-        ],
-        d,
-        &named,
-    );
     let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(
         manifest.contains(&format!("\"{rel}\": \"ETIMEDOUT\"")),
