@@ -112,6 +112,6 @@ pub(super) fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &
             or_dash(&n.system_description),
         ]);
     }
-    out.push_str(&t.to_string());
+    out.push_str(&super::table::draw(&t, style));
     out.push('\n');
 }

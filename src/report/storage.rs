@@ -69,7 +69,7 @@ pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) 
                 notes.fact("SCSI host", &s.scsi_host, opt),
             ]);
         }
-        push(out, &t);
+        push(out, &t, style);
     });
     section(out);
     part(out, "SAS PHYS", &st.sas_phys, notes, |out, phys, notes| {
@@ -136,7 +136,7 @@ pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) 
                     max,
                 ]);
             }
-            push(out, &t);
+            push(out, &t, style);
         },
     );
     section(out);
@@ -153,8 +153,8 @@ pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) 
     });
 }
 
-fn push(out: &mut String, t: &comfy_table::Table) {
-    out.push_str(&t.to_string());
+fn push(out: &mut String, t: &comfy_table::Table, style: &Style) {
+    out.push_str(&super::table::draw(t, style));
     out.push('\n');
 }
 
@@ -293,7 +293,7 @@ fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: 
             }
         }
     }
-    push(out, &t);
+    push(out, &t, style);
 }
 
 /// Every DM device, what it is built on, and the multipath maps (with
@@ -347,7 +347,7 @@ fn dm(out: &mut String, devices: &[DmDevice], st: &Storage, notes: &mut Notes, s
             Cell::new(maps),
         ]);
     }
-    push(out, &t);
+    push(out, &t, style);
 }
 
 fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Style) {
@@ -448,7 +448,7 @@ fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Sty
             }
         }
     }
-    push(out, &t);
+    push(out, &t, style);
 }
 
 fn fc(out: &mut String, hosts: &[FcHost], notes: &mut Notes, style: &Style) {
@@ -503,7 +503,7 @@ fn fc(out: &mut String, hosts: &[FcHost], notes: &mut Notes, style: &Style) {
             Cell::new(errors),
         ]);
     }
-    push(out, &t);
+    push(out, &t, style);
 }
 
 fn sas(out: &mut String, phys: &[SasPhy], notes: &mut Notes, style: &Style) {
@@ -558,7 +558,7 @@ fn sas(out: &mut String, phys: &[SasPhy], notes: &mut Notes, style: &Style) {
         ];
         t.add_row(row);
     }
-    push(out, &t);
+    push(out, &t, style);
 }
 
 fn md(out: &mut String, arrays: &[MdArray], notes: &mut Notes, style: &Style) {
@@ -617,7 +617,7 @@ fn md(out: &mut String, arrays: &[MdArray], notes: &mut Notes, style: &Style) {
             Cell::new(sync),
         ]);
     }
-    push(out, &t);
+    push(out, &t, style);
     for a in arrays.iter().filter(|a| !a.mdstat_disagrees.is_empty()) {
         let said: Vec<String> = a
             .mdstat_disagrees
@@ -691,7 +691,7 @@ fn block(out: &mut String, devices: &[BlockDevice], notes: &mut Notes, style: &S
             Cell::new(adapter),
         ]);
     }
-    push(out, &t);
+    push(out, &t, style);
     if !empty.is_empty() {
         out.push_str(&format!(
             "{} empty devices not shown: {}\n",
@@ -716,7 +716,7 @@ fn mounts(out: &mut String, mounts: &[Mount], _notes: &mut Notes, style: &Style)
             m.options.join(","),
         ]);
     }
-    push(out, &t);
+    push(out, &t, style);
     if others > 0 {
         out.push_str(&format!(
             "{others} other mounts (proc, sysfs, tmpfs, cgroup, ...) not shown: --format json has all\n"

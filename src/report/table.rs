@@ -2,8 +2,12 @@
 //! as `?` (or `n/a` when the hardware or driver does not provide it) with a
 //! numbered footnote that says why; a fact that does not apply shows as `-`.
 
+use std::borrow::Cow;
+
 use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ContentArrangement, Row, Table};
+
+use super::{MAX_CELL_WORD, shorten_words};
 
 use crate::snapshot::{
     Bond, BondMember, Duplex, Fact, Link, MemberLacp, Missing, Reason, RouteTable, Snapshot,
@@ -93,6 +97,35 @@ pub(super) fn new_table(style: &Style, header: &[&str]) -> Table {
     t
 }
 
+/// The table as text. comfy-table wraps a word longer than a line in time
+/// quadratic in its length and pads every row of a column to its widest
+/// cell, so a host's value of one long token (a sysfs file of 50,000 `x`)
+/// would hang the table or blow it up to megabytes: such a table is drawn
+/// again with those words cut (and their cells' colour lost).
+pub(super) fn draw(t: &Table, style: &Style) -> String {
+    let too_long = |row: &Row| {
+        row.cell_iter()
+            .any(|c| matches!(shorten_words(&c.content(), MAX_CELL_WORD), Cow::Owned(_)))
+    };
+    if !t.header().into_iter().chain(t.row_iter()).any(too_long) {
+        return t.to_string();
+    }
+    let cut_row = |row: &Row| -> Vec<String> {
+        row.cell_iter()
+            .map(|c| shorten_words(&c.content(), MAX_CELL_WORD).into_owned())
+            .collect()
+    };
+    let header = t.header().map(cut_row).unwrap_or_default();
+    let mut cut = new_table(
+        style,
+        &header.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    for row in t.row_iter() {
+        cut.add_row(cut_row(row));
+    }
+    cut.to_string()
+}
+
 pub fn render(snapshot: &Snapshot, parts: &[Part], style: &Style) -> String {
     let mut out = String::new();
     let mut notes = Notes::default();
@@ -168,7 +201,7 @@ fn host(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             }
         }),
     ]);
-    out.push_str(&t.to_string());
+    out.push_str(&draw(&t, style));
     out.push('\n');
 }
 
@@ -338,7 +371,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             Cell::new(neighbour),
         ]);
     }
-    out.push_str(&t.to_string());
+    out.push_str(&draw(&t, style));
     out.push('\n');
 }
 
@@ -409,7 +442,7 @@ fn bond_table(out: &mut String, b: &Bond, notes: &mut Notes, style: &Style) {
         && m == members
     {
         t.add_row(vec![b.name.clone(), notes.mark("bond", m)]);
-        out.push_str(&t.to_string());
+        out.push_str(&draw(&t, style));
         out.push('\n');
         return;
     }
@@ -501,7 +534,7 @@ fn bond_table(out: &mut String, b: &Bond, notes: &mut Notes, style: &Style) {
             }
         }
     }
-    out.push_str(&t.to_string());
+    out.push_str(&draw(&t, style));
     out.push('\n');
 }
 
@@ -571,7 +604,7 @@ fn routes(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
                     r.action_text(),
                 ]);
             }
-            out.push_str(&t.to_string());
+            out.push_str(&draw(&t, style));
             out.push('\n');
         }
         Fact::Unknown(m) => out.push_str(&format!("RULES {}\n", notes.mark("rules", m))),
@@ -588,7 +621,7 @@ fn routes(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
                     n.state.join(","),
                 ]);
             }
-            out.push_str(&t.to_string());
+            out.push_str(&draw(&t, style));
             out.push('\n');
         }
         Fact::Unknown(m) => out.push_str(&format!("NEIGHBOURS {}\n", notes.mark("neighbours", m))),
@@ -641,7 +674,7 @@ fn route_table(out: &mut String, table: &RouteTable, style: &Style) {
             route_flag_names(e.flags).collect::<Vec<_>>().join(","),
         ]);
     }
-    out.push_str(&t.to_string());
+    out.push_str(&draw(&t, style));
     out.push('\n');
     if table.len() > MAX_ROUTE_ROWS {
         out.push_str(&format!(
