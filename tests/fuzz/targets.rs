@@ -90,7 +90,9 @@ fn parse(parser: &str, input: &[u8], etc: &Path) {
         )),
         ("mounts", Some(t)) => drop(hostlint::collect::storage::mount::parse("proc/mounts", t)),
         ("ata-identify", Some(t)) => drop(hostlint::collect::storage::ata::max_from_identify(t)),
-        ("lldp-neighbors", Some(t)) => drop(hostlint::source::lldpcli::parse_neighbors(t)),
+        ("lldp-neighbors", Some(t)) => {
+            drop(hostlint::source::lldpcli::parse_neighbors(t, "lldpcli"))
+        }
         ("cabling-csv", Some(t)) => drop(hostlint::policy::plan::parse_csv("plan.csv", t)),
         ("cabling-yaml", Some(t)) => drop(hostlint::policy::plan::parse_yaml("plan.yaml", t)),
         ("manifest", _) => drop(serde_json::from_slice::<Manifest>(input)),
