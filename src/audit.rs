@@ -9,7 +9,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::check;
 use crate::collect::{self, Scope};
 use crate::finding::{
-    Applies, Audit, Cause, Finding, OWN_FINDINGS, PolicyRef, Refusal, Run, Severity, Status,
+    Applies, Audit, Cause, Finding, OWN_FINDINGS, PolicyRef, Refusal, Run, Severity, Span,
+    Status,
 };
 use crate::policy::{Applicability, Policy};
 use crate::source::Source;
@@ -207,6 +208,7 @@ fn run_holding(
             expected: "the previous run's state".into(),
             observed: why.clone(),
             evidence: vec![path.display().to_string()],
+            failing: vec![Span::whole(why)],
             remediation: "this run rebuilt it; if it happens again, look for another program writing the file".into(),
             policy: OWN_FINDINGS.into(),
         });
@@ -240,6 +242,7 @@ fn run_holding(
                         expected: format!("to know whether policy {} applies", policy.name),
                         observed: why.clone(),
                         evidence: vec![],
+                        failing: vec![Span::whole(&why)],
                         remediation: "read the fact `applies_to` needs, or run on a host where it can be read".into(),
                         policy: c.policy.clone(),
                     });

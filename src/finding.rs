@@ -70,6 +70,12 @@ pub struct Finding {
     /// Where the observed facts came from: files, netlink objects, fixture
     /// paths.
     pub evidence: Vec<String>,
+    /// Where in `observed` the facts are that made the finding fail (or,
+    /// for an unknown one, that could not be read): byte ranges on
+    /// character boundaries, in order, for a reporter to highlight. Empty
+    /// for a pass.
+    #[serde(skip)]
+    pub failing: Vec<Span>,
     /// What an operator can do about it; empty for a pass.
     pub remediation: String,
     /// The policy file the check came from; [`OWN_FINDINGS`] for what
@@ -80,6 +86,23 @@ pub struct Finding {
 /// The `policy` of a finding about hostlint's own run (a state file it
 /// rebuilt), not about the host.
 pub const OWN_FINDINGS: &str = "(hostlint)";
+/// Where a fact is in a finding's `observed` text: a byte range on
+/// character boundaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    /// All of the text.
+    pub fn whole(text: &str) -> Span {
+        Span {
+            start: 0,
+            end: text.len(),
+        }
+    }
+}
 
 /// The exit status of a run, by the Nagios plugin convention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -433,6 +456,7 @@ mod tests {
             expected: String::new(),
             observed: String::new(),
             evidence: vec![],
+            failing: vec![],
             remediation: String::new(),
             policy: "p.yaml".into(),
         }

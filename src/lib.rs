@@ -3,7 +3,8 @@
 //! Data flows one way: [`source`] (where facts live) → [`collect`] →
 //! [`snapshot::Snapshot`] → checks → [`finding::Finding`]s → [`report`].
 //! Two snapshots → [`diff`] → changes → [`report`]. [`watch`] runs audits
-//! when the kernel reports a change.
+//! when the kernel reports a change. [`manual`] turns the command line's
+//! definition into man pages and shell completions.
 
 pub mod audit;
 pub mod capture;
@@ -11,6 +12,7 @@ pub mod check;
 pub mod collect;
 pub mod diff;
 pub mod finding;
+pub mod manual;
 pub mod policy;
 pub mod report;
 pub mod snapshot;

@@ -7,20 +7,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use hostlint::collect::{self, Scope};
 use hostlint::finding::{Audit, Cause, Refusal};
 use hostlint::report::audit_table::{self, Passes};
-use hostlint::report::json;
+use hostlint::report::layout::{ColorChoice, Surroundings};
 use hostlint::report::table::{self, Part, Style};
 use hostlint::report::{
-    audit_json, catalog, diff_json, diff_table, junit, nagios, output, prometheus,
+    audit_json, catalog, diff_json, diff_table, json, junit, nagios, output, prometheus, yaml,
 };
 use hostlint::source::lldpcli::LldpConfig;
 use hostlint::source::probe::limit_text;
 use hostlint::source::{Deadline, FixtureError, Source};
-use hostlint::{capture, check, policy};
+use hostlint::{capture, check, manual, policy};
 
 const EXIT_UNKNOWN: u8 = 3;
 
@@ -39,15 +39,32 @@ struct Cli {
     /// The lldpcli program (default: found on PATH or in /usr/sbin)
     #[arg(long, global = true, value_name = "PATH")]
     lldpcli: Option<PathBuf>,
+    /// Colour in tables: `auto` on a terminal, unless NO_COLOR is set or
+    /// TERM is dumb
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Show what hostlint reads of a host: links, bonds, routes, storage, host facts
     Show {
-        /// Which part to show
-        #[arg(value_enum, default_value = "all")]
-        what: ShowWhat,
+        /// The parts to show, in this order (all of them when none is named)
+        #[arg(value_enum, value_name = "PART")]
+        what: Vec<ShowWhat>,
         /// Read a captured fixture (a directory or .tar.gz) instead of the live host
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
@@ -188,6 +205,24 @@ enum Command {
         #[arg(value_name = "CHECK_KIND")]
         kind: String,
     },
+    /// Write the man pages or the shell completions (bash, zsh, fish) into
+    /// a directory, for a package or an install by hand
+    Generate {
+        #[arg(value_enum)]
+        what: Generated,
+        /// The directory to write into (created if missing)
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Generated {
+    /// hostlint.1 and one page per subcommand (hostlint-audit.1, ...)
+    Man,
+    /// bash-completion/completions/hostlint, zsh/vendor-completions/_hostlint,
+    /// fish/vendor_completions.d/hostlint.fish (as under /usr/share)
+    Completions,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -223,10 +258,11 @@ enum PolicyCommand {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ShowWhat {
     Links,
     Bonds,
+    /// Routes, rules and neighbours
     Routes,
     Storage,
     Host,
@@ -235,10 +271,52 @@ enum ShowWhat {
     All,
 }
 
+impl ShowWhat {
+    /// What `all` shows, in its order.
+    const ALL: &[Part] = &[
+        Part::Host,
+        Part::Links,
+        Part::Lldp,
+        Part::Bonds,
+        Part::Routes,
+        Part::Storage,
+    ];
+
+    fn parts(self) -> &'static [Part] {
+        match self {
+            ShowWhat::Links => &[Part::Links],
+            ShowWhat::Bonds => &[Part::Bonds],
+            ShowWhat::Routes => &[Part::Routes],
+            ShowWhat::Storage => &[Part::Storage],
+            ShowWhat::Host => &[Part::Host],
+            ShowWhat::Lldp => &[Part::Lldp],
+            ShowWhat::All => ShowWhat::ALL,
+        }
+    }
+}
+
+/// The parts named, each once, in the order first named; all of them when
+/// none is.
+fn show_parts(what: &[ShowWhat]) -> Vec<Part> {
+    let named = if what.is_empty() {
+        &[ShowWhat::All][..]
+    } else {
+        what
+    };
+    let mut parts = Vec::new();
+    for p in named.iter().flat_map(|w| w.parts()) {
+        if !parts.contains(p) {
+            parts.push(*p);
+        }
+    }
+    parts
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ShowFormat {
     Table,
     Json,
+    Yaml,
 }
 
 fn main() -> ExitCode {
@@ -302,6 +380,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         socket: cli.lldpd_socket,
         lldpcli: cli.lldpcli,
     };
+    let color = match cli.color {
+        ColorArg::Auto => ColorChoice::Auto,
+        ColorArg::Always => ColorChoice::Always,
+        ColorArg::Never => ColorChoice::Never,
+    };
     match cli.command {
         Command::Show {
             what,
@@ -310,22 +393,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             deadline,
         } => {
             let deadline = Deadline::after(deadline);
-            let parts: &[Part] = match what {
-                ShowWhat::Links => &[Part::Links],
-                ShowWhat::Bonds => &[Part::Bonds],
-                ShowWhat::Routes => &[Part::Routes],
-                ShowWhat::Storage => &[Part::Storage],
-                ShowWhat::Host => &[Part::Host],
-                ShowWhat::Lldp => &[Part::Lldp],
-                ShowWhat::All => &[
-                    Part::Host,
-                    Part::Links,
-                    Part::Lldp,
-                    Part::Bonds,
-                    Part::Routes,
-                    Part::Storage,
-                ],
-            };
+            let parts = &show_parts(&what)[..];
             let scope = Scope {
                 host: parts.contains(&Part::Host),
                 links: parts.contains(&Part::Links) || parts.contains(&Part::Lldp),
@@ -349,8 +417,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let mut out = io::stdout().lock();
             match format {
                 ShowFormat::Json => json::write(&snapshot, parts, &mut out)?,
+                ShowFormat::Yaml => yaml::write(&snapshot, parts, &mut out)?,
                 ShowFormat::Table => {
-                    let style = terminal_style(true);
+                    let style = terminal_style(color, true);
                     out.write_all(table::render(&snapshot, parts, &style).as_bytes())?;
                     out.flush()?;
                 }
@@ -369,9 +438,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             passes,
             state,
             deadline,
-        } => audit(
-            &policies, root, &lldp, format, output, passes, state, deadline,
-        ),
+        } => {
+            let style = terminal_style(color, output.is_none());
+            audit(
+                &policies, root, &lldp, format, output, passes, state, deadline, &style,
+            )
+        }
         Command::Policy {
             command: PolicyCommand::Check { files, deadline },
         } => match policy::load_within(&files, Some(Deadline::after(deadline))) {
@@ -406,9 +478,21 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => {
             let options = hostlint::diff::Options { all, other_host };
             let deadline = Deadline::after(deadline);
+            let style = terminal_style(color, output.is_none());
             diff(
-                &before, &after, &lldp, &policies, options, format, output, deadline,
+                &before, &after, &lldp, &policies, options, format, output, deadline, &style,
             )
+        }
+        Command::Generate { what, output } => {
+            let written = match what {
+                Generated::Man => manual::write_man_pages(Cli::command(), &output),
+                Generated::Completions => manual::write_completions(Cli::command(), &output),
+            }
+            .map_err(|e| format!("writing into {}: {e}", output.display()))?;
+            for path in written {
+                println!("{}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Watch {
             policies,
@@ -450,7 +534,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         }
         Command::Rules => {
-            print!("{}", catalog::rules());
+            print!("{}", catalog::rules(&terminal_style(color, true)));
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { kind } => match check::kind(&kind) {
@@ -505,16 +589,21 @@ fn render_audit(a: &Audit, format: AuditFormat, passes: bool, style: &Style) -> 
     }
 }
 
-/// Colour only on a terminal, and never with NO_COLOR set.
-/// Tables fit the terminal's width, with or without colour (comfy-table
-/// only measures the terminal itself when it may also style).
-fn terminal_style(to_stdout: bool) -> Style {
-    let tty = to_stdout && io::stdout().is_terminal();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    Style {
-        color: tty && !no_color,
-        width: if tty { terminal_columns() } else { None },
-    }
+/// How tables are drawn, from `--color` and what standard output, the
+/// terminal, `COLUMNS`, `NO_COLOR` and `TERM` say.
+fn terminal_style(color: ColorChoice, to_stdout: bool) -> Style {
+    let terminal = to_stdout && io::stdout().is_terminal();
+    let var = |name: &str| std::env::var(name).ok();
+    Style::choose(
+        color,
+        &Surroundings {
+            terminal,
+            terminal_columns: if terminal { terminal_columns() } else { None },
+            columns: var("COLUMNS"),
+            no_color: var("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            term: var("TERM"),
+        },
+    )
 }
 
 /// The width of the terminal on standard output, if it says.
@@ -565,6 +654,7 @@ fn audit(
     passes: bool,
     state: Option<PathBuf>,
     deadline: Duration,
+    style: &Style,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let started = Instant::now();
     let deadline_at = Deadline::after(deadline);
@@ -629,8 +719,7 @@ fn audit(
         eprintln!("hostlint: {} left as it was", path.display());
         return Ok(ExitCode::from(cause.verdict().code()));
     }
-    let style = terminal_style(output.is_none());
-    let text = render_audit(&report, format, passes, &style);
+    let text = render_audit(&report, format, passes, style);
     match output {
         Some(path) => output::write_atomic(&path, text.as_bytes())
             .map_err(|e| format!("writing {}: {e}", path.display()))?,
@@ -664,6 +753,7 @@ fn diff(
     format: DiffFormat,
     output: Option<PathBuf>,
     deadline: Deadline,
+    style: &Style,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let policies = if policy_files.is_empty() {
         Vec::new()
@@ -691,7 +781,7 @@ fn diff(
         options,
     )?;
     let text = match format {
-        DiffFormat::Table => diff_table::render(&report, &terminal_style(output.is_none())),
+        DiffFormat::Table => diff_table::render(&report, style),
         DiffFormat::Json => diff_json::render(&report),
     };
     match output {

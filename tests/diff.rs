@@ -12,18 +12,18 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::util::{
-    Netns, fixture, hostlint, hostlint_bin, live_ready, parse_json, path_str, repo, run_expect,
-    run_ok, tempdir,
+    Netns, fixture, hostlint, hostlint_bin, live_ready, parse_json, path_str, plain, repo,
+    run_expect, run_ok, tempdir,
 };
 
 /// A change as (severity, kind, subject, field).
-type Row<'a> = (&'a str, &'a str, &'a str, &'a str);
+pub type Row<'a> = (&'a str, &'a str, &'a str, &'a str);
 /// A scenario, the exit code of its diff, and every change it must report.
-type Pair<'a> = (&'a str, i32, &'a [Row<'a>]);
+pub type Pair<'a> = (&'a str, i32, &'a [Row<'a>]);
 
 /// Each scenario made from lb-healthy, the exit code of `diff lb-healthy
 /// SCENARIO`, and every change it must report: nothing more, nothing less.
-const PAIRS: &[Pair] = &[
+pub const PAIRS: &[Pair] = &[
     (
         "lb-uplink-1g",
         2,
@@ -92,7 +92,7 @@ const PAIRS: &[Pair] = &[
 /// checks have both sides probe their mount points), and every change it
 /// must report. The incident's loosened array cable needs a LUN on four
 /// paths before: `san-four-paths`, `san-healthy` with two paths more.
-const SAN_PAIRS: &[(&str, &str, i32, &[Row])] = &[
+pub const SAN_PAIRS: &[(&str, &str, i32, &[Row])] = &[
     (
         "san-healthy",
         "san-cable-pull",
@@ -192,9 +192,8 @@ const STORAGE_POLICY: &str = "policies/storage-paths.yaml";
 /// `hostlint diff ARGS...` from the repository root, with relative paths,
 /// so that golden files name `fixtures/...` wherever the tree is.
 fn diff(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(hostlint_bin())
+    let out = plain(&mut Command::new(hostlint_bin()))
         .current_dir(repo())
-        .env("NO_COLOR", "1")
         .arg("diff")
         .args(args)
         .output()

@@ -9,8 +9,8 @@ use std::fs;
 use std::process::Command;
 
 use hostlint::finding::{
-    Agent, Applies, Audit, Cause, EventSummary, Finding, PolicyRef, Refusal, Run, Severity, Status,
-    Verdict,
+    Agent, Applies, Audit, Cause, EventSummary, Finding, PolicyRef, Refusal, Run, Severity, Span,
+    Status, Verdict,
 };
 use hostlint::report::audit_table::{self, Passes};
 use hostlint::report::output::{AtomicFile, write_atomic};
@@ -41,6 +41,11 @@ fn finding(
         expected: expected.into(),
         observed: observed.into(),
         evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
+        failing: if status == Status::Pass {
+            vec![]
+        } else {
+            vec![Span::whole(observed)]
+        },
         remediation: remediation.into(),
         policy: policy.into(),
     }
@@ -345,7 +350,7 @@ fn audits() -> Vec<(&'static str, Audit)> {
 fn plain() -> Style {
     Style {
         color: false,
-        width: Some(120),
+        width: 120,
     }
 }
 
@@ -538,7 +543,7 @@ fn audit_table_puts_failures_first_and_colours_only_when_asked() {
     let unknown = out.find("UNKNOWN").expect("an UNKNOWN row");
     assert!(fail < warn && warn < unknown, "{out}");
     assert!(
-        !out.contains("│ PASS"),
+        !out.contains("\nPASS "),
         "passes are counted, not listed:\n{out}"
     );
     assert!(out.contains("2 passing findings not shown"), "{out}");
@@ -554,14 +559,14 @@ fn audit_table_puts_failures_first_and_colours_only_when_asked() {
     );
 
     let shown = audit_table::render(&audit, &plain(), Passes::Show);
-    assert!(shown.contains("│ PASS"), "{shown}");
+    assert!(shown.contains("\nPASS "), "{shown}");
     assert!(!shown.contains("not shown"), "{shown}");
 
     let coloured = audit_table::render(
         &audit,
         &Style {
             color: true,
-            width: Some(120),
+            width: 120,
         },
         Passes::Count,
     );
@@ -576,7 +581,7 @@ fn audit_table_puts_failures_first_and_colours_only_when_asked() {
 fn audit_table_never_prints_a_control_character_from_the_host() {
     let wide = Style {
         color: false,
-        width: Some(400),
+        width: 400,
     };
     let out = audit_table::render(&escaping(), &wide, Passes::Show);
     for c in out.chars() {

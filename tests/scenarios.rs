@@ -4,11 +4,11 @@
 
 use std::process::Command;
 
-use crate::util::{hostlint_bin, parse_json, repo};
+use crate::util::{hostlint_bin, parse_json, plain, repo};
 
 /// Each scenario, the policies it is audited with, and the exit code an
 /// operator must see.
-const SCENARIOS: &[(&str, &[&str], i32)] = &[
+pub const SCENARIOS: &[(&str, &[&str], i32)] = &[
     ("lb-healthy", LB, 0),
     ("lb-default-via-onboard", LB, 2),
     ("lb-uplink-1g", LB, 2),
@@ -79,7 +79,7 @@ const FORMATS: &[&str] = &["table", "json", "junit", "nagios", "prometheus"];
 fn audit(fixture: &str, policies: &[&str], format: &str) -> (i32, String) {
     prepare(fixture);
     let mut cmd = Command::new(hostlint_bin());
-    cmd.current_dir(repo()).env("NO_COLOR", "1").arg("audit");
+    plain(&mut cmd).current_dir(repo()).arg("audit");
     for p in policies {
         cmd.args(["-p", p]);
     }
@@ -470,5 +470,48 @@ fn each_fault_is_named_by_the_checks_that_guard_it() {
     assert_eq!(
         failing("lb-tainted-pstore"),
         pairs(&[("baseline-kernel-clean", "kernel")])
+    );
+}
+
+/// With colour, an audit paints the fact that failed, not its name nor the
+/// facts that passed: the width of the PCIe link, the speed of the onboard
+/// port the default route leaves by.
+#[test]
+fn the_fact_that_fails_is_what_is_highlighted() {
+    let coloured = |fixture: &str| {
+        let mut cmd = Command::new(hostlint_bin());
+        plain(&mut cmd)
+            .current_dir(repo())
+            .args(["audit", "--color", "always"]);
+        for p in LB {
+            cmd.args(["-p", p]);
+        }
+        let out = cmd
+            .args(["--root", &format!("fixtures/{fixture}")])
+            .output()
+            .expect("hostlint runs");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let red = |text: &str| format!("\u{1b}[31m{text}\u{1b}[0m");
+    let pcie = coloured("lb-pcie-x4");
+    assert!(
+        pcie.contains(&format!("pcie 8 GT/s {}", red("x4"))),
+        "{pcie}"
+    );
+    assert!(pcie.contains(&red("FAIL")), "{pcie}");
+    let onboard = coloured("lb-default-via-onboard");
+    assert!(
+        onboard.contains(&format!("egress eno1 speed {}", red("1000 Mb/s"))),
+        "{onboard}"
+    );
+    assert!(
+        onboard.contains(&format!("egress eno1 onboard {}", red("true"))),
+        "{onboard}"
+    );
+    // A warning is painted as one.
+    let tainted = coloured("lb-tainted-pstore");
+    assert!(
+        tainted.contains("\u{1b}[33mW (kernel issued a warning)"),
+        "{tainted}"
     );
 }

@@ -100,6 +100,129 @@ fn show_parts_keep_only_what_was_asked() {
     );
 }
 
+/// `show links bonds routes`: those parts, in that order, each once; the
+/// JSON holds those parts only.
+#[test]
+fn show_takes_several_parts_in_the_order_named() {
+    let root = fixture("lb-healthy");
+    let table = run_ok(&mut hostlint(&[
+        "show",
+        "routes",
+        "links",
+        "bonds",
+        "links",
+        "--root",
+        path_str(&root),
+    ]));
+    let at = |header: &str| {
+        table
+            .lines()
+            .position(|l| l.starts_with(header))
+            .unwrap_or_else(|| panic!("no {header} table:\n{table}"))
+    };
+    assert!(
+        at("TABLE ") < at("LINK ") && at("LINK ") < at("BOND "),
+        "{table}"
+    );
+    assert_eq!(table.lines().filter(|l| l.starts_with("LINK ")).count(), 1);
+    for absent in ["HOST", "MULTIPATH"] {
+        assert!(!table.contains(absent), "{absent} shown:\n{table}");
+    }
+    let doc = parse_json(&run_ok(&mut hostlint(&[
+        "show",
+        "links",
+        "routes",
+        "--root",
+        path_str(&root),
+        "--format",
+        "json",
+    ])));
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["links", "neighbors", "routes", "rules", "schema"]);
+    // `all` among others is everything.
+    let all = run_ok(&mut hostlint(&[
+        "show",
+        "links",
+        "all",
+        "--root",
+        path_str(&root),
+    ]));
+    assert_eq!(
+        all,
+        run_ok(&mut hostlint(&["show", "--root", path_str(&root)]))
+    );
+}
+
+/// YAML is the JSON document in another syntax: the same values, for every
+/// fixture.
+#[test]
+fn show_yaml_says_what_show_json_says() {
+    for name in fixtures() {
+        let dir = fixture(&name);
+        let show = |format: &str| {
+            run_ok(&mut hostlint(&[
+                "show",
+                "--root",
+                path_str(&dir),
+                "--format",
+                format,
+            ]))
+        };
+        let yaml = show("yaml");
+        assert!(
+            yaml.starts_with("schema: hostlint.snapshot/1\n"),
+            "{name}:\n{yaml}"
+        );
+        let from_yaml: Value = serde_saphyr::from_str(&yaml)
+            .unwrap_or_else(|e| panic!("{name}: the YAML does not parse: {e}\n{yaml}"));
+        let diffs = json_diff(&parse_json(&show("json")), &from_yaml);
+        assert!(
+            diffs.is_empty(),
+            "{name}: YAML differs from JSON:\n{}",
+            diffs.join("\n")
+        );
+    }
+}
+
+/// `--color always`: the fact that is wrong is painted, not only a state.
+#[test]
+fn show_paints_the_fact_that_is_wrong() {
+    let red = |text: &str| format!("\u{1b}[31m{text}\u{1b}[0m");
+    let show = |name: &str, part: &str| {
+        run_ok(&mut hostlint(&[
+            "show",
+            part,
+            "--root",
+            path_str(&fixture(name)),
+            "--color",
+            "always",
+        ]))
+    };
+    let pcie = show("lb-pcie-x4", "links");
+    assert!(pcie.contains(&red("8GT/s x4 of 8GT/s x8")), "{pcie}");
+    let healthy = show("lb-healthy", "links");
+    assert!(!healthy.contains("\u{1b}[31m8GT/s"), "{healthy}");
+    assert!(healthy.contains("\u{1b}[32mup\u{1b}[0m"), "{healthy}");
+    let slow = show("lb-uplink-1g", "links");
+    assert!(slow.contains(&red("1G")), "{slow}");
+    assert!(!healthy.contains(&red("10G")), "{healthy}");
+    let lacp = show("lb-lacp-other-aggregator", "bonds");
+    assert!(lacp.contains(&red("2")), "{lacp}");
+    // Never colour unless asked, whatever the other settings say.
+    let plain = run_ok(&mut hostlint(&[
+        "show",
+        "--root",
+        path_str(&fixture("lb-pcie-x4")),
+        "--color",
+        "never",
+    ]));
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    let piped = run_ok(
+        &mut hostlint(&["show", "--root", path_str(&fixture("lb-pcie-x4"))]).env_remove("NO_COLOR"),
+    );
+    assert!(!piped.contains('\u{1b}'), "auto colours a pipe:\n{piped}");
+}
+
 /// A fixture re-captured reads back the same: the writers of every fixture
 /// file and the readers agree, for hardware this machine does not have.
 #[test]

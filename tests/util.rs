@@ -40,10 +40,12 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8(run_expect(cmd, 0).stdout).expect("UTF-8 output")
 }
 
-/// `hostlint ARGS...` with colour off.
+/// `hostlint ARGS...` as a pipe sees it, whatever the test runner's
+/// environment: no colour, and tables of the default width.
 pub fn hostlint(args: &[&str]) -> Command {
     let mut c = Command::new(hostlint_bin());
-    c.args(args).env("NO_COLOR", "1");
+    c.args(args);
+    plain(&mut c);
     c
 }
 
@@ -69,6 +71,11 @@ pub fn audit_json(args: &[&str]) -> (i32, Value) {
         out.status.code().unwrap_or(-1),
         parse_json(&String::from_utf8_lossy(&out.stdout)),
     )
+}
+
+/// No colour and no `COLUMNS` from the environment the tests run in.
+pub fn plain(c: &mut Command) -> &mut Command {
+    c.env("NO_COLOR", "1").env_remove("COLUMNS")
 }
 
 /// The paths at which two JSON documents differ, with both values.
@@ -167,7 +174,7 @@ impl Netns {
     pub fn exec(&self, program: &str, args: &[&str]) -> Command {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &self.name, program]).args(args);
-        c.env("NO_COLOR", "1");
+        plain(&mut c);
         c
     }
 

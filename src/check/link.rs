@@ -503,7 +503,7 @@ fn mbps(v: u32) -> String {
 }
 
 /// The lowest of the maxima from the device up to the root port.
-fn pcie_ceiling(p: &PciDevice) -> Result<(f64, u32), String> {
+pub fn pcie_ceiling(p: &PciDevice) -> Result<(f64, u32), String> {
     let Fact::Known(Some(link)) = &p.pcie else {
         return Err(match &p.pcie {
             Fact::Unknown(m) => format!("unknown: {m}"),

@@ -23,7 +23,7 @@ mod select;
 use std::fmt::Display;
 
 use crate::collect::resolve::Flow;
-use crate::finding::{Finding, Severity, Status};
+use crate::finding::{Finding, Severity, Span, Status};
 use crate::policy::Check;
 use crate::policy::fields::Ctx;
 use crate::policy::yaml::Node;
@@ -385,6 +385,18 @@ pub fn finding(check: &Check, subject: impl Into<String>, judgements: Vec<Judgem
     }
     let join =
         |f: fn(&Judgement) -> &str| shown.iter().map(|j| f(j)).collect::<Vec<_>>().join("; ");
+    let mut failing = Vec::new();
+    if status != Status::Pass {
+        let mut at = 0;
+        for j in &shown {
+            let v = value_span(&j.expected, &j.observed);
+            failing.push(Span {
+                start: at + v.start,
+                end: at + v.end,
+            });
+            at += j.observed.len() + "; ".len();
+        }
+    }
     Finding {
         check: check.id.clone(),
         kind: check.spec.kind(),
@@ -402,8 +414,30 @@ pub fn finding(check: &Check, subject: impl Into<String>, judgements: Vec<Judgem
             join(|j| &j.observed)
         },
         evidence,
+        failing,
         remediation: remediation.join("; "),
         policy: check.policy.clone(),
+    }
+}
+
+/// Where the value is in what a judgement observed: after the words it
+/// shares with what was expected (`egress eno1 speed` of `egress eno1 speed
+/// 1000 Mb/s` against `egress eno1 speed >= 10000 Mb/s`), so a report can
+/// highlight the fact itself rather than its name. At least the last word
+/// is the value.
+pub fn value_span(expected: &str, observed: &str) -> Span {
+    let mut start = 0;
+    let mut exp = expected.split(' ');
+    for word in observed.split(' ') {
+        let end = start + word.len();
+        if end >= observed.len() || exp.next() != Some(word) {
+            break;
+        }
+        start = end + 1;
+    }
+    Span {
+        start,
+        end: observed.len(),
     }
 }
 
@@ -415,6 +449,7 @@ pub fn nothing_selected(
     selector: &str,
     evidence: Vec<String>,
 ) -> Finding {
+    let observed = format!("no {what} matched");
     let status = if check.allow_empty {
         Status::Pass
     } else {
@@ -430,7 +465,12 @@ pub fn nothing_selected(
         status,
         subject: format!("(no {what})"),
         expected: format!("at least one {what} matching {selector}"),
-        observed: format!("no {what} matched"),
+        failing: if check.allow_empty {
+            vec![]
+        } else {
+            vec![Span::whole(&observed)]
+        },
+        observed,
         evidence,
         remediation: if check.allow_empty {
             String::new()
@@ -451,14 +491,17 @@ pub fn unreadable(
     m: &crate::snapshot::Missing,
     evidence: Vec<String>,
 ) -> Finding {
+    let expected = format!("{what} to judge");
+    let observed = format!("{what} unknown: {} ({})", m.reason, m.detail);
     Finding {
         check: check.id.clone(),
         kind: check.spec.kind(),
         severity: check.severity,
         status: Status::Unknown,
         subject: subject.to_owned(),
-        expected: format!("{what} to judge"),
-        observed: format!("{what} unknown: {} ({})", m.reason, m.detail),
+        failing: vec![value_span(&expected, &observed)],
+        expected,
+        observed,
         evidence,
         remediation: UNKNOWN_HINT.to_owned(),
         policy: check.policy.clone(),
@@ -468,6 +511,78 @@ pub fn unreadable(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_value_is_what_follows_the_words_shared_with_the_expectation() {
+        let value = |e: &str, o: &'static str| {
+            let s = value_span(e, o);
+            &o[s.start..s.end]
+        };
+        assert_eq!(
+            value(
+                "egress eno1 speed >= 10000 Mb/s",
+                "egress eno1 speed 1000 Mb/s"
+            ),
+            "1000 Mb/s"
+        );
+        assert_eq!(
+            value("pcie 8 GT/s x8 (the lowest maximum)", "pcie 8 GT/s x4"),
+            "x4"
+        );
+        assert_eq!(
+            value(
+                "speed 10000 Mb/s",
+                "speed unknown: link_down (eno2 is down)"
+            ),
+            "unknown: link_down (eno2 is down)"
+        );
+        // The last word is the value even when every word is shared.
+        assert_eq!(value("mode 802.3ad", "mode 802.3ad"), "802.3ad");
+        assert_eq!(value("", "no link matched"), "no link matched");
+        assert_eq!(value("x", ""), "");
+    }
+
+    #[test]
+    fn a_failing_finding_marks_the_facts_not_met_in_what_it_observed() {
+        let judged = |ok, expected: &str, observed: &str| Judgement {
+            ok,
+            expected: expected.into(),
+            observed: observed.into(),
+            evidence: vec![],
+            remediation: "",
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(
+            &path,
+            "policy: p\nchecks:\n  - id: c\n    kernel: { expect: { pstore_records: 0 } }\n",
+        )
+        .unwrap();
+        let policy = crate::policy::load(&[path]).unwrap();
+        let check = &policy[0].checks[0];
+        let f = finding(
+            check,
+            "eth0",
+            vec![
+                judged(Some(true), "duplex full", "duplex full"),
+                judged(Some(false), "speed >= 10000 Mb/s", "speed 1000 Mb/s"),
+                judged(Some(false), "onboard false", "onboard true (SMBIOS)"),
+            ],
+        );
+        assert_eq!(f.observed, "speed 1000 Mb/s; onboard true (SMBIOS)");
+        let marked: Vec<&str> = f
+            .failing
+            .iter()
+            .map(|s| &f.observed[s.start..s.end])
+            .collect();
+        assert_eq!(marked, ["1000 Mb/s", "true (SMBIOS)"]);
+        let pass = finding(
+            check,
+            "eth0",
+            vec![judged(Some(true), "duplex full", "duplex full")],
+        );
+        assert!(pass.failing.is_empty());
+    }
 
     #[test]
     fn kind_names_are_unique_and_every_example_is_a_valid_check() {

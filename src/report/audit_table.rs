@@ -3,11 +3,10 @@
 //! with the verdict. Passing findings are counted, not listed, unless asked
 //! for: on a healthy host they would bury the one line that matters.
 
-use comfy_table::{Cell, Color};
-
-use super::table::{Style, new_table};
-use super::{Counts, MAX_CELL_WORD, checks, escape_controls, shorten_words};
-use crate::finding::{Audit, PolicyRef, Status, Verdict};
+use super::layout::{Cell, Paint, Table, hanging};
+use super::table::Style;
+use super::{Counts, checks};
+use crate::finding::{Audit, Finding, PolicyRef, Status, Verdict};
 
 /// Whether passing findings get a row each or only a count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,63 +15,75 @@ pub enum Passes {
     Show,
 }
 
+/// One row per finding (status, check, subject), what was expected, what
+/// was observed and what to do on indented lines under it: free text gets
+/// the whole width rather than a narrow column.
 pub fn render(audit: &Audit, style: &Style, passes: Passes) -> String {
     let mut out = String::new();
-    out.push_str(&cell_text(&header(audit)));
-    out.push('\n');
+    hanging(&mut out, &Cell::new(header(audit)), 2, style);
 
     let findings = audit.sorted_findings();
     let counts = Counts::of(&audit.findings);
-    let shown: Vec<_> = findings
+    let mut t = Table::new(style, &["STATUS", "CHECK", "SUBJECT"]);
+    for f in findings
         .iter()
         .filter(|f| passes == Passes::Show || f.status != Status::Pass)
-        .collect();
-    if !shown.is_empty() {
-        let mut t = new_table(
-            style,
-            &[
-                "STATUS",
-                "CHECK",
-                "SUBJECT",
-                "EXPECTED",
-                "OBSERVED",
-                "REMEDIATION",
-            ],
-        );
-        for f in shown {
-            t.add_row(vec![
-                status_cell(f.status, style.color),
-                Cell::new(cell_text(&f.check)),
-                Cell::new(cell_text(&f.subject)),
-                Cell::new(cell_text(&f.expected)),
-                Cell::new(cell_text(&f.observed)),
-                Cell::new(cell_text(&f.remediation)),
-            ]);
-        }
-        out.push_str(&t.to_string());
-        out.push('\n');
+    {
+        t.add_row([
+            Cell::new(f.status.as_str()).paint(status_paint(f.status)),
+            Cell::new(&f.check),
+            Cell::new(&f.subject),
+        ]);
+        t.add_detail("expected", Cell::new(&f.expected));
+        t.add_detail("observed", observed(f));
+        t.add_detail("remediation", Cell::new(&f.remediation));
     }
+    if !t.is_empty() {
+        t.render(&mut out);
+    }
+    let mut line = |text: String| hanging(&mut out, &Cell::new(text), 2, style);
     // Without findings, the summary line below says why.
     if passes == Passes::Count && counts.pass > 0 {
-        out.push_str(&if counts.pass == counts.total() {
-            format!("All {} findings pass (rows not shown).\n", counts.pass)
+        line(if counts.pass == counts.total() {
+            format!("All {} findings pass (rows not shown).", counts.pass)
         } else {
             format!(
-                "{} passing finding{} not shown.\n",
+                "{} passing finding{} not shown.",
                 counts.pass,
                 plural(counts.pass)
             )
         });
     }
     for note in &audit.notes {
-        out.push_str("note: ");
         // A note of several lines stays visibly one note.
-        out.push_str(&cell_text(note).replace('\n', "\n      "));
-        out.push('\n');
+        hanging(&mut out, &Cell::new(format!("note: {note}")), 6, style);
     }
-    out.push_str(&summary(audit, counts, style.color));
-    out.push('\n');
+    hanging(&mut out, &summary(audit, counts), 2, style);
     out
+}
+
+/// What was observed, the facts that made the finding fail (or could not
+/// be read) painted in its status's colour.
+fn observed(f: &Finding) -> Cell {
+    let paint = status_paint(f.status);
+    let text = f.observed.as_str();
+    let mut cell = Cell::default();
+    let mut at = 0;
+    for r in &f.failing {
+        let valid = r.start >= at
+            && r.start < r.end
+            && r.end <= text.len()
+            && text.is_char_boundary(r.start)
+            && text.is_char_boundary(r.end);
+        if !valid {
+            continue;
+        }
+        cell.push(&text[at..r.start], None);
+        cell.push(&text[r.start..r.end], Some(paint));
+        at = r.end;
+    }
+    cell.push(&text[at..], None);
+    cell
 }
 
 fn header(audit: &Audit) -> String {
@@ -91,29 +102,11 @@ fn header(audit: &Audit) -> String {
 /// `1 FAIL, 0 WARN, 2 UNKNOWN, 4 PASS of 7 findings in 3 checks: CRITICAL
 /// (exit 2)`: every status always, so the line reads the same on every run.
 /// An UNKNOWN says why: `UNKNOWN (exit 3): no policy applies to this host`.
-fn summary(audit: &Audit, counts: Counts, color: bool) -> String {
+fn summary(audit: &Audit, counts: Counts) -> Cell {
     let verdict = audit.verdict();
-    let why = if verdict == Verdict::Unknown {
-        format!(": {}", cell_text(&audit.summary()))
-    } else {
-        String::new()
-    };
-    let word = if color {
-        // comfy-table styles cells only; this line is outside the table, so
-        // it gets its SGR sequence by hand: bold and the verdict's colour.
-        let sgr = match verdict {
-            Verdict::Ok => "1;32",
-            Verdict::Warning => "1;33",
-            Verdict::Critical => "1;31",
-            Verdict::Unknown => "1;35",
-        };
-        format!("\x1b[{sgr}m{}\x1b[0m", verdict.as_str())
-    } else {
-        verdict.as_str().to_owned()
-    };
     let n = counts.total();
-    format!(
-        "{} FAIL, {} WARN, {} UNKNOWN, {} PASS of {n} finding{} in {} check{}: {word} (exit {}){why}",
+    let mut line = Cell::new(format!(
+        "{} FAIL, {} WARN, {} UNKNOWN, {} PASS of {n} finding{} in {} check{}: ",
         counts.fail,
         counts.warn,
         counts.unknown,
@@ -121,29 +114,30 @@ fn summary(audit: &Audit, counts: Counts, color: bool) -> String {
         plural(n),
         checks(&audit.findings),
         plural(checks(&audit.findings)),
-        verdict.code()
-    )
+    ));
+    let paint = match verdict {
+        Verdict::Ok => Paint::VERDICT_OK,
+        Verdict::Warning => Paint::VERDICT_WARNING,
+        Verdict::Critical => Paint::VERDICT_CRITICAL,
+        Verdict::Unknown => Paint::VERDICT_UNKNOWN,
+    };
+    line.push(verdict.as_str(), Some(paint));
+    line.push(&format!(" (exit {})", verdict.code()), None);
+    if verdict == Verdict::Unknown {
+        line.push(&format!(": {}", audit.summary()), None);
+    }
+    line
 }
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn status_cell(s: Status, color: bool) -> Cell {
-    let cell = Cell::new(s.as_str());
-    if !color {
-        return cell;
+fn status_paint(s: Status) -> Paint {
+    match s {
+        Status::Pass => Paint::GOOD,
+        Status::Warn => Paint::WARN,
+        Status::Fail => Paint::BAD,
+        Status::Unknown => Paint::UNKNOWN,
     }
-    cell.fg(match s {
-        Status::Pass => Color::Green,
-        Status::Warn => Color::Yellow,
-        Status::Fail => Color::Red,
-        Status::Unknown => Color::Magenta,
-    })
-}
-
-/// Cells may span lines, so a newline stays; every other control
-/// character is shown escaped (a tab would also throw the column widths).
-fn cell_text(s: &str) -> String {
-    shorten_words(&escape_controls(s, |c| c == '\n'), MAX_CELL_WORD).into_owned()
 }

@@ -1,20 +1,25 @@
 //! The check catalog: `hostlint rules` lists the kinds, `hostlint explain
 //! KIND` documents one, both read from the registry in `check`.
 
+use super::layout::{Cell, Table, hanging};
+use super::table::Style;
 use crate::check::{KINDS, KindDoc};
 
-pub fn rules() -> String {
-    let width = KINDS.iter().map(|k| k.name.len()).max().unwrap_or(0);
-    let mut out =
-        String::from("Check kinds (hostlint explain KIND for the fields and an example):\n\n");
+/// The kinds, one a row, laid out to the width.
+pub fn rules(style: &Style) -> String {
+    let mut out = String::new();
+    hanging(
+        &mut out,
+        &Cell::new("Check kinds (hostlint explain KIND for the fields and an example):"),
+        2,
+        style,
+    );
+    out.push('\n');
+    let mut t = Table::new(style, &["KIND", "WHAT IT CHECKS", "SEVERITY"]);
     for k in KINDS {
-        out.push_str(&format!(
-            "  {:width$}  {} (default severity {})\n",
-            k.name,
-            k.summary,
-            k.default_severity.as_str()
-        ));
+        t.add_row([k.name, k.summary, k.default_severity.as_str()]);
     }
+    t.render(&mut out);
     out
 }
 

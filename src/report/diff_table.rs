@@ -3,40 +3,25 @@
 //! and why it matters — and a closing line with the verdict and exit code.
 //! A side that could not be read shows `?` with a numbered footnote.
 
-use comfy_table::{Cell, Color};
-
-use super::table::{Style, new_table};
-use super::{MAX_CELL_WORD, escape_controls, shorten_words};
+use super::layout::{Cell, Footnotes, Paint, Table, hanging};
+use super::table::Style;
 use crate::diff::{Change, Diff, Severity, SideInfo, Value};
 
-#[derive(Default)]
-struct Notes {
-    lines: Vec<String>,
-}
-
-impl Notes {
-    fn value(&mut self, side: &str, c: &Change, v: &Value) -> String {
-        match v {
-            Value::Absent => "absent".into(),
-            Value::Known(text) => text.clone(),
-            Value::Unknown(m) => {
-                // A whole part (`nvme subsystems`) is its own field.
-                let object = object(c);
-                let what = if c.field == object {
-                    object
-                } else {
-                    format!("{object} {}", c.field)
-                };
-                let line = format!("{side}: {what}: {} ({})", m.reason, m.detail);
-                let n = match self.lines.iter().position(|l| *l == line) {
-                    Some(i) => i + 1,
-                    None => {
-                        self.lines.push(line);
-                        self.lines.len()
-                    }
-                };
-                format!("?[{n}]")
-            }
+/// A side's value, or a numbered footnote saying why it could not be read.
+fn value(notes: &mut Footnotes, side: &str, c: &Change, v: &Value) -> String {
+    match v {
+        Value::Absent => "absent".into(),
+        Value::Known(text) => text.clone(),
+        Value::Unknown(m) => {
+            // A whole part (`nvme subsystems`) is its own field.
+            let object = object(c);
+            let what = if c.field == object {
+                object
+            } else {
+                format!("{object} {}", c.field)
+            };
+            let n = notes.number(format!("{side}: {what}: {} ({})", m.reason, m.detail));
+            format!("?[{n}]")
         }
     }
 }
@@ -63,11 +48,13 @@ fn side_line(word: &str, s: &SideInfo) -> String {
     }
     // The label on a line of its own: it is the operator's words.
     if let Some(l) = &s.label {
-        line.push_str(&format!("\n{:<7}\"{l}\"", ""));
+        line.push_str(&format!("\n\"{l}\""));
     }
     line
 }
 
+/// The sides, then one row per change (severity, object, field, before,
+/// after) with why it matters on an indented line under it.
 pub fn render(diff: &Diff, style: &Style) -> String {
     let mut out = String::new();
     for line in [
@@ -76,47 +63,33 @@ pub fn render(diff: &Diff, style: &Style) -> String {
         format!("{:<7}{}: {}", "boot", diff.boot.as_str(), diff.boot.basis()),
         format!("{:<7}{}", "egress", diff.destinations.join(", ")),
     ] {
-        out.push_str(&cell_text(&line));
-        out.push('\n');
+        hanging(&mut out, &Cell::new(line), 7, style);
     }
     out.push('\n');
-    let mut notes = Notes::default();
+    let mut notes = Footnotes::default();
+    let line = |out: &mut String, text: &str| hanging(out, &Cell::new(text), 2, style);
     if diff.changes.is_empty() && diff.hidden == 0 {
-        out.push_str("Nothing changed.\n");
+        line(&mut out, "Nothing changed.");
     } else if diff.changes.is_empty() {
-        out.push_str("Nothing that matters changed.\n");
+        line(&mut out, "Nothing that matters changed.");
     } else {
-        let mut t = new_table(
-            style,
-            &[
-                "SEVERITY",
-                "OBJECT",
-                "FIELD",
-                "BEFORE",
-                "AFTER",
-                "WHY IT MATTERS",
-            ],
-        );
+        let mut t = Table::new(style, &["SEVERITY", "OBJECT", "FIELD", "BEFORE", "AFTER"]);
         for c in &diff.changes {
-            let before = notes.value("before", c, &c.before);
-            let after = notes.value("after", c, &c.after);
-            t.add_row(vec![
-                severity_cell(c.severity, style.color),
-                Cell::new(cell_text(&object(c))),
-                Cell::new(cell_text(&c.field)),
-                Cell::new(cell_text(&before)),
-                Cell::new(cell_text(&after)),
-                Cell::new(cell_text(&c.why)),
+            let before = value(&mut notes, "before", c, &c.before);
+            let after = value(&mut notes, "after", c, &c.after);
+            t.add_row([
+                Cell::new(c.severity.as_str().to_uppercase()).paint(severity_paint(c.severity)),
+                Cell::new(object(c)),
+                Cell::new(&c.field),
+                Cell::new(before),
+                Cell::new(after),
             ]);
+            t.add_detail("why", Cell::new(&c.why));
         }
-        out.push_str(&t.to_string());
-        out.push('\n');
-        for (i, l) in notes.lines.iter().enumerate() {
-            out.push_str(&format!("[{}] {}\n", i + 1, cell_text(l)));
-        }
+        t.render(&mut out);
+        notes.render(&mut out, style);
     }
-    out.push_str(&summary(diff, style.color));
-    out.push('\n');
+    hanging(&mut out, &summary(diff), 2, style);
     out
 }
 
@@ -130,7 +103,7 @@ fn plural(n: usize, word: &str) -> String {
 
 /// `1 critical, 2 warnings, 5 routine changes not shown (--all shows
 /// them): CRITICAL (exit 2)`.
-fn summary(diff: &Diff, color: bool) -> String {
+fn summary(diff: &Diff) -> Cell {
     let mut parts = vec![
         format!("{} critical", diff.count(Severity::Critical)),
         plural(diff.count(Severity::Warning), "warning"),
@@ -145,35 +118,21 @@ fn summary(diff: &Diff, color: bool) -> String {
             plural(diff.hidden, "routine change")
         ));
     }
-    let verdict = diff.verdict();
-    let word = if color {
-        // Outside the table: its SGR sequence is written by hand.
-        let sgr = match diff.exit_code() {
-            2 => "1;31",
-            1 => "1;33",
-            _ => "1;32",
-        };
-        format!("\x1b[{sgr}m{verdict}\x1b[0m")
-    } else {
-        verdict.to_owned()
+    let paint = match diff.exit_code() {
+        2 => Paint::VERDICT_CRITICAL,
+        1 => Paint::VERDICT_WARNING,
+        _ => Paint::VERDICT_OK,
     };
-    format!("{}: {word} (exit {})", parts.join(", "), diff.exit_code())
+    let mut line = Cell::new(format!("{}: ", parts.join(", ")));
+    line.push(diff.verdict(), Some(paint));
+    line.push(&format!(" (exit {})", diff.exit_code()), None);
+    line
 }
 
-fn severity_cell(s: Severity, color: bool) -> Cell {
-    let cell = Cell::new(s.as_str().to_uppercase());
-    if !color {
-        return cell;
+fn severity_paint(s: Severity) -> Paint {
+    match s {
+        Severity::Critical => Paint::BAD,
+        Severity::Warning => Paint::WARN,
+        Severity::Info => Paint::QUIET,
     }
-    cell.fg(match s {
-        Severity::Critical => Color::Red,
-        Severity::Warning => Color::Yellow,
-        Severity::Info => Color::Grey,
-    })
-}
-
-/// Values come from the host (an interface name may hold an ESC byte):
-/// every control character but a newline is shown escaped.
-fn cell_text(s: &str) -> String {
-    shorten_words(&escape_controls(s, |c| c == '\n'), MAX_CELL_WORD).into_owned()
 }

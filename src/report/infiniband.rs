@@ -2,23 +2,20 @@
 //! state, physical state, rate and width, and the error counters that are
 //! not zero.
 
-use comfy_table::{Cell, Color};
-
-use super::table::{Notes, Style, new_table};
+use super::layout::{Cell, Paint, Table};
+use super::table::{Notes, Style, line, new_table, push};
 use crate::snapshot::{Fact, IB_ERROR_COUNTERS, IbDevice, Snapshot, gbit_text};
 
 pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     let devices = match &s.infiniband {
         Fact::Known(d) if d.is_empty() => {
-            out.push_str("INFINIBAND none\n");
+            line(out, "INFINIBAND none", style);
             return;
         }
         Fact::Known(d) => d,
         Fact::Unknown(m) => {
-            out.push_str(&format!(
-                "INFINIBAND {}\n",
-                notes.mark("InfiniBand ports", m)
-            ));
+            let mark = notes.mark("InfiniBand ports", m);
+            line(out, &format!("INFINIBAND {mark}"), style);
             return;
         }
     };
@@ -27,15 +24,15 @@ pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) 
         &[
             "IB PORT", "HCA", "STATE", "RATE", "LAYER", "FIRMWARE", "ERRORS",
         ],
-    );
+    )
+    .fold(&["FIRMWARE", "HCA", "LAYER"]);
     for d in devices {
-        rows(&mut t, d, notes, style);
+        rows(&mut t, d, notes);
     }
-    out.push_str(&t.to_string());
-    out.push('\n');
+    push(out, &t);
 }
 
-fn rows(t: &mut comfy_table::Table, d: &IbDevice, notes: &mut Notes, style: &Style) {
+fn rows(t: &mut Table, d: &IbDevice, notes: &mut Notes) {
     let hca = notes.fact("HCA type", &d.hca_type, String::clone);
     let fw = notes.fact("firmware", &d.firmware_version, String::clone);
     let ports = match &d.ports {
@@ -83,15 +80,10 @@ fn rows(t: &mut comfy_table::Table, d: &IbDevice, notes: &mut Notes, style: &Sty
                 shown.join("\n")
             }
         });
-        let state_cell = if style.color {
-            Cell::new(&state).fg(if good { Color::Green } else { Color::Red })
-        } else {
-            Cell::new(&state)
-        };
         t.add_row(vec![
             Cell::new(d.port_name(p)),
             Cell::new(&hca),
-            state_cell,
+            Cell::new(state).paint(if good { Paint::GOOD } else { Paint::BAD }),
             Cell::new(rate),
             Cell::new(layer),
             Cell::new(&fw),

@@ -11,8 +11,9 @@ use crate::snapshot::{
     Bond, Fact, Host, IbDevice, Link, LldpNeighbor, Neighbor, RouteTable, Rule, Snapshot, Storage,
 };
 
+/// The parts of a snapshot a `show` asked for, as JSON and YAML write them.
 #[derive(Serialize)]
-struct View<'a> {
+pub(super) struct View<'a> {
     schema: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<&'a Host>,
@@ -35,24 +36,29 @@ struct View<'a> {
     storage: Option<&'a Storage>,
 }
 
+impl<'a> View<'a> {
+    pub(super) fn of(snapshot: &'a Snapshot, parts: &[Part]) -> View<'a> {
+        let has = |p: Part| parts.contains(&p);
+        View {
+            schema: snapshot.schema,
+            host: has(Part::Host).then_some(&snapshot.host),
+            links: has(Part::Links).then_some(&snapshot.links),
+            infiniband: has(Part::Links).then_some(&snapshot.infiniband),
+            bonds: has(Part::Bonds).then_some(&snapshot.bonds),
+            routes: has(Part::Routes).then_some(&snapshot.routes),
+            rules: has(Part::Routes).then_some(&snapshot.rules),
+            neighbors: has(Part::Routes).then_some(&snapshot.neighbors),
+            // Heard on the links, shown with them.
+            lldp: (has(Part::Links) || has(Part::Lldp)).then_some(&snapshot.lldp),
+            storage: has(Part::Storage).then_some(&snapshot.storage),
+        }
+    }
+}
+
 /// Writes the parts asked for, with `schema` always first.
 pub fn write(snapshot: &Snapshot, parts: &[Part], out: &mut impl Write) -> io::Result<()> {
-    let has = |p: Part| parts.contains(&p);
-    let view = View {
-        schema: snapshot.schema,
-        host: has(Part::Host).then_some(&snapshot.host),
-        links: has(Part::Links).then_some(&snapshot.links),
-        infiniband: has(Part::Links).then_some(&snapshot.infiniband),
-        bonds: has(Part::Bonds).then_some(&snapshot.bonds),
-        routes: has(Part::Routes).then_some(&snapshot.routes),
-        rules: has(Part::Routes).then_some(&snapshot.rules),
-        neighbors: has(Part::Routes).then_some(&snapshot.neighbors),
-        // Heard on the links, shown with them.
-        lldp: (has(Part::Links) || has(Part::Lldp)).then_some(&snapshot.lldp),
-        storage: has(Part::Storage).then_some(&snapshot.storage),
-    };
     let mut w = io::BufWriter::new(out);
-    serde_json::to_writer_pretty(&mut w, &view)?;
+    serde_json::to_writer_pretty(&mut w, &View::of(snapshot, parts))?;
     w.write_all(b"\n")?;
     w.flush()
 }

@@ -1,7 +1,7 @@
 //! The LLDP neighbours in `show`: a cell for each link of the links table,
 //! and the `lldp` part, every TLV heard.
 
-use super::table::{Notes, Style, new_table};
+use super::table::{Notes, Style, line, new_table, push};
 use crate::snapshot::{Fact, LldpId, LldpNeighbor, Snapshot};
 
 /// What a link faces, for the links table: `sw-a swp7`, `-` when nothing
@@ -37,15 +37,13 @@ fn or_dash(v: &Option<String>) -> String {
 pub(super) fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     let neighbours = match &s.lldp {
         Fact::Known(n) if n.is_empty() => {
-            out.push_str("LLDP NEIGHBOURS none heard\n");
+            line(out, "LLDP NEIGHBOURS none heard", style);
             return;
         }
         Fact::Known(n) => n,
         Fact::Unknown(m) => {
-            out.push_str(&format!(
-                "LLDP NEIGHBOURS {}\n",
-                notes.mark("LLDP neighbours", m)
-            ));
+            let text = format!("LLDP NEIGHBOURS {}", notes.mark("LLDP neighbours", m));
+            line(out, &text, style);
             return;
         }
     };
@@ -65,7 +63,18 @@ pub(super) fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &
             "AGE",
             "SYSTEM",
         ],
-    );
+    )
+    .fold(&[
+        "SYSTEM",
+        "AGE",
+        "LAG",
+        "VLANS",
+        "MANAGEMENT",
+        "PORT DESCRIPTION",
+        "CHASSIS ID",
+        "PORT ID",
+        "VIA",
+    ]);
     for n in neighbours {
         let what = |field: &str| format!("{} of {}'s LLDP neighbour", field, n.iface);
         let vlans = notes.fact(&what("the VLANs"), &n.vlans, |vlans| {
@@ -112,6 +121,5 @@ pub(super) fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &
             or_dash(&n.system_description),
         ]);
     }
-    out.push_str(&super::table::draw(&t, style));
-    out.push('\n');
+    push(out, &t);
 }

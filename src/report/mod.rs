@@ -1,14 +1,14 @@
 //! Reports: render a snapshot, or the findings of an audit, for people and
 //! programs. Reporters only read; they never collect.
 //!
-//! `show` renders a snapshot: [`table`], [`json`]. An audit renders as
+//! `show` renders a snapshot: [`table`], [`json`], [`yaml`]. An audit renders as
 //! [`audit_table`] (a person at a terminal), [`audit_json`] (the log
 //! pipeline), [`junit`] (CI test reporters), [`nagios`] (a plugin's output)
 //! or [`prometheus`] (node_exporter's textfile collector); each is a pure
 //! function of an [`Audit`](crate::finding::Audit). A diff renders as
 //! [`diff_table`] or [`diff_json`]. `hostlint watch` prints its
 //! transitions as [`watch_json`] lines. [`output`] writes any of them to a
-//! file atomically.
+//! file atomically. Every table is laid out to a width by [`layout`].
 
 pub mod audit_json;
 pub mod audit_table;
@@ -18,6 +18,7 @@ pub mod diff_table;
 mod infiniband;
 pub mod json;
 pub mod junit;
+pub mod layout;
 mod lldp;
 pub mod nagios;
 pub mod output;
@@ -25,6 +26,7 @@ pub mod prometheus;
 mod storage;
 pub mod table;
 pub mod watch_json;
+pub mod yaml;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -131,51 +133,9 @@ pub fn escape_controls(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The longest word a table cell shows whole: a value from the host can be
-/// one token of any length (a sysfs file of 80,000 `x`), and comfy-table's
-/// wrapping of such a word costs time quadratic in its length.
-pub const MAX_CELL_WORD: usize = 256;
-
-/// The text with every word longer than `max` characters cut to its first
-/// `max`, followed by how long it was.
-pub fn shorten_words(s: &str, max: usize) -> Cow<'_, str> {
-    if !s.split_whitespace().any(|w| w.chars().count() > max) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len().min(4 * max));
-    let mut rest = s;
-    while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let word = &rest[..end];
-        let chars = word.chars().count();
-        if chars > max {
-            out.extend(word.chars().take(max));
-            let _ = write!(out, "… ({chars} characters)");
-        } else {
-            out.push_str(word);
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn words_too_long_for_a_cell_are_cut_and_say_how_long_they_were() {
-        assert_eq!(shorten_words("a short value", 5), "a short value");
-        let long = "x".repeat(80_000);
-        assert_eq!(
-            shorten_words(&format!("state {long} now"), 5),
-            "state xxxxx… (80000 characters) now"
-        );
-        assert_eq!(shorten_words(" é\néééé ", 3), " é\nééé… (4 characters) ");
-    }
 
     #[test]
     fn control_characters_become_visible_escapes() {

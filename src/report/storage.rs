@@ -4,9 +4,8 @@
 //! iSCSI sessions, SAS phys with their error counters, SATA links, md
 //! arrays, block devices and the mounts that hold data.
 
-use comfy_table::{Cell, Color};
-
-use super::table::{Notes, Style, new_table};
+use super::layout::{Cell, Paint};
+use super::table::{Notes, Style, line, new_table, push};
 use crate::snapshot::{
     BlockDevice, DmDevice, FC_ERROR_COUNTERS, Fact, FcHost, MdArray, Mount, MultipathMap,
     NvmeSubsystem, PATH_ACTIVE, SasPhy, Snapshot, Storage, gbit_text,
@@ -27,6 +26,7 @@ pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) 
         "MULTIPATH",
         &st.multipath,
         notes,
+        style,
         |out, maps, notes| multipath(out, maps, notes, style),
     );
     section(out);
@@ -35,52 +35,72 @@ pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) 
         "DEVICE MAPPER",
         &st.dm,
         notes,
+        style,
         |out, devices, notes| dm(out, devices, st, notes, style),
     );
     section(out);
-    part(out, "NVME", &st.nvme, notes, |out, subs, notes| {
+    part(out, "NVME", &st.nvme, notes, style, |out, subs, notes| {
         nvme(out, subs, notes, style)
     });
     section(out);
-    part(out, "FC HOSTS", &st.fc_hosts, notes, |out, hosts, notes| {
-        fc(out, hosts, notes, style)
-    });
+    part(
+        out,
+        "FC HOSTS",
+        &st.fc_hosts,
+        notes,
+        style,
+        |out, hosts, notes| fc(out, hosts, notes, style),
+    );
     section(out);
-    part(out, "ISCSI", &st.iscsi, notes, |out, sessions, notes| {
-        let mut t = new_table(style, &["ISCSI", "TARGET", "STATE", "PORTAL", "HOST"]);
-        for s in sessions {
-            let portal = notes.fact("iSCSI connections", &s.connections, |c| {
-                c.iter()
-                    .map(|c| {
-                        let state = match &c.state {
-                            Fact::Known(Some(st)) => format!(" {st}"),
-                            _ => String::new(),
-                        };
-                        format!("{}{state}", c.portal.known().map_or("?", |p| p.as_str()))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-            t.add_row(vec![
-                s.name.clone(),
-                notes.fact("iSCSI target", &s.target, String::clone),
-                notes.fact("iSCSI session state", &s.state, String::clone),
-                portal,
-                notes.fact("SCSI host", &s.scsi_host, opt),
-            ]);
-        }
-        push(out, &t, style);
-    });
+    part(
+        out,
+        "ISCSI",
+        &st.iscsi,
+        notes,
+        style,
+        |out, sessions, notes| {
+            let mut t = new_table(style, &["ISCSI", "TARGET", "STATE", "PORTAL", "HOST"])
+                .fold(&["HOST", "TARGET"]);
+            for s in sessions {
+                let portal = notes.fact("iSCSI connections", &s.connections, |c| {
+                    c.iter()
+                        .map(|c| {
+                            let state = match &c.state {
+                                Fact::Known(Some(st)) => format!(" {st}"),
+                                _ => String::new(),
+                            };
+                            format!("{}{state}", c.portal.known().map_or("?", |p| p.as_str()))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+                t.add_row(vec![
+                    s.name.clone(),
+                    notes.fact("iSCSI target", &s.target, String::clone),
+                    notes.fact("iSCSI session state", &s.state, String::clone),
+                    portal,
+                    notes.fact("SCSI host", &s.scsi_host, opt),
+                ]);
+            }
+            push(out, &t);
+        },
+    );
     section(out);
-    part(out, "SAS PHYS", &st.sas_phys, notes, |out, phys, notes| {
-        sas(out, phys, notes, style)
-    });
+    part(
+        out,
+        "SAS PHYS",
+        &st.sas_phys,
+        notes,
+        style,
+        |out, phys, notes| sas(out, phys, notes, style),
+    );
     section(out);
     part(
         out,
         "ATA LINKS",
         &st.ata_links,
         notes,
+        style,
         |out, links, notes| {
             let mut t = new_table(
                 style,
@@ -136,26 +156,31 @@ pub fn render(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) 
                     max,
                 ]);
             }
-            push(out, &t, style);
+            push(out, &t);
         },
     );
     section(out);
-    part(out, "MD", &st.md, notes, |out, arrays, notes| {
+    part(out, "MD", &st.md, notes, style, |out, arrays, notes| {
         md(out, arrays, notes, style)
     });
     section(out);
-    part(out, "BLOCK", &st.block, notes, |out, devices, notes| {
-        block(out, devices, notes, style)
-    });
+    part(
+        out,
+        "BLOCK",
+        &st.block,
+        notes,
+        style,
+        |out, devices, notes| block(out, devices, notes, style),
+    );
     section(out);
-    part(out, "MOUNTS", &st.mounts, notes, |out, mounts, notes| {
-        self::mounts(out, mounts, notes, style)
-    });
-}
-
-fn push(out: &mut String, t: &comfy_table::Table, style: &Style) {
-    out.push_str(&super::table::draw(t, style));
-    out.push('\n');
+    part(
+        out,
+        "MOUNTS",
+        &st.mounts,
+        notes,
+        style,
+        |out, mounts, notes| self::mounts(out, mounts, notes, style),
+    );
 }
 
 /// A part that is a list: its table, `none`, or why it could not be read.
@@ -164,14 +189,15 @@ fn part<T>(
     title: &str,
     fact: &Fact<Vec<T>>,
     notes: &mut Notes,
+    style: &Style,
     table: impl FnOnce(&mut String, &[T], &mut Notes),
 ) {
     match fact {
-        Fact::Known(v) if v.is_empty() => out.push_str(&format!("{title} none\n")),
+        Fact::Known(v) if v.is_empty() => line(out, &format!("{title} none"), style),
         Fact::Known(v) => table(out, v, notes),
         Fact::Unknown(m) => {
             let mark = notes.mark(&title.to_lowercase(), m);
-            out.push_str(&format!("{title} {mark}\n"));
+            line(out, &format!("{title} {mark}"), style);
         }
     }
 }
@@ -182,13 +208,8 @@ fn opt(v: &Option<String>) -> String {
 
 use crate::snapshot::bytes_text as size;
 
-fn colored(text: String, good: bool, style: &Style) -> Cell {
-    let c = Cell::new(&text);
-    if style.color {
-        c.fg(if good { Color::Green } else { Color::Red })
-    } else {
-        c
-    }
+fn colored(text: String, good: bool) -> Cell {
+    Cell::new(text).paint(if good { Paint::GOOD } else { Paint::BAD })
 }
 
 fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: &Style) {
@@ -204,7 +225,8 @@ fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: 
             "HBA",
             "SCSI",
         ],
-    );
+    )
+    .fold(&["SCSI", "WWID / DEV", "SIZE", "GROUP"]);
     for m in maps {
         let name = match &m.dm {
             Some(dm) => format!("{} ({dm})", m.name),
@@ -257,7 +279,7 @@ fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: 
             Cell::new(notes.fact("size", &m.size_bytes, |b| size(*b))),
             Cell::new(notes.fact("WWID", &m.wwid, String::clone)),
             Cell::new(""),
-            colored(state, good, style),
+            colored(state, good),
             Cell::new(""),
             Cell::new(hbas),
             Cell::new(""),
@@ -285,7 +307,7 @@ fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: 
                     Cell::new(""),
                     Cell::new(p.dev.clone().unwrap_or_default()),
                     Cell::new(group),
-                    colored(state, good, style),
+                    colored(state, good),
                     Cell::new(notes.fact("fail count", &p.fail_count, u64::to_string)),
                     Cell::new(hba),
                     Cell::new(notes.fact("SCSI state", &p.scsi_state, opt)),
@@ -293,7 +315,7 @@ fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: 
             }
         }
     }
-    push(out, &t, style);
+    push(out, &t);
 }
 
 /// Every DM device, what it is built on, and the multipath maps (with
@@ -347,7 +369,7 @@ fn dm(out: &mut String, devices: &[DmDevice], st: &Storage, notes: &mut Notes, s
             Cell::new(maps),
         ]);
     }
-    push(out, &t, style);
+    push(out, &t);
 }
 
 fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Style) {
@@ -361,7 +383,8 @@ fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Sty
             "TRANSPORT",
             "ADDRESS / ANA",
         ],
-    );
+    )
+    .fold(&["ADDRESS / ANA", "IOPOLICY", "TRANSPORT"]);
     for s in subs {
         let (live, total) = match &s.controllers {
             Fact::Known(c) => (
@@ -381,7 +404,6 @@ fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Sty
                     format!("{live}/{total} live")
                 }),
                 total > 0 && live == total,
-                style,
             ),
             Cell::new(""),
             Cell::new(notes.fact("NQN", &s.nqn, String::clone)),
@@ -399,7 +421,7 @@ fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Sty
                     Cell::new(format!("  {}", c.name)),
                     Cell::new(identity),
                     Cell::new(""),
-                    colored(state, good, style),
+                    colored(state, good),
                     Cell::new(notes.fact("transport", &c.transport, String::clone)),
                     Cell::new(notes.fact("address", &c.address, String::clone)),
                 ]);
@@ -440,7 +462,7 @@ fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Sty
                             n => format!("{size}, {n} paths"),
                         }),
                         Cell::new(""),
-                        colored(format!("{optimized} optimized"), optimized > 0, style),
+                        colored(format!("{optimized} optimized"), optimized > 0),
                         Cell::new(""),
                         Cell::new(paths),
                     ]);
@@ -448,7 +470,7 @@ fn nvme(out: &mut String, subs: &[NvmeSubsystem], notes: &mut Notes, style: &Sty
             }
         }
     }
-    push(out, &t, style);
+    push(out, &t);
 }
 
 fn fc(out: &mut String, hosts: &[FcHost], notes: &mut Notes, style: &Style) {
@@ -464,7 +486,8 @@ fn fc(out: &mut String, hosts: &[FcHost], notes: &mut Notes, style: &Style) {
             "ADAPTER",
             "ERRORS",
         ],
-    );
+    )
+    .fold(&["SUPPORTED", "ADAPTER", "FABRIC", "PORT NAME"]);
     for h in hosts {
         let state = notes.fact("port state", &h.port_state, String::clone);
         let good = state == "Online";
@@ -486,7 +509,7 @@ fn fc(out: &mut String, hosts: &[FcHost], notes: &mut Notes, style: &Style) {
         t.add_row(vec![
             Cell::new(&h.name),
             Cell::new(notes.fact("port name", &h.port_name, String::clone)),
-            colored(state, good, style),
+            colored(state, good),
             Cell::new(notes.fact("speed", &h.speed_gbps, |v| {
                 v.map_or("none".to_owned(), gbit_text)
             })),
@@ -503,7 +526,7 @@ fn fc(out: &mut String, hosts: &[FcHost], notes: &mut Notes, style: &Style) {
             Cell::new(errors),
         ]);
     }
-    push(out, &t, style);
+    push(out, &t);
 }
 
 fn sas(out: &mut String, phys: &[SasPhy], notes: &mut Notes, style: &Style) {
@@ -519,7 +542,8 @@ fn sas(out: &mut String, phys: &[SasPhy], notes: &mut Notes, style: &Style) {
             "RESET PROBLEMS",
             "HOST",
         ],
-    );
+    )
+    .fold(&["HOST", "TYPE"]);
     for p in phys {
         let (rate, good) = match (&p.negotiated_gbps, &p.maximum_gbps) {
             (Fact::Known(Some(n)), Fact::Known(max)) if n < max => {
@@ -540,16 +564,12 @@ fn sas(out: &mut String, phys: &[SasPhy], notes: &mut Notes, style: &Style) {
         let mut count = |what: &str, f: &Fact<u64>| -> Cell {
             let text = notes.fact(what, f, u64::to_string);
             let bad = f.known().is_some_and(|v| *v > 0);
-            if bad && style.color {
-                Cell::new(text).fg(Color::Red)
-            } else {
-                Cell::new(text)
-            }
+            Cell::new(text).paint_if(bad.then_some(Paint::BAD))
         };
         let row = vec![
             Cell::new(&p.name),
             Cell::new(device_type),
-            colored(rate, good, style),
+            colored(rate, good),
             count("invalid dwords", &p.invalid_dword_count),
             count("running disparity errors", &p.running_disparity_error_count),
             count("loss of dword sync", &p.loss_of_dword_sync_count),
@@ -558,7 +578,7 @@ fn sas(out: &mut String, phys: &[SasPhy], notes: &mut Notes, style: &Style) {
         ];
         t.add_row(row);
     }
-    push(out, &t, style);
+    push(out, &t);
 }
 
 fn md(out: &mut String, arrays: &[MdArray], notes: &mut Notes, style: &Style) {
@@ -613,11 +633,11 @@ fn md(out: &mut String, arrays: &[MdArray], notes: &mut Notes, style: &Style) {
             Cell::new(notes.fact("level", &a.level, String::clone)),
             Cell::new(notes.fact("array state", &a.state, String::clone)),
             Cell::new(members),
-            colored(degraded, good, style),
+            colored(degraded, good),
             Cell::new(sync),
         ]);
     }
-    push(out, &t, style);
+    push(out, &t);
     for a in arrays.iter().filter(|a| !a.mdstat_disagrees.is_empty()) {
         let said: Vec<String> = a
             .mdstat_disagrees
@@ -645,7 +665,8 @@ fn block(out: &mut String, devices: &[BlockDevice], notes: &mut Notes, style: &S
             "HOST",
             "ADAPTER",
         ],
-    );
+    )
+    .fold(&["ADAPTER", "HCTL", "HOST", "TRANSPORT"]);
     let mut empty = Vec::new();
     for d in devices {
         if d.size_bytes.known() == Some(&0) {
@@ -685,19 +706,20 @@ fn block(out: &mut String, devices: &[BlockDevice], notes: &mut Notes, style: &S
             Cell::new(notes.fact("size", &d.size_bytes, |b| size(*b))),
             Cell::new(transport),
             Cell::new(model),
-            colored(state, good, style),
+            colored(state, good),
             Cell::new(hctl),
             Cell::new(host),
             Cell::new(adapter),
         ]);
     }
-    push(out, &t, style);
+    push(out, &t);
     if !empty.is_empty() {
-        out.push_str(&format!(
-            "{} empty devices not shown: {}\n",
+        let text = format!(
+            "{} empty devices not shown: {}",
             empty.len(),
             empty.join(" ")
-        ));
+        );
+        line(out, &text, style);
     }
 }
 
@@ -716,10 +738,11 @@ fn mounts(out: &mut String, mounts: &[Mount], _notes: &mut Notes, style: &Style)
             m.options.join(","),
         ]);
     }
-    push(out, &t, style);
+    push(out, &t);
     if others > 0 {
-        out.push_str(&format!(
-            "{others} other mounts (proc, sysfs, tmpfs, cgroup, ...) not shown: --format json has all\n"
-        ));
+        let text = format!(
+            "{others} other mounts (proc, sysfs, tmpfs, cgroup, ...) not shown: --format json has all"
+        );
+        line(out, &text, style);
     }
 }

@@ -1,18 +1,17 @@
 //! Tables an operator reads in seconds. A fact that could not be read shows
 //! as `?` (or `n/a` when the hardware or driver does not provide it) with a
 //! numbered footnote that says why; a fact that does not apply shows as `-`.
+//! A link slower than both ends could run, or a PCIe link trained below
+//! what its slot allows, is painted as the fault it is.
 
-use std::borrow::Cow;
-
-use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{Cell, Color, ContentArrangement, Row, Table};
-
-use super::{MAX_CELL_WORD, shorten_words};
-
+use super::layout::{Cell, Footnotes, Paint, Table};
+use crate::check::link::{best_common_speed, pcie_ceiling};
 use crate::snapshot::{
     Bond, BondMember, Duplex, Fact, Link, MemberLacp, Missing, Reason, RouteTable, Snapshot,
     mode_has_active_member, names, route_flag_names,
 };
+
+pub use super::layout::Style;
 
 /// Which parts of the snapshot to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,19 +31,14 @@ pub const MAX_ROUTE_ROWS: usize = 200;
 /// Numbered explanations of the cells that hold no value.
 #[derive(Default)]
 pub(super) struct Notes {
-    lines: Vec<String>,
+    notes: Footnotes,
 }
 
 impl Notes {
     pub(super) fn mark(&mut self, what: &str, m: &Missing) -> String {
-        let line = format!("{what}: {} ({})", m.reason, m.detail);
-        let n = match self.lines.iter().position(|l| *l == line) {
-            Some(i) => i + 1,
-            None => {
-                self.lines.push(line);
-                self.lines.len()
-            }
-        };
+        let n = self
+            .notes
+            .number(format!("{what}: {} ({})", m.reason, m.detail));
         let shown = if m.reason == Reason::NotSupported {
             "n/a"
         } else {
@@ -64,66 +58,10 @@ impl Notes {
             Fact::Unknown(m) => self.mark(what, m),
         }
     }
-
-    fn render(&self) -> String {
-        self.lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| format!("[{}] {l}\n", i + 1))
-            .collect()
-    }
-}
-
-/// How to draw: colour only when the caller says so (a terminal and no
-/// `NO_COLOR`), and the width when it is not the terminal's.
-pub struct Style {
-    pub color: bool,
-    pub width: Option<u16>,
 }
 
 pub(super) fn new_table(style: &Style, header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY);
-    t.set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(w) = style.width {
-        t.set_width(w);
-    }
-    if style.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    t.set_header(header.iter().map(Cell::new));
-    t
-}
-
-/// The table as text. comfy-table wraps a word longer than a line in time
-/// quadratic in its length and pads every row of a column to its widest
-/// cell, so a host's value of one long token (a sysfs file of 50,000 `x`)
-/// would hang the table or blow it up to megabytes: such a table is drawn
-/// again with those words cut (and their cells' colour lost).
-pub(super) fn draw(t: &Table, style: &Style) -> String {
-    let too_long = |row: &Row| {
-        row.cell_iter()
-            .any(|c| matches!(shorten_words(&c.content(), MAX_CELL_WORD), Cow::Owned(_)))
-    };
-    if !t.header().into_iter().chain(t.row_iter()).any(too_long) {
-        return t.to_string();
-    }
-    let cut_row = |row: &Row| -> Vec<String> {
-        row.cell_iter()
-            .map(|c| shorten_words(&c.content(), MAX_CELL_WORD).into_owned())
-            .collect()
-    };
-    let header = t.header().map(cut_row).unwrap_or_default();
-    let mut cut = new_table(
-        style,
-        &header.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    for row in t.row_iter() {
-        cut.add_row(cut_row(row));
-    }
-    cut.to_string()
+    Table::new(style, header)
 }
 
 pub fn render(snapshot: &Snapshot, parts: &[Part], style: &Style) -> String {
@@ -146,11 +84,21 @@ pub fn render(snapshot: &Snapshot, parts: &[Part], style: &Style) -> String {
             Part::Lldp => super::lldp::render(&mut out, snapshot, &mut notes, style),
         }
     }
-    if !notes.lines.is_empty() {
+    if !notes.notes.is_empty() {
         out.push('\n');
-        out.push_str(&notes.render());
+        notes.notes.render(&mut out, style);
     }
     out
+}
+
+/// A line of its own (a summary, a part that could not be read), wrapped
+/// to the width with its continuation indented.
+pub(super) fn line(out: &mut String, text: &str, style: &Style) {
+    super::layout::hanging(out, &Cell::new(text), 2, style);
+}
+
+pub(super) fn push(out: &mut String, t: &Table) {
+    t.render(out);
 }
 
 fn host(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
@@ -201,8 +149,7 @@ fn host(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             }
         }),
     ]);
-    out.push_str(&draw(&t, style));
-    out.push('\n');
+    push(out, &t);
 }
 
 pub(super) fn duration(seconds: f64) -> String {
@@ -230,7 +177,7 @@ fn gts(v: f64) -> String {
     s.strip_suffix(".0").map(str::to_owned).unwrap_or(s) + "GT/s"
 }
 
-fn state_cell(l: &Link, notes: &mut Notes, color: bool) -> Cell {
+fn state_cell(l: &Link, notes: &mut Notes) -> Cell {
     let admin = l.iface.admin_up.known().copied();
     let text = match (admin, &l.iface.operstate) {
         (Some(false), _) => "admin-down".to_owned(),
@@ -243,23 +190,30 @@ fn state_cell(l: &Link, notes: &mut Notes, color: bool) -> Cell {
         }
         (_, Fact::Unknown(m)) => notes.mark("state", m),
     };
-    let cell = Cell::new(&text);
-    if !color {
-        return cell;
-    }
-    let c = match text.as_str() {
-        "up" => Color::Green,
-        "unknown" => Color::Yellow,
-        _ => Color::Red,
+    let paint = match text.as_str() {
+        "up" => Paint::GOOD,
+        "unknown" => Paint::WARN,
+        _ => Paint::BAD,
     };
-    cell.fg(c)
+    Cell::new(text).paint(paint)
+}
+
+/// A speed below the best mode both ends advertise (the check's own
+/// judgement of `speed: at_supported_max`) is a fault to see at a glance.
+fn slower_than_capable(l: &Link) -> bool {
+    match (&l.speed_mbps, &l.link_modes) {
+        (Fact::Known(speed), Fact::Known(modes)) => {
+            best_common_speed(modes).is_some_and(|(best, _)| *speed < best)
+        }
+        _ => false,
+    }
 }
 
 fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     let links = match &s.links {
         Fact::Known(l) => l,
         Fact::Unknown(m) => {
-            out.push_str(&format!("LINKS {}\n", notes.mark("links", m)));
+            line(out, &format!("LINKS {}", notes.mark("links", m)), style);
             return;
         }
     };
@@ -280,12 +234,22 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             "ADDRESSES",
             "NEIGHBOUR",
         ],
-    );
+    )
+    .fold(&[
+        "ADDRESSES",
+        "FLAPS",
+        "MTU/QLEN",
+        "MASTER",
+        "NEIGHBOUR",
+        "PLACE",
+        "KIND",
+    ]);
     for l in links {
         let i = &l.iface;
         let name = i.name.as_str();
         let speed_text = speed_duplex(notes, &l.speed_mbps, &l.duplex);
         let driver = notes.fact("driver", &l.driver, |d| d.driver.clone());
+        let mut downtrained = false;
         let (pci, pcie, place) = match &l.device {
             Fact::Unknown(m) => {
                 let mark = notes.mark("device", m);
@@ -315,6 +279,17 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
                                 notes.fact("PCIe width", &link.current_width, |v| format!("x{v}"));
                             let max_width =
                                 notes.fact("PCIe max width", &link.max_width, |v| format!("x{v}"));
+                            // Judged as the check judges `pcie: at_max`:
+                            // against the narrowest maximum up to the root
+                            // port, so a narrow slot is not a fault.
+                            downtrained = match (
+                                pcie_ceiling(p),
+                                link.current_speed_gts.known(),
+                                link.current_width.known(),
+                            ) {
+                                (Ok((s, w)), Some(cs), Some(cw)) => *cs < s || *cw < w,
+                                _ => false,
+                            };
                             if cur_speed == max_speed && cur_width == max_width {
                                 format!("{cur_speed} {cur_width}")
                             } else {
@@ -358,11 +333,11 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
         t.add_row(vec![
             Cell::new(shown_name),
             Cell::new(kind),
-            state_cell(l, notes, style.color),
-            Cell::new(speed_text),
+            state_cell(l, notes),
+            Cell::new(speed_text).paint_if(slower_than_capable(l).then_some(Paint::BAD)),
             Cell::new(driver),
             Cell::new(pci),
-            Cell::new(pcie),
+            Cell::new(pcie).paint_if(downtrained.then_some(Paint::BAD)),
             Cell::new(place),
             Cell::new(flaps),
             Cell::new(master),
@@ -371,8 +346,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             Cell::new(neighbour),
         ]);
     }
-    out.push_str(&draw(&t, style));
-    out.push('\n');
+    push(out, &t);
 }
 
 /// Speed with duplex, as the links table shows it: full duplex goes
@@ -390,25 +364,28 @@ fn speed_duplex(notes: &mut Notes, mbps: &Fact<u32>, duplex: &Fact<Duplex>) -> S
     text
 }
 
-fn mii_cell(notes: &mut Notes, mii: &Fact<String>, color: bool) -> Cell {
+fn mii_cell(notes: &mut Notes, mii: &Fact<String>) -> Cell {
     let text = notes.fact("MII status", mii, String::clone);
-    let cell = Cell::new(&text);
-    match (color, mii.known().map(String::as_str)) {
-        (false, _) | (_, None) => cell,
-        (true, Some("up")) => cell.fg(Color::Green),
-        (true, Some(_)) => cell.fg(Color::Red),
-    }
+    let paint = mii
+        .known()
+        .map(|m| if m == "up" { Paint::GOOD } else { Paint::BAD });
+    Cell::new(text).paint_if(paint)
+}
+
+/// A partner MAC of all zeros: no LACP partner answers on that leg.
+fn no_partner(mac: &str) -> bool {
+    mac.split(':').all(|octet| octet.chars().all(|c| c == '0'))
 }
 
 fn bonds(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     let bonds = match &s.bonds {
         Fact::Known(b) if b.is_empty() => {
-            out.push_str("BONDS none\n");
+            line(out, "BONDS none", style);
             return;
         }
         Fact::Known(b) => b,
         Fact::Unknown(m) => {
-            out.push_str(&format!("BONDS {}\n", notes.mark("bonds", m)));
+            line(out, &format!("BONDS {}", notes.mark("bonds", m)), style);
             return;
         }
     };
@@ -435,15 +412,15 @@ fn bond_table(out: &mut String, b: &Bond, notes: &mut Notes, style: &Style) {
             "AGGREGATOR",
             "PARTNER MAC",
         ],
-    );
+    )
+    .fold(&["LINK FAILURES", "MIIMON", "ACTIVE"]);
     // A file that was not the bonding driver's report, or a bond that
     // vanished while being read: one reason for every fact, said once.
     if let (Fact::Unknown(m), Fact::Unknown(members)) = (&b.mode, &b.members)
         && m == members
     {
         t.add_row(vec![b.name.clone(), notes.mark("bond", m)]);
-        out.push_str(&draw(&t, style));
-        out.push('\n');
+        push(out, &t);
         return;
     }
     let lacp = b.lacp.as_ref();
@@ -495,6 +472,10 @@ fn bond_table(out: &mut String, b: &Bond, notes: &mut Notes, style: &Style) {
             notes.fact("primary", f, |p| p.clone().unwrap_or_default())
         )),
     }
+    let active_aggregator = match &lacp {
+        Fact::Known(Some(l)) => l.active_aggregator_id.known().copied().flatten(),
+        _ => None,
+    };
     let (aggregator, partner) = match &lacp {
         Fact::Unknown(m) => {
             let mark = notes.mark("LACP", m);
@@ -514,12 +495,12 @@ fn bond_table(out: &mut String, b: &Bond, notes: &mut Notes, style: &Style) {
         Cell::new(&b.name),
         Cell::new(mode),
         Cell::new(miimon),
-        mii_cell(notes, &b.mii_status, style.color),
+        mii_cell(notes, &b.mii_status),
         Cell::new(active),
         Cell::new(""),
         Cell::new(""),
         Cell::new(aggregator),
-        Cell::new(partner),
+        partner_cell(partner),
     ]);
     match &b.members {
         Fact::Unknown(m) => {
@@ -530,15 +511,27 @@ fn bond_table(out: &mut String, b: &Bond, notes: &mut Notes, style: &Style) {
         }
         Fact::Known(members) => {
             for m in members {
-                t.add_row(member_row(m, notes, style));
+                t.add_row(member_row(m, active_aggregator, notes));
             }
         }
     }
-    out.push_str(&draw(&t, style));
-    out.push('\n');
+    push(out, &t);
 }
 
-fn member_row(m: &BondMember, notes: &mut Notes, style: &Style) -> Vec<Cell> {
+fn partner_cell(mac: String) -> Cell {
+    let bad = no_partner(&mac);
+    Cell::new(mac).paint_if(bad.then_some(Paint::BAD))
+}
+
+/// A member: one outside the bond's active aggregator, or without an LACP
+/// partner, carries no traffic, and is painted so.
+fn member_row(m: &BondMember, active_aggregator: Option<u32>, notes: &mut Notes) -> Vec<Cell> {
+    let elsewhere = match (&m.lacp, active_aggregator) {
+        (Fact::Known(Some(l)), Some(active)) => {
+            l.aggregator_id.known().copied().flatten() != Some(active)
+        }
+        _ => false,
+    };
     let (aggregator, partner) = match &m.lacp {
         Fact::Unknown(miss) => {
             let mark = notes.mark("LACP", miss);
@@ -556,12 +549,12 @@ fn member_row(m: &BondMember, notes: &mut Notes, style: &Style) -> Vec<Cell> {
         Cell::new(format!("  {}", m.name)),
         Cell::new(""),
         Cell::new(""),
-        mii_cell(notes, &m.mii_status, style.color),
+        mii_cell(notes, &m.mii_status),
         Cell::new(""),
         Cell::new(speed_duplex(notes, &m.speed_mbps, &m.duplex)),
         Cell::new(notes.fact("link failures", &m.link_failure_count, u64::to_string)),
-        Cell::new(aggregator),
-        Cell::new(partner),
+        Cell::new(aggregator).paint_if(elsewhere.then_some(Paint::BAD)),
+        partner_cell(partner),
     ]
 }
 
@@ -590,7 +583,7 @@ fn churn(l: &MemberLacp, notes: &mut Notes) -> String {
 fn routes(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
     match &s.routes {
         Fact::Known(table) => route_table(out, table, style),
-        Fact::Unknown(m) => out.push_str(&format!("ROUTES {}\n", notes.mark("routes", m))),
+        Fact::Unknown(m) => line(out, &format!("ROUTES {}", notes.mark("routes", m)), style),
     }
     out.push('\n');
     match &s.rules {
@@ -604,27 +597,30 @@ fn routes(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
                     r.action_text(),
                 ]);
             }
-            out.push_str(&draw(&t, style));
-            out.push('\n');
+            push(out, &t);
         }
-        Fact::Unknown(m) => out.push_str(&format!("RULES {}\n", notes.mark("rules", m))),
+        Fact::Unknown(m) => line(out, &format!("RULES {}", notes.mark("rules", m)), style),
     }
     out.push('\n');
     match &s.neighbors {
         Fact::Known(neigh) => {
             let mut t = new_table(style, &["NEIGHBOUR", "DEV", "LLADDR", "STATE"]);
             for n in neigh {
+                let unreachable = n.state.iter().any(|s| *s == "FAILED" || *s == "INCOMPLETE");
                 t.add_row(vec![
-                    n.address.to_string(),
-                    n.dev.clone(),
-                    n.lladdr.clone().unwrap_or_else(|| "-".to_owned()),
-                    n.state.join(","),
+                    Cell::new(n.address),
+                    Cell::new(&n.dev),
+                    Cell::new(n.lladdr.as_deref().unwrap_or("-")),
+                    Cell::new(n.state.join(",")).paint_if(unreachable.then_some(Paint::BAD)),
                 ]);
             }
-            out.push_str(&draw(&t, style));
-            out.push('\n');
+            push(out, &t);
         }
-        Fact::Unknown(m) => out.push_str(&format!("NEIGHBOURS {}\n", notes.mark("neighbours", m))),
+        Fact::Unknown(m) => line(
+            out,
+            &format!("NEIGHBOURS {}", notes.mark("neighbours", m)),
+            style,
+        ),
     }
 }
 
@@ -641,7 +637,8 @@ fn route_table(out: &mut String, table: &RouteTable, style: &Style) {
             "METRIC",
             "FLAGS",
         ],
-    );
+    )
+    .fold(&["FLAGS", "PROTO", "METRIC", "TYPE"]);
     for e in table.entries().take(MAX_ROUTE_ROWS) {
         let hops: Vec<String> = e
             .nexthops
@@ -674,15 +671,15 @@ fn route_table(out: &mut String, table: &RouteTable, style: &Style) {
             route_flag_names(e.flags).collect::<Vec<_>>().join(","),
         ]);
     }
-    out.push_str(&draw(&t, style));
-    out.push('\n');
+    push(out, &t);
     if table.len() > MAX_ROUTE_ROWS {
-        out.push_str(&format!(
-            "{} more routes not shown ({} IPv4, {} IPv6 in all): use --format json\n",
+        let more = format!(
+            "{} more routes not shown ({} IPv4, {} IPv6 in all): use --format json",
             table.len() - MAX_ROUTE_ROWS,
             table.ipv4.len(),
             table.ipv6.len()
-        ));
+        );
+        line(out, &more, style);
     }
 }
 
@@ -697,6 +694,51 @@ mod tests {
         assert_eq!(speed(100), "100M");
     }
 
+    /// 100,000 links, each with a reason of its own for an unknown speed (a
+    /// footnote each), laid out as a table. Quadratic work (a footnote
+    /// looked up by scanning those before it, a layout that re-measures
+    /// every row) takes minutes here; linear work is within a small factor
+    /// of writing the same links as JSON, which the bound compares with so
+    /// that a loaded machine slows both alike.
+    #[test]
+    fn a_table_of_100k_links_takes_linear_time() {
+        use std::time::Instant;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lb-healthy");
+        let source = crate::source::Source::open(&root).expect("the fixture opens");
+        let mut snap = crate::collect::snapshot(&source, crate::collect::Scope::ALL);
+        let Fact::Known(base) = &snap.links else {
+            panic!("lb-healthy has links");
+        };
+        let links: Vec<Link> = (0..100_000)
+            .map(|i| {
+                let mut l = base[i % base.len()].clone();
+                l.iface.name = format!("eth{i}");
+                l.speed_mbps =
+                    Fact::Unknown(Missing::new(Reason::LinkDown, format!("eth{i} is down")));
+                l
+            })
+            .collect();
+        snap.links = Fact::Known(links);
+        let started = Instant::now();
+        let mut json = Vec::new();
+        super::super::json::write(&snap, &[Part::Links], &mut json).expect("JSON");
+        let json_time = started.elapsed();
+        let started = Instant::now();
+        let table = render(&snap, &[Part::Links], &Style::PLAIN);
+        let table_time = started.elapsed();
+        eprintln!("table {table_time:?}, JSON {json_time:?}");
+        assert!(table.contains("] speed: link_down (eth99999 is down)\n"));
+        assert!(
+            table
+                .lines()
+                .all(|l| l.chars().count() <= Style::PLAIN.width)
+        );
+        assert!(
+            table_time < json_time * 3 + std::time::Duration::from_secs(2),
+            "the table took {table_time:?}, the same links as JSON {json_time:?}"
+        );
+    }
+
     #[test]
     fn the_same_reason_is_footnoted_once() {
         let mut n = Notes::default();
@@ -707,8 +749,10 @@ mod tests {
             n.mark("b", &Missing::new(Reason::NotSupported, "x")),
             "n/a[2]"
         );
+        let mut out = String::new();
+        n.notes.render(&mut out, &Style::PLAIN);
         assert_eq!(
-            n.render(),
+            out,
             "[1] a: not_captured (no file)\n[2] b: not_supported (x)\n"
         );
     }

@@ -141,6 +141,7 @@ mod tests {
             expected: "egress speed >= 10000".into(),
             observed: "egress eno1 speed 1000 Mb/s".into(),
             evidence: vec!["rtnetlink RTM_GETROUTE".into()],
+            failing: vec![],
             remediation: "move the default route".into(),
             policy: "lb.yaml".into(),
         };

@@ -88,6 +88,7 @@ mod tests {
             expected: "operstate up".into(),
             observed: observed.into(),
             evidence: vec![],
+            failing: vec![],
             remediation: String::new(),
             policy: "p.yaml".into(),
         }

@@ -12,6 +12,7 @@ use netlink_packet_route::route::RouteMessage;
 
 use hostlint::collect::{self, Scope};
 use hostlint::report::audit_table::{self, Passes};
+use hostlint::report::layout::DEFAULT_WIDTH;
 use hostlint::report::table::{self, Part, Style};
 use hostlint::report::{audit_json, diff_json, diff_table, json, junit, nagios, prometheus};
 use hostlint::snapshot::RouteTable;
@@ -122,11 +123,15 @@ const ALL_PARTS: &[Part] = &[
     Part::Storage,
 ];
 
-/// Tables as piped (no width) or on a narrow terminal, by the case.
+/// Tables as piped (the default width) or on a narrow terminal, by the case.
 fn style(case: &Case) -> Style {
     Style {
         color: false,
-        width: case.ops.len().is_multiple_of(2).then_some(60),
+        width: if case.ops.len().is_multiple_of(2) {
+            60
+        } else {
+            DEFAULT_WIDTH
+        },
     }
 }
 
