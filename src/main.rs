@@ -62,7 +62,7 @@ enum ColorArg {
 enum Command {
     /// Show what hostlint reads of a host: links, bonds, routes, storage, host facts
     Show {
-        /// The parts to show, in this order (all of them when none is named)
+        /// The parts to show, in this order (`all`, or none named: every part)
         #[arg(value_enum, value_name = "PART")]
         what: Vec<ShowWhat>,
         /// Read a captured fixture (a directory or .tar.gz) instead of the live host

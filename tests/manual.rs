@@ -44,7 +44,7 @@ fn a_man_page_for_every_subcommand() {
         "\\-\\-policy",
         "\\-\\-deadline",
         "\\-\\-color",
-        "hostlint(1)",
+        "\\fBhostlint\\fR(1)",
     ] {
         assert!(
             audit.contains(must),

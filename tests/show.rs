@@ -139,18 +139,25 @@ fn show_takes_several_parts_in_the_order_named() {
     ])));
     let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["links", "neighbors", "routes", "rules", "schema"]);
-    // `all` among others is everything.
+    // `all` stands for every part, in its place.
+    let everything = run_ok(&mut hostlint(&["show", "--root", path_str(&root)]));
     let all = run_ok(&mut hostlint(&[
+        "show",
+        "all",
+        "links",
+        "--root",
+        path_str(&root),
+    ]));
+    assert_eq!(all, everything);
+    let links_first = run_ok(&mut hostlint(&[
         "show",
         "links",
         "all",
         "--root",
         path_str(&root),
     ]));
-    assert_eq!(
-        all,
-        run_ok(&mut hostlint(&["show", "--root", path_str(&root)]))
-    );
+    assert!(links_first.starts_with("LINK "), "{links_first}");
+    assert!(links_first.contains("\nHOST\n"), "{links_first}");
 }
 
 /// YAML is the JSON document in another syntax: the same values, for every
