@@ -225,7 +225,7 @@ fn show_paints_the_fact_that_is_wrong() {
     ]));
     assert!(!plain.contains('\u{1b}'), "{plain}");
     let piped = run_ok(
-        &mut hostlint(&["show", "--root", path_str(&fixture("lb-pcie-x4"))]).env_remove("NO_COLOR"),
+        hostlint(&["show", "--root", path_str(&fixture("lb-pcie-x4"))]).env_remove("NO_COLOR"),
     );
     assert!(!piped.contains('\u{1b}'), "auto colours a pipe:\n{piped}");
 }

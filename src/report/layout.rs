@@ -157,10 +157,6 @@ impl Cell {
         }
     }
 
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
     fn is_blank(&self) -> bool {
         self.text.trim().is_empty() || self.text == "-"
     }
@@ -426,7 +422,7 @@ pub struct Table {
 
 struct Row {
     cells: Vec<Cell>,
-    /// Labelled free text under the row: the label may be empty.
+    /// Labelled free text under the row.
     details: Vec<(&'static str, Cell)>,
 }
 
@@ -478,8 +474,8 @@ impl Table {
         });
     }
 
-    /// Adds free text under the last row, after a label (which may be
-    /// empty). Empty text adds nothing.
+    /// Adds free text under the last row, after a label. Empty text adds
+    /// nothing.
     pub fn add_detail(&mut self, label: &'static str, text: Cell) {
         if text.text.is_empty() {
             return;
@@ -647,14 +643,6 @@ impl Table {
     }
 }
 
-impl fmt::Display for Table {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::new();
-        self.render(&mut out);
-        f.write_str(&out)
-    }
-}
-
 /// Column widths between each column's minimum and its natural width,
 /// adding up to at most `room`: as many columns as can get all they need do,
 /// those that need least first (every column spared a wrap is a line
@@ -752,9 +740,6 @@ fn detail(
     indent: usize,
     style: &Style,
 ) {
-    if label.is_empty() {
-        return paragraph(out, text, indent, style);
-    }
     let mut head = Cell::default();
     head.push(label, style.color.then_some(Paint::QUIET));
     pad(&mut head.text, label_width - label.chars().count() + 1);
