@@ -242,7 +242,7 @@ fn run_holding(
                         expected: format!("to know whether policy {} applies", policy.name),
                         observed: why.clone(),
                         evidence: vec![],
-                        failing: vec![Span::whole(&why)],
+                        failing: vec![Span::whole(why)],
                         remediation: "read the fact `applies_to` needs, or run on a host where it can be read".into(),
                         policy: c.policy.clone(),
                     });

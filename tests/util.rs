@@ -73,6 +73,21 @@ pub fn audit_json(args: &[&str]) -> (i32, Value) {
     )
 }
 
+/// The closing line of a table report (an audit's or a diff's verdict) as
+/// one line: it wraps to the width, its continuation lines indented.
+pub fn table_summary(out: &str) -> String {
+    let lines: Vec<&str> = out.trim_end().lines().collect();
+    let start = lines
+        .iter()
+        .rposition(|l| !l.starts_with(' '))
+        .unwrap_or_default();
+    lines[start..]
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// No colour and no `COLUMNS` from the environment the tests run in.
 pub fn plain(c: &mut Command) -> &mut Command {
     c.env("NO_COLOR", "1").env_remove("COLUMNS")

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use hostlint::finding::Cause;
 
-use crate::util::{audit_json, copy_tree, fixture, hostlint, parse_json, path_str, repo, tempdir};
+use crate::util::{
+    audit_json, copy_tree, fixture, hostlint, parse_json, path_str, repo, table_summary, tempdir,
+};
 
 const FORMATS: &[&str] = &["table", "nagios", "json", "junit", "prometheus"];
 
@@ -25,7 +27,7 @@ fn policy(name: &str) -> String {
 /// The line of a report that says the verdict, by format.
 fn summary_line(format: &str, out: &str) -> String {
     match format {
-        "table" => out.trim_end().lines().last().unwrap_or_default().to_owned(),
+        "table" => table_summary(out),
         "nagios" => out.lines().next().unwrap_or_default().to_owned(),
         "json" => {
             let doc = parse_json(out);
