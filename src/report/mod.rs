@@ -1,8 +1,8 @@
 //! Reports: render a snapshot, or the findings of an audit, for people and
 //! programs. Reporters only read; they never collect.
 //!
-//! `show` renders a snapshot: [`table`], [`json`], [`yaml`]. An audit renders as
-//! [`audit_table`] (a person at a terminal), [`audit_json`] (the log
+//! `show` renders a snapshot: [`table`], [`json`], [`yaml`]. An audit
+//! renders as [`audit_table`] (a person at a terminal), [`audit_json`] (the log
 //! pipeline), [`junit`] (CI test reporters), [`nagios`] (a plugin's output)
 //! or [`prometheus`] (node_exporter's textfile collector); each is a pure
 //! function of an [`Audit`](crate::finding::Audit). A diff renders as
