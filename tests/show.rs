@@ -218,6 +218,9 @@ fn show_paints_the_fact_that_is_wrong() {
     assert!(!healthy.contains(&red("10G")), "{healthy}");
     let lacp = show("lb-lacp-other-aggregator", "bonds");
     assert!(lacp.contains(&red("2")), "{lacp}");
+    // A healthy bond has nothing to paint red.
+    let bond = show("lb-healthy", "bonds");
+    assert!(!bond.contains("\u{1b}[31m"), "{bond}");
     // Never colour unless asked, whatever the other settings say.
     let plain = run_ok(&mut hostlint(&[
         "show",

@@ -669,6 +669,11 @@ fn same_aggregator(b: &Bond, want: bool, ev: &str) -> Judgement {
     j(Some(want), observed)
 }
 
+/// A partner MAC of all zeros: no LACP partner answers on that port.
+pub fn no_partner(mac: &str) -> bool {
+    mac.split(':').all(|octet| octet.chars().all(|c| c == '0'))
+}
+
 fn lacp_partner(b: &Bond, want: bool, ev: &str) -> Judgement {
     let j = |ok, observed: String| Judgement {
         ok,
@@ -686,7 +691,6 @@ fn lacp_partner(b: &Bond, want: bool, ev: &str) -> Judgement {
         Fact::Known(m) => m,
         Fact::Unknown(m) => return j(None, format!("members unknown: {m}")),
     };
-    let zero = |mac: &str| mac.split(':').all(|p| p.chars().all(|c| c == '0'));
     let mut missing = Vec::new();
     let mut unjudged = Vec::new();
     // The active aggregator's partner is the partner of every port in it:
@@ -710,7 +714,9 @@ fn lacp_partner(b: &Bond, want: bool, ev: &str) -> Judgement {
     for m in members {
         match &m.lacp {
             Fact::Known(Some(l)) => match &l.partner_mac {
-                Fact::Known(mac) if zero(mac) => missing.push(format!("{} partner {mac}", m.name)),
+                Fact::Known(mac) if no_partner(mac) => {
+                    missing.push(format!("{} partner {mac}", m.name))
+                }
                 Fact::Known(_) => {}
                 Fact::Unknown(miss) => {
                     let in_active =

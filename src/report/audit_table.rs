@@ -4,7 +4,7 @@
 //! for: on a healthy host they would bury the one line that matters.
 
 use super::layout::{Cell, Paint, Table, hanging};
-use super::table::Style;
+use super::table::{Style, line};
 use super::{Counts, checks};
 use crate::finding::{Audit, Finding, PolicyRef, Status, Verdict};
 
@@ -20,7 +20,7 @@ pub enum Passes {
 /// the whole width rather than a narrow column.
 pub fn render(audit: &Audit, style: &Style, passes: Passes) -> String {
     let mut out = String::new();
-    hanging(&mut out, &Cell::new(header(audit)), 2, style);
+    line(&mut out, &header(audit), style);
 
     let findings = audit.sorted_findings();
     let counts = Counts::of(&audit.findings);
@@ -41,10 +41,9 @@ pub fn render(audit: &Audit, style: &Style, passes: Passes) -> String {
     if !t.is_empty() {
         t.render(&mut out);
     }
-    let mut line = |text: String| hanging(&mut out, &Cell::new(text), 2, style);
     // Without findings, the summary line below says why.
     if passes == Passes::Count && counts.pass > 0 {
-        line(if counts.pass == counts.total() {
+        let shown = if counts.pass == counts.total() {
             format!("All {} findings pass (rows not shown).", counts.pass)
         } else {
             format!(
@@ -52,7 +51,8 @@ pub fn render(audit: &Audit, style: &Style, passes: Passes) -> String {
                 counts.pass,
                 plural(counts.pass)
             )
-        });
+        };
+        line(&mut out, &shown, style);
     }
     for note in &audit.notes {
         // A note of several lines stays visibly one note.

@@ -4,7 +4,7 @@
 //! A side that could not be read shows `?` with a numbered footnote.
 
 use super::layout::{Cell, Footnotes, Paint, Table, hanging};
-use super::table::Style;
+use super::table::{Style, line};
 use crate::diff::{Change, Diff, Severity, SideInfo, Value};
 
 /// A side's value, or a numbered footnote saying why it could not be read.
@@ -57,21 +57,20 @@ fn side_line(word: &str, s: &SideInfo) -> String {
 /// after) with why it matters on an indented line under it.
 pub fn render(diff: &Diff, style: &Style) -> String {
     let mut out = String::new();
-    for line in [
+    for head in [
         side_line("before", &diff.before),
         side_line("after", &diff.after),
         format!("{:<7}{}: {}", "boot", diff.boot.as_str(), diff.boot.basis()),
         format!("{:<7}{}", "egress", diff.destinations.join(", ")),
     ] {
-        hanging(&mut out, &Cell::new(line), 7, style);
+        hanging(&mut out, &Cell::new(head), 7, style);
     }
     out.push('\n');
     let mut notes = Footnotes::default();
-    let line = |out: &mut String, text: &str| hanging(out, &Cell::new(text), 2, style);
     if diff.changes.is_empty() && diff.hidden == 0 {
-        line(&mut out, "Nothing changed.");
+        line(&mut out, "Nothing changed.", style);
     } else if diff.changes.is_empty() {
-        line(&mut out, "Nothing that matters changed.");
+        line(&mut out, "Nothing that matters changed.", style);
     } else {
         let mut t = Table::new(style, &["SEVERITY", "OBJECT", "FIELD", "BEFORE", "AFTER"]);
         for c in &diff.changes {

@@ -5,6 +5,7 @@
 //! what its slot allows, is painted as the fault it is.
 
 use super::layout::{Cell, Footnotes, Paint, Table};
+use crate::check::bond::no_partner;
 use crate::check::link::{best_common_speed, pcie_ceiling};
 use crate::snapshot::{
     Bond, BondMember, Duplex, Fact, Link, MemberLacp, Missing, Reason, RouteTable, Snapshot,
@@ -370,11 +371,6 @@ fn mii_cell(notes: &mut Notes, mii: &Fact<String>) -> Cell {
         .known()
         .map(|m| if m == "up" { Paint::GOOD } else { Paint::BAD });
     Cell::new(text).paint_if(paint)
-}
-
-/// A partner MAC of all zeros: no LACP partner answers on that leg.
-fn no_partner(mac: &str) -> bool {
-    mac.split(':').all(|octet| octet.chars().all(|c| c == '0'))
 }
 
 fn bonds(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
