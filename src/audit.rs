@@ -9,8 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::check;
 use crate::collect::{self, Scope};
 use crate::finding::{
-    Applies, Audit, Cause, Finding, OWN_FINDINGS, PolicyRef, Refusal, Run, Severity, Span,
-    Status,
+    Applies, Audit, Cause, Finding, OWN_FINDINGS, PolicyRef, Refusal, Run, Severity, Span, Status,
 };
 use crate::policy::{Applicability, Policy};
 use crate::source::Source;

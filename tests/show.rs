@@ -140,7 +140,16 @@ fn show_takes_several_parts_in_the_order_named() {
     let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["links", "lldp", "neighbors", "routes", "rules", "schema"]
+        // InfiniBand ports are shown with the links.
+        [
+            "infiniband",
+            "links",
+            "lldp",
+            "neighbors",
+            "routes",
+            "rules",
+            "schema"
+        ]
     );
     // `all` stands for every part, in its place.
     let everything = run_ok(&mut hostlint(&["show", "--root", path_str(&root)]));

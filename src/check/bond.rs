@@ -698,7 +698,7 @@ fn lacp_partner(b: &Bond, want: bool, ev: &str) -> Judgement {
     let (active, aggregator_partner) = match &b.lacp {
         Fact::Known(Some(l)) => {
             match &l.partner_mac {
-                Fact::Known(Some(mac)) if zero(mac) => {
+                Fact::Known(Some(mac)) if no_partner(mac) => {
                     missing.push(format!("the active aggregator's partner {mac}"))
                 }
                 Fact::Known(None) => missing.push("the bond has no active aggregator".to_owned()),

@@ -505,7 +505,14 @@ impl Table {
         // left between their tokens; when not even that fits, each row
         // becomes a list of values.
         let width = self.style.width;
-        let mut kept: Vec<bool> = vec![true; n];
+        // A column that may fold and is empty in every row would show a
+        // header over nothing (a link alias no interface has).
+        let mut kept: Vec<bool> = (0..n)
+            .map(|i| {
+                !self.fold_order.contains(&i)
+                    || self.rows.iter().any(|r| !r.cells[i].text.is_empty())
+            })
+            .collect();
         let sum = |kept: &[bool], v: &[usize]| {
             let cols = kept.iter().filter(|k| **k).count();
             (0..n).filter(|i| kept[*i]).map(|i| v[i]).sum::<usize>() + GAP * cols.saturating_sub(1)
@@ -996,6 +1003,25 @@ enp65s0f0  down no-carrier  ?[1]
            mtu 9000
 "
         );
+    }
+
+    #[test]
+    fn a_foldable_column_empty_in_every_row_is_not_drawn() {
+        let style = Style {
+            color: false,
+            width: 80,
+        };
+        let mut t = Table::new(&style, &["LINK", "ALIAS", "MTU"]).fold(&["ALIAS"]);
+        t.add_row(["eno1", "", "1500"]);
+        let mut out = String::new();
+        t.render(&mut out);
+        assert_eq!(out, "LINK  MTU\neno1  1500\n");
+        // A column that may not fold is drawn, empty or not.
+        let mut t = Table::new(&style, &["LINK", "ALIAS", "MTU"]);
+        t.add_row(["eno1", "", "1500"]);
+        let mut out = String::new();
+        t.render(&mut out);
+        assert_eq!(out, "LINK  ALIAS  MTU\neno1         1500\n");
     }
 
     #[test]

@@ -644,11 +644,12 @@ fn md(out: &mut String, arrays: &[MdArray], notes: &mut Notes, style: &Style) {
             .iter()
             .map(|d| format!("{} {} (sysfs {})", d.fact, d.mdstat, d.sysfs))
             .collect();
-        out.push_str(&format!(
-            "{}: proc/mdstat says otherwise than sysfs, whose facts are shown: {}\n",
+        let text = format!(
+            "{}: proc/mdstat says otherwise than sysfs, whose facts are shown: {}",
             a.name,
             said.join(", ")
-        ));
+        );
+        line(out, &text, style);
     }
 }
 

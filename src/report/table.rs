@@ -222,6 +222,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
         style,
         &[
             "LINK",
+            "ALIAS",
             "KIND",
             "STATE",
             "SPEED",
@@ -237,6 +238,7 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
         ],
     )
     .fold(&[
+        "ALIAS",
         "ADDRESSES",
         "FLAPS",
         "MTU/QLEN",
@@ -318,10 +320,11 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
             notes.fact("mtu", &i.mtu, u32::to_string),
             notes.fact("transmit queue length", &i.tx_queue_len, u32::to_string)
         );
-        // The operator's own description of the port says what it faces.
-        let shown_name = match i.ifalias.known() {
-            Some(Some(alias)) => format!("{name}\n“{alias}”"),
-            _ => name.to_owned(),
+        // The operator's own description of the port says what it faces:
+        // free text, quoted, in a column of its own that folds first.
+        let alias = match i.ifalias.known() {
+            Some(Some(alias)) => format!("“{alias}”"),
+            _ => String::new(),
         };
         let addrs = notes.fact("addresses", &l.addresses, |a| {
             a.iter()
@@ -332,7 +335,8 @@ fn links(out: &mut String, s: &Snapshot, notes: &mut Notes, style: &Style) {
         let kind = notes.fact("kind", &i.kind, String::clone);
         let neighbour = super::lldp::neighbour_cell(s, name, notes);
         t.add_row(vec![
-            Cell::new(shown_name),
+            Cell::new(name),
+            Cell::new(alias),
             Cell::new(kind),
             state_cell(l, notes),
             Cell::new(speed_text).paint_if(slower_than_capable(l).then_some(Paint::BAD)),
