@@ -95,9 +95,7 @@ fn top_level_sections(roff: &mut Roff) {
         ),
         ("TERM", "Unset or dumb: no colour with --color auto."),
     ] {
-        roff.control("TP", []);
-        roff.text([bold(name)]);
-        roff.text([roman(text)]);
+        tagged(roff, name, text);
     }
     roff.control("SH", ["EXIT STATUS"]);
     roff.text([roman(
@@ -107,7 +105,7 @@ fn top_level_sections(roff: &mut Roff) {
     for (path, text) in [
         (
             "/usr/share/hostlint/policies/",
-            "Example policies: baseline, bonded uplinks, a load balancer, SAN-attached storage paths.",
+            "Example policies: baseline, bonded uplinks, a load balancer and its cabling plan, SAN-attached storage paths, an RDMA fabric.",
         ),
         (
             "/usr/share/doc/hostlint/",
@@ -117,11 +115,20 @@ fn top_level_sections(roff: &mut Roff) {
             "/usr/lib/systemd/system/hostlint.timer",
             "Runs hostlint.service, an audit for node_exporter's textfile collector, every minute.",
         ),
+        (
+            "/usr/lib/systemd/system/hostlint-watch.service",
+            "hostlint watch: audits again whenever the kernel reports a change, instead of the timer.",
+        ),
     ] {
-        roff.control("TP", []);
-        roff.text([bold(path)]);
-        roff.text([roman(text)]);
+        tagged(roff, path, text);
     }
+}
+
+/// One tagged paragraph: the name in bold, its text under it.
+fn tagged(roff: &mut Roff, name: &str, text: &str) {
+    roff.control("TP", []);
+    roff.text([bold(name)]);
+    roff.text([roman(text)]);
 }
 
 /// Writes the bash, zsh and fish completions under `dir` at the paths of

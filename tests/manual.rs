@@ -18,6 +18,7 @@ const PAGES: &[&str] = &[
     "hostlint-rules",
     "hostlint-explain",
     "hostlint-generate",
+    "hostlint-watch",
 ];
 
 #[test]
