@@ -6,6 +6,11 @@
 //! panic's message, the memory it peaked at, or what the runtime printed
 //! before an abort (a stack overflow). A child that passes the wall-clock
 //! limit is killed; one that passes the CPU limit gets SIGXCPU.
+//!
+//! A killed child runs no destructor, so whatever temporary directory it
+//! had made (an unpacked archive) would stay in /tmp for good: each child
+//! gets a temporary directory of its own as TMPDIR, which the parent
+//! removes once the child is reaped.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -84,6 +89,10 @@ fn result_line(text: &str) {
 
 /// Runs `work` in a child process under `limits`.
 pub fn run(limits: Limits, verbose: bool, work: impl FnOnce()) -> Outcome {
+    let tmp = match tempfile::Builder::new().prefix("hostlint-fuzz-").tempdir() {
+        Ok(t) => t,
+        Err(e) => return Outcome::Crash(format!("a temporary directory: {e}")),
+    };
     let mut fds = [0i32; 2];
     // SAFETY: pipe2 fills the two descriptors of the array it is given.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -98,6 +107,9 @@ pub fn run(limits: Limits, verbose: bool, work: impl FnOnce()) -> Outcome {
         return Outcome::Crash(format!("fork: {}", std::io::Error::last_os_error()));
     }
     if pid == 0 {
+        // SAFETY: the child has one thread (fork copies only the caller),
+        // so nothing reads the environment while it changes.
+        unsafe { std::env::set_var("TMPDIR", tmp.path()) };
         child(limits, verbose, read_end, write_end, work);
     }
     // SAFETY: the parent's copy of the write end is not needed.
@@ -105,6 +117,7 @@ pub fn run(limits: Limits, verbose: bool, work: impl FnOnce()) -> Outcome {
     let (status, text, timed_out) = wait(pid, read_end, limits.wall);
     // SAFETY: closing the parent's read end, used no more.
     unsafe { libc::close(read_end) };
+    drop(tmp);
     classify(status, &text, timed_out, started.elapsed(), limits)
 }
 
@@ -283,4 +296,38 @@ fn classify(status: i32, text: &[u8], timed_out: bool, took: Duration, limits: L
             text.chars().take(2000).collect::<String>().trim()
         )),
     }
+}
+
+/// The guard of the harness's own hygiene, run before the saved cases: a
+/// child killed at the wall-clock limit (as a hang is) while it holds a
+/// temporary directory leaves none behind.
+pub fn killed_child_leaves_no_temporary_directory() -> Result<(), String> {
+    let told = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    let told_path = told.path().to_owned();
+    let limits = Limits {
+        wall: Duration::from_millis(300),
+        cpu_seconds: 10,
+        memory: 64 << 20,
+    };
+    let outcome = run(limits, false, || {
+        let Ok(dir) = tempfile::tempdir() else {
+            return;
+        };
+        let _ = std::fs::write(&told_path, dir.path().as_os_str().as_encoded_bytes());
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    if !matches!(outcome, Outcome::Hang(_)) {
+        return Err(format!(
+            "the sleeping child was not killed: {}",
+            outcome.describe()
+        ));
+    }
+    let made = std::fs::read_to_string(&told_path).map_err(|e| e.to_string())?;
+    if made.is_empty() {
+        return Err("the child made no temporary directory".into());
+    }
+    if std::path::Path::new(&made).exists() {
+        return Err(format!("{made} is still there"));
+    }
+    Ok(())
 }

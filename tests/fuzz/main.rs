@@ -264,6 +264,13 @@ fn replay(o: &Options) -> i32 {
     let _ = fs::create_dir_all(&trees.empty);
     let required = std::env::var_os("HOSTLINT_REQUIRE_LIVE").is_some_and(|v| v == "1");
     let mut failed = 0;
+    match child::killed_child_leaves_no_temporary_directory() {
+        Ok(()) => println!("harness: a killed child's temporary directory is removed ... ok"),
+        Err(e) => {
+            println!("harness: a killed child's temporary directory is removed ... FAILED ({e})");
+            failed += 1;
+        }
+    }
     println!("\nrunning {} saved fuzz cases", cases.len());
     for path in &cases {
         let shown = path.file_name().unwrap_or_default().to_string_lossy();
