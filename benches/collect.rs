@@ -36,9 +36,12 @@
 
 #[path = "shared/run.rs"]
 mod run;
+#[path = "collect/scale.rs"]
+mod scale;
 #[path = "collect/typical_fixture.rs"]
 mod typical_fixture;
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
@@ -68,17 +71,38 @@ const AUDIT_TIME: Duration = Duration::from_millis(50);
 const AUDIT_RSS: u64 = 15 * 1024 * 1024;
 /// Where the fixture of `audit-fixture` is generated from.
 const FIXTURE_BASE: &str = "fixtures/san-healthy";
+/// Issue 14's goals at a million routes: a capture and its replay in a
+/// few dozen bytes a route, a live audit of lookups without the table.
+const CAPTURE_RSS: u64 = 48 * 1024 * 1024;
+const LOOKUPS_RSS: u64 = 16 * 1024 * 1024;
+const LOOKUPS_TIME: Duration = Duration::from_millis(50);
+const RESOLVE_TIME: Duration = Duration::from_millis(50);
+/// The capture of `hlbench-routes` that `show-capture` and `resolve` read,
+/// made once per run, under the work directory.
+const ROUTES_CAPTURE: &str = "routes-capture";
 
 /// What is measured as hostlint.
 enum Hostlint {
-    /// The library's collection, in `<bench> child CASE`.
+    /// The library's collection, in `<bench> child CASE WORK`.
     Collect,
+    /// The library's work in `<bench> child CASE WORK`, timed by the child
+    /// itself: the figure is the phase it reports (`phase_s`), not the
+    /// process (the `resolve` case: resolution, after the load).
+    Phase,
     /// `hostlint audit` with these policies (paths in the crate) and a
-    /// Prometheus report written to a file, as a scheduled run does; on the
-    /// generated fixture when `fixture` is set, live otherwise.
+    /// Prometheus report written to a file, as a scheduled run does; with
+    /// `--root WORK/ROOT` (a generated capture) when `root` is set, live
+    /// otherwise.
     Audit {
         policies: &'static [&'static str],
-        fixture: bool,
+        root: Option<&'static str>,
+    },
+    /// The `hostlint` binary with these arguments (`{work}` stands for the
+    /// work directory). `fresh`, under the work directory, is removed before
+    /// each run, since the command writes it anew.
+    Binary {
+        args: &'static [&'static str],
+        fresh: Option<&'static str>,
     },
 }
 
@@ -88,6 +112,10 @@ enum Baseline {
     /// one, a sample runs them one after the other, each its own child, and
     /// is their sum (peak RSS: the larger).
     Ip(&'static [&'static [&'static str]]),
+    /// A shell command line (`{work}` is the work directory, `{hostlint}`
+    /// the binary measured): a pipeline, or output to a file. `wait4`
+    /// counts the shell's children in its figures.
+    Shell(&'static str),
     /// Nothing reads the same facts: the figures stand against the targets
     /// alone.
     Budget,
@@ -105,6 +133,14 @@ struct Case {
     max_time: Option<Duration>,
     /// Peak RSS hostlint must stay under, if the target sets one.
     max_rss_bytes: Option<u64>,
+    /// What the driver makes in the work directory before the case (a
+    /// capture, a generated host, a batch file).
+    prepare: Option<fn(&Path) -> Result<()>>,
+    /// Times compared and judged as CPU time (user and system) rather than
+    /// wall time: for a phase inside a process, tens of milliseconds long,
+    /// whose wall time on a machine shared with other work is mostly the
+    /// wait for a core.
+    cpu: bool,
     what: &'static str,
 }
 
@@ -117,6 +153,8 @@ const CASES: &[Case] = &[
         max_time_ratio: Some(1.0),
         max_time: None,
         max_rss_bytes: Some(64 * 1024 * 1024),
+        prepare: None,
+        cpu: false,
         what: "1,000,000 IPv4 routes: collect::snapshot(routes only) vs ip -4 route show table all",
     },
     Case {
@@ -127,6 +165,8 @@ const CASES: &[Case] = &[
         max_time_ratio: Some(2.0),
         max_time: None,
         max_rss_bytes: None,
+        prepare: None,
+        cpu: false,
         what: "1,000 veth links: collect::snapshot(links only) vs ip -j -d -s link show",
     },
     Case {
@@ -134,7 +174,7 @@ const CASES: &[Case] = &[
         namespace: Some(TYPICAL_NS),
         hostlint: Hostlint::Audit {
             policies: &["benches/typical.yaml"],
-            fixture: false,
+            root: None,
         },
         baseline: Baseline::Ip(&[
             &["ip", "-j", "-d", "-s", "link", "show"],
@@ -143,6 +183,8 @@ const CASES: &[Case] = &[
         max_time_ratio: None,
         max_time: Some(AUDIT_TIME),
         max_rss_bytes: Some(AUDIT_RSS),
+        prepare: None,
+        cpu: false,
         what: "a typical host's network (10 links, 200 routes), live: hostlint audit -p \
                benches/typical.yaml --format prometheus --output FILE vs ip -j -d -s link show \
                then ip -j route show table all (two children, summed)",
@@ -156,17 +198,191 @@ const CASES: &[Case] = &[
                 "policies/baseline.yaml",
                 "policies/bonded-uplink.yaml",
             ],
-            fixture: true,
+            root: Some(TYPICAL_HOST),
         },
         baseline: Baseline::Budget,
         max_time_ratio: None,
         max_time: Some(AUDIT_TIME),
         max_rss_bytes: Some(AUDIT_RSS),
+        prepare: Some(|work| {
+            typical_fixture::generate(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE_BASE),
+                &work.join(TYPICAL_HOST),
+            )
+        }),
+        cpu: false,
         what: "a typical host (10 links, 2 bonds, 32 multipath maps of 4 paths, 200 static \
                routes) captured: hostlint audit --root FIXTURE -p storage-paths, baseline, \
                bonded-uplink --format prometheus --output FILE vs the budget of 50 ms and 15 MiB",
     },
+    Case {
+        name: "capture",
+        namespace: Some(ROUTES_NS),
+        hostlint: Hostlint::Binary {
+            args: &["capture", "-o", "{work}/capture"],
+            fresh: Some("capture"),
+        },
+        baseline: Baseline::Shell("ip -j -4 route show table all > {work}/ip-route-4.json"),
+        max_time_ratio: Some(1.0),
+        max_time: None,
+        max_rss_bytes: Some(CAPTURE_RSS),
+        prepare: None,
+        cpu: false,
+        what: "capture of 1,000,000 IPv4 routes: hostlint capture -o DIR (everything, the routes \
+               written as they are dumped) vs ip -j -4 route show table all > FILE",
+    },
+    Case {
+        name: "show-capture",
+        namespace: Some(ROUTES_NS),
+        hostlint: Hostlint::Binary {
+            args: &["show", "routes", "--root", "{work}/routes-capture"],
+            fresh: None,
+        },
+        baseline: Baseline::Ip(&[&["ip", "-j", "-4", "route", "show", "table", "all"]]),
+        max_time_ratio: Some(1.0),
+        max_time: None,
+        max_rss_bytes: Some(CAPTURE_RSS),
+        prepare: Some(capture_routes),
+        cpu: false,
+        what: "1,000,000 IPv4 routes replayed: hostlint show --root CAPTURE routes (links, routes, \
+               rules, neighbours read from the capture) vs ip -j -4 route show table all (live)",
+    },
+    Case {
+        name: "resolve",
+        namespace: Some(ROUTES_NS),
+        hostlint: Hostlint::Phase,
+        baseline: Baseline::Shell("ip -batch {work}/route-get.batch > /dev/null"),
+        max_time_ratio: None,
+        max_time: Some(RESOLVE_TIME),
+        max_rss_bytes: None,
+        prepare: Some(|work| {
+            capture_routes(work)?;
+            scale::write_route_get_batch(&work.join("route-get.batch"))
+        }),
+        cpu: true,
+        what: "10,000 destinations resolved in a capture of 1,000,000 routes, after loading it \
+               (rules, longest prefix, metric) vs ip -batch of 10,000 `route get` (the kernel, \
+               live)",
+    },
+    Case {
+        name: "audit-lookups",
+        namespace: Some(ROUTES_NS),
+        hostlint: Hostlint::Audit {
+            policies: &["benches/lookups.yaml"],
+            root: None,
+        },
+        baseline: Baseline::Ip(&[
+            &["ip", "-j", "-d", "-s", "link", "show"],
+            &["ip", "route", "get", "11.0.0.7"],
+            &["ip", "route", "get", "11.4.1.2"],
+            &["ip", "route", "get", "11.8.3.4"],
+            &["ip", "route", "get", "11.14.66.1"],
+        ]),
+        max_time_ratio: None,
+        max_time: Some(LOOKUPS_TIME),
+        max_rss_bytes: Some(LOOKUPS_RSS),
+        prepare: None,
+        cpu: false,
+        what: "a live audit whose checks need only kernel lookups, on a host of 1,000,000 routes: \
+               hostlint audit -p benches/lookups.yaml --format prometheus --output FILE vs ip -j \
+               -d -s link show and an ip route get per destination (five children, summed)",
+    },
+    Case {
+        name: "capture-archive",
+        namespace: Some(ROUTES_NS),
+        hostlint: Hostlint::Binary {
+            args: &["capture", "-o", "{work}/capture.tar.gz"],
+            fresh: Some("capture.tar.gz"),
+        },
+        baseline: Baseline::Shell(
+            "ip -j -4 route show table all | gzip > {work}/ip-route-4.json.gz",
+        ),
+        max_time_ratio: None,
+        max_time: None,
+        max_rss_bytes: Some(CAPTURE_RSS),
+        prepare: None,
+        cpu: false,
+        what: "capture of 1,000,000 IPv4 routes as one .tar.gz, every run read back (show \
+               --root ARCHIVE routes counts them) vs ip -j -4 route show table all | gzip > FILE",
+    },
+    Case {
+        name: "links-table",
+        namespace: None,
+        hostlint: Hostlint::Binary {
+            args: &["show", "links", "--root", "{work}/links-host"],
+            fresh: None,
+        },
+        baseline: Baseline::Shell(
+            "{hostlint} show links --root {work}/links-host --format json > /dev/null",
+        ),
+        max_time_ratio: None,
+        max_time: None,
+        max_rss_bytes: None,
+        prepare: Some(|work| {
+            scale::write_links_host(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lb-healthy"),
+                &work.join("links-host"),
+            )
+        }),
+        cpu: false,
+        what: "show links as a table, 100,006 links (a generated capture) vs the same links as \
+               JSON (streamed, linear)",
+    },
+    Case {
+        name: "mounts",
+        namespace: None,
+        hostlint: Hostlint::Audit {
+            policies: &["benches/mounts.yaml"],
+            root: Some("mounts-host"),
+        },
+        baseline: Baseline::Shell(
+            "findmnt -F {work}/mounts-host/proc/mounts -n -o TARGET,FSTYPE,OPTIONS > /dev/null",
+        ),
+        max_time_ratio: None,
+        max_time: None,
+        max_rss_bytes: None,
+        prepare: Some(|work| {
+            scale::write_mounts_host(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE_BASE),
+                &work.join("mounts-host"),
+            )
+        }),
+        cpu: false,
+        what: "100,000 NFS mounts audited (a generated capture, benches/mounts.yaml judges every \
+               one) vs findmnt reading the same mount table",
+    },
 ];
+
+/// Where `audit-fixture`'s host is generated, under the work directory.
+const TYPICAL_HOST: &str = "typical-host";
+
+/// Captures `hlbench-routes` (with the binary measured) for the cases that
+/// read a capture of it.
+fn capture_routes(work: &Path) -> Result<()> {
+    let dir = work.join(ROUTES_CAPTURE);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            ROUTES_NS,
+            env!("CARGO_BIN_EXE_hostlint"),
+            "capture",
+            "-o",
+        ])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(|e| format!("capturing {ROUTES_NS}: {e}"))?;
+    if !out.success() {
+        return Err(format!("capturing {ROUTES_NS}: {out}"));
+    }
+    Ok(())
+}
 
 fn case(name: &str) -> Option<&'static Case> {
     CASES.iter().find(|c| c.name == name)
@@ -175,7 +391,10 @@ fn case(name: &str) -> Option<&'static Case> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("child") => child(args.get(1).map(String::as_str).unwrap_or("")),
+        Some("child") => child(
+            args.get(1).map(String::as_str).unwrap_or(""),
+            Path::new(args.get(2).map(String::as_str).unwrap_or(".")),
+        ),
         Some("runner") => runner(&args[1..]),
         _ => driver(&args),
     };
@@ -192,25 +411,18 @@ type Result<T> = std::result::Result<T, String>;
 
 // ---------------------------------------------------------------- child ---
 
-/// hostlint's collection for one case, as `hostlint show` does it. Prints
-/// what was collected as one JSON object.
-fn child(name: &str) -> Result<ExitCode> {
+/// hostlint's collection for one case, as `hostlint show` does it (or, for
+/// `resolve`, the resolution of the destinations in the capture under
+/// `work`). Prints what was collected as one JSON object.
+fn child(name: &str, work: &Path) -> Result<ExitCode> {
     let source = Source::live();
     let counts = match name {
+        "resolve" => scale::resolve_child(&work.join(ROUTES_CAPTURE))?,
         "routes" => {
             // Routes name their devices, so this scope dumps links too (a
             // handful here), then routes of both families, rules and
             // neighbours.
-            let snap = collect::snapshot(
-                &source,
-                Scope {
-                    host: false,
-                    links: false,
-                    bonds: false,
-                    routes: true,
-                    storage: false,
-                },
-            );
+            let snap = collect::snapshot(&source, Scope::ROUTES);
             let routes = snap
                 .routes
                 .known()
@@ -220,16 +432,7 @@ fn child(name: &str) -> Result<ExitCode> {
         "links" => {
             // Link dump, addresses, ethtool link modes, the driver-info
             // ioctl and the sysfs device check of every link.
-            let snap = collect::snapshot(
-                &source,
-                Scope {
-                    host: false,
-                    links: true,
-                    bonds: false,
-                    routes: false,
-                    storage: false,
-                },
-            );
+            let snap = collect::snapshot(&source, Scope::LINKS);
             let links = snap
                 .links
                 .known()
@@ -259,15 +462,17 @@ fn child(name: &str) -> Result<ExitCode> {
 
 // --------------------------------------------------------------- runner ---
 
-fn child_cmd(case: &Case) -> Result<Command> {
+fn child_cmd(case: &Case, work: &Path) -> Result<Command> {
     let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
     let mut cmd = Command::new(exe);
-    cmd.args(["child", case.name]);
+    cmd.args(["child", case.name]).arg(work);
     Ok(cmd)
 }
 
-fn fixture_dir(work: &Path) -> PathBuf {
-    work.join("typical-host")
+/// `{work}` and `{hostlint}` filled in.
+fn expand(text: &str, work: &Path) -> String {
+    text.replace("{work}", &work.to_string_lossy())
+        .replace("{hostlint}", env!("CARGO_BIN_EXE_hostlint"))
 }
 
 fn report_path(case: &Case, work: &Path) -> PathBuf {
@@ -275,15 +480,15 @@ fn report_path(case: &Case, work: &Path) -> PathBuf {
 }
 
 /// A whole `hostlint audit`, as a timer would start it every minute.
-fn audit_cmd(case: &Case, policies: &[&str], fixture: bool, work: &Path) -> Command {
+fn audit_cmd(case: &Case, policies: &[&str], root: Option<&str>, work: &Path) -> Command {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostlint"));
     cmd.arg("audit");
     for p in policies {
         cmd.arg("-p").arg(crate_dir.join(p));
     }
-    if fixture {
-        cmd.arg("--root").arg(fixture_dir(work));
+    if let Some(root) = root {
+        cmd.arg("--root").arg(work.join(root));
     }
     cmd.args(["--format", "prometheus", "--output"])
         .arg(report_path(case, work));
@@ -317,17 +522,120 @@ fn audit_summary(report: &str) -> Result<Value> {
     Ok(Value::Object(summary))
 }
 
+/// The routes `hostlint show routes` read, from its table's last line
+/// (`N more routes not shown (X IPv4, Y IPv6 in all)`).
+fn table_routes(out: &[u8]) -> Result<Value> {
+    let text = String::from_utf8_lossy(out);
+    let summary = text
+        .lines()
+        .rev()
+        .find_map(|l| {
+            l.split_once(" more routes not shown (")?
+                .1
+                .split_once(" IPv4, ")
+        })
+        .ok_or("hostlint show routes printed no summary of the routes it read")?;
+    let ipv4: u64 = summary
+        .0
+        .parse()
+        .map_err(|_| format!("not a route count: {:?}", summary.0))?;
+    Ok(json!({ "ipv4": ipv4 }))
+}
+
+/// The routes and bytes of a capture's `cmd/ip-route-4.json`, read a line
+/// at a time: the runner must stay small.
+fn route_file(dir: &Path) -> Result<Value> {
+    let path = dir.join("cmd/ip-route-4.json");
+    let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = file.metadata().map_err(|e| e.to_string())?.len();
+    let lines = std::io::BufReader::new(file)
+        .split(b'\n')
+        .filter(|l| {
+            l.as_ref()
+                .is_ok_and(|l| l.starts_with(b"[{") || l.starts_with(b"{"))
+        })
+        .count();
+    Ok(json!({ "ipv4": lines, "bytes": bytes }))
+}
+
+/// What a run of the binary did, for the cases that run it.
+fn binary_counts(case: &Case, work: &Path, out: &[u8]) -> Result<Value> {
+    match case.name {
+        "capture" => route_file(&work.join("capture")),
+        // Every archive written must read back whole.
+        "capture-archive" => {
+            let out = Command::new(env!("CARGO_BIN_EXE_hostlint"))
+                .args(["show", "routes", "--root"])
+                .arg(work.join("capture.tar.gz"))
+                .stdin(Stdio::null())
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|e| format!("reading the archive back: {e}"))?;
+            if !out.status.success() {
+                return Err(format!("reading the archive back failed: {}", out.status));
+            }
+            table_routes(&out.stdout)
+        }
+        "show-capture" => table_routes(out),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// Whether the case's binary prints little enough to be read for counts
+/// (its output is read once it exits, so a large one would block it).
+fn small_output(case: &Case) -> bool {
+    case.name == "show-capture"
+}
+
 /// One measured hostlint run and what it collected (the child's counts) or
 /// concluded (the audit report's summary).
 fn run_hostlint(case: &Case, work: &Path) -> Result<(Sample, Value)> {
     match case.hostlint {
         Hostlint::Collect => {
-            let (s, out) = measure(&mut child_cmd(case)?, true)?;
+            let (s, out) = measure(&mut child_cmd(case, work)?, true)?;
             let counts = serde_json::from_slice(&out)
                 .map_err(|e| format!("hostlint child printed no counts: {e}"))?;
             Ok((s, counts))
         }
-        Hostlint::Audit { policies, fixture } => {
+        Hostlint::Phase => {
+            let (mut s, out) = measure(&mut child_cmd(case, work)?, true)?;
+            let mut counts: Value = serde_json::from_slice(&out)
+                .map_err(|e| format!("hostlint child printed no counts: {e}"))?;
+            let phase = |key: &str| {
+                counts[key]
+                    .as_f64()
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| format!("hostlint child reported no {key}"))
+            };
+            s.wall = phase("phase_s")?;
+            s.user = phase("phase_user_s")?;
+            s.sys = phase("phase_sys_s")?;
+            // Times of this run alone, not what the runs must agree on.
+            if let Some(m) = counts.as_object_mut() {
+                m.retain(|k, _| !k.starts_with("phase_") && k != "load_s");
+            }
+            Ok((s, counts))
+        }
+        Hostlint::Binary { args, fresh } => {
+            if let Some(f) = fresh {
+                let path = work.join(f);
+                let gone = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                match gone {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(format!("{}: {e}", path.display())),
+                }
+            }
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostlint"));
+            cmd.args(args.iter().map(|a| expand(a, work)));
+            let (s, out) = measure(&mut cmd, small_output(case))?;
+            Ok((s, binary_counts(case, work, &out)?))
+        }
+        Hostlint::Audit { policies, root } => {
             let report = report_path(case, work);
             // A report left by an earlier run must not pass for this one's.
             match std::fs::remove_file(&report) {
@@ -336,7 +644,7 @@ fn run_hostlint(case: &Case, work: &Path) -> Result<(Sample, Value)> {
                 Err(e) => return Err(format!("{}: {e}", report.display())),
             }
             let (s, _) =
-                measure(&mut audit_cmd(case, policies, fixture, work), false).map_err(|e| {
+                measure(&mut audit_cmd(case, policies, root, work), false).map_err(|e| {
                     format!(
                         "{e}\n(an audit exits non-zero when a finding does not pass: see {})",
                         report.display()
@@ -356,14 +664,26 @@ fn ip_cmd(argv: &[&str]) -> Command {
 }
 
 /// One sample of the baseline: its commands one after the other, summed.
-fn run_baseline(commands: &[&[&str]]) -> Result<Sample> {
+fn run_baseline(baseline: &Baseline, work: &Path) -> Result<Sample> {
     let mut total = Sample::default();
-    for argv in commands {
-        let (s, _) = measure(&mut ip_cmd(argv), false)?;
+    let mut add = |s: Sample| {
         total.wall += s.wall;
         total.user += s.user;
         total.sys += s.sys;
         total.maxrss_bytes = total.maxrss_bytes.max(s.maxrss_bytes);
+    };
+    match baseline {
+        Baseline::Ip(commands) => {
+            for argv in *commands {
+                add(measure(&mut ip_cmd(argv), false)?.0);
+            }
+        }
+        Baseline::Shell(line) => {
+            let mut sh = Command::new("sh");
+            sh.args(["-c", &expand(line, work)]);
+            add(measure(&mut sh, false)?.0);
+        }
+        Baseline::Budget => {}
     }
     Ok(total)
 }
@@ -414,7 +734,14 @@ fn ip_count(case: &Case) -> Result<Value> {
         )?))
     };
     Ok(match case.name {
-        "routes" => json!({ "ipv4": ipv4()? }),
+        "routes" | "show-capture" | "capture-archive" | "resolve" | "audit-lookups" => {
+            json!({ "ipv4": ipv4()? })
+        }
+        // What a capture's route file is compared with: ip's own JSON.
+        "capture" => {
+            let text = ip_in(ns, &["ip", "-j", "-4", "route", "show", "table", "all"])?;
+            json!({ "ipv4": ipv4()?, "bytes": text.len() })
+        }
         "links" => {
             let (links, veth) = count_links()?;
             json!({ "links": links, "veth": veth })
@@ -444,8 +771,11 @@ fn show_count(case: &Case, work: &Path) -> Result<Value> {
         None => Command::new(bin),
     };
     cmd.args(["show", "--format", "json"]);
-    if matches!(case.hostlint, Hostlint::Audit { fixture: true, .. }) {
-        cmd.arg("--root").arg(fixture_dir(work));
+    if let Hostlint::Audit {
+        root: Some(root), ..
+    } = case.hostlint
+    {
+        cmd.arg("--root").arg(work.join(root));
     }
     let out = cmd
         .stdin(Stdio::null())
@@ -493,8 +823,43 @@ fn show_count(case: &Case, work: &Path) -> Result<Value> {
     }))
 }
 
+/// The links `show links --root` reads of the generated host, counted in
+/// its JSON (one `"ifindex"` a link) by a pipeline, never held.
+fn links_shown(work: &Path) -> Result<Value> {
+    let line = expand(
+        "{hostlint} show links --root {work}/links-host --format json | grep -c '^    \"ifindex\": '",
+        work,
+    );
+    let out = Command::new("sh")
+        .args(["-c", &line])
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{line}: {e}"))?;
+    let n: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| format!("{line}: no count"))?;
+    Ok(json!({ "links": n }))
+}
+
 fn get(v: &Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or(0)
+}
+
+/// Whether an audit's counts show every finding passing: no warning,
+/// failure, unknown, status problem, note or abandoned read.
+fn clean(audit: &Value) -> bool {
+    [
+        "warn",
+        "fail",
+        "unknown",
+        "status",
+        "notes",
+        "deadline_exceeded",
+    ]
+    .iter()
+    .all(|k| get(audit, k) == 0)
 }
 
 /// Checks that hostlint collected what the host holds and what `ip`
@@ -507,6 +872,51 @@ fn check_counts(case: &Case, hostlint: &Value, ip: &Value) -> Result<()> {
         ))
     };
     match case.name {
+        // Every route the kernel holds, in the capture, read back, and
+        // resolved: a run that lost some must not look fast.
+        "capture" | "show-capture" | "capture-archive" => {
+            let n = get(hostlint, "ipv4");
+            if n < MIN_ROUTES || n != get(ip, "ipv4") {
+                return fail(format!(
+                    "{n} IPv4 routes captured or read back, ip lists {}",
+                    get(ip, "ipv4")
+                ));
+            }
+        }
+        "resolve" => {
+            if get(hostlint, "ipv4") < MIN_ROUTES || get(hostlint, "ipv4") != get(ip, "ipv4") {
+                return fail("the capture does not hold the namespace's routes".into());
+            }
+            let per_table = u64::from(scale::DESTINATIONS) / 4;
+            for t in ["100", "101", "102", "103"] {
+                if get(&hostlint["by_table"], t) != per_table {
+                    return fail(format!(
+                        "expected {per_table} destinations found in table {t} via hlr0"
+                    ));
+                }
+            }
+        }
+        "audit-lookups" => {
+            if !clean(hostlint) || get(hostlint, "pass") < 4 {
+                return fail(
+                    "the audit did not pass cleanly, with a finding per destination".into(),
+                );
+            }
+        }
+        "mounts" => {
+            if !clean(hostlint) || get(hostlint, "pass") != u64::from(scale::MOUNTS) {
+                return fail(format!(
+                    "expected {} mounts judged, all passing",
+                    scale::MOUNTS
+                ));
+            }
+        }
+        "links-table" => {
+            let want = u64::from(scale::LINKS);
+            if get(&hostlint["collected"], "links") < want {
+                return fail(format!("expected at least {want} links shown"));
+            }
+        }
         "routes" => {
             let n = get(hostlint, "ipv4");
             if n < MIN_ROUTES {
@@ -597,17 +1007,7 @@ fn check_counts(case: &Case, hostlint: &Value, ip: &Value) -> Result<()> {
                 // bonded-uplink-lacp every bond.
                 2 * maps + bonds
             };
-            let not_passed = [
-                "warn",
-                "fail",
-                "unknown",
-                "status",
-                "notes",
-                "deadline_exceeded",
-            ]
-            .iter()
-            .any(|k| get(audit, k) != 0);
-            if not_passed {
+            if !clean(audit) {
                 return fail("the audit did not pass cleanly".into());
             }
             if get(audit, "pass") < judged {
@@ -662,15 +1062,13 @@ fn runner(args: &[String]) -> Result<ExitCode> {
         .filter(|r| *r > 0)
         .ok_or("runner: a run count is needed")?;
     let work = PathBuf::from(args.get(2).ok_or("runner: a work directory is needed")?);
-    let ip = match case.baseline {
-        Baseline::Ip(commands) => Some(commands),
-        Baseline::Budget => None,
-    };
+    let baseline_runs = !matches!(case.baseline, Baseline::Budget);
 
     let (_, counts) = run_hostlint(case, &work)?;
-    // The warm-up of ip, whose output goes nowhere like the measured runs'.
-    if let Some(commands) = ip {
-        run_baseline(commands)?;
+    // The warm-up of the baseline, whose output goes where the measured
+    // runs' goes.
+    if baseline_runs {
+        run_baseline(&case.baseline, &work)?;
     }
 
     let mut hostlint = Vec::new();
@@ -686,8 +1084,8 @@ fn runner(args: &[String]) -> Result<ExitCode> {
                     ));
                 }
                 hostlint.push(s);
-            } else if let Some(commands) = ip {
-                baseline.push(run_baseline(commands)?);
+            } else if baseline_runs {
+                baseline.push(run_baseline(&case.baseline, &work)?);
             }
         }
     }
@@ -738,9 +1136,11 @@ fn driver(args: &[String]) -> Result<ExitCode> {
             "--check" => check = true,
             name if case(name).is_some() => only.push(name.to_owned()),
             other => {
+                let names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
                 return Err(format!(
                     "unknown argument {other:?}; usage: cargo bench --bench collect -- \
-                     [routes] [links] [audit-live] [audit-fixture] [--runs N] [--check]"
+                     [CASE...] [--runs N] [--check], CASE one of {}",
+                    names.join(", ")
                 ));
             }
         }
@@ -788,18 +1188,15 @@ fn driver(args: &[String]) -> Result<ExitCode> {
         "case", "who", "median", "min", "max", "peak RSS", "user", "sys", "load before"
     );
     for c in cases {
-        // What an audit case reads, counted once before it is timed.
-        let collected = match c.hostlint {
-            Hostlint::Audit { fixture, .. } => {
-                if fixture {
-                    typical_fixture::generate(
-                        &Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE_BASE),
-                        &fixture_dir(&work),
-                    )?;
-                }
-                Some(show_count(c, &work)?)
-            }
-            Hostlint::Collect => None,
+        if let Some(prepare) = c.prepare {
+            prepare(&work)?;
+        }
+        // What a case reads, counted once before it is timed, where its
+        // runs do not say.
+        let collected = match c.name {
+            "audit-live" | "audit-fixture" => Some(show_count(c, &work)?),
+            "links-table" => Some(links_shown(&work)?),
+            _ => None,
         };
         let load_before = loadavg();
         let mut runner = match c.namespace {
@@ -848,8 +1245,17 @@ fn driver(args: &[String]) -> Result<ExitCode> {
                 "max_maxrss_bytes": rss.iter().copied().fold(0.0, f64::max),
                 "median_user_s": median(field(&r[who], "user_s")),
                 "median_sys_s": median(field(&r[who], "sys_s")),
+                "median_cpu_s": median(
+                    field(&r[who], "user_s")
+                        .iter()
+                        .zip(field(&r[who], "sys_s"))
+                        .map(|(u, s)| u + s)
+                        .collect()
+                ),
             })
         };
+        let time_key = if c.cpu { "median_cpu_s" } else { "median_s" };
+        let time_word = if c.cpu { "cpu time" } else { "time" };
         let hl = summary("hostlint");
         let (bl, who, commands) = match c.baseline {
             Baseline::Ip(commands) => (
@@ -857,10 +1263,11 @@ fn driver(args: &[String]) -> Result<ExitCode> {
                 if commands.len() == 1 { "ip" } else { "ip+ip" },
                 commands.iter().map(|a| a.join(" ")).collect(),
             ),
+            Baseline::Shell(line) => (Some(summary("baseline")), "baseline", vec![line.to_owned()]),
             Baseline::Budget => (None, "budget", Vec::new()),
         };
         let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-        let time_ratio = bl.as_ref().map(|b| f(&hl, "median_s") / f(b, "median_s"));
+        let time_ratio = bl.as_ref().map(|b| f(&hl, time_key) / f(b, time_key));
         let rss_ratio = bl
             .as_ref()
             .map(|b| f(&hl, "median_maxrss_bytes") / f(b, "median_maxrss_bytes"));
@@ -893,7 +1300,7 @@ fn driver(args: &[String]) -> Result<ExitCode> {
                 Some(max) => {
                     let ok = ratio <= max;
                     verdicts.push(format!(
-                        "time {ratio:.2}x {who} (target <= {max:.1}x: {})",
+                        "{time_word} {ratio:.2}x {who} (target <= {max:.1}x: {})",
                         met(ok)
                     ));
                     if !ok {
@@ -901,15 +1308,15 @@ fn driver(args: &[String]) -> Result<ExitCode> {
                     }
                     time_ok = Some(ok);
                 }
-                None => verdicts.push(format!("time {ratio:.2}x {who}")),
+                None => verdicts.push(format!("{time_word} {ratio:.2}x {who}")),
             }
         }
-        let median_s = f(&hl, "median_s");
+        let median_s = f(&hl, time_key);
         let time_budget_ratio = c.max_time.map(|t| median_s / t.as_secs_f64());
         if let (Some(limit), Some(share)) = (c.max_time, time_budget_ratio) {
             let ok = median_s < limit.as_secs_f64();
             verdicts.push(format!(
-                "median {:.1} ms, {share:.2}x the budget (target < {} ms: {})",
+                "median {time_word} {:.1} ms, {share:.2}x the budget (target < {} ms: {})",
                 median_s * 1e3,
                 limit.as_millis(),
                 met(ok)
@@ -938,6 +1345,13 @@ fn driver(args: &[String]) -> Result<ExitCode> {
             }
         }
         verdicts.push(rss);
+        // A capture's route file against what `ip -j` prints of the same
+        // routes: compact, not pretty-printed.
+        let bytes_ratio = (c.name == "capture")
+            .then(|| get(&counts["hostlint"], "bytes") as f64 / get(&counts["ip"], "bytes") as f64);
+        if let Some(r) = bytes_ratio {
+            verdicts.push(format!("route file {r:.3}x the bytes of ip -j's"));
+        }
         println!(
             "{:<13} ratio     {}; load after {load_after}; RSS floor {:.1} MiB\n",
             c.name,
@@ -962,6 +1376,7 @@ fn driver(args: &[String]) -> Result<ExitCode> {
             "target_time_ratio": c.max_time_ratio,
             "target_time_s": c.max_time.map(|t| t.as_secs_f64()),
             "target_maxrss_bytes": c.max_rss_bytes,
+            "route_file_bytes_ratio": bytes_ratio,
             "time_target_met": time_ok,
             "maxrss_target_met": rss_ok,
             "samples": { "hostlint": r["hostlint"], "baseline": r["baseline"] },

@@ -4,7 +4,9 @@
 #
 #   hlbench-routes  a veth pair (hlr0, hlr1: 10.255.0.1/30 and .2/30) and
 #                   1,000,000 IPv4 /32 routes via 10.255.0.2, 250,000 in
-#                   each of the tables 100, 101, 102 and 103
+#                   each of the tables 100, 101, 102 and 103, and a rule
+#                   looking up each table (priorities 1000-1003), so that a
+#                   lookup of any of the routes' destinations finds it
 #   hlbench-links   500 veth pairs (hlva0..hlva499 / hlvb0..hlvb499), all up,
 #                   each end with one IPv4 address (a /31 per pair)
 #   hlbench-typical a typical host for the whole-audit case: a bridge hltbr0
@@ -106,8 +108,12 @@ typical_neighs() {
 	ip -n "$TYPICAL_NS" -4 neigh show nud permanent | wc -l
 }
 
+route_rules() {
+	ip -n "$ROUTES_NS" -4 rule show | grep -c 'lookup 10[0-3]' || true
+}
+
 routes_ok() {
-	ns_exists "$ROUTES_NS" && [[ $(route_count) -eq $ROUTES ]]
+	ns_exists "$ROUTES_NS" && [[ $(route_count) -eq $ROUTES ]] && [[ $(route_rules) -eq ${#TABLES[@]} ]]
 }
 
 links_ok() {
@@ -164,10 +170,14 @@ build_routes() {
 	ip -n "$ROUTES_NS" -batch "$TMP"
 	rm -f "$TMP"
 	TMP=""
+	local i
+	for i in "${!TABLES[@]}"; do
+		ip -n "$ROUTES_NS" rule add pref $((1000 + i)) lookup "${TABLES[$i]}"
+	done
 	local got
 	got=$(route_count)
 	[[ $got -eq $ROUTES ]] || die "$ROUTES_NS: $got routes after the batch, expected $ROUTES"
-	echo "$ROUTES_NS: built $got IPv4 routes in tables ${TABLES[*]} via 10.255.0.2 dev hlr0 ($((SECONDS - start)) s)"
+	echo "$ROUTES_NS: built $got IPv4 routes in tables ${TABLES[*]} via 10.255.0.2 dev hlr0, a rule for each table ($((SECONDS - start)) s)"
 }
 
 build_links() {
@@ -273,7 +283,7 @@ remove() {
 
 status() {
 	if ns_exists "$ROUTES_NS"; then
-		echo "$ROUTES_NS: $(route_count) benchmark routes"
+		echo "$ROUTES_NS: $(route_count) benchmark routes, $(route_rules) rules"
 	else
 		echo "$ROUTES_NS: not present"
 	fi

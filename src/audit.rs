@@ -1,4 +1,5 @@
-//! An audit: take the state file's lock, read the host, answer the route
+//! An audit: take the state file's lock, read what the policies need of
+//! the host (an audit about links dumps no routing table), answer the route
 //! lookups the policies ask for, compare counters with the previous run,
 //! decide which policies apply, evaluate their checks, leave the counters
 //! for the next run.
@@ -103,8 +104,30 @@ fn lock_within(source: &Source, path: &Path) -> Result<Lock, LockError> {
         })
 }
 
+/// What an audit of `policies` must read of the host: the host facts (the
+/// report names the host; `--state` counts time by its uptime), what each
+/// policy's `applies_to` looks at, and what each check reads. Every policy
+/// counts, applying or not: whether it applies is known only once read.
+pub fn needs(policies: &[Policy], live: bool) -> Scope {
+    policies.iter().fold(Scope::HOST, |scope, p| {
+        p.checks
+            .iter()
+            .fold(scope.union(p.applies_to.reads()), |s, c| {
+                s.union(check::reads(c, live))
+            })
+    })
+}
+
+/// Audits `source` against `policies`, reading only what they need.
 pub fn run(source: &Source, policies: &[Policy], options: &Options) -> Audit {
-    run_holding(source, policies, options, None)
+    run_holding(source, policies, options, None, Scope::NONE)
+}
+
+/// An audit that reads `scope` of the host as well as what the policies
+/// need ([`needs`]). Reading more changes nothing in the result: the tests
+/// compare both ways on every fixture.
+pub fn run_reading(source: &Source, policies: &[Policy], options: &Options, scope: Scope) -> Audit {
+    run_holding(source, policies, options, None, scope)
 }
 
 /// An audit by a caller that holds the state file's lock across audits:
@@ -115,7 +138,7 @@ pub fn run_locked(
     options: &Options,
     held: &state::Lock,
 ) -> Audit {
-    run_holding(source, policies, options, Some(held))
+    run_holding(source, policies, options, Some(held), Scope::NONE)
 }
 
 fn run_holding(
@@ -123,7 +146,9 @@ fn run_holding(
     policies: &[Policy],
     options: &Options,
     held: Option<&state::Lock>,
+    scope: Scope,
 ) -> Audit {
+    let needed = needs(policies, source.is_live());
     let started = Instant::now();
     let mut refs = policy_refs(policies);
     let refuse = |refs: Vec<PolicyRef>, cause: Cause, detail: String| {
@@ -148,8 +173,12 @@ fn run_holding(
         },
     };
 
-    let mut snapshot = collect::snapshot(source, Scope::ALL);
-    if let Some(why) = snapshot.holds_nothing() {
+    let mut snapshot = collect::snapshot(source, scope.union(needed));
+    // A root that holds none of what the policies need may still hold
+    // other parts: only one that holds nothing at all is refused.
+    if snapshot.holds_nothing().is_some()
+        && let Some(why) = collect::snapshot(source, Scope::ALL).holds_nothing()
+    {
         return refuse(
             refs,
             Cause::UnreadableRoot,
@@ -249,14 +278,15 @@ fn run_holding(
             }
         }
     }
-    for (part, missing) in [
-        ("links", snapshot.links.missing()),
-        ("routes", snapshot.routes.missing()),
-        ("rules", snapshot.rules.missing()),
-        ("neighbours", snapshot.neighbors.missing()),
-        ("bonds", snapshot.bonds.missing()),
+    // Only about the parts the policies needed: the others were not read.
+    for (part, needed, missing) in [
+        ("links", needed.links, snapshot.links.missing()),
+        ("routes", needed.route_table, snapshot.routes.missing()),
+        ("rules", needed.rules, snapshot.rules.missing()),
+        ("neighbours", needed.neighbors, snapshot.neighbors.missing()),
+        ("bonds", needed.bonds, snapshot.bonds.missing()),
     ] {
-        if let Some(m) = missing {
+        if let (true, Some(m)) = (needed, missing) {
             notes.push(format!("{part} could not be read: {m}"));
         }
     }

@@ -9,15 +9,16 @@
 //! as one archive holding the directory `NAME`, the same way.
 
 use std::fs;
-use std::io;
+use std::io::{self, BufWriter};
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::collect::{self, Scope};
-use crate::snapshot::{Fact, Link, LinkSettings, Reason, Snapshot};
+use crate::snapshot::{Fact, Interface, Link, LinkSettings, Missing, Reason, RouteTable, Snapshot};
 use crate::source::archive::{self, archive_stem};
-use crate::source::limits::{MAX_RECORDING_BYTES, size_text};
+use crate::source::iproute::RouteWriter;
+use crate::source::limits::{MAX_JSON_FILE_BYTES, MAX_RECORDING_BYTES, size_text};
 use crate::source::{
     FIXTURE_FORMAT, Manifest, Recording, Source, errno_name, ethtool_text, iproute, layout,
 };
@@ -96,7 +97,15 @@ fn capture_dir(
         std::process::id()
     ));
     let source = source.recording();
-    let snapshot = collect::snapshot(&source, Scope::ALL);
+    // The routes are written as they are read (below), never all held: a
+    // capture of a million routes stays small.
+    let snapshot = collect::snapshot(
+        &source,
+        Scope {
+            route_table: false,
+            ..Scope::ALL
+        },
+    );
     let recording = source.root().take_recording().unwrap_or_default();
     if let Some(rel) = &recording.overflow {
         return Err(CaptureError(format!(
@@ -107,6 +116,11 @@ fn capture_dir(
     }
     let written = fs::create_dir_all(&tmp)
         .and_then(|()| write_fixture(&tmp, &snapshot, &recording, label))
+        .and_then(|(files, mut warnings)| {
+            let routes = write_routes(&source, &snapshot, &tmp)?;
+            warnings.extend(routes.as_ref().err().cloned());
+            Ok((files + routes.map_or(0, |()| 2), warnings))
+        })
         .and_then(|summary| fs::rename(&tmp, out).map(|()| summary));
     match written {
         Ok((files, warnings)) => Ok(CaptureSummary {
@@ -130,8 +144,9 @@ fn write_file(dir: &Path, rel: &str, bytes: &[u8]) -> io::Result<()> {
     fs::write(path, bytes)
 }
 
-/// Writes the fixture files for a snapshot and the reads that produced it.
-/// Returns the number of files written and what could not be captured.
+/// Writes the fixture files for a snapshot (all but the routes, which
+/// [`write_routes`] streams) and the reads that produced it. Returns the
+/// number of files written and what could not be captured.
 pub fn write_fixture(
     dir: &Path,
     snapshot: &Snapshot,
@@ -202,13 +217,6 @@ pub fn write_fixture(
         }
         Fact::Unknown(m) => skip("links", m),
     }
-    match &snapshot.routes {
-        Fact::Known(t) => {
-            put(layout::ROUTES_V4, iproute::write_routes(t, 4))?;
-            put(layout::ROUTES_V6, iproute::write_routes(t, 6))?;
-        }
-        Fact::Unknown(m) => skip("routes", m),
-    }
     match &snapshot.rules {
         Fact::Known(r) => {
             put(layout::RULES_V4, iproute::write_rules(r, 4))?;
@@ -252,6 +260,78 @@ pub fn write_fixture(
     text.push('\n');
     write_file(dir, layout::MANIFEST, text.as_bytes())?;
     Ok((files + 1, warnings))
+}
+
+/// Writes the routes of both families as `source` reads them, one at a
+/// time, into the fixture at `dir`. Routes that could not be read (or
+/// would make a file larger than a capture may hold) are not captured:
+/// the partial files are removed and the reason comes back, as for any
+/// other fact. Only a failure to write fails the capture.
+fn write_routes(
+    source: &Source,
+    snapshot: &Snapshot,
+    dir: &Path,
+) -> io::Result<Result<(), String>> {
+    let ifaces: Vec<Interface> = snapshot
+        .links
+        .known()
+        .map(|l| l.iter().map(|l| l.iface.clone()).collect())
+        .unwrap_or_default();
+    let create = |rel: &str, family: u8| -> io::Result<RouteWriter<BufWriter<fs::File>>> {
+        let path = dir.join(rel);
+        if let Some(p) = path.parent() {
+            fs::create_dir_all(p)?;
+        }
+        Ok(RouteWriter::new(
+            BufWriter::new(fs::File::create(path)?),
+            family,
+        ))
+    };
+    let mut v4 = create(layout::ROUTES_V4, 4)?;
+    let mut v6 = create(layout::ROUTES_V6, 6)?;
+    let mut failed_write: Option<io::Error> = None;
+    let mut one = RouteTable::default();
+    let read = source.each_route(&ifaces, &mut one, &mut |t| {
+        let written = v4.write_table(t).and_then(|()| v6.write_table(t));
+        t.clear_routes();
+        if let Err(e) = written {
+            let m = Missing::io("writing the routes", &e);
+            failed_write = Some(e);
+            return Err(m);
+        }
+        let bytes = v4.written().1.max(v6.written().1);
+        if bytes > MAX_JSON_FILE_BYTES {
+            return Err(Missing::new(
+                Reason::TooLarge,
+                format!(
+                    "more than {} of routes in one file, more than a capture is read back with: too large",
+                    size_text(MAX_JSON_FILE_BYTES)
+                ),
+            ));
+        }
+        Ok(())
+    });
+    if let Some(e) = failed_write {
+        return Err(e);
+    }
+    match read {
+        Ok(()) => {
+            for w in [v4, v6] {
+                w.finish()?
+                    .into_inner()
+                    .map_err(|e| e.into_error())?
+                    .sync_all()?;
+            }
+            Ok(Ok(()))
+        }
+        Err(m) => {
+            drop((v4, v6));
+            for rel in [layout::ROUTES_V4, layout::ROUTES_V6] {
+                fs::remove_file(dir.join(rel))?;
+            }
+            Ok(Err(format!("routes not captured: {m}")))
+        }
+    }
 }
 
 /// The ethtool settings a link's facts came from, put back together.

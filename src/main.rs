@@ -394,13 +394,16 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => {
             let deadline = Deadline::after(deadline);
             let parts = &show_parts(&what)[..];
-            let scope = Scope {
-                host: parts.contains(&Part::Host),
-                links: parts.contains(&Part::Links) || parts.contains(&Part::Lldp),
-                bonds: parts.contains(&Part::Bonds),
-                routes: parts.contains(&Part::Routes),
-                storage: parts.contains(&Part::Storage),
-            };
+            // LLDP neighbours are shown with the links they were heard on.
+            let scope = parts.iter().fold(Scope::NONE, |scope, part| {
+                scope.union(match part {
+                    Part::Host => Scope::HOST,
+                    Part::Links | Part::Lldp => Scope::LINKS.union(Scope::LLDP),
+                    Part::Bonds => Scope::BONDS,
+                    Part::Routes => Scope::ROUTES,
+                    Part::Storage => Scope::STORAGE,
+                })
+            });
             let shown = root
                 .as_ref()
                 .map_or("the live host".to_owned(), |r| r.display().to_string());
@@ -693,12 +696,18 @@ fn audit(
             )
         }
         Ok(policies) => match source(root, lldp, deadline_at) {
-            Err(e) => refused(
-                hostlint::audit::policy_refs(&policies),
-                Cause::UnreadableRoot,
-                e.to_string(),
-                Vec::new(),
-            ),
+            Err(e) => {
+                let mut a = refused(
+                    hostlint::audit::policy_refs(&policies),
+                    Cause::UnreadableRoot,
+                    e.to_string(),
+                    Vec::new(),
+                );
+                // Opening a capture (unpacking an archive) stops at the
+                // deadline.
+                a.run.deadline_exceeded = deadline_at.passed();
+                a
+            }
             Ok(src) => {
                 let options = hostlint::audit::Options {
                     state,

@@ -38,7 +38,10 @@ pub struct State {
 /// The counters of a snapshot, by key.
 pub fn counters_of(snap: &Snapshot) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
-    for l in snap.links.known().into_iter().flatten() {
+    // A link whose name is not the kernel's own shares its key with any
+    // other such link: its counters are not kept.
+    let links = snap.links.known().into_iter().flatten();
+    for l in links.filter(|l| l.iface.name_unreadable().is_none()) {
         let name = &l.iface.name;
         for (field, fact) in [
             ("carrier_changes", &l.iface.carrier_changes),

@@ -390,3 +390,90 @@ fn live_snapshot_agrees_with_iproute2_and_ethtool() {
         "{not_printed} fields not compared"
     );
 }
+
+/// A link whose name is not UTF-8 (the kernel takes any bytes but `/`, `:`
+/// and white space): that link's facts read by name are unknown, and so is
+/// any finding about it; every other link reads as usual, live and in the
+/// capture.
+#[test]
+fn a_link_named_in_bytes_that_are_not_utf8_is_unknown_and_the_others_read() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    if !live_ready("a_link_named_in_bytes_that_are_not_utf8_is_unknown_and_the_others_read") {
+        return;
+    }
+    let ns = Netns::new("badname");
+    ns.sysctl(QUIET);
+    run_ok(
+        Command::new("ip")
+            .args(["-n", &ns.name, "link", "add", "name"])
+            .arg(OsStr::from_bytes(b"hl\xffx"))
+            .args(["type", "veth", "peer", "name", "okpeer"]),
+    );
+    ns.ip("link add okv0 type veth peer name okv1");
+    for l in ["okpeer", "okv0", "okv1"] {
+        ns.ip(&format!("link set {l} up"));
+    }
+    let check = |snap: &Value, what: &str| {
+        let links = snap["links"].as_array().unwrap();
+        let bad = links
+            .iter()
+            .find(|l| l["name"] == "hl\u{fffd}x")
+            .unwrap_or_else(|| panic!("{what}: no link named hl\\u{{fffd}}x: {snap:#}"));
+        assert_eq!(bad["speed_mbps"]["unknown"], "malformed", "{what}: {bad:#}");
+        assert_eq!(bad["driver"]["unknown"], "malformed", "{what}");
+        assert!(
+            bad["mtu"].is_u64(),
+            "{what}: rtnetlink's facts by index stay: {bad:#}"
+        );
+        for good in ["okpeer", "okv0", "okv1"] {
+            let l = links.iter().find(|l| l["name"] == good).unwrap();
+            assert_eq!(l["driver"]["driver"], "veth", "{what}: {l:#}");
+            assert!(l["speed_mbps"].is_u64(), "{what}: {l:#}");
+        }
+    };
+    let live = parse_json(&run_ok(
+        &mut ns.hostlint(&["show", "links", "--format", "json"]),
+    ));
+    check(&live, "live");
+
+    let dir = tempdir();
+    let cap = dir.path().join("capture");
+    run_ok(&mut ns.hostlint(&["capture", "-o", path_str(&cap)]));
+    let replay = parse_json(&run_ok(&mut ns.hostlint(&[
+        "show",
+        "links",
+        "--root",
+        path_str(&cap),
+        "--format",
+        "json",
+    ])));
+    check(&replay, "capture");
+
+    let policy = dir.path().join("veth.yaml");
+    fs::write(
+        &policy,
+        "policy: veth\nchecks:\n  - id: veth-up\n    link: { select: { kind: veth }, expect: { mtu: 1500 } }\n",
+    )
+    .unwrap();
+    let out = ns
+        .hostlint(&["audit", "-p", path_str(&policy), "--format", "json"])
+        .output()
+        .unwrap();
+    let audit = parse_json(&String::from_utf8(out.stdout).unwrap());
+    let findings = audit["findings"].as_array().unwrap();
+    let status = |subject: &str| {
+        findings
+            .iter()
+            .find(|f| f["subject"] == subject)
+            .map(|f| f["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        status("hl\u{fffd}x").as_deref(),
+        Some("UNKNOWN"),
+        "{audit:#}"
+    );
+    for good in ["okpeer", "okv0", "okv1"] {
+        assert_eq!(status(good).as_deref(), Some("PASS"), "{audit:#}");
+    }
+}

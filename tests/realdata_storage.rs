@@ -27,14 +27,7 @@ fn sample(rel: &str) -> String {
 
 fn storage(dir: &Path) -> Storage {
     let source = Source::fixture(dir).unwrap();
-    let scope = Scope {
-        host: false,
-        links: false,
-        bonds: false,
-        routes: false,
-        storage: true,
-    };
-    let snap: Snapshot = collect::snapshot(&source, scope);
+    let snap: Snapshot = collect::snapshot(&source, Scope::STORAGE);
     snap.storage
 }
 

@@ -80,10 +80,10 @@ type TextParser = fn(&str);
 fn text_parsers() -> Vec<(&'static str, &'static str, TextParser)> {
     vec![
         ("cmd/ip-link.json", "ip-link", |t| {
-            let _ = iproute::parse_links(t);
+            let _ = iproute::parse_links(t.as_bytes());
         }),
         ("cmd/ip-addr.json", "ip-addr", |t| {
-            let _ = iproute::parse_addresses(t);
+            let _ = iproute::parse_addresses(t.as_bytes());
         }),
         ("cmd/ip-route-4.json", "ip-route-4", |t| {
             let _ = iproute::parse_routes(t, 4, &mut RouteTable::default());
@@ -92,10 +92,10 @@ fn text_parsers() -> Vec<(&'static str, &'static str, TextParser)> {
             let _ = iproute::parse_routes(t, 6, &mut RouteTable::default());
         }),
         ("cmd/ip-rule-4.json", "ip-rule", |t| {
-            let _ = iproute::parse_rules(t, 4);
+            let _ = iproute::parse_rules(t.as_bytes(), 4);
         }),
         ("cmd/ip-neigh.json", "ip-neigh", |t| {
-            let _ = iproute::parse_neighbors(t);
+            let _ = iproute::parse_neighbors(t.as_bytes());
         }),
         ("cmd/ethtool/eno1", "ethtool", |t| {
             let _ = ethtool_text::parse_settings(t);

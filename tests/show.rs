@@ -634,3 +634,31 @@ fn a_broken_or_hostile_archive_is_refused() {
     assert!(err.contains("climbs out"), "{err}");
     assert!(!std::env::temp_dir().join("escaped").exists());
 }
+
+/// `ip -j` prints a name as the kernel holds it: one that is not UTF-8
+/// makes that link unknown by name, and every other link reads.
+#[test]
+fn a_fixture_link_named_in_bytes_that_are_not_utf8_is_unknown_and_the_others_read() {
+    let (_tmp, copy) = editable_copy("lb-healthy");
+    let path = copy.join("cmd/ip-link.json");
+    let text = fs::read(&path).unwrap();
+    let at = text.windows(6).position(|w| w == b"\"eno2\"").unwrap();
+    let mut bad = text.clone();
+    bad.splice(at + 1..at + 5, b"eno\xff".iter().copied());
+    fs::write(&path, bad).unwrap();
+    let doc = parse_json(&run_ok(&mut hostlint(&[
+        "show",
+        "links",
+        "--root",
+        path_str(&copy),
+        "--format",
+        "json",
+    ])));
+    let links = doc["links"].as_array().unwrap();
+    let bad = links.iter().find(|l| l["name"] == "eno\u{fffd}").unwrap();
+    assert_eq!(bad["speed_mbps"]["unknown"], "malformed", "{bad:#}");
+    assert_eq!(bad["device"]["unknown"], "malformed", "{bad:#}");
+    let eno1 = links.iter().find(|l| l["name"] == "eno1").unwrap();
+    assert_eq!(eno1["speed_mbps"], 1000, "{eno1:#}");
+    assert_eq!(links.len(), 6);
+}

@@ -398,7 +398,11 @@ fn selects(sel: &Select, l: &Link, snap: &Snapshot) -> Result<bool, String> {
             Fact::Unknown(miss) => undecided = Some(format!("{what} unknown: {miss}")),
         }
     };
-    text("name", Fact::Known(&l.iface.name), &sel.name);
+    let name = match l.iface.name_unreadable() {
+        Some(m) => Fact::Unknown(m),
+        None => Fact::Known(l.iface.name.as_str()),
+    };
+    text("name", name, &sel.name);
     text(
         "driver",
         l.driver.as_ref().map(|d| d.driver.as_str()),
@@ -958,13 +962,25 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut selected = 0;
     for l in links {
-        match selects(&spec.select, l, snap) {
-            Ok(false) => {}
-            Ok(true) => {
+        match (selects(&spec.select, l, snap), l.iface.name_unreadable()) {
+            (Ok(false), _) => {}
+            // What rtnetlink gave by index is known, but this link cannot
+            // be told from another whose name reads the same: unknown.
+            (Ok(true), Some(m)) => {
+                selected += 1;
+                out.push(unreadable(
+                    check,
+                    &l.iface.name,
+                    "the link",
+                    &m,
+                    vec![snap.origin.link(&l.iface.name)],
+                ));
+            }
+            (Ok(true), None) => {
                 selected += 1;
                 out.push(finding(check, &l.iface.name, judge(l, &spec.expect, snap)));
             }
-            Err(why) => {
+            (Err(why), _) => {
                 selected += 1;
                 let mut f = finding(
                     check,

@@ -23,6 +23,7 @@ mod select;
 use std::fmt::Display;
 
 use crate::collect::resolve::Flow;
+use crate::collect::{Scope, StorageScope};
 use crate::finding::{Finding, Severity, Span, Status};
 use crate::policy::Check;
 use crate::policy::fields::Ctx;
@@ -136,16 +137,77 @@ pub fn parse_spec(ctx: &mut Ctx, kind: &str, node: &Node) -> Option<Spec> {
     }
 }
 
-/// The route lookups the checks need answered before they are evaluated.
+/// What evaluating `check` reads of the host: the parts of the snapshot an
+/// audit must collect for it, and no more. `live`: an address is then asked
+/// of the kernel, so a route check about addresses alone needs no route
+/// table.
+pub fn reads(check: &Check, live: bool) -> Scope {
+    let storage = |storage: StorageScope| Scope {
+        storage,
+        ..Scope::NONE
+    };
+    let none = StorageScope::NONE;
+    match &check.spec {
+        // A link's bond mode (`bond_mode`) is its bond's.
+        Spec::Link(_) => Scope::LINKS.union(Scope::BONDS),
+        Spec::Route(r) => r.reads(live),
+        Spec::Bond(_) => Scope::BONDS,
+        Spec::Kernel(_) => Scope::HOST,
+        // A map's paths are judged with their block devices' SCSI facts.
+        Spec::Multipath(_) => storage(StorageScope {
+            block: true,
+            multipath: true,
+            ..none
+        }),
+        Spec::Nvme(_) => storage(StorageScope { nvme: true, ..none }),
+        Spec::Fc(_) => storage(StorageScope {
+            fc_hosts: true,
+            ..none
+        }),
+        Spec::Iscsi(_) => storage(StorageScope {
+            iscsi: true,
+            ..none
+        }),
+        Spec::Sas(_) => storage(StorageScope {
+            sas_phys: true,
+            ..none
+        }),
+        Spec::Ata(_) => storage(StorageScope {
+            ata_links: true,
+            ..none
+        }),
+        Spec::Mdraid(_) => storage(StorageScope {
+            block: true,
+            md: true,
+            ..none
+        }),
+        Spec::Mount(_) => storage(StorageScope {
+            mounts: true,
+            ..none
+        }),
+        // The file is read on its own after the snapshot (`file_requests`).
+        Spec::File(_) => Scope::NONE,
+        // The neighbours heard on each port, the ports themselves, the
+        // bonds a plan puts on two switches, the host's name in the plan.
+        Spec::Cabling(_) => Scope {
+            links: true,
+            lldp: true,
+            bonds: true,
+            ..Scope::HOST
+        },
+        // A RoCE port's rate is judged on its network device's link modes.
+        Spec::Infiniband(_) => Scope::LINKS,
+    }
+}
+
+/// The route lookups the checks need answered before they are evaluated,
+/// each once, in the order the checks ask.
 pub fn flows<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Vec<Flow> {
     let mut out: Vec<Flow> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for check in checks {
         if let Spec::Route(r) = &check.spec {
-            for flow in r.flows() {
-                if !out.contains(&flow) {
-                    out.push(flow);
-                }
-            }
+            out.extend(r.flows().into_iter().filter(|f| seen.insert(*f)));
         }
     }
     out

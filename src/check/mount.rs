@@ -1,6 +1,7 @@
 //! `mount`: a file system mounted where expected, of the expected type and
 //! source, with the options it needs, and answering within a time limit.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::select::{Each, Select};
@@ -11,7 +12,7 @@ use crate::policy::fields::{Ctx, Fields, boolean, string};
 use crate::policy::matcher::{Text, open_word, time_limit};
 use crate::policy::yaml::{Node, Value};
 use crate::snapshot::values::MOUNT_OPTIONS;
-use crate::snapshot::{Fact, Missing, Mount, Reason, Snapshot};
+use crate::snapshot::{Fact, Missing, Mount, MountProbe, Reason, Snapshot};
 use crate::source::probe::limit_text;
 
 pub const DOC: KindDoc = KindDoc {
@@ -172,17 +173,29 @@ pub fn parse(ctx: &mut Ctx, node: &Node) -> Option<Spec> {
     })
 }
 
-/// The mounts in use: for a mount point mounted over, the last one. In
-/// one pass from the end (a host may have tens of thousands of mounts).
+/// The mounts in use: for a mount point mounted over, the last one; in the
+/// order of those last mounts. Linear: a host with 50,000 mounts has them.
 pub fn effective(mounts: &[Mount]) -> Vec<&Mount> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out: Vec<&Mount> = mounts
+    let last: HashMap<&str, usize> = mounts
         .iter()
-        .rev()
-        .filter(|m| seen.insert(m.mountpoint.as_str()))
+        .enumerate()
+        .map(|(i, m)| (m.mountpoint.as_str(), i))
         .collect();
-    out.reverse();
-    out
+    mounts
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| last.get(m.mountpoint.as_str()) == Some(i))
+        .map(|(_, m)| m)
+        .collect()
+}
+
+/// The probes of this run by mount point.
+fn probes_by_point(snap: &Snapshot) -> HashMap<&str, &MountProbe> {
+    snap.storage
+        .mount_probes
+        .iter()
+        .map(|p| (p.mountpoint.as_str(), p))
+        .collect()
 }
 
 /// The mount points this check wants probed, with their limit.
@@ -201,7 +214,13 @@ const HINT_CONFIG: &str =
     "the mount differs from the policy: see /etc/fstab (or the automounter map) and remount";
 const HINT_HUNG: &str = "the mount point does not answer: a hung NFS server or a storage path down; processes touching it hang. Check the server or the LUN's paths (`multipath -ll`) before touching the mount";
 
-fn judge(m: &Mount, expect: &[Expect], snap: &Snapshot, ev: &str) -> Vec<Judgement> {
+fn judge(
+    m: &Mount,
+    expect: &[Expect],
+    snap: &Snapshot,
+    probes: &HashMap<&str, &MountProbe>,
+    ev: &str,
+) -> Vec<Judgement> {
     expect
         .iter()
         .map(|e| match e {
@@ -240,12 +259,7 @@ fn judge(m: &Mount, expect: &[Expect], snap: &Snapshot, ev: &str) -> Vec<Judgeme
                 }
             }
             Expect::Responsive(limit) => {
-                let probe = snap
-                    .storage
-                    .mount_probes
-                    .iter()
-                    .find(|p| p.mountpoint == m.mountpoint);
-                let answer = match probe {
+                let answer = match probes.get(m.mountpoint.as_str()) {
                     Some(p) => p.answer.clone(),
                     None => Fact::Unknown(Missing::new(
                         Reason::NotCaptured,
@@ -278,11 +292,7 @@ fn judge(m: &Mount, expect: &[Expect], snap: &Snapshot, ev: &str) -> Vec<Judgeme
 }
 
 pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
-    let mounts: Fact<Vec<Mount>> = snap
-        .storage
-        .mounts
-        .as_ref()
-        .map(|ms| effective(ms).into_iter().cloned().collect());
+    let mounts: Fact<Vec<&Mount>> = snap.storage.mounts.as_ref().map(|ms| effective(ms));
     let ev = snap.origin.file("proc/mounts");
     // A plain path that nothing is mounted on: the file system is not
     // mounted, said in those words.
@@ -306,6 +316,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
         }
         return vec![f];
     }
+    let probes = probes_by_point(snap);
     let each = Each {
         check,
         what: "mount",
@@ -316,15 +327,14 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
     let mut out = each.findings(
         |m| Ok(spec.path.matches(&m.mountpoint)),
         |m| m.mountpoint.clone(),
-        |m| judge(m, &spec.expect, snap, &ev),
+        |m| judge(m, &spec.expect, snap, &probes, &ev),
     );
     // A mount point that did not answer is unknown, like any fact that
     // could not be read, but what to do about it is known.
     for f in &mut out {
-        let timed_out = snap.storage.mount_probes.iter().any(|p| {
-            p.mountpoint == f.subject
-                && p.answer.missing().map(|m| m.reason) == Some(Reason::Timeout)
-        });
+        let timed_out = probes
+            .get(f.subject.as_str())
+            .is_some_and(|p| p.answer.missing().map(|m| m.reason) == Some(Reason::Timeout));
         if f.status == crate::finding::Status::Unknown && timed_out {
             f.remediation = HINT_TIMEOUT.to_owned();
         }

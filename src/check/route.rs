@@ -1,10 +1,12 @@
 //! `route`: which interface traffic to a destination leaves by, and what
 //! that interface is.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::link::{HINT_ONBOARD, HINT_SPEED, onboard};
 use super::{FieldDoc, Judgement, KindDoc, finding};
+use crate::collect::Scope;
 use crate::collect::resolve::Flow;
 use crate::finding::{Finding, Severity};
 use crate::policy::Check;
@@ -12,7 +14,7 @@ use crate::policy::fields::{Ctx, Fields, boolean, one_or_many, string};
 use crate::policy::matcher::{Num, Text, speed_unit};
 use crate::policy::yaml::{Node, Value};
 use crate::snapshot::values::{LINK_KINDS, ROUTE_TYPE_WORDS};
-use crate::snapshot::{Fact, Hop, Link, Prefix, Snapshot};
+use crate::snapshot::{Fact, Hop, Link, Prefix, RouteLookup, Snapshot};
 
 pub const DOC: KindDoc = KindDoc {
     name: "route",
@@ -102,6 +104,21 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// What evaluating the check reads: the links (the egress, and the
+    /// names in the kernel's answers), the neighbours for
+    /// `gateway_reachable`, and the routes and rules for every destination
+    /// resolved through the tables: all of them in a fixture, prefixes
+    /// live (the kernel is asked about addresses).
+    pub fn reads(&self, live: bool) -> Scope {
+        let by_tables = !live || self.to.iter().any(|p| !p.is_host());
+        Scope {
+            route_table: by_tables,
+            rules: by_tables,
+            neighbors: self.gateway_reachable == Some(true),
+            ..Scope::LINKS
+        }
+    }
+
     pub fn flows(&self) -> Vec<Flow> {
         self.to
             .iter()
@@ -282,7 +299,11 @@ fn egress_judgements(hop: &Hop, e: &Egress, snap: &Snapshot, links: &[Link]) -> 
     let via = format!("egress {dev}");
     if let Some(m) = &e.name {
         out.push(Judgement {
-            ok: Some(m.matches(dev)),
+            // A name that is not the kernel's own cannot be judged.
+            ok: link
+                .iface
+                .name_unreadable()
+                .map_or(Some(m.matches(dev)), |_| None),
             expected: format!("egress {m}"),
             observed: via.clone(),
             evidence: vec![ev.clone()],
@@ -412,6 +433,17 @@ fn neighbour(hop: &Hop, snap: &Snapshot) -> Option<Judgement> {
 
 pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
     let links: &[Link] = snap.links.known().map(Vec::as_slice).unwrap_or(&[]);
+    // The first answer to each flow, found in one pass: a check may name
+    // thousands of destinations.
+    let mut lookups: HashMap<Flow, &RouteLookup> = HashMap::new();
+    for l in &snap.route_lookups {
+        let flow = Flow {
+            to: l.to,
+            from: l.from,
+            fwmark: l.fwmark,
+        };
+        lookups.entry(flow).or_insert(l);
+    }
     spec.flows()
         .into_iter()
         .map(|flow| {
@@ -422,10 +454,7 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
             } else {
                 flow.to.to_string()
             };
-            let lookup = snap
-                .route_lookups
-                .iter()
-                .find(|l| l.to == flow.to && l.from == flow.from && l.fwmark == flow.fwmark);
+            let lookup = lookups.get(&flow).copied();
             let evidence = |method: &str| {
                 if method == "kernel" {
                     format!("rtnetlink RTM_GETROUTE {} (fibmatch)", flow.to.addr)

@@ -60,6 +60,14 @@ pub fn collect(source: &Source, ifaces: &[Interface], origin: Origin) -> Vec<Lin
     ifaces
         .iter()
         .map(|iface| {
+            if let Some(m) = iface.name_unreadable() {
+                // Skip this link's ethtool answer too, to keep the others
+                // in step.
+                if origin == Origin::Kernel {
+                    settings.next();
+                }
+                return unreadable_by_name(iface, &m);
+            }
             let addrs = match &mut addresses {
                 Ok(map) => Fact::Known(map.remove(&iface.name).unwrap_or_default()),
                 Err(m) => Fact::Unknown(m.clone()),
@@ -120,6 +128,22 @@ pub fn collect(source: &Source, ifaces: &[Interface], origin: Origin) -> Vec<Lin
             }
         })
         .collect()
+}
+
+/// A link whose name is not the kernel's own: what rtnetlink said of it
+/// by its index, and every fact read by name unknown. Its name stands for
+/// other links' names too (every byte that is not UTF-8 reads the same),
+/// so nothing read by it can be trusted to be this link's.
+fn unreadable_by_name(iface: &Interface, m: &Missing) -> Link {
+    Link {
+        iface: iface.clone(),
+        addresses: Fact::Unknown(m.clone()),
+        speed_mbps: Fact::Unknown(m.clone()),
+        duplex: Fact::Unknown(m.clone()),
+        link_modes: Fact::Unknown(m.clone()),
+        driver: Fact::Unknown(m.clone()),
+        device: Fact::Unknown(m.clone()),
+    }
 }
 
 /// Splits ethtool's settings into the link's speed, duplex and modes. A

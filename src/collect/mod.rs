@@ -10,7 +10,6 @@ mod lldp;
 mod lookup;
 mod pci;
 pub mod resolve;
-mod route;
 pub mod storage;
 mod sysfs_net;
 
@@ -22,24 +21,230 @@ use std::io;
 use crate::snapshot::{Fact, Missing, Reason, SCHEMA, Snapshot};
 use crate::source::{Source, is_not_captured};
 
-/// Which parts of the host to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which parts of the host to read. An audit reads what its policies'
+/// checks and conditions look at (`check::reads`), `show` what it shows,
+/// a capture everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Scope {
     pub host: bool,
     pub links: bool,
     pub bonds: bool,
-    pub routes: bool,
-    pub storage: bool,
+    /// Every route of every table: a million on a router with full tables.
+    pub route_table: bool,
+    pub rules: bool,
+    pub neighbors: bool,
+    /// The neighbours lldpd heard on each port (`lldpcli`).
+    pub lldp: bool,
+    pub storage: StorageScope,
+}
+
+/// Which storage parts to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StorageScope {
+    pub block: bool,
+    pub multipath: bool,
+    pub dm: bool,
+    pub nvme: bool,
+    pub fc_hosts: bool,
+    pub iscsi: bool,
+    pub sas_phys: bool,
+    pub ata_links: bool,
+    pub md: bool,
+    pub mounts: bool,
+}
+
+impl StorageScope {
+    pub const NONE: StorageScope = StorageScope {
+        block: false,
+        multipath: false,
+        dm: false,
+        nvme: false,
+        fc_hosts: false,
+        iscsi: false,
+        sas_phys: false,
+        ata_links: false,
+        md: false,
+        mounts: false,
+    };
+
+    pub const ALL: StorageScope = StorageScope {
+        block: true,
+        multipath: true,
+        dm: true,
+        nvme: true,
+        fc_hosts: true,
+        iscsi: true,
+        sas_phys: true,
+        ata_links: true,
+        md: true,
+        mounts: true,
+    };
+
+    pub fn union(self, o: StorageScope) -> StorageScope {
+        StorageScope {
+            block: self.block || o.block,
+            multipath: self.multipath || o.multipath,
+            dm: self.dm || o.dm,
+            nvme: self.nvme || o.nvme,
+            fc_hosts: self.fc_hosts || o.fc_hosts,
+            iscsi: self.iscsi || o.iscsi,
+            sas_phys: self.sas_phys || o.sas_phys,
+            ata_links: self.ata_links || o.ata_links,
+            md: self.md || o.md,
+            mounts: self.mounts || o.mounts,
+        }
+    }
 }
 
 impl Scope {
+    pub const NONE: Scope = Scope {
+        host: false,
+        links: false,
+        bonds: false,
+        route_table: false,
+        rules: false,
+        neighbors: false,
+        lldp: false,
+        storage: StorageScope::NONE,
+    };
+
     pub const ALL: Scope = Scope {
         host: true,
         links: true,
         bonds: true,
-        routes: true,
-        storage: true,
+        route_table: true,
+        rules: true,
+        neighbors: true,
+        lldp: true,
+        storage: StorageScope::ALL,
     };
+
+    pub const HOST: Scope = Scope {
+        host: true,
+        ..Scope::NONE
+    };
+
+    pub const LINKS: Scope = Scope {
+        links: true,
+        ..Scope::NONE
+    };
+
+    pub const BONDS: Scope = Scope {
+        bonds: true,
+        ..Scope::NONE
+    };
+
+    pub const LLDP: Scope = Scope {
+        lldp: true,
+        ..Scope::NONE
+    };
+
+    /// The routing picture: every table, the rules, the neighbours.
+    pub const ROUTES: Scope = Scope {
+        route_table: true,
+        rules: true,
+        neighbors: true,
+        ..Scope::NONE
+    };
+
+    pub const STORAGE: Scope = Scope {
+        storage: StorageScope::ALL,
+        ..Scope::NONE
+    };
+
+    /// The parts a fact path of `applies_to.facts` looks into, by the
+    /// snapshot document's keys: `links.*.driver.driver` the links,
+    /// `storage.mounts.*.fstype` the mounts. A key this function does not
+    /// know (a part added to the snapshot later) reads everything: reading
+    /// too much costs time, reading too little would decide on a fact
+    /// never read.
+    pub fn of_fact_path(path: &str) -> Scope {
+        let mut keys = path.split('.');
+        let storage = |storage: StorageScope| Scope {
+            storage,
+            ..Scope::NONE
+        };
+        let none = StorageScope::NONE;
+        match keys.next() {
+            Some("schema") | Some("route_lookups") => Scope::NONE,
+            Some("host") => Scope::HOST,
+            // InfiniBand ports are read with the links (a RoCE port is one).
+            Some("links") | Some("infiniband") => Scope::LINKS,
+            Some("bonds") => Scope::BONDS,
+            Some("routes") => Scope {
+                route_table: true,
+                ..Scope::NONE
+            },
+            Some("rules") => Scope {
+                rules: true,
+                ..Scope::NONE
+            },
+            Some("neighbors") => Scope {
+                neighbors: true,
+                ..Scope::NONE
+            },
+            Some("lldp") => Scope::LLDP,
+            Some("storage") => match keys.next() {
+                // Facts only checks ask for, read after the decision.
+                Some("mount_probes") | Some("files") => Scope::NONE,
+                Some("block") => storage(StorageScope {
+                    block: true,
+                    ..none
+                }),
+                Some("multipath") => storage(StorageScope {
+                    block: true,
+                    multipath: true,
+                    ..none
+                }),
+                Some("nvme") => storage(StorageScope { nvme: true, ..none }),
+                Some("fc_hosts") => storage(StorageScope {
+                    fc_hosts: true,
+                    ..none
+                }),
+                Some("iscsi") => storage(StorageScope {
+                    iscsi: true,
+                    ..none
+                }),
+                Some("sas_phys") => storage(StorageScope {
+                    sas_phys: true,
+                    ..none
+                }),
+                Some("ata_links") => storage(StorageScope {
+                    ata_links: true,
+                    ..none
+                }),
+                Some("md") => storage(StorageScope {
+                    block: true,
+                    md: true,
+                    ..none
+                }),
+                Some("dm") => storage(StorageScope {
+                    block: true,
+                    dm: true,
+                    ..none
+                }),
+                Some("mounts") => storage(StorageScope {
+                    mounts: true,
+                    ..none
+                }),
+                _ => Scope::STORAGE,
+            },
+            _ => Scope::ALL,
+        }
+    }
+
+    pub fn union(self, o: Scope) -> Scope {
+        Scope {
+            host: self.host || o.host,
+            links: self.links || o.links,
+            bonds: self.bonds || o.bonds,
+            route_table: self.route_table || o.route_table,
+            rules: self.rules || o.rules,
+            neighbors: self.neighbors || o.neighbors,
+            lldp: self.lldp || o.lldp,
+            storage: self.storage.union(o.storage),
+        }
+    }
 }
 
 /// Reads the host. Parts outside `scope` are marked as not collected.
@@ -55,8 +260,8 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
     } else {
         host::skipped(&skipped("host facts"))
     };
-    // Routes and neighbours name links, so the link dump is needed for both.
-    let interfaces = if scope.links || scope.routes {
+    // Routes and neighbours name links, so the link dump is needed for them.
+    let interfaces = if scope.links || scope.route_table || scope.neighbors {
         link::interfaces(source)
     } else {
         Err(skipped("links"))
@@ -79,29 +284,29 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
     } else {
         Fact::Unknown(skipped("bonds"))
     };
-    let (routes, rules, neighbors) = if scope.routes {
-        let ifaces = interfaces
-            .as_ref()
-            .map(|(i, _)| i.as_slice())
-            .unwrap_or(&[]);
-        route::collect(source, ifaces)
+    let ifaces = interfaces
+        .as_ref()
+        .map(|(i, _)| i.as_slice())
+        .unwrap_or(&[]);
+    let routes = if scope.route_table {
+        source.routes(ifaces).into()
     } else {
-        (
-            Fact::Unknown(skipped("routes")),
-            Fact::Unknown(skipped("rules")),
-            Fact::Unknown(skipped("neighbours")),
-        )
+        Fact::Unknown(skipped("routes"))
     };
-    // The neighbours belong with the links they were heard on.
-    let lldp = if scope.links {
+    let rules = if scope.rules {
+        source.rules().into()
+    } else {
+        Fact::Unknown(skipped("rules"))
+    };
+    let neighbors = if scope.neighbors {
+        source.neighbors(ifaces).into()
+    } else {
+        Fact::Unknown(skipped("neighbours"))
+    };
+    let lldp = if scope.lldp {
         lldp::collect(source)
     } else {
         Fact::Unknown(skipped("LLDP neighbours"))
-    };
-    let storage = if scope.storage {
-        storage::collect(source)
-    } else {
-        crate::snapshot::Storage::unread(&skipped("storage"))
     };
     Snapshot {
         schema: SCHEMA,
@@ -113,7 +318,7 @@ pub fn snapshot(source: &Source, scope: Scope) -> Snapshot {
         rules,
         neighbors,
         lldp,
-        storage,
+        storage: storage::collect(source, scope.storage),
         route_lookups: Vec::new(),
         history: Fact::unknown(
             Reason::NotCaptured,

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use crate::check::{self, Spec};
+use crate::collect::Scope;
 use crate::finding::Severity;
 use crate::snapshot::{Fact, Reason, Snapshot};
 use crate::source::bounded;
@@ -618,6 +619,14 @@ fn values_at<'a>(doc: &'a Json, path: &[&str], found: &mut Found<'a>) {
 }
 
 impl AppliesTo {
+    /// What deciding reads of the host: the host facts, and the part of
+    /// the snapshot each fact path starts in.
+    pub fn reads(&self) -> Scope {
+        self.facts.iter().fold(Scope::HOST, |s, (path, _)| {
+            s.union(Scope::of_fact_path(path))
+        })
+    }
+
     pub fn decide(&self, snapshot: &Snapshot) -> Applicability {
         let text = |what: &str, fact: &Fact<String>, m: &Text| match fact {
             Fact::Known(v) if m.matches(v) => None,

@@ -23,6 +23,9 @@ pub enum Reason {
     Absent,
     /// It was read but could not be understood.
     Malformed,
+    /// It is larger than hostlint reads (a limit far above any real host's,
+    /// so a file past it is damaged, endless or not what it seems).
+    TooLarge,
     /// Any other read error.
     Failed,
     /// The daemon that holds it is not running (lldpd for LLDP
@@ -43,6 +46,7 @@ impl Reason {
             Reason::NotCaptured => "not_captured",
             Reason::Absent => "absent",
             Reason::Malformed => "malformed",
+            Reason::TooLarge => "too_large",
             Reason::Failed => "failed",
             Reason::NotRunning => "not_running",
             Reason::Reset => "reset",
@@ -58,6 +62,7 @@ impl Reason {
             ErrorKind::PermissionDenied => Reason::Permission,
             ErrorKind::TimedOut => Reason::Timeout,
             ErrorKind::InvalidData => Reason::Malformed,
+            ErrorKind::FileTooLarge => Reason::TooLarge,
             ErrorKind::Unsupported => Reason::NotSupported,
             // ENODEV is not among them: the device is not there (gone
             // mid-read, detached by PCIe error recovery), which is a fault
@@ -215,5 +220,7 @@ mod tests {
         assert_eq!(Reason::from_io(&e), Reason::Failed);
         let e = std::io::Error::from_raw_os_error(libc::ENODEV);
         assert_eq!(Reason::from_io(&e), Reason::Failed);
+        let e = std::io::Error::new(std::io::ErrorKind::FileTooLarge, "proc/mounts: too large");
+        assert_eq!(Reason::from_io(&e), Reason::TooLarge);
     }
 }

@@ -59,6 +59,28 @@ pub struct Interface {
     pub counters: Fact<Counters>,
 }
 
+impl Interface {
+    /// Why the link's name is not the kernel's own: a name that is not
+    /// UTF-8 is shown with U+FFFD in place of what is not, so every fact
+    /// read by the name (ethtool, the driver, sysfs, addresses and counters
+    /// by name) is unknown, and so is whether a selector by name matches.
+    pub fn name_unreadable(&self) -> Option<super::Missing> {
+        self.name.contains('\u{fffd}').then(|| {
+            let index = self
+                .ifindex
+                .known()
+                .map_or_else(String::new, |i| format!(" (ifindex {i})"));
+            super::Missing::new(
+                super::Reason::Malformed,
+                format!(
+                    "the kernel's name of this link{index} is not UTF-8 text: shown as {:?}, its facts read by name are unknown",
+                    self.name
+                ),
+            )
+        })
+    }
+}
+
 /// The 64-bit interface counters (`struct rtnl_link_stats64`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Counters {

@@ -182,6 +182,15 @@ impl RouteTable {
         self.len() == 0
     }
 
+    /// Takes every route out, keeping the device names interned: a table
+    /// that hands routes on one at a time (a capture writing them as they
+    /// are read) stays the size of one route.
+    pub fn clear_routes(&mut self) {
+        self.ipv4.clear();
+        self.ipv6.clear();
+        self.groups.clear();
+    }
+
     pub fn intern(&mut self, name: &str) -> DevId {
         if let Some(id) = self.device_index.get(name) {
             return *id;
@@ -272,7 +281,7 @@ impl RouteTable {
         Ok(())
     }
 
-    /// Adds a route given in family-neutral form (fixtures, tests).
+    /// Adds a route given in family-neutral form (tests).
     pub fn push(&mut self, entry: RouteEntry) -> Result<(), RouteError> {
         let header = RouteHeaderFields {
             table: entry.table,
@@ -283,27 +292,45 @@ impl RouteTable {
             scope: entry.scope,
             flags: entry.flags,
         };
-        let dev = entry
-            .dev
-            .as_deref()
-            .map_or(DevId::NONE, |name| self.intern(name));
-        let hops: Vec<NextHop> = entry
+        let hops: Vec<_> = entry
             .nexthops
+            .iter()
+            .map(|(g, dev, w, f)| (*g, dev.as_deref(), *w, *f))
+            .collect();
+        self.push_named(
+            header,
+            entry.dst.addr,
+            entry.gateway,
+            entry.pref_src,
+            entry.dev.as_deref(),
+            &hops,
+        )
+    }
+
+    /// Adds a route whose devices are named (a fixture's text): the names
+    /// are interned here.
+    pub fn push_named(
+        &mut self,
+        header: RouteHeaderFields,
+        dst: IpAddr,
+        gateway: Option<IpAddr>,
+        pref_src: Option<IpAddr>,
+        dev: Option<&str>,
+        nexthops: &[(Option<IpAddr>, Option<&str>, u16, u8)],
+    ) -> Result<(), RouteError> {
+        let dev = dev.map_or(DevId::NONE, |name| self.intern(name));
+        let hops: Vec<NextHop> = nexthops
             .iter()
             .map(|(gateway, dev, weight, flags)| NextHop {
                 gateway: *gateway,
-                dev: dev.as_deref().map_or(DevId::NONE, |n| self.intern(n)),
+                dev: dev.map_or(DevId::NONE, |n| self.intern(n)),
                 weight: *weight,
                 flags: *flags,
             })
             .collect();
-        match entry.dst.addr {
-            IpAddr::V4(dst) => {
-                self.push_route(header, dst, entry.gateway, entry.pref_src, dev, hops)
-            }
-            IpAddr::V6(dst) => {
-                self.push_route(header, dst, entry.gateway, entry.pref_src, dev, hops)
-            }
+        match dst {
+            IpAddr::V4(dst) => self.push_route(header, dst, gateway, pref_src, dev, hops),
+            IpAddr::V6(dst) => self.push_route(header, dst, gateway, pref_src, dev, hops),
         }
     }
 
@@ -314,7 +341,8 @@ impl RouteTable {
         v4.chain(v6)
     }
 
-    fn entry<A: Family>(&self, r: &Route<A>) -> RouteEntry {
+    /// One route in family-neutral form.
+    pub fn entry<A: Family>(&self, r: &Route<A>) -> RouteEntry {
         let to_ip = A::to_ip;
         RouteEntry {
             table: r.table,

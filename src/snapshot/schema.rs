@@ -24,6 +24,7 @@ pub const REASONS: &[Reason] = &[
     Reason::NotCaptured,
     Reason::Absent,
     Reason::Malformed,
+    Reason::TooLarge,
     Reason::Failed,
     Reason::Reset,
     Reason::NotRunning,
@@ -38,6 +39,7 @@ const _: fn(Reason) = |r| match r {
     | Reason::NotCaptured
     | Reason::Absent
     | Reason::Malformed
+    | Reason::TooLarge
     | Reason::Failed
     | Reason::Reset
     | Reason::NotRunning => {}

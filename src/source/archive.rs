@@ -11,12 +11,13 @@
 //! with `..`); nothing is ever written through one, and hostlint resolves
 //! them inside the fixture.
 //!
-//! What unpacking may cost is bounded ([`super::limits`]): each member and
-//! the whole on disk, the number of entries, and what the tar reader keeps
+//! What unpacking may cost is bounded ([`super::limits`]): each member
+//! ([`member_limit`]) and the whole on disk, the number of entries, and what the tar reader keeps
 //! in memory between two entries (a GNU long name or a pax header, which it
 //! reads whole: a few bytes of gzip can inflate to gigabytes of one). A
 //! caller with a deadline hands in a flag that stops the unpacking at its
-//! next read.
+//! next read. Writing an archive applies the same limits, so that every
+//! capture hostlint writes, it reads.
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -34,8 +35,48 @@ use flate2::write::GzEncoder;
 use tar::{Builder, EntryType, Header};
 
 use super::limits::{
-    MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_METADATA_BYTES, MAX_FILE_BYTES, size_text,
+    MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_METADATA_BYTES, MAX_FILE_BYTES,
+    MAX_JSON_FILE_BYTES, size_text,
 };
+
+/// The most a member of a capture archive may hold: what hostlint reads of
+/// one file, and for the `ip -j` lists of `cmd/` (routes above all, read
+/// element by element) what it reads of one of those.
+pub fn member_limit(path: &Path) -> u64 {
+    let mut names = path.iter().rev();
+    let file = names.next().and_then(|n| n.to_str()).unwrap_or("");
+    let dir = names.next().and_then(|n| n.to_str()).unwrap_or("");
+    if dir == "cmd" && file.starts_with("ip-") && file.ends_with(".json") {
+        MAX_JSON_FILE_BYTES
+    } else {
+        MAX_FILE_BYTES
+    }
+}
+
+/// What a capture's member (`name`, of `size` bytes) or the whole archive
+/// (`total` bytes so far) may not exceed, on writing and on reading.
+fn over_limit(name: &Path, size: u64, total: u64) -> Option<io::Error> {
+    let limit = member_limit(name);
+    if size > limit {
+        return Some(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "{}: {size} bytes, too large: more than the {} hostlint reads of that file",
+                name.display(),
+                size_text(limit)
+            ),
+        ));
+    }
+    (total > MAX_ARCHIVE_BYTES).then(|| {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "more than {} unpacked: too large for a capture",
+                size_text(MAX_ARCHIVE_BYTES)
+            ),
+        )
+    })
+}
 
 /// Names that mark a capture archive rather than a capture directory.
 const SUFFIXES: [&str; 2] = [".tar.gz", ".tgz"];
@@ -54,7 +95,8 @@ pub fn archive_stem(path: &Path) -> Option<String> {
 
 /// Writes the directory `dir` as a gzip-compressed tar to `out`, every
 /// path under `top/`. Entries are sorted and their owners and modes
-/// normalised, so the same capture gives the same archive contents.
+/// normalised, so the same capture gives the same archive contents. An
+/// archive that would be refused on reading is not written.
 pub fn pack(dir: &Path, top: &str, out: impl Write) -> io::Result<()> {
     let mtime = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -66,11 +108,18 @@ pub fn pack(dir: &Path, top: &str, out: impl Write) -> io::Result<()> {
     header.set_size(0);
     header.set_mtime(mtime);
     tar.append_data(&mut header, top, io::empty())?;
-    pack_dir(&mut tar, dir, Path::new(top), mtime)?;
+    let mut total = 0;
+    pack_dir(&mut tar, dir, Path::new(top), mtime, &mut total)?;
     tar.into_inner()?.finish()?.flush()
 }
 
-fn pack_dir<W: Write>(tar: &mut Builder<W>, dir: &Path, at: &Path, mtime: u64) -> io::Result<()> {
+fn pack_dir<W: Write>(
+    tar: &mut Builder<W>,
+    dir: &Path,
+    at: &Path,
+    mtime: u64,
+    total: &mut u64,
+) -> io::Result<()> {
     let mut entries: Vec<fs::DirEntry> = fs::read_dir(dir)?.collect::<io::Result<_>>()?;
     entries.sort_by_key(fs::DirEntry::file_name);
     for entry in entries {
@@ -88,12 +137,17 @@ fn pack_dir<W: Write>(tar: &mut Builder<W>, dir: &Path, at: &Path, mtime: u64) -
             header.set_entry_type(EntryType::Directory);
             header.set_mode(0o755);
             tar.append_data(&mut header, &name, io::empty())?;
-            pack_dir(tar, &path, &name, mtime)?;
+            pack_dir(tar, &path, &name, mtime, total)?;
         } else if kind.is_file() {
             let file = File::open(&path)?;
+            let size = file.metadata()?.len();
+            *total += size;
+            if let Some(e) = over_limit(&name, size, *total) {
+                return Err(e);
+            }
             header.set_entry_type(EntryType::Regular);
             header.set_mode(0o644);
-            header.set_size(file.metadata()?.len());
+            header.set_size(size);
             tar.append_data(&mut header, &name, file)?;
         } else {
             return Err(io::Error::new(
@@ -351,25 +405,10 @@ pub fn unpack_until(input: impl Read, root: &Path, stop: &AtomicBool) -> io::Res
         // Every entry's data counts, whether it is unpacked below or
         // skipped by the tar reader (a pax global header's).
         let size = entry.size();
-        if size > MAX_FILE_BYTES {
-            return Err(io::Error::new(
-                io::ErrorKind::FileTooLarge,
-                format!(
-                    "{}: {size} bytes, too large: more than the {} hostlint reads of one file",
-                    String::from_utf8_lossy(&entry.path_bytes()),
-                    size_text(MAX_FILE_BYTES)
-                ),
-            ));
-        }
         total += size;
-        if total > MAX_ARCHIVE_BYTES {
-            return Err(io::Error::new(
-                io::ErrorKind::FileTooLarge,
-                format!(
-                    "more than {} unpacked: too large for a capture",
-                    size_text(MAX_ARCHIVE_BYTES)
-                ),
-            ));
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if let Some(e) = over_limit(Path::new(&name), size, total) {
+            return Err(e);
         }
         // The next entry's headers may take the metadata allowance again,
         // counted from the end of this entry's data.
@@ -583,6 +622,48 @@ mod tests {
                 "{kind:?}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn a_member_over_its_limit_is_too_large_on_reading_and_on_writing() {
+        // A header that claims more than hostlint reads of a sysfs copy:
+        // refused before a byte of it is read.
+        let bytes = gz_tar(|b| {
+            let mut h = file_header(MAX_FILE_BYTES + 1);
+            h.set_path("cap/proc/mounts").unwrap();
+            h.set_cksum();
+            b.append(&h, io::repeat(0).take(MAX_FILE_BYTES + 1))
+                .unwrap();
+        });
+        let out = tempfile::tempdir().unwrap();
+        let err = unpack_into(&bytes[..], out.path()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge, "{err}");
+        assert!(err.to_string().contains("cap/proc/mounts"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("too large: more than the 64 MiB hostlint reads"),
+            "{err}"
+        );
+        // A route list may be larger: it is read element by element.
+        assert_eq!(
+            member_limit(Path::new("cap/cmd/ip-route-4.json")),
+            MAX_JSON_FILE_BYTES
+        );
+        assert_eq!(member_limit(Path::new("cap/proc/mounts")), MAX_FILE_BYTES);
+        assert_eq!(
+            member_limit(Path::new("cap/sys/cmd/ip-x.txt")),
+            MAX_FILE_BYTES
+        );
+
+        // And what would be refused is not written either (a sparse file).
+        let src = tempfile::tempdir().unwrap();
+        fs::create_dir_all(src.path().join("proc")).unwrap();
+        File::create(src.path().join("proc/mounts"))
+            .unwrap()
+            .set_len(MAX_FILE_BYTES + 1)
+            .unwrap();
+        let err = pack(src.path(), "cap", io::sink()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge, "{err}");
     }
 
     #[test]

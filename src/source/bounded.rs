@@ -107,73 +107,6 @@ pub fn read_capped(file: impl Read, len: u64, cap: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// How much a JSON document holds, counted in one pass without parsing
-/// it: its values, and the elements of its top-level array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct JsonSize {
-    pub values: usize,
-    pub elements: usize,
-}
-
-/// Counts `text` as JSON, for a bound checked before parsing: a value
-/// starts at `{`, `[`, a string's opening quote or a literal's first
-/// character; an element of the top-level array at each value that
-/// starts at depth one. Text that is not JSON is counted all the same
-/// (the parser then says what is wrong with it).
-pub fn json_size(text: &str) -> JsonSize {
-    let mut size = JsonSize::default();
-    let (mut in_string, mut escaped, mut in_literal) = (false, false, false);
-    let mut depth: usize = 0;
-    let mut top_is_array = false;
-    for &b in text.as_bytes() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        let starts = match b {
-            b'"' => {
-                in_string = true;
-                true
-            }
-            b'{' | b'[' => true,
-            b'}' | b']' | b',' | b':' => {
-                in_literal = false;
-                if matches!(b, b'}' | b']') {
-                    depth = depth.saturating_sub(1);
-                }
-                false
-            }
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                in_literal = false;
-                false
-            }
-            _ if in_literal => false,
-            _ => {
-                in_literal = true;
-                true
-            }
-        };
-        if starts {
-            size.values += 1;
-            if depth == 1 && top_is_array {
-                size.elements += 1;
-            }
-        }
-        if matches!(b, b'{' | b'[') {
-            if depth == 0 {
-                top_is_array = b == b'[';
-            }
-            depth += 1;
-        }
-    }
-    size
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,27 +146,6 @@ mod tests {
         assert!(e.to_string().starts_with("a character device, not"), "{e}");
         let e = read_regular(&d.path().join("none"), 100, "a policy").unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
-    }
-
-    #[test]
-    fn json_is_counted_by_values_and_top_level_elements() {
-        let size = json_size(
-            r#"[{"ifname": "e\"0", "flags": ["UP", "LOWER_UP"], "mtu": 1500}, {}, [], -1.5e3, true]"#,
-        );
-        assert_eq!(size.elements, 5);
-        // The array, the object, its three keys and five values (the
-        // flags list and its two strings among them), {}, [], the
-        // number, true.
-        assert_eq!(size.values, 14);
-        assert_eq!(
-            json_size("[[],[],[]]"),
-            JsonSize {
-                values: 4,
-                elements: 3
-            }
-        );
-        assert_eq!(json_size("{\"a\": [1, 2]}").elements, 0);
-        assert_eq!(json_size("").values, 0);
     }
 
     #[test]

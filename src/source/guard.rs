@@ -53,8 +53,11 @@ impl Deadline {
 pub struct Guard {
     deadline: Deadline,
     worker: Mutex<Option<Sender<Job>>>,
-    /// Reads abandoned so far: a run that abandoned any says so.
+    /// Reads abandoned, and work stopped, at the deadline so far: a run
+    /// that abandoned any says so.
     abandoned: Mutex<Vec<String>>,
+    /// Reads not started because the deadline had passed.
+    refused: Mutex<usize>,
 }
 
 fn spawn_worker() -> io::Result<Sender<Job>> {
@@ -82,6 +85,7 @@ impl Guard {
             deadline,
             worker: Mutex::new(None),
             abandoned: Mutex::new(Vec::new()),
+            refused: Mutex::new(0),
         }
     }
 
@@ -89,11 +93,36 @@ impl Guard {
         self.deadline
     }
 
+    /// What the deadline cut short: reads abandoned, work stopped, and how
+    /// many reads it kept from starting.
     pub fn abandoned(&self) -> Vec<String> {
+        let mut out = self
+            .abandoned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let refused = *self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        if refused > 0 {
+            out.push(format!(
+                "{refused} read(s) not started: the deadline had passed"
+            ));
+        }
+        out
+    }
+
+    /// Counts a read not started because the deadline had passed.
+    pub fn refuse(&self) {
+        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+
+    /// Records work that stopped because the deadline passed: a CPU-bound
+    /// step (resolving destinations, parsing a large file, unpacking) that
+    /// no read timeout would have ended.
+    pub fn stop(&self, what: String) {
         self.abandoned
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .push(what);
     }
 
     /// Runs `read` on the worker and waits for it until the read's own
@@ -106,6 +135,7 @@ impl Guard {
     ) -> io::Result<T> {
         let wait = self.deadline.remaining().min(self.deadline.per_read);
         if wait.is_zero() {
+            self.refuse();
             return Err(timed_out(what));
         }
         let (done_tx, done_rx): (SyncSender<io::Result<T>>, _) = mpsc::sync_channel(1);
@@ -179,5 +209,13 @@ mod tests {
             g.run("late", || Ok(1)).unwrap_err().kind(),
             io::ErrorKind::TimedOut
         );
+        assert!(g.run("later", || Ok(1)).is_err());
+        // A run whose reads the deadline kept from starting exceeded it.
+        assert_eq!(
+            g.abandoned(),
+            ["2 read(s) not started: the deadline had passed"]
+        );
+        g.stop("resolving 100 destinations (40 done)".into());
+        assert_eq!(g.abandoned().len(), 2);
     }
 }

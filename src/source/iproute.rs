@@ -7,41 +7,20 @@
 //! `carrier_up_count`, `carrier_down_count`). Unknown keys are ignored, since
 //! every iproute2 release adds some.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::io::{self, Read, Write};
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::json_list::{LIMITS, ListError, parse_element, read_elements, read_list};
+use super::limits::{MAX_LINKS, MAX_NEIGHBORS, MAX_RULES};
 use crate::snapshot::{
-    Address, Counters, Fact, Interface, Prefix, Reason, RouteEntry, RouteTable, Rule, names,
-    nud_name, route_flag_names,
+    Address, Counters, Fact, Family, Interface, Prefix, Reason, Route, RouteHeaderFields,
+    RouteTable, Rule, names, nud_name, route_flag_names,
 };
-
-/// A fixture file that could not be read as `ip -j` output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError {
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-impl JsonError {
-    fn entry(index: usize, what: &str, message: impl std::fmt::Display) -> JsonError {
-        JsonError {
-            line: None,
-            message: format!("entry {index} ({what}): {message}"),
-        }
-    }
-}
-
-impl From<serde_json::Error> for JsonError {
-    fn from(e: serde_json::Error) -> Self {
-        JsonError {
-            line: Some(e.line()),
-            message: super::json_message(&e),
-        }
-    }
-}
 
 // ---------------------------------------------------------------- links
 
@@ -139,9 +118,17 @@ fn not_in_ip<T>(what: &str) -> Fact<T> {
 }
 
 /// Reads `ip -j -d -s -s link show`.
-pub fn parse_links(text: &str) -> Result<Vec<Interface>, JsonError> {
-    let raw: Vec<IpLink> = serde_json::from_str(text)?;
-    Ok(raw.into_iter().map(interface_from_ip).collect())
+pub fn parse_links(input: impl Read) -> Result<Vec<Interface>, ListError> {
+    let mut out = Vec::new();
+    read_list(
+        input,
+        LIMITS.entries(MAX_LINKS, "interfaces"),
+        |_, l: IpLink| {
+            out.push(interface_from_ip(l));
+            Ok(())
+        },
+    )?;
+    Ok(out)
 }
 
 fn interface_from_ip(l: IpLink) -> Interface {
@@ -377,23 +364,23 @@ struct IpAddrLink {
 }
 
 /// Reads `ip -j addr show`: the addresses of each interface, by name.
-pub fn parse_addresses(text: &str) -> Result<HashMap<String, Vec<Address>>, JsonError> {
-    let raw: Vec<IpAddrLink> = serde_json::from_str(text)?;
+pub fn parse_addresses(input: impl Read) -> Result<HashMap<String, Vec<Address>>, ListError> {
     let mut out = HashMap::new();
-    for (index, link) in raw.into_iter().enumerate() {
+    let limits = LIMITS.entries(MAX_LINKS, "interfaces");
+    read_list(input, limits, |index, link: IpAddrLink| {
         let mut addrs = Vec::new();
         for info in &link.addr_info {
             let local = info.get("local").and_then(Value::as_str).ok_or_else(|| {
-                JsonError::entry(index, &link.ifname, "an addr_info without \"local\"")
+                ListError::entry(index, &link.ifname, "an addr_info without \"local\"")
             })?;
             let address: IpAddr = local.parse().map_err(|_| {
-                JsonError::entry(index, &link.ifname, format!("bad address {local:?}"))
+                ListError::entry(index, &link.ifname, format!("bad address {local:?}"))
             })?;
             let prefix_len = info
                 .get("prefixlen")
                 .and_then(Value::as_u64)
                 .and_then(|n| u8::try_from(n).ok())
-                .ok_or_else(|| JsonError::entry(index, &link.ifname, "bad prefixlen"))?;
+                .ok_or_else(|| ListError::entry(index, &link.ifname, "bad prefixlen"))?;
             let scope = match info.get("scope") {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Number(n)) => n.to_string(),
@@ -413,7 +400,8 @@ pub fn parse_addresses(text: &str) -> Result<HashMap<String, Vec<Address>>, Json
             });
         }
         out.insert(link.ifname, addrs);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -457,55 +445,57 @@ pub fn write_addresses(links: &[(&Interface, &[Address])]) -> String {
 
 // ---------------------------------------------------------------- routes
 
-#[derive(Debug, Serialize, Deserialize)]
-struct IpRoute {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    kind: Option<String>,
-    dst: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    gateway: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    via: Option<IpVia>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    dev: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    table: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    protocol: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    scope: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+/// A route as `ip -j` prints it, its text borrowed from the element read
+/// (a million routes would otherwise make several million strings).
+#[derive(Debug, Deserialize)]
+struct IpRoute<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    dst: Cow<'a, str>,
+    #[serde(default, borrow)]
+    gateway: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    via: Option<IpVia<'a>>,
+    #[serde(default, borrow)]
+    dev: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    table: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    protocol: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    scope: Option<Cow<'a, str>>,
+    #[serde(default)]
     metric: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    prefsrc: Option<String>,
-    #[serde(default)]
-    flags: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    nexthops: Option<Vec<IpNextHop>>,
+    #[serde(default, borrow)]
+    prefsrc: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    flags: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    nexthops: Option<Vec<IpNextHop<'a>>>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct IpVia {
-    #[serde(default)]
-    family: Option<String>,
-    host: String,
+#[derive(Debug, Deserialize)]
+struct IpVia<'a> {
+    #[serde(borrow)]
+    host: Cow<'a, str>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct IpNextHop {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    gateway: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    via: Option<IpVia>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    dev: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+#[derive(Debug, Deserialize)]
+struct IpNextHop<'a> {
+    #[serde(default, borrow)]
+    gateway: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    via: Option<IpVia<'a>>,
+    #[serde(default, borrow)]
+    dev: Option<Cow<'a, str>>,
+    #[serde(default)]
     weight: Option<u16>,
-    #[serde(default)]
-    flags: Vec<String>,
+    #[serde(default, borrow)]
+    flags: Vec<Cow<'a, str>>,
 }
 
-fn flag_bits(flags: &[String]) -> Result<u8, String> {
+fn flag_bits(flags: &[Cow<'_, str>]) -> Result<u8, String> {
     let mut bits = 0;
     for f in flags {
         match crate::snapshot::route_flag_names(0xff).position(|n| n == f) {
@@ -519,7 +509,10 @@ fn flag_bits(flags: &[String]) -> Result<u8, String> {
     Ok(bits)
 }
 
-fn gateway_of(gateway: &Option<String>, via: &Option<IpVia>) -> Result<Option<IpAddr>, String> {
+fn gateway_of(
+    gateway: &Option<Cow<'_, str>>,
+    via: &Option<IpVia<'_>>,
+) -> Result<Option<IpAddr>, String> {
     let text = match (gateway, via) {
         (Some(g), _) => g,
         (None, Some(v)) => &v.host,
@@ -532,19 +525,29 @@ fn gateway_of(gateway: &Option<String>, via: &Option<IpVia>) -> Result<Option<Ip
 
 /// Reads `ip -j -4 route show table all` (family 4) or the `-6` form into
 /// `table`.
-pub fn parse_routes(text: &str, family: u8, table: &mut RouteTable) -> Result<(), JsonError> {
-    let raw: Vec<IpRoute> = serde_json::from_str(text)?;
-    for (index, r) in raw.into_iter().enumerate() {
-        let dst_text = r.dst.clone();
-        let entry = route_from_ip(r, family).map_err(|m| JsonError::entry(index, &dst_text, m))?;
-        table
-            .push(entry)
-            .map_err(|e| JsonError::entry(index, &dst_text, e))?;
-    }
+pub fn parse_routes(text: &str, family: u8, table: &mut RouteTable) -> Result<(), ListError> {
+    read_routes(text.as_bytes(), family, table, &mut |_| Ok(()))
+}
+
+/// Reads routes as [`parse_routes`] does, from a stream, one at a time:
+/// each is added to `table`, then `each` sees the table (and may take the
+/// route out of it again, to write it elsewhere).
+pub fn read_routes(
+    input: impl Read,
+    family: u8,
+    table: &mut RouteTable,
+    each: &mut dyn FnMut(&mut RouteTable) -> Result<(), ListError>,
+) -> Result<(), ListError> {
+    read_elements(input, LIMITS, |index, text| {
+        let r: IpRoute = parse_element(index, text)?;
+        push_route(table, &r, family).map_err(|m| ListError::entry(index, &r.dst, m))?;
+        each(table)
+    })?;
     Ok(())
 }
 
-fn route_from_ip(r: IpRoute, family: u8) -> Result<RouteEntry, String> {
+/// Adds a route as `ip -j` prints it to `table`.
+fn push_route(table: &mut RouteTable, r: &IpRoute<'_>, family: u8) -> Result<(), String> {
     let dst = if r.dst == "default" {
         let any: IpAddr = if family == 4 {
             IpAddr::from([0u8; 4])
@@ -561,120 +564,269 @@ fn route_from_ip(r: IpRoute, family: u8) -> Result<RouteEntry, String> {
             if dst.addr.is_ipv4() { 4 } else { 6 }
         ));
     }
-    let named =
-        |value: &Option<String>, default: &str, what: &str, lookup: fn(&str) -> Option<u32>| {
-            let v = value.as_deref().unwrap_or(default);
-            lookup(v).ok_or_else(|| {
-                format!("unknown {what} {v:?} (names other than iproute2's defaults need `ip -N`)")
-            })
-        };
-    let table = named(&r.table, "main", "table", names::table_id)?;
-    let kind = named(&r.kind, "unicast", "route type", |s| {
-        names::route_type_id(s).map(u32::from)
-    })? as u8;
-    let protocol = named(&r.protocol, "boot", "protocol", |s| {
-        names::protocol_id(s).map(u32::from)
-    })? as u8;
-    let scope = named(&r.scope, "global", "scope", |s| {
-        names::scope_id(s).map(u32::from)
-    })? as u8;
+    let named = |value: &Option<Cow<'_, str>>,
+                 default: &str,
+                 what: &str,
+                 lookup: fn(&str) -> Option<u32>| {
+        let v = value.as_deref().unwrap_or(default);
+        lookup(v).ok_or_else(|| {
+            format!("unknown {what} {v:?} (names other than iproute2's defaults need `ip -N`)")
+        })
+    };
+    let header = RouteHeaderFields {
+        table: named(&r.table, "main", "table", names::table_id)?,
+        kind: named(&r.kind, "unicast", "route type", |s| {
+            names::route_type_id(s).map(u32::from)
+        })? as u8,
+        protocol: named(&r.protocol, "boot", "protocol", |s| {
+            names::protocol_id(s).map(u32::from)
+        })? as u8,
+        scope: named(&r.scope, "global", "scope", |s| {
+            names::scope_id(s).map(u32::from)
+        })? as u8,
+        flags: flag_bits(&r.flags)?,
+        metric: r.metric.unwrap_or(0),
+        dst_len: dst.len,
+    };
     let pref_src = match &r.prefsrc {
         Some(s) => Some(s.parse().map_err(|_| format!("bad prefsrc {s:?}"))?),
         None => None,
     };
-    let mut nexthops = Vec::new();
+    let mut hops = Vec::new();
     for h in r.nexthops.iter().flatten() {
-        nexthops.push((
+        hops.push((
             gateway_of(&h.gateway, &h.via)?,
-            h.dev.clone(),
+            h.dev.as_deref(),
             h.weight.unwrap_or(1),
             flag_bits(&h.flags)?,
         ));
     }
-    Ok(RouteEntry {
-        table,
-        dst,
-        kind,
-        protocol,
-        scope,
-        flags: flag_bits(&r.flags)?,
-        metric: r.metric.unwrap_or(0),
-        gateway: gateway_of(&r.gateway, &r.via)?,
-        pref_src,
-        dev: r.dev,
-        nexthops,
-    })
+    table
+        .push_named(
+            header,
+            dst.addr,
+            gateway_of(&r.gateway, &r.via)?,
+            pref_src,
+            r.dev.as_deref(),
+            &hops,
+        )
+        .map_err(|e| e.0)
 }
 
-/// Writes one family's routes as `ip -j route show table all` does, with
-/// every field explicit.
+/// Writes one family's routes as `ip -j route show table all` does.
 pub fn write_routes(table: &RouteTable, family: u8) -> String {
-    let via_or_gateway = |g: Option<IpAddr>| -> (Option<String>, Option<IpVia>) {
-        match g {
-            Some(a) if a.is_ipv4() == (family == 4) => (Some(a.to_string()), None),
-            Some(a) => (
-                None,
-                Some(IpVia {
-                    family: Some(if a.is_ipv4() { "inet" } else { "inet6" }.to_owned()),
-                    host: a.to_string(),
-                }),
-            ),
-            None => (None, None),
+    let mut w = RouteWriter::new(Vec::new(), family);
+    // Writing to memory cannot fail.
+    let _ = w.write_table(table);
+    let bytes = w.finish().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Writes one family's routes as they come, in the compact form `ip -j
+/// route show table all` prints: its keys in its order, the values it
+/// leaves out when they are the default left out (type unicast, table
+/// main, protocol boot, scope global, an IPv4 metric of 0), one route a
+/// line so that an error, and a diff, point at the route.
+pub struct RouteWriter<W: Write> {
+    out: W,
+    family: u8,
+    routes: usize,
+    bytes: u64,
+}
+
+impl<W: Write> RouteWriter<W> {
+    pub fn new(out: W, family: u8) -> RouteWriter<W> {
+        RouteWriter {
+            out,
+            family,
+            routes: 0,
+            bytes: 0,
         }
-    };
-    let flag_list = |bits: u8| {
-        route_flag_names(bits)
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
-    let raw: Vec<IpRoute> = table
-        .entries()
-        .filter(|e| e.dst.addr.is_ipv4() == (family == 4))
-        .map(|e| {
-            let single_hop_via = e.nexthops.len() == 1 && e.gateway.is_none();
-            let (gateway, via) = if single_hop_via {
-                via_or_gateway(e.nexthops[0].0)
-            } else {
-                via_or_gateway(e.gateway)
-            };
-            let nexthops = (!single_hop_via && !e.nexthops.is_empty()).then(|| {
-                e.nexthops
-                    .iter()
-                    .map(|(g, dev, weight, flags)| {
-                        let (gateway, via) = via_or_gateway(*g);
-                        IpNextHop {
-                            gateway,
-                            via,
-                            dev: dev.clone(),
-                            weight: Some(*weight),
-                            flags: flag_list(*flags),
-                        }
-                    })
-                    .collect()
-            });
-            IpRoute {
-                kind: Some(names::route_type(e.kind)),
-                dst: if e.dst.len == 0 {
-                    "default".to_owned()
-                } else if e.dst.len == if family == 4 { 32 } else { 128 } {
-                    e.dst.addr.to_string()
-                } else {
-                    e.dst.to_string()
-                },
-                gateway,
-                via,
-                dev: e.dev.clone(),
-                table: Some(names::table(e.table)),
-                protocol: Some(names::protocol(e.protocol)),
-                scope: Some(names::scope(e.scope)),
-                metric: Some(e.metric),
-                prefsrc: e.pref_src.map(|a| a.to_string()),
-                flags: flag_list(e.flags),
-                nexthops,
+    }
+
+    /// How many routes, and how many bytes, have been written so far.
+    pub fn written(&self) -> (usize, u64) {
+        (self.routes, self.bytes)
+    }
+
+    /// Writes every route of this writer's family in `table`.
+    pub fn write_table(&mut self, table: &RouteTable) -> io::Result<()> {
+        if self.family == 4 {
+            table
+                .ipv4
+                .iter()
+                .try_for_each(|r| self.write_route(table, r))
+        } else {
+            table
+                .ipv6
+                .iter()
+                .try_for_each(|r| self.write_route(table, r))
+        }
+    }
+
+    fn write_route<A: Family>(&mut self, table: &RouteTable, r: &Route<A>) -> io::Result<()> {
+        let mut line = Vec::with_capacity(128);
+        line.extend_from_slice(if self.routes == 0 { b"[" } else { b",\n" });
+        route_json(&mut line, table, r, self.family)?;
+        self.out.write_all(&line)?;
+        self.routes += 1;
+        self.bytes += line.len() as u64;
+        Ok(())
+    }
+
+    /// Ends the list and hands back the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        let end: &[u8] = if self.routes == 0 { b"[]\n" } else { b"]\n" };
+        self.out.write_all(end)?;
+        self.bytes += end.len() as u64;
+        Ok(self.out)
+    }
+}
+
+/// A JSON object being written: keys separated as they come.
+struct Obj<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl Obj<'_> {
+    fn open(out: &mut Vec<u8>) -> Obj<'_> {
+        out.push(b'{');
+        Obj { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    /// A string value, escaped as JSON needs (an interface name may hold
+    /// a quote or a backslash).
+    fn string(&mut self, key: &str, value: &str) -> io::Result<()> {
+        serde_json::to_writer(&mut *self.key(key), value).map_err(io::Error::other)
+    }
+
+    /// A value that needs no escaping: an address, a number.
+    fn plain(&mut self, key: &str, value: impl std::fmt::Display) -> io::Result<()> {
+        write!(self.key(key), "\"{value}\"")
+    }
+
+    fn number(&mut self, key: &str, value: impl std::fmt::Display) -> io::Result<()> {
+        write!(self.key(key), "{value}")
+    }
+
+    fn flags(&mut self, flags: u8) {
+        let out = self.key("flags");
+        out.push(b'[');
+        for (i, name) in route_flag_names(flags).enumerate() {
+            if i > 0 {
+                out.push(b',');
             }
-        })
-        .collect();
-    to_json(&raw)
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b']');
+    }
+
+    /// `"gateway":"10.0.0.1"`, or for an address of the other family
+    /// `"via":{"family":"inet6","host":"fe80::1"}`.
+    fn gateway(&mut self, g: IpAddr, family: u8) -> io::Result<()> {
+        if g.is_ipv4() == (family == 4) {
+            self.plain("gateway", g)
+        } else {
+            let f = if g.is_ipv4() { "inet" } else { "inet6" };
+            write!(self.key("via"), "{{\"family\":\"{f}\",\"host\":\"{g}\"}}")
+        }
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+fn route_json<A: Family>(
+    out: &mut Vec<u8>,
+    table: &RouteTable,
+    r: &Route<A>,
+    family: u8,
+) -> io::Result<()> {
+    const RTN_UNICAST: u8 = 1;
+    const RT_TABLE_MAIN: u32 = 254;
+    const RTPROT_BOOT: u8 = 3;
+    const RT_SCOPE_UNIVERSE: u8 = 0;
+    let hops = table.nexthops(r);
+    // A route whose only next hop is its gateway (one of the other family)
+    // is written as `ip` writes it: a `via` on the route itself.
+    let single_hop_via = hops.len() == 1 && r.gateway.is_none();
+    let mut o = Obj::open(out);
+    if r.kind != RTN_UNICAST {
+        o.plain("type", names::route_type(r.kind))?;
+    }
+    let dst = r.dst.to_ip();
+    let host_len = if family == 4 { 32 } else { 128 };
+    match r.dst_len {
+        0 => o.plain("dst", "default")?,
+        len if len == host_len => o.plain("dst", dst)?,
+        len => o.plain("dst", format_args!("{dst}/{len}"))?,
+    }
+    let gateway = if single_hop_via {
+        hops[0].gateway
+    } else {
+        r.gateway.map(A::to_ip)
+    };
+    if let Some(g) = gateway {
+        o.gateway(g, family)?;
+    }
+    if let Some(dev) = table.device_name(r.dev) {
+        o.string("dev", dev)?;
+    }
+    if r.table != RT_TABLE_MAIN {
+        o.plain("table", names::table(r.table))?;
+    }
+    if r.protocol != RTPROT_BOOT {
+        o.plain("protocol", names::protocol(r.protocol))?;
+    }
+    if r.scope != RT_SCOPE_UNIVERSE {
+        o.plain("scope", names::scope(r.scope))?;
+    }
+    if let Some(src) = r.pref_src {
+        o.plain("prefsrc", src.to_ip())?;
+    }
+    // The kernel sends an IPv4 route's metric only when it is not 0, an
+    // IPv6 route's always.
+    if r.metric != 0 || family == 6 {
+        o.number("metric", r.metric)?;
+    }
+    o.flags(r.flags);
+    if !single_hop_via && !hops.is_empty() {
+        let list = o.key("nexthops");
+        list.push(b'[');
+        for (i, h) in hops.iter().enumerate() {
+            if i > 0 {
+                list.push(b',');
+            }
+            let mut hop = Obj::open(list);
+            if let Some(g) = h.gateway {
+                hop.gateway(g, family)?;
+            }
+            if let Some(dev) = table.device_name(h.dev) {
+                hop.string("dev", dev)?;
+            }
+            hop.number("weight", h.weight)?;
+            hop.flags(h.flags);
+            hop.close();
+        }
+        list.push(b']');
+    }
+    o.close();
+    Ok(())
 }
 
 // ---------------------------------------------------------------- rules
@@ -758,17 +910,18 @@ fn selector(m: &Map<String, Value>, key: &str, family: u8) -> Result<Option<Pref
 }
 
 /// Reads `ip -j -4 rule show` or `ip -j -6 rule show`.
-pub fn parse_rules(text: &str, family: u8) -> Result<Vec<Rule>, JsonError> {
-    let raw: Vec<Map<String, Value>> = serde_json::from_str(text)?;
-    raw.iter()
-        .enumerate()
-        .map(|(index, m)| {
-            rule_from_ip(m, family).map_err(|e| {
-                let prio = m.get("priority").map(Value::to_string).unwrap_or_default();
-                JsonError::entry(index, &format!("priority {prio}"), e)
-            })
-        })
-        .collect()
+pub fn parse_rules(input: impl Read, family: u8) -> Result<Vec<Rule>, ListError> {
+    let mut out = Vec::new();
+    let limits = LIMITS.entries(MAX_RULES, "rules");
+    read_list(input, limits, |index, m: Map<String, Value>| {
+        let rule = rule_from_ip(&m, family).map_err(|e| {
+            let prio = m.get("priority").map(Value::to_string).unwrap_or_default();
+            ListError::entry(index, &format!("priority {prio}"), e)
+        })?;
+        out.push(rule);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 fn rule_from_ip(m: &Map<String, Value>, family: u8) -> Result<Rule, String> {
@@ -907,37 +1060,37 @@ pub fn write_rules(rules: &[Rule], family: u8) -> String {
 use crate::snapshot::Neighbor;
 
 /// Reads `ip -j neigh show nud all`.
-pub fn parse_neighbors(text: &str) -> Result<Vec<Neighbor>, JsonError> {
-    let raw: Vec<Map<String, Value>> = serde_json::from_str(text)?;
-    raw.iter()
-        .enumerate()
-        .map(|(index, m)| {
-            let dst = str_field(m, "dst").unwrap_or_default();
-            let fail = |msg: String| JsonError::entry(index, dst, msg);
-            let address = dst.parse().map_err(|_| fail(format!("bad dst {dst:?}")))?;
-            let dev = str_field(m, "dev")
-                .ok_or_else(|| fail("no dev".into()))?
-                .to_owned();
-            let state = match m.get("state") {
-                Some(Value::Array(states)) => states
-                    .iter()
-                    .map(|s| {
-                        s.as_str()
-                            .and_then(nud_name)
-                            .ok_or_else(|| fail(format!("unknown state {s}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-                _ => Vec::new(),
-            };
-            Ok(Neighbor {
-                address,
-                dev,
-                lladdr: str_field(m, "lladdr").map(str::to_owned),
-                state,
-                router: m.contains_key("router"),
-            })
-        })
-        .collect()
+pub fn parse_neighbors(input: impl Read) -> Result<Vec<Neighbor>, ListError> {
+    let mut out = Vec::new();
+    let limits = LIMITS.entries(MAX_NEIGHBORS, "neighbours");
+    read_list(input, limits, |index, m: Map<String, Value>| {
+        let dst = str_field(&m, "dst").unwrap_or_default();
+        let fail = |msg: String| ListError::entry(index, dst, msg);
+        let address = dst.parse().map_err(|_| fail(format!("bad dst {dst:?}")))?;
+        let dev = str_field(&m, "dev")
+            .ok_or_else(|| fail("no dev".into()))?
+            .to_owned();
+        let state = match m.get("state") {
+            Some(Value::Array(states)) => states
+                .iter()
+                .map(|s| {
+                    s.as_str()
+                        .and_then(nud_name)
+                        .ok_or_else(|| fail(format!("unknown state {s}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => Vec::new(),
+        };
+        out.push(Neighbor {
+            address,
+            dev,
+            lladdr: str_field(&m, "lladdr").map(str::to_owned),
+            state,
+            router: m.contains_key("router"),
+        });
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 pub fn write_neighbors(neighbors: &[Neighbor]) -> String {
@@ -981,7 +1134,7 @@ mod tests {
 
     #[test]
     fn reads_real_ip_link_output() {
-        let l = &parse_links(LINK).unwrap()[0];
+        let l = &parse_links(LINK.as_bytes()).unwrap()[0];
         assert_eq!(l.name, "va");
         assert_eq!(l.kind, Fact::Known("veth".into()));
         assert_eq!(l.carrier, Fact::Known(true));
@@ -996,8 +1149,8 @@ mod tests {
 
     #[test]
     fn link_round_trips_through_the_writer() {
-        let links = parse_links(LINK).unwrap();
-        let again = parse_links(&write_links(&links)).unwrap();
+        let links = parse_links(LINK.as_bytes()).unwrap();
+        let again = parse_links(write_links(&links).as_bytes()).unwrap();
         assert_eq!(links[0].counters, again[0].counters);
         assert_eq!(links[0].kind, again[0].kind);
         assert_eq!(links[0].carrier_changes, again[0].carrier_changes);
@@ -1006,7 +1159,7 @@ mod tests {
     #[test]
     fn without_detailed_stats_counters_are_unknown_not_zero() {
         let text = LINK.replace(r#""length_errors":0,"#, "");
-        let l = &parse_links(&text).unwrap()[0];
+        let l = &parse_links(text.as_bytes()).unwrap()[0];
         assert!(l.counters.missing().is_some());
     }
 
@@ -1035,6 +1188,65 @@ mod tests {
         let mut again = RouteTable::default();
         parse_routes(&write_routes(&t, 4), 4, &mut again).unwrap();
         assert_eq!(e, again.entries().collect::<Vec<_>>());
+    }
+
+    /// What `ip -j -4 route show table all` printed in a namespace (iproute2
+    /// 6.1): a gateway route in table 100 with a metric, a connected route,
+    /// an IPv4 route via an IPv6 next hop, a static link route, a
+    /// multipath route, a blackhole, and the kernel's local table.
+    const IP_ROUTES_4: &str = r#"[{"dst":"10.9.0.0/16","gateway":"10.1.0.2","dev":"a0","table":"100","metric":5,"flags":[]},{"dst":"10.1.0.0/24","dev":"a0","protocol":"kernel","scope":"link","prefsrc":"10.1.0.1","flags":[]},{"dst":"10.5.0.0/16","via":{"family":"inet6","host":"2001:db8::2"},"dev":"a0","flags":[]},{"dst":"10.7.0.0/16","dev":"a0","protocol":"static","scope":"link","prefsrc":"10.1.0.1","flags":[]},{"dst":"10.8.0.0/16","flags":[],"nexthops":[{"gateway":"10.1.0.2","dev":"a0","weight":2,"flags":[]},{"gateway":"10.1.0.3","dev":"a0","weight":1,"flags":[]}]},{"type":"blackhole","dst":"10.66.0.0/16","flags":[]},{"type":"local","dst":"10.1.0.1","dev":"a0","table":"local","protocol":"kernel","scope":"host","prefsrc":"10.1.0.1","flags":[]},{"type":"broadcast","dst":"10.1.0.255","dev":"a0","table":"local","protocol":"kernel","scope":"link","prefsrc":"10.1.0.1","flags":[]},{"type":"local","dst":"127.0.0.0/8","dev":"lo","table":"local","protocol":"kernel","scope":"host","prefsrc":"127.0.0.1","flags":[]}]"#;
+
+    /// And `ip -j -6 route show table all`, less the `pref` hostlint does
+    /// not keep.
+    const IP_ROUTES_6: &str = r#"[{"dst":"2001:db8::/64","dev":"a0","protocol":"kernel","metric":256,"flags":[]},{"dst":"fe80::/64","dev":"a1","protocol":"kernel","metric":256,"flags":[]},{"type":"local","dst":"::1","dev":"lo","table":"local","protocol":"kernel","metric":0,"flags":[]},{"type":"multicast","dst":"ff00::/8","dev":"a1","table":"local","protocol":"kernel","metric":256,"flags":[]}]"#;
+
+    #[test]
+    fn routes_are_written_as_ip_j_prints_them_one_a_line() {
+        for (text, family) in [(IP_ROUTES_4, 4), (IP_ROUTES_6, 6)] {
+            let mut t = RouteTable::default();
+            parse_routes(text, family, &mut t).unwrap();
+            let written = write_routes(&t, family);
+            assert_eq!(written.lines().count(), t.len(), "{written}");
+            assert_eq!(written.replace(",\n{", ",{"), format!("{text}\n"));
+        }
+        assert_eq!(write_routes(&RouteTable::default(), 4), "[]\n");
+    }
+
+    #[test]
+    fn a_device_name_is_escaped_in_the_json() {
+        let mut t = RouteTable::default();
+        parse_routes(
+            r#"[{"dst":"10.0.0.0/8","dev":"we\"ird\\","flags":[]}]"#,
+            4,
+            &mut t,
+        )
+        .unwrap();
+        let written = write_routes(&t, 4);
+        assert_eq!(
+            written,
+            "[{\"dst\":\"10.0.0.0/8\",\"dev\":\"we\\\"ird\\\\\",\"flags\":[]}]\n"
+        );
+        let mut again = RouteTable::default();
+        parse_routes(&written, 4, &mut again).unwrap();
+        assert_eq!(
+            again.entries().next().unwrap().dev.as_deref(),
+            Some("we\"ird\\")
+        );
+    }
+
+    #[test]
+    fn a_route_stream_hands_over_each_route_and_keeps_none_when_asked() {
+        let mut t = RouteTable::default();
+        let mut seen = Vec::new();
+        read_routes(IP_ROUTES_4.as_bytes(), 4, &mut t, &mut |t| {
+            seen.push(t.entries().next().unwrap().dst);
+            t.clear_routes();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 9);
+        assert_eq!(seen[0].to_string(), "10.9.0.0/16");
+        assert!(t.is_empty());
     }
 
     #[test]
@@ -1068,7 +1280,7 @@ mod tests {
           {"priority":18,"src":"all","l3mdev":null},
           {"priority":19,"src":"all","goto":100,"unresolved":null},
           {"priority":20,"src":"all","nop":null}]"#;
-        let rules = parse_rules(text, 4).unwrap();
+        let rules = parse_rules(text.as_bytes(), 4).unwrap();
         assert_eq!(rules[1].src.unwrap().to_string(), "10.0.0.0/8");
         assert!(rules[2].invert);
         assert_eq!(rules[2].fwmark, Some(16));
@@ -1081,18 +1293,21 @@ mod tests {
         assert!(rules[7].l3mdev);
         assert_eq!(rules[8].goto, Some(100));
         assert_eq!(rules[9].action, "nop");
-        assert_eq!(parse_rules(&write_rules(&rules, 4), 4).unwrap(), rules);
+        assert_eq!(
+            parse_rules(write_rules(&rules, 4).as_bytes(), 4).unwrap(),
+            rules
+        );
     }
 
     #[test]
     fn reads_neighbours() {
         let text = r#"[{"dst":"10.1.0.2","dev":"va","lladdr":"02:00:00:00:00:02","router":null,"state":["PERMANENT"]},
                        {"dst":"fe80::1","dev":"va","state":["FAILED"]}]"#;
-        let n = parse_neighbors(text).unwrap();
+        let n = parse_neighbors(text.as_bytes()).unwrap();
         assert!(n[0].router);
         assert_eq!(n[1].state, ["FAILED"]);
         assert_eq!(n[1].lladdr, None);
-        assert_eq!(parse_neighbors(&write_neighbors(&n)).unwrap(), n);
+        assert_eq!(parse_neighbors(write_neighbors(&n).as_bytes()).unwrap(), n);
     }
 
     #[test]
@@ -1100,7 +1315,7 @@ mod tests {
         let text = r#"[{"ifindex":3,"ifname":"va","addr_info":[
             {"family":"inet","local":"10.1.0.1","prefixlen":24,"scope":"global","label":"va","valid_life_time":4294967295},
             {"family":"inet6","local":"fe80::1","prefixlen":64,"scope":"link","tentative":true,"dynamic":true}]}]"#;
-        let a = parse_addresses(text).unwrap();
+        let a = parse_addresses(text.as_bytes()).unwrap();
         let va = &a["va"];
         assert_eq!(va[0].prefix_len, 24);
         assert!(va[0].flags.is_empty());

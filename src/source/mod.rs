@@ -14,6 +14,7 @@ pub mod ethtool_text;
 pub mod events;
 pub mod guard;
 pub mod iproute;
+pub mod json_list;
 pub mod limits;
 pub mod lldpcli;
 pub mod netlink;
@@ -210,7 +211,7 @@ struct LiveKernel {
     genl: Option<Netlink>,
     ethtool_family: Option<u16>,
     ioctl: Option<Arc<IoctlSocket>>,
-    deadline: Option<Deadline>,
+    guard: Option<Arc<Guard>>,
 }
 
 enum Kernel {
@@ -253,13 +254,20 @@ impl Progress {
     }
 }
 
-/// A netlink failure as the reason a fact is missing.
-fn netlink_missing(what: &str, e: &NetlinkError) -> Missing {
+/// A netlink failure as the reason a fact is missing. A request the
+/// deadline cut short (a dump still running when it passed, a kernel that
+/// did not answer in time) is recorded, so that the run says it exceeded
+/// its deadline.
+fn netlink_missing(guard: &Option<Arc<Guard>>, what: &str, e: &NetlinkError) -> Missing {
     let reason = match e {
         NetlinkError::Decode(_) => Reason::Malformed,
         _ => Reason::from_io(&e.to_io()),
     };
-    Missing::new(reason, format!("{what}: {e}"))
+    let m = Missing::new(reason, format!("{what}: {e}"));
+    if let (Some(g), Reason::Timeout) = (guard, reason) {
+        g.stop(m.detail.clone());
+    }
+    m
 }
 
 impl Source {
@@ -355,7 +363,7 @@ impl Source {
         let guard = Arc::new(Guard::new(deadline));
         self.root = self.root.guarded(Arc::clone(&guard));
         if let Kernel::Live(k) = &self.kernel {
-            k.lock().unwrap_or_else(|p| p.into_inner()).deadline = Some(deadline);
+            k.lock().unwrap_or_else(|p| p.into_inner()).guard = Some(Arc::clone(&guard));
         }
         self.guard = Some(guard);
         self
@@ -517,63 +525,27 @@ impl Source {
                 Netlink::open(NETLINK_ROUTE).map_err(|e| Missing::io("rtnetlink socket", &e))?;
             k.route = Some(nl);
         }
-        let deadline = k.deadline;
-        timed(k.route.as_mut().expect("opened above"), deadline)
+        let guard = k.guard.clone();
+        timed(k.route.as_mut().expect("opened above"), &guard)
     }
 
-    /// A fixture file through the root, with a missing file as `NotCaptured`.
+    /// A fixture's `ip -j` list through the root, read as a stream by
+    /// `read`, with a missing file as `NotCaptured`.
     fn captured<T>(
         &self,
         rel: &str,
-        parse: impl FnOnce(&str) -> Result<T, iproute::JsonError>,
+        read: impl FnOnce(root::CapturedFile) -> Result<T, json_list::ListError>,
     ) -> Result<T, Missing> {
-        // Route tables are the one fixture file that grows with the host.
-        let limit = if rel == layout::ROUTES_V4 || rel == layout::ROUTES_V6 {
-            limits::MAX_ROUTE_FILE_BYTES
-        } else {
-            MAX_FILE_BYTES
-        };
-        let text = self.root.read_captured(rel, limit).map_err(|e| {
+        let file = self.root.open_captured(rel).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 Missing::new(Reason::NotCaptured, format!("the fixture has no {rel}"))
             } else {
                 Missing::io(rel, &e)
             }
         })?;
-        // What parsing costs grows with the values and entries, which a
-        // file within its byte bound can hold millions of.
-        let entries = match rel {
-            layout::LINKS | layout::ADDRESSES => Some((limits::MAX_LINKS, "interfaces")),
-            layout::NEIGHBORS => Some((limits::MAX_NEIGHBORS, "neighbours")),
-            layout::RULES_V4 | layout::RULES_V6 => Some((limits::MAX_RULES, "rules")),
-            _ => None,
-        };
-        if let Some((max, what)) = entries {
-            let size = bounded::json_size(&text);
-            let too_large = if size.values > limits::MAX_JSON_VALUES {
-                Some(format!(
-                    "{} JSON values, more than the {} hostlint parses of one file",
-                    size.values,
-                    limits::MAX_JSON_VALUES
-                ))
-            } else if size.elements > max {
-                Some(format!(
-                    "{} entries, more than the {max} {what} hostlint reads",
-                    size.elements
-                ))
-            } else {
-                None
-            };
-            if let Some(why) = too_large {
-                return Err(Missing::io(
-                    rel,
-                    &io::Error::new(io::ErrorKind::FileTooLarge, format!("too large: {why}")),
-                ));
-            }
-        }
-        parse(&text).map_err(|e| {
+        read(file).map_err(|e| {
             let at = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-            Missing::new(Reason::Malformed, format!("{rel}{at}: {}", e.message))
+            Missing::new(e.reason, format!("{rel}{at}: {}", e.message))
         })
     }
 
@@ -655,7 +627,7 @@ impl Source {
         match &self.kernel {
             Kernel::Live(k) => with_kernel(k, |k| {
                 rtnl::dump_links(Self::route_socket(k)?)
-                    .map_err(|e| netlink_missing("RTM_GETLINK", &e))
+                    .map_err(|e| netlink_missing(&self.guard, "RTM_GETLINK", &e))
             }),
             Kernel::Fixture => self.captured(layout::LINKS, iproute::parse_links),
         }
@@ -666,7 +638,7 @@ impl Source {
         match &self.kernel {
             Kernel::Live(k) => with_kernel(k, |k| {
                 let by_index = rtnl::dump_addresses(Self::route_socket(k)?)
-                    .map_err(|e| netlink_missing("RTM_GETADDR", &e))?;
+                    .map_err(|e| netlink_missing(&self.guard, "RTM_GETADDR", &e))?;
                 let names: HashMap<u32, &str> = links
                     .iter()
                     .filter_map(|l| Some((*l.ifindex.known()?, l.name.as_str())))
@@ -682,34 +654,94 @@ impl Source {
 
     /// Routes of every table, both families.
     pub fn routes(&self, links: &[Interface]) -> Result<RouteTable, Missing> {
+        let mut table = RouteTable::default();
+        self.each_route(links, &mut table, &mut |_| Ok(()))?;
+        Ok(table)
+    }
+
+    /// Routes of every table, IPv4 then IPv6, each added to `table` as it is
+    /// read and then handed to `each`, which may take it out again (a
+    /// capture writes routes as they come and keeps none). An error from
+    /// `each` ends the read and is returned as it is; so is the deadline,
+    /// checked as the routes come, since reading a million of them is work
+    /// that no read timeout ends.
+    pub fn each_route(
+        &self,
+        links: &[Interface],
+        table: &mut RouteTable,
+        each: &mut dyn FnMut(&mut RouteTable) -> Result<(), Missing>,
+    ) -> Result<(), Missing> {
+        const CHECK_EVERY: usize = 4096;
+        let mut count = 0;
+        let mut stopped: Option<Missing> = None;
+        let mut each = |t: &mut RouteTable| -> Result<(), Missing> {
+            count += 1;
+            if count % CHECK_EVERY == 0
+                && let Some(m) = self.stop_at_deadline(|| format!("reading routes ({count} read)"))
+            {
+                return Err(m);
+            }
+            each(t)
+        };
         match &self.kernel {
             Kernel::Live(k) => with_kernel(k, |k| {
                 let names = ifnames(links);
-                rtnl::dump_routes(Self::route_socket(k)?, &names)
-                    .map_err(|e| netlink_missing("RTM_GETROUTE", &e))
+                rtnl::dump_routes(Self::route_socket(k)?, &names, table, &mut |t| {
+                    each(t).map_err(|m| {
+                        let shown = m.detail.clone();
+                        stopped = Some(m);
+                        shown
+                    })
+                })
+                .map_err(|e| {
+                    stopped
+                        .take()
+                        .unwrap_or_else(|| netlink_missing(&self.guard, "RTM_GETROUTE", &e))
+                })
             }),
             Kernel::Fixture => {
-                let mut table = RouteTable::default();
-                self.captured(layout::ROUTES_V4, |t| {
-                    iproute::parse_routes(t, 4, &mut table)
-                })?;
-                self.captured(layout::ROUTES_V6, |t| {
-                    iproute::parse_routes(t, 6, &mut table)
-                })?;
-                Ok(table)
+                let mut read = |rel: &str, family: u8| {
+                    self.captured(rel, |f| {
+                        iproute::read_routes(f, family, table, &mut |t| {
+                            each(t).map_err(|m| json_list::ListError {
+                                reason: m.reason,
+                                line: None,
+                                message: m.detail,
+                            })
+                        })
+                    })
+                };
+                read(layout::ROUTES_V4, 4)?;
+                read(layout::ROUTES_V6, 6)
             }
         }
+    }
+
+    /// Whether the run's deadline has passed: if so the work `what` names
+    /// is recorded as stopped by it (the run then says it exceeded its
+    /// deadline) and comes back as the reason its result is missing.
+    pub fn stop_at_deadline(&self, what: impl FnOnce() -> String) -> Option<Missing> {
+        let guard = self.guard.as_ref()?;
+        if !guard.deadline().passed() {
+            return None;
+        }
+        let what = what();
+        guard.stop(what.clone());
+        Some(Missing::new(
+            Reason::Timeout,
+            format!("{what}: stopped at the deadline"),
+        ))
     }
 
     pub fn rules(&self) -> Result<Vec<Rule>, Missing> {
         match &self.kernel {
             Kernel::Live(k) => with_kernel(k, |k| {
                 rtnl::dump_rules(Self::route_socket(k)?)
-                    .map_err(|e| netlink_missing("RTM_GETRULE", &e))
+                    .map_err(|e| netlink_missing(&self.guard, "RTM_GETRULE", &e))
             }),
             Kernel::Fixture => {
-                let mut rules = self.captured(layout::RULES_V4, |t| iproute::parse_rules(t, 4))?;
-                rules.extend(self.captured(layout::RULES_V6, |t| iproute::parse_rules(t, 6))?);
+                let mut rules = self.captured(layout::RULES_V4, |f| iproute::parse_rules(f, 4))?;
+                rules.extend(self.captured(layout::RULES_V6, |f| iproute::parse_rules(f, 6))?);
                 Ok(rules)
             }
         }
@@ -719,7 +751,7 @@ impl Source {
         match &self.kernel {
             Kernel::Live(k) => with_kernel(k, |k| {
                 rtnl::dump_neighbors(Self::route_socket(k)?, &ifnames(links))
-                    .map_err(|e| netlink_missing("RTM_GETNEIGH", &e))
+                    .map_err(|e| netlink_missing(&self.guard, "RTM_GETNEIGH", &e))
             }),
             Kernel::Fixture => self.captured(layout::NEIGHBORS, iproute::parse_neighbors),
         }
@@ -746,7 +778,7 @@ impl Source {
                     message: message
                         .unwrap_or_else(|| io::Error::from_raw_os_error(errno).to_string()),
                 }),
-                Err(e) => Err(netlink_missing("RTM_GETROUTE", &e)),
+                Err(e) => Err(netlink_missing(&self.guard, "RTM_GETROUTE", &e)),
             }
         }))
     }
@@ -761,20 +793,20 @@ impl Source {
                             .map_err(|e| Missing::io("generic netlink socket", &e))?;
                         k.genl = Some(nl);
                     }
-                    let deadline = k.deadline;
-                    let genl = timed(k.genl.as_mut().expect("opened above"), deadline)?;
+                    let guard = k.guard.clone();
+                    let genl = timed(k.genl.as_mut().expect("opened above"), &guard)?;
                     let family = match k.ethtool_family {
                         Some(f) => f,
                         None => {
-                            let f = genl
-                                .genl_family_id("ethtool")
-                                .map_err(|e| netlink_missing("ethtool netlink family", &e))?;
+                            let f = genl.genl_family_id("ethtool").map_err(|e| {
+                                netlink_missing(&self.guard, "ethtool netlink family", &e)
+                            })?;
                             k.ethtool_family = Some(f);
                             f
                         }
                     };
                     ethtool::dump_link_modes(genl, family)
-                        .map_err(|e| netlink_missing("ETHTOOL_MSG_LINKMODES_GET", &e))
+                        .map_err(|e| netlink_missing(&self.guard, "ETHTOOL_MSG_LINKMODES_GET", &e))
                 });
                 ifnames
                     .iter()
@@ -972,10 +1004,13 @@ impl Source {
     }
 }
 
-/// A netlink socket whose waits end at the deadline; none left is a timeout.
-fn timed(nl: &mut Netlink, deadline: Option<Deadline>) -> Result<&mut Netlink, Missing> {
-    if let Some(d) = deadline {
+/// A netlink socket whose waits, and whole replies, end at the deadline;
+/// none left is a timeout (a request the deadline kept from starting).
+fn timed<'a>(nl: &'a mut Netlink, guard: &Option<Arc<Guard>>) -> Result<&'a mut Netlink, Missing> {
+    if let Some(g) = guard {
+        let d = g.deadline();
         if d.passed() {
+            g.refuse();
             return Err(Missing::new(
                 Reason::Timeout,
                 "netlink: the deadline has passed",
@@ -1052,13 +1087,16 @@ mod bound_tests {
     }
 
     #[test]
-    fn fixture_json_is_refused_past_its_entries_or_values_before_it_is_parsed() {
+    fn fixture_json_is_refused_past_its_entries_or_an_entry_past_its_size() {
         let link = r#"{"ifname": "e"},"#;
         let many = format!("[{}{{}}]", link.repeat(limits::MAX_LINKS));
         let m = links_of(layout::LINKS, &many).unwrap_err();
+        assert_eq!(m.reason, Reason::TooLarge, "{m}");
         assert!(
-            m.detail
-                .contains("16385 entries, more than the 16384 interfaces"),
+            m.detail.contains(&format!(
+                "more than the {} interfaces hostlint reads",
+                limits::MAX_LINKS
+            )),
             "{m}"
         );
         let fits = format!(
@@ -1069,15 +1107,14 @@ mod bound_tests {
             links_of(layout::LINKS, &fits).unwrap().len(),
             limits::MAX_LINKS
         );
+        // What parsing one entry costs follows its text, bounded.
         let nested = format!(
             r#"[{{"dst": "10.0.0.1", "x": [{}[]]}}]"#,
-            "[],".repeat(limits::MAX_JSON_VALUES)
+            "[],".repeat(limits::MAX_JSON_ELEMENT_BYTES as usize / 3)
         );
         let m = links_of(layout::NEIGHBORS, &nested).unwrap_err();
-        assert!(
-            m.detail.contains("JSON values, more than the 4194304"),
-            "{m}"
-        );
+        assert_eq!(m.reason, Reason::TooLarge, "{m}");
+        assert!(m.detail.contains("one entry takes more than 1 MiB"), "{m}");
     }
 }
 

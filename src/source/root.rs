@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, FileType};
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -368,25 +368,42 @@ impl Root {
         self.read_bytes_up_to(rel, MAX_FILE_BYTES)
     }
 
-    /// Reads a command's output kept in a fixture, up to `limit` bytes.
-    pub fn read_captured(&self, rel: &str, limit: u64) -> io::Result<String> {
-        let bytes = self.read_bytes_up_to(rel, limit)?;
-        String::from_utf8(bytes).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: not UTF-8 text"))
+    /// Opens a command's output kept in a fixture (`cmd/ip-route-4.json`)
+    /// to be read as a stream: such a file can be far larger than
+    /// [`MAX_FILE_BYTES`], and its reader bounds it element by element.
+    /// Not recorded: a capture writes these files from what was read.
+    pub fn open_captured(&self, rel: &str) -> io::Result<CapturedFile> {
+        let (rel, path, kind) = self.open_path(rel)?;
+        self.injected_error(&rel)?;
+        self.refuse_device(&rel, kind)?;
+        let may_block = self.read_may_block(kind);
+        let file = self
+            .call(&rel, may_block, move || fs::File::open(path))
+            .map_err(|e| self.not_found(&rel, e))?;
+        Ok(CapturedFile {
+            file: Arc::new(Mutex::new(file)),
+            guard: self.guard.clone(),
+            may_block,
+            rel,
         })
+    }
+
+    /// A device node in a fixture is not a copy of anything hostlint
+    /// reads, and opening one can act on the hardware behind it.
+    fn refuse_device(&self, rel: &str, kind: Option<FileType>) -> io::Result<()> {
+        match kind.filter(|k| !self.live && !k.is_file() && !k.is_fifo()) {
+            Some(k) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{rel}: {}, not a file a fixture holds", kind_name(k)),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn read_bytes_up_to(&self, rel: &str, limit: u64) -> io::Result<Vec<u8>> {
         let (rel, path, kind) = self.open_path(rel)?;
         self.injected_error(&rel)?;
-        // A device node in a fixture is not a copy of anything hostlint
-        // reads, and opening one can act on the hardware behind it.
-        if let Some(k) = kind.filter(|k| !self.live && !k.is_file() && !k.is_fifo()) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{rel}: {}, not a file a fixture holds", kind_name(k)),
-            ));
-        }
+        self.refuse_device(&rel, kind)?;
         let result = self
             .call(&rel, self.read_may_block(kind), move || {
                 read_bounded(&path, limit)
@@ -658,6 +675,54 @@ fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     })
 }
 
+/// A fixture's command output opened for streaming (see
+/// [`Root::open_captured`]). Under a deadline, reading stops once it has
+/// passed (parsing a large file is work no read timeout ends), and on a
+/// filesystem where reads can hang each chunk is read where the deadline
+/// can abandon it.
+pub struct CapturedFile {
+    file: Arc<Mutex<fs::File>>,
+    guard: Option<Arc<Guard>>,
+    may_block: bool,
+    rel: String,
+}
+
+impl Read for CapturedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(guard) = &self.guard else {
+            return self
+                .file
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .read(buf);
+        };
+        if guard.deadline().passed() {
+            guard.stop(format!("reading {}", self.rel));
+            return Err(super::guard::timed_out(&format!("reading {}", self.rel)));
+        }
+        if !self.may_block {
+            return self
+                .file
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .read(buf);
+        }
+        let file = Arc::clone(&self.file);
+        let want = buf.len();
+        let chunk = guard.run(&self.rel, move || {
+            let mut chunk = vec![0; want];
+            let n = file
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .read(&mut chunk)?;
+            chunk.truncate(n);
+            Ok(chunk)
+        })?;
+        buf[..chunk.len()].copy_from_slice(&chunk);
+        Ok(chunk.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -837,7 +902,11 @@ mod tests {
         let root = Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new());
         let e = root.read("mounts").unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
-        assert!(e.to_string().contains("more than the 65536 lines"), "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("more than the {MAX_TEXT_LINES} lines")),
+            "{e}"
+        );
         assert!(root.read("fine").is_ok());
         let e = root.read_dir("many").unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
@@ -858,12 +927,31 @@ mod tests {
     #[test]
     fn oversized_files_are_refused() {
         let d = tree();
-        let big = vec![b'x'; (MAX_FILE_BYTES + 1) as usize];
-        fs::write(d.path().join("big"), big).unwrap();
+        // Sparse: a file one byte over the limit, written in no time.
+        let big = fs::File::create(d.path().join("big")).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        fs::write(d.path().join("at-limit"), b"").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(d.path().join("at-limit"))
+            .unwrap()
+            .set_len(MAX_FILE_BYTES)
+            .unwrap();
         let root = Root::fixture(d.path(), BTreeMap::new(), BTreeSet::new());
+        let err = root.read_bytes("big").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
+        assert!(
+            err.to_string()
+                .contains("too large: more than the 64 MiB hostlint reads"),
+            "{err}"
+        );
         assert_eq!(
             root.read("big").unwrap_err().kind(),
             io::ErrorKind::FileTooLarge
+        );
+        assert_eq!(
+            root.read_bytes("at-limit").unwrap().len() as u64,
+            MAX_FILE_BYTES
         );
     }
 

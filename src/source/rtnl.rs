@@ -184,7 +184,14 @@ pub fn decode_link(body: &[u8]) -> Result<(Interface, Option<u32>), String> {
     for attr in checked_attrs(&body[IFINFOMSG_LEN..]) {
         let (attr_kind, value) = attr?;
         match attr_kind {
-            IFLA_IFNAME => name = Some(attr_string(value, "IFLA_IFNAME")?),
+            // The kernel takes any bytes but `/`, `:` and white space as a
+            // name: one that is not UTF-8 is kept with U+FFFD in place of
+            // what is not, and that link's facts read by name are unknown
+            // (`Interface::name_unreadable`); the others read as usual.
+            IFLA_IFNAME => {
+                let text = value.strip_suffix(&[0]).unwrap_or(value);
+                name = Some(String::from_utf8_lossy(text).into_owned());
+            }
             IFLA_LINKINFO => {
                 if value.len() < 4 {
                     return Err("invalid IFLA_LINKINFO: too short".into());
@@ -335,22 +342,26 @@ pub fn dump_addresses(nl: &mut Netlink) -> Result<HashMap<u32, Vec<Address>>, Ne
     Ok(out)
 }
 
-/// The route dumps of both families, devices named from `ifnames`.
+/// The route dumps of both families, devices named from `ifnames`: each
+/// route is added to `table` as its message arrives, then `each` sees the
+/// table (and may take the route out again); an error from it ends the dump.
 pub fn dump_routes(
     nl: &mut Netlink,
     ifnames: &HashMap<u32, String>,
-) -> Result<RouteTable, NetlinkError> {
-    let mut table = RouteTable::default();
+    table: &mut RouteTable,
+    each: &mut dyn FnMut(&mut RouteTable) -> Result<(), String>,
+) -> Result<(), NetlinkError> {
     let mut devs: HashMap<u32, DevId> = HashMap::new();
     for family in [AF_INET, AF_INET6] {
         let mut req = [0u8; 12];
         req[0] = family;
         nl.request(RTM_GETROUTE, true, &req, &mut |_, body| {
             let msg = RouteMessage::parse(body).map_err(|e| decode_error("route message", e))?;
-            add_route(&mut table, &mut devs, ifnames, &msg)
+            add_route(table, &mut devs, ifnames, &msg)?;
+            each(table)
         })?;
     }
-    Ok(table)
+    Ok(())
 }
 
 /// The kernel's own answer to "where does traffic to `to` go", as `ip route
@@ -889,9 +900,6 @@ mod tests {
         let mut body = vec![0u8; IFINFOMSG_LEN];
         push_attr(&mut body, IFLA_MTU, &[0, 5]);
         assert!(decode_link(&body).is_err());
-        let mut body = vec![0u8; IFINFOMSG_LEN];
-        push_attr(&mut body, IFLA_IFNAME, &[0xff, 0xfe, 0]);
-        assert!(decode_link(&body).is_err());
         // An attribute running past the message.
         let mut body = vec![0u8; IFINFOMSG_LEN];
         body.extend_from_slice(&[40, 0, 3, 0, b'x', 0, 0, 0]);
@@ -900,6 +908,20 @@ mod tests {
         let mut body = vec![0u8; IFINFOMSG_LEN];
         push_attr(&mut body, 26, &[1, 2]);
         assert!(decode_link(&body).is_ok());
+    }
+
+    #[test]
+    fn a_link_name_that_is_not_utf8_fails_only_that_link() {
+        let mut body = vec![0u8; IFINFOMSG_LEN];
+        body[4] = 7;
+        push_attr(&mut body, IFLA_IFNAME, b"eth\xff\xfe\0");
+        push_attr(&mut body, IFLA_MTU, &1500u32.to_ne_bytes());
+        let (iface, _) = decode_link(&body).unwrap();
+        assert_eq!(iface.name, "eth\u{fffd}\u{fffd}");
+        assert_eq!(iface.mtu, Fact::Known(1500));
+        let why = iface.name_unreadable().unwrap();
+        assert_eq!(why.reason, Reason::Malformed);
+        assert!(why.detail.contains("ifindex 7"), "{why}");
     }
 
     #[test]

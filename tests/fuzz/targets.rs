@@ -66,13 +66,13 @@ pub const PARSERS: &[&str] = &[
 fn parse(parser: &str, input: &[u8], etc: &Path) {
     let text = std::str::from_utf8(input).ok();
     match (parser, text) {
-        ("ip-link", Some(t)) => drop(iproute::parse_links(t)),
-        ("ip-addr", Some(t)) => drop(iproute::parse_addresses(t)),
+        ("ip-link", _) => drop(iproute::parse_links(input)),
+        ("ip-addr", _) => drop(iproute::parse_addresses(input)),
         ("ip-route-4", Some(t)) => drop(iproute::parse_routes(t, 4, &mut RouteTable::default())),
         ("ip-route-6", Some(t)) => drop(iproute::parse_routes(t, 6, &mut RouteTable::default())),
-        ("ip-rule-4", Some(t)) => drop(iproute::parse_rules(t, 4)),
-        ("ip-rule-6", Some(t)) => drop(iproute::parse_rules(t, 6)),
-        ("ip-neigh", Some(t)) => drop(iproute::parse_neighbors(t)),
+        ("ip-rule-4", _) => drop(iproute::parse_rules(input, 4)),
+        ("ip-rule-6", _) => drop(iproute::parse_rules(input, 6)),
+        ("ip-neigh", _) => drop(iproute::parse_neighbors(input)),
         ("ethtool", Some(t)) => drop(ethtool_text::parse_settings(t)),
         ("ethtool-i", Some(t)) => drop(ethtool_text::parse_driver(t)),
         ("bonding", Some(t)) => drop(hostlint::collect::bond::parse_proc("bond0", "bond0", t)),

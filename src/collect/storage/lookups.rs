@@ -4,6 +4,7 @@
 //! hung mount costs its limit once, not once per check; and never past
 //! the run's deadline.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::snapshot::{Fact, FileFacts, Missing, MountProbe, Reason, Snapshot};
@@ -32,11 +33,15 @@ fn within_deadline(source: &Source, limit: Duration) -> Duration {
 /// Probes each mount point once, with the longest limit asked for it.
 pub fn mount_probes(source: &Source, requests: &[(String, Duration)]) -> Vec<MountProbe> {
     let mut merged: Vec<(String, Duration)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
     for (m, limit) in requests {
-        let limit = &within_deadline(source, *limit);
-        match merged.iter_mut().find(|(x, _)| x == m) {
-            Some((_, l)) => *l = (*l).max(*limit),
-            None => merged.push((m.clone(), *limit)),
+        let limit = within_deadline(source, *limit);
+        match at.get(m.as_str()) {
+            Some(i) => merged[*i].1 = merged[*i].1.max(limit),
+            None => {
+                at.insert(m, merged.len());
+                merged.push((m.clone(), limit));
+            }
         }
     }
     let runs: Vec<_> = merged

@@ -16,23 +16,45 @@ pub mod sas;
 
 use std::io;
 
+use super::StorageScope;
 use super::{absent_on_host, file_missing};
 use crate::snapshot::{Fact, Missing, Reason, Storage};
 use crate::source::Source;
 
-pub fn collect(source: &Source) -> Storage {
-    let block = block::collect(source);
+/// Reads the storage parts `scope` names; the others are marked as not
+/// collected. Multipath maps, device-mapper devices and md arrays need the
+/// block devices, which are then read (and kept) too.
+pub fn collect(source: &Source, scope: StorageScope) -> Storage {
+    fn part<T>(wanted: bool, what: &str, read: impl FnOnce() -> Fact<T>) -> Fact<T> {
+        if wanted {
+            read()
+        } else {
+            Fact::unknown(
+                Reason::NotCaptured,
+                format!("{what} not collected in this run"),
+            )
+        }
+    }
+    let block = part(
+        scope.block || scope.multipath || scope.dm || scope.md,
+        "block devices",
+        || block::collect(source),
+    );
     Storage {
-        multipath: multipath::collect(source, &block),
-        dm: dm::collect(source, &block),
-        md: mdraid::collect(source, &block),
+        multipath: part(scope.multipath, "multipath maps", || {
+            multipath::collect(source, &block)
+        }),
+        dm: part(scope.dm, "device-mapper devices", || {
+            dm::collect(source, &block)
+        }),
+        md: part(scope.md, "md arrays", || mdraid::collect(source, &block)),
         block,
-        nvme: nvme::collect(source),
-        fc_hosts: fc::collect(source),
-        iscsi: iscsi::collect(source),
-        sas_phys: sas::collect(source),
-        ata_links: ata::collect(source),
-        mounts: mount::collect(source),
+        nvme: part(scope.nvme, "NVMe subsystems", || nvme::collect(source)),
+        fc_hosts: part(scope.fc_hosts, "FC ports", || fc::collect(source)),
+        iscsi: part(scope.iscsi, "iSCSI sessions", || iscsi::collect(source)),
+        sas_phys: part(scope.sas_phys, "SAS phys", || sas::collect(source)),
+        ata_links: part(scope.ata_links, "SATA links", || ata::collect(source)),
+        mounts: part(scope.mounts, "mounts", || mount::collect(source)),
         mount_probes: Vec::new(),
         files: Vec::new(),
     }

@@ -11,7 +11,11 @@ pub const MOUNTS: &str = "proc/mounts";
 
 pub fn collect(source: &Source) -> Fact<Vec<Mount>> {
     match source.root().read(MOUNTS) {
-        Ok(text) => parse(MOUNTS, &text).into(),
+        // Parsing tens of megabytes is work no read timeout ends.
+        Ok(text) => parse_until(MOUNTS, &text, |lines| {
+            source.stop_at_deadline(|| format!("parsing {MOUNTS} ({lines} lines read)"))
+        })
+        .into(),
         Err(e) => Fact::Unknown(file_missing(MOUNTS, &e)),
     }
 }
@@ -65,8 +69,23 @@ fn options(field: &str) -> Vec<String> {
 /// makes the whole list unknown, naming the line: the kernel never prints
 /// one, so the copy is damaged.
 pub fn parse(rel: &str, text: &str) -> Result<Vec<Mount>, Missing> {
+    parse_until(rel, text, |_| None)
+}
+
+/// As [`parse`], asking `stop` every few thousand lines whether to stop
+/// (the deadline has passed), with the lines read so far.
+fn parse_until(
+    rel: &str,
+    text: &str,
+    mut stop: impl FnMut(usize) -> Option<Missing>,
+) -> Result<Vec<Mount>, Missing> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
+        if i % 4096 == 4095
+            && let Some(m) = stop(i + 1)
+        {
+            return Err(m);
+        }
         if line.trim().is_empty() {
             continue;
         }
