@@ -12,58 +12,13 @@ use netlink_packet_route::route::RouteMessage;
 use hostlint::snapshot::RouteTable;
 use hostlint::source::{ethtool, ethtool_text, iproute, rtnl};
 
+use crate::mutation::{Rng, dm_multipath_status_reply, dm_name_list, mutate_bytes};
 use crate::util::fixture;
-
-/// A small deterministic generator (xorshift64*): the same cases every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Mutated copies of `seed`: truncations, flipped bytes, inserted bytes,
 /// a duplicated slice.
 fn mutants(seed: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
-    let mut out = Vec::with_capacity(count);
-    for i in 0..count {
-        let mut m = seed.to_vec();
-        match i % 4 {
-            0 => m.truncate(rng.below(seed.len() + 1)),
-            1 => {
-                for _ in 0..1 + rng.below(4) {
-                    if !m.is_empty() {
-                        let at = rng.below(m.len());
-                        m[at] ^= 1 << rng.below(8);
-                    }
-                }
-            }
-            2 => {
-                let at = rng.below(m.len() + 1);
-                let junk: Vec<u8> = (0..1 + rng.below(8)).map(|_| rng.next() as u8).collect();
-                m.splice(at..at, junk);
-            }
-            _ => {
-                if !m.is_empty() {
-                    let a = rng.below(m.len());
-                    let b = a + rng.below(m.len() - a);
-                    let slice = m[a..b].to_vec();
-                    let at = rng.below(m.len() + 1);
-                    m.splice(at..at, slice);
-                }
-            }
-        }
-        out.push(m);
-    }
-    out
+    (0..count).map(|i| mutate_bytes(rng, seed, i)).collect()
 }
 
 fn never_panics(what: &str, input: &[u8], f: impl FnOnce(&[u8])) {
@@ -280,32 +235,14 @@ fn storage_parsers_survive_mutation() {
 fn device_mapper_replies_survive_mutation() {
     use hostlint::source::devmapper::{parse_name_list, parse_targets};
     let mut rng = Rng(0x1405_7b7e_f767_814f);
-    // struct dm_ioctl (312 bytes) then one dm_target_spec and its params.
-    let params = b"2 0 1 0 2 1 A 0 1 2 8:96 A 0 0 1 E 0 1 2 8:112 A 0 0 1\0";
-    let mut spec = Vec::new();
-    spec.extend_from_slice(&0u64.to_ne_bytes());
-    spec.extend_from_slice(&209_715_200u64.to_ne_bytes());
-    spec.extend_from_slice(&0i32.to_ne_bytes());
-    spec.extend_from_slice(&0u32.to_ne_bytes());
-    let mut kind = [0u8; 16];
-    kind[..9].copy_from_slice(b"multipath");
-    spec.extend_from_slice(&kind);
-    spec.extend_from_slice(params);
-    let mut reply = vec![0u8; 312];
-    reply[16..20].copy_from_slice(&312u32.to_ne_bytes());
-    reply[12..16].copy_from_slice(&((312 + spec.len()) as u32).to_ne_bytes());
-    reply[20..24].copy_from_slice(&1u32.to_ne_bytes());
-    reply.extend_from_slice(&spec);
+    let reply = dm_multipath_status_reply();
     assert_eq!(parse_targets(&reply).unwrap()[0].kind, "multipath");
     for m in mutants(&reply, &mut rng, 3000) {
         never_panics("DM_TABLE_STATUS reply", &m, |b| {
             let _ = parse_targets(b);
         });
     }
-    let mut list = Vec::new();
-    list.extend_from_slice(&((253u64 << 8) | 3).to_ne_bytes());
-    list.extend_from_slice(&0u32.to_ne_bytes());
-    list.extend_from_slice(b"mpatha\0\0\0\0\0\0");
+    let list = dm_name_list();
     for m in mutants(&list, &mut rng, 3000) {
         never_panics("DM_LIST_DEVICES payload", &m, |b| {
             let _ = parse_name_list(b);

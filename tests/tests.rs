@@ -6,6 +6,8 @@ mod diff;
 mod live;
 mod lldp;
 mod manual;
+#[path = "shared/mutation.rs"]
+mod mutation;
 mod oracle;
 mod policy;
 mod realdata;

@@ -21,6 +21,8 @@ mod child;
 mod generate;
 mod minimize;
 mod mutate;
+#[path = "../shared/mutation.rs"]
+mod mutation;
 mod seeds;
 mod targets;
 

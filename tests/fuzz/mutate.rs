@@ -6,23 +6,13 @@
 
 use serde_json::Value;
 
-/// A small deterministic generator (xorshift64*): a seed replays a run.
-pub struct Rng(u64);
+pub use crate::mutation::Rng;
 
+/// What the harness draws beyond the shared generator's numbers: a seed
+/// replays a run.
 impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.max(1))
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
     }
 
     /// True once in `n`.
@@ -429,33 +419,8 @@ fn replace_token(rng: &mut Rng, line: &mut Vec<u8>, with: &[u8]) {
 // ------------------------------------------------------------------ bytes
 
 pub fn bytes(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
-    let mut m = data.to_vec();
-    match rng.below(4) {
-        0 => m.truncate(rng.below(data.len() + 1)),
-        1 => {
-            for _ in 0..1 + rng.below(4) {
-                if !m.is_empty() {
-                    let at = rng.below(m.len());
-                    m[at] ^= 1 << rng.below(8);
-                }
-            }
-        }
-        2 => {
-            let at = rng.below(m.len() + 1);
-            let junk: Vec<u8> = (0..1 + rng.below(8)).map(|_| rng.next() as u8).collect();
-            m.splice(at..at, junk);
-        }
-        _ => {
-            if !m.is_empty() {
-                let a = rng.below(m.len());
-                let b = a + rng.below(m.len() - a);
-                let slice = m[a..b].to_vec();
-                let at = rng.below(m.len() + 1);
-                m.splice(at..at, slice);
-            }
-        }
-    }
-    m
+    let how = rng.below(4);
+    crate::mutation::mutate_bytes(rng, data, how)
 }
 
 // ------------------------------------------------------------------ tar

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::remove_any;
 use crate::child::{self, Limits};
+use crate::mutation::{dm_multipath_status_reply, dm_name_list};
 
 /// Where `../shared/realdata` is: `HOSTLINT_REALDATA`, or beside the
 /// repository (CI's layout), or beside the worktrees' parent.
@@ -348,31 +349,12 @@ fn binary_seeds() -> Vec<(&'static str, Vec<u8>)> {
         8, 0, 15, 0, 100, 0, 0, 0, // RTA_TABLE
         20, 0, 9, 0, 16, 0, 0, 1, 3, 0, 0, 0, 8, 0, 5, 0, 10, 1, 0, 253, // RTA_MULTIPATH
     ];
-    let params = b"2 0 1 0 2 1 A 0 1 2 8:96 A 0 0 1 E 0 1 2 8:112 A 0 0 1\0";
-    let mut spec = Vec::new();
-    spec.extend_from_slice(&0u64.to_ne_bytes());
-    spec.extend_from_slice(&209_715_200u64.to_ne_bytes());
-    spec.extend_from_slice(&0i32.to_ne_bytes());
-    spec.extend_from_slice(&0u32.to_ne_bytes());
-    let mut kind = [0u8; 16];
-    kind[..9].copy_from_slice(b"multipath");
-    spec.extend_from_slice(&kind);
-    spec.extend_from_slice(params);
-    let mut reply = vec![0u8; 312];
-    reply[16..20].copy_from_slice(&312u32.to_ne_bytes());
-    reply[12..16].copy_from_slice(&((312 + spec.len()) as u32).to_ne_bytes());
-    reply[20..24].copy_from_slice(&1u32.to_ne_bytes());
-    reply.extend_from_slice(&spec);
-    let mut names = Vec::new();
-    names.extend_from_slice(&((253u64 << 8) | 3).to_ne_bytes());
-    names.extend_from_slice(&0u32.to_ne_bytes());
-    names.extend_from_slice(b"mpatha\0\0\0\0\0\0");
     vec![
         ("netlink-link", link),
         ("netlink-route", route.clone()),
         ("ethtool-link-modes", route),
-        ("dm-reply", reply),
-        ("dm-names", names),
+        ("dm-reply", dm_multipath_status_reply()),
+        ("dm-names", dm_name_list()),
     ]
 }
 
