@@ -103,7 +103,10 @@ fn hostlint(ns: &Netns, socket: &Path, args: &[&str]) -> Command {
     c
 }
 
-/// The neighbours the host's lldpd reports, as (our port, their port).
+/// The neighbours the host's lldpd reports, as (our port, "their system
+/// name and port"). The name counts: lldpd announces the machine's host
+/// name until the test's `configure system hostname` reaches it, and a
+/// neighbour heard under that name is not yet the switch the plan names.
 fn heard(ns: &Netns, socket: &Path) -> Vec<(String, String)> {
     let doc = parse_json(&run_ok(&mut hostlint(
         ns,
@@ -117,7 +120,11 @@ fn heard(ns: &Netns, socket: &Path) -> Vec<(String, String)> {
         .map(|n| {
             (
                 n["iface"].as_str().unwrap_or("").to_owned(),
-                n["port_description"].as_str().unwrap_or("").to_owned(),
+                format!(
+                    "{} {}",
+                    n["system_name"].as_str().unwrap_or(""),
+                    n["port_description"].as_str().unwrap_or("")
+                ),
             )
         })
         .collect();
@@ -243,7 +250,7 @@ fn live_cabling_follows_the_cables_and_lldpd() {
     let mut theirs = Lldpd::start(&switch, &their_socket, "s0,s1", "sw-a");
 
     // The right neighbours pass.
-    wait_for(&host, &our_socket, &[("h0", "s0"), ("h1", "s1")]);
+    wait_for(&host, &our_socket, &[("h0", "sw-a s0"), ("h1", "sw-a s1")]);
     let right = audit(&host, &our_socket, &policy, 0);
     assert!(
         right.contains(&("h0".into(), "PASS".into(), "h0 faces sw-a s0".into())),
@@ -269,7 +276,7 @@ fn live_cabling_follows_the_cables_and_lldpd() {
     host.ip("link del h1");
     cable(&host, &switch, "h0", "s1");
     cable(&host, &switch, "h1", "s0");
-    wait_for(&host, &our_socket, &[("h0", "s1"), ("h1", "s0")]);
+    wait_for(&host, &our_socket, &[("h0", "sw-a s1"), ("h1", "sw-a s0")]);
     let swapped = audit(&host, &our_socket, &policy, 2);
     for (port, faces, plan) in [("h0", "s1", "s0"), ("h1", "s0", "s1")] {
         let want = (
