@@ -553,35 +553,35 @@ mod tests {
         assert_eq!(j[0].ok, Some(true));
     }
 
-    #[test]
-    fn at_max_of_a_roce_port_is_judged_on_its_network_device() {
+    /// A RoCE device whose one port runs over the network device `netdev`.
+    fn roce_device(netdev: &str) -> IbDevice {
         let mut p = port(&[]);
         p.link_layer = Fact::Known("Ethernet".into());
-        p.netdev = Fact::Known(Some("enp65s0f0".into()));
-        let d = device(p);
+        p.netdev = Fact::Known(Some(netdev.into()));
+        device(p)
+    }
+
+    fn first_port(d: &IbDevice) -> Subject<'_> {
         let Fact::Known(ports) = &d.ports else {
             unreachable!()
         };
-        let s = Subject {
-            device: &d,
+        Subject {
+            device: d,
             port: Fact::Known(&ports[0]),
-        };
+        }
+    }
+
+    #[test]
+    fn at_max_of_a_roce_port_is_judged_on_its_network_device() {
+        let d = roce_device("enp65s0f0");
+        let s = first_port(&d);
         let snap = snapshot_with(BTreeMap::new());
         let j = judge(&s, &[Expect::Rate(Rate::AtMax)], &snap);
         assert_eq!(j[0].ok, Some(true), "{:?}", j[0]);
         assert!(j[0].observed.contains("(RoCE on enp65s0f0)"), "{:?}", j[0]);
         // A device not among the links read leaves the rate unjudged.
-        let mut p = port(&[]);
-        p.link_layer = Fact::Known("Ethernet".into());
-        p.netdev = Fact::Known(Some("nosuch0".into()));
-        let d = device(p);
-        let Fact::Known(ports) = &d.ports else {
-            unreachable!()
-        };
-        let s = Subject {
-            device: &d,
-            port: Fact::Known(&ports[0]),
-        };
+        let d = roce_device("nosuch0");
+        let s = first_port(&d);
         let j = judge(&s, &[Expect::Rate(Rate::AtMax)], &snap);
         assert_eq!(j[0].ok, None, "{:?}", j[0]);
         assert!(
