@@ -271,9 +271,14 @@ fn live_cabling_follows_the_cables_and_lldpd() {
     );
     assert_eq!(replay(&policy, &cap, 0), right);
 
-    // The cables swapped: each port fails, naming both ends.
+    // The cables swapped: each port fails, naming both ends. Unplugged
+    // first, until the host's lldpd has dropped both ports: a port deleted
+    // and made again under the same name before lldpd's next look at the
+    // interfaces is taken by lldpd for the old one, and under load it
+    // then went on hearing both switch ports on both of ours for 20 s.
     host.ip("link del h0");
     host.ip("link del h1");
+    wait_for(&host, &our_socket, &[]);
     cable(&host, &switch, "h0", "s1");
     cable(&host, &switch, "h1", "s0");
     wait_for(&host, &our_socket, &[("h0", "sw-a s1"), ("h1", "sw-a s0")]);
