@@ -247,6 +247,31 @@ const CASES: &[Case] = &[
         what: "1,000,000 IPv4 routes replayed: hostlint show --root CAPTURE routes (links, routes, \
                rules, neighbours read from the capture) vs ip -j -4 route show table all (live)",
     },
+    // The table prints a screenful and a count, so it is matched too with
+    // the same routes printed whole, as `ip -j` prints them.
+    Case {
+        name: "show-capture-json",
+        namespace: Some(ROUTES_NS),
+        hostlint: Hostlint::Binary {
+            args: &[
+                "show",
+                "routes",
+                "--root",
+                "{work}/routes-capture",
+                "--format",
+                "json",
+            ],
+            fresh: None,
+        },
+        baseline: Baseline::Ip(&[&["ip", "-j", "-4", "route", "show", "table", "all"]]),
+        max_time_ratio: Some(1.0),
+        max_time: None,
+        max_rss_bytes: Some(CAPTURE_RSS),
+        prepare: Some(capture_routes),
+        cpu: false,
+        what: "1,000,000 IPv4 routes replayed and printed whole: hostlint show --root CAPTURE \
+               routes --format json vs ip -j -4 route show table all (live)",
+    },
     Case {
         name: "resolve",
         namespace: Some(ROUTES_NS),
@@ -542,6 +567,41 @@ fn table_routes(out: &[u8]) -> Result<Value> {
     Ok(json!({ "ipv4": ipv4 }))
 }
 
+/// The IPv4 routes `show routes --format json` prints of the capture, from
+/// a run of its own read a line at a time (the measured run's output went
+/// to /dev/null, and the runner must stay small).
+fn json_routes(work: &Path) -> Result<Value> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hostlint"))
+        .args(["show", "routes", "--format", "json", "--root"])
+        .arg(work.join("routes-capture"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("show routes --format json: {e}"))?;
+    let stdout = child.stdout.take().ok_or("show routes: no output pipe")?;
+    // An IPv4 route is an object of the list under "ipv4", each naming its
+    // table on a line of its own.
+    let mut in_ipv4 = false;
+    let mut ipv4 = 0u64;
+    for line in std::io::BufReader::new(stdout).split(b'\n') {
+        let line = line.map_err(|e| format!("show routes --format json: {e}"))?;
+        let key = line.trim_ascii_start();
+        if key.starts_with(b"\"ipv4\": [") {
+            in_ipv4 = true;
+        } else if key.starts_with(b"\"ipv6\"") {
+            in_ipv4 = false;
+        } else if in_ipv4 && key.starts_with(b"\"table\": ") {
+            ipv4 += 1;
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("show routes --format json failed: {status}"));
+    }
+    Ok(json!({ "ipv4": ipv4 }))
+}
+
 /// The routes and bytes of a capture's `cmd/ip-route-4.json`, read a line
 /// at a time: the runner must stay small.
 fn route_file(dir: &Path) -> Result<Value> {
@@ -577,6 +637,7 @@ fn binary_counts(case: &Case, work: &Path, out: &[u8]) -> Result<Value> {
             table_routes(&out.stdout)
         }
         "show-capture" => table_routes(out),
+        "show-capture-json" => json_routes(work),
         _ => Ok(Value::Null),
     }
 }
@@ -734,7 +795,8 @@ fn ip_count(case: &Case) -> Result<Value> {
         )?))
     };
     Ok(match case.name {
-        "routes" | "show-capture" | "capture-archive" | "resolve" | "audit-lookups" => {
+        "routes" | "show-capture" | "show-capture-json" | "capture-archive" | "resolve"
+        | "audit-lookups" => {
             json!({ "ipv4": ipv4()? })
         }
         // What a capture's route file is compared with: ip's own JSON.
@@ -875,7 +937,7 @@ fn check_counts(case: &Case, hostlint: &Value, ip: &Value) -> Result<()> {
     match case.name {
         // Every route the kernel holds, in the capture, read back, and
         // resolved: a run that lost some must not look fast.
-        "capture" | "show-capture" | "capture-archive" => {
+        "capture" | "show-capture" | "show-capture-json" | "capture-archive" => {
             let n = get(hostlint, "ipv4");
             if n < MIN_ROUTES || n != get(ip, "ipv4") {
                 return fail(format!(

@@ -452,11 +452,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => match policy::load_within(&files, Some(Deadline::after(deadline))) {
             Ok(policies) => {
                 for p in &policies {
+                    let n = p.checks.len();
                     println!(
-                        "{}: policy {} with {} checks: valid",
+                        "{}: policy {} with {n} check{}: valid",
                         p.file,
                         p.name,
-                        p.checks.len()
+                        if n == 1 { "" } else { "s" }
                     );
                 }
                 Ok(ExitCode::SUCCESS)

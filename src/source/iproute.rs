@@ -1157,6 +1157,22 @@ mod tests {
     }
 
     #[test]
+    fn a_switch_ports_ids_and_alias_are_read_and_written_back() {
+        let text = LINK.replace(
+            r#""mtu":1500,"#,
+            r#""mtu":1500,"phys_port_name":"p0","phys_port_id":"0c42a107","phys_switch_id":"0c42a1fffe07","ifalias":"uplink to sw1 swp7","#,
+        );
+        let links = parse_links(text.as_bytes()).unwrap();
+        let again = parse_links(write_links(&links).as_bytes()).unwrap();
+        for l in [&links[0], &again[0]] {
+            assert_eq!(l.phys_port_name, Fact::Known(Some("p0".into())));
+            assert_eq!(l.phys_port_id, Fact::Known(Some("0c42a107".into())));
+            assert_eq!(l.phys_switch_id, Fact::Known(Some("0c42a1fffe07".into())));
+            assert_eq!(l.ifalias, Fact::Known(Some("uplink to sw1 swp7".into())));
+        }
+    }
+
+    #[test]
     fn without_detailed_stats_counters_are_unknown_not_zero() {
         let text = LINK.replace(r#""length_errors":0,"#, "");
         let l = &parse_links(text.as_bytes()).unwrap()[0];

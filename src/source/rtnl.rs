@@ -837,6 +837,9 @@ mod tests {
             LinkAttribute::PhysPortId(
                 LinkPhysId::parse(&[0x0c, 0x42, 0xa1, 0x07][..]).expect("an id"),
             ),
+            LinkAttribute::PhysSwitchId(
+                LinkPhysId::parse(&[0x0c, 0x42, 0xa1, 0xff, 0xfe, 0x07][..]).expect("an id"),
+            ),
             LinkAttribute::IfAlias("uplink to sw1 swp7".into()),
             LinkAttribute::TxQueueLen(1000),
             LinkAttribute::ParentDevName("0000:03:00.0".into()),
@@ -852,7 +855,10 @@ mod tests {
         assert_eq!(iface.counters.known().unwrap().rx_bytes, 1 << 40);
         assert_eq!(iface.counters.known().unwrap().tx_window_errors, 9);
         assert_eq!(iface.phys_port_id, Fact::Known(Some("0c42a107".into())));
-        assert_eq!(iface.phys_switch_id, Fact::Known(None));
+        assert_eq!(
+            iface.phys_switch_id,
+            Fact::Known(Some("0c42a1fffe07".into()))
+        );
         assert_eq!(
             iface.ifalias,
             Fact::Known(Some("uplink to sw1 swp7".into()))
