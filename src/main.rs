@@ -803,8 +803,6 @@ fn diff(
             out.flush()?;
         }
     }
-    if abandoned(&deadline, [b.abandoned(), a.abandoned()].concat()) {
-        return Ok(ExitCode::from(EXIT_UNKNOWN));
-    }
+    abandoned(&deadline, report.abandoned.clone());
     Ok(ExitCode::from(report.exit_code()))
 }

@@ -313,6 +313,39 @@ fn show_capture_and_diff_end_within_the_deadline_and_name_the_read_that_blocked(
 }
 
 #[test]
+fn a_diff_cut_short_by_the_deadline_says_exit_3_in_its_report_too() {
+    let dir = tempdir();
+    let (root, rel) = blocking_tree(dir.path());
+    let diff = |format: &str| {
+        unknown_within(
+            &[
+                "diff",
+                path_str(&fixture("lb-healthy")),
+                path_str(&root),
+                "--deadline",
+                "2s",
+                "--format",
+                format,
+            ],
+            Duration::from_secs(2),
+            rel,
+        )
+        .stdout
+    };
+    // The PCIe width unread on one side is a warning; the report said
+    // WARNING (exit 1) while the process exited 3.
+    let table = diff("table");
+    assert!(
+        table.contains("the deadline abandoned 1 read: UNKNOWN (exit 3)"),
+        "{table}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&diff("json")).unwrap();
+    assert_eq!(json["exit_code"], 3, "{json}");
+    assert_eq!(json["verdict"], "UNKNOWN", "{json}");
+    assert_eq!(json["abandoned"], serde_json::json!([rel]), "{json}");
+}
+
+#[test]
 fn diff_probes_end_within_the_deadline_not_their_own_limits() {
     let dir = tempdir();
     let root = dir.path().join("hung");

@@ -530,14 +530,19 @@ pub struct Diff {
     pub changes: Vec<Change>,
     /// Routine (info) changes left out; `--all` shows them.
     pub hidden: usize,
+    /// The reads of either side that the deadline abandoned.
+    pub abandoned: Vec<String>,
 }
 
 impl Diff {
-    /// 2 for a critical change, 1 for a warning, 0 when nothing that
+    /// 2 for a critical change; 3 when the deadline abandoned reads, since
+    /// a side not read whole may hide a change, and its warnings may be no
+    /// more than the unread facts; 1 for a warning; 0 when nothing that
     /// matters changed (routine changes never count).
     pub fn exit_code(&self) -> u8 {
         match self.changes.iter().map(|c| c.severity).min() {
             Some(Severity::Critical) => 2,
+            _ if !self.abandoned.is_empty() => 3,
             Some(Severity::Warning) => 1,
             _ => 0,
         }
@@ -547,6 +552,7 @@ impl Diff {
     pub fn verdict(&self) -> &'static str {
         match self.exit_code() {
             2 => "CRITICAL",
+            3 => "UNKNOWN",
             1 => "WARNING",
             _ => "OK",
         }
@@ -693,6 +699,7 @@ pub fn run(
         destinations: wanted.iter().map(flow_name).collect(),
         hidden: total - changes.len(),
         changes,
+        abandoned: [before.1.abandoned(), after.1.abandoned()].concat(),
     })
 }
 
@@ -872,6 +879,7 @@ mod tests {
             destinations: vec![],
             changes,
             hidden: 0,
+            abandoned: vec![],
         };
         let change = |severity| Change {
             severity,
@@ -889,6 +897,17 @@ mod tests {
             diff(vec![change(Severity::Warning), change(Severity::Critical)]).exit_code(),
             2
         );
+        let cut_short = |changes| Diff {
+            abandoned: vec!["sys/class/net/eno1/speed".into()],
+            ..diff(changes)
+        };
+        assert_eq!(cut_short(vec![]).exit_code(), 3);
+        assert_eq!(cut_short(vec![change(Severity::Warning)]).exit_code(), 3);
+        assert_eq!(
+            cut_short(vec![change(Severity::Warning)]).verdict(),
+            "UNKNOWN"
+        );
+        assert_eq!(cut_short(vec![change(Severity::Critical)]).exit_code(), 2);
     }
 
     #[test]

@@ -35,6 +35,9 @@ struct Document<'a> {
     destinations: &'a [String],
     verdict: &'static str,
     exit_code: u8,
+    /// The reads the deadline abandoned: the diff is of what was read.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    abandoned: &'a [String],
     counts: Counts,
     changes: Vec<ChangeView<'a>>,
 }
@@ -98,6 +101,7 @@ pub fn render(diff: &Diff) -> String {
         destinations: &diff.destinations,
         verdict: diff.verdict(),
         exit_code: diff.exit_code(),
+        abandoned: &diff.abandoned,
         counts: Counts {
             critical: diff.count(Severity::Critical),
             warning: diff.count(Severity::Warning),

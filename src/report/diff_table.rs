@@ -117,8 +117,15 @@ fn summary(diff: &Diff) -> Cell {
             plural(diff.hidden, "routine change")
         ));
     }
+    if !diff.abandoned.is_empty() {
+        parts.push(format!(
+            "the deadline abandoned {}",
+            plural(diff.abandoned.len(), "read")
+        ));
+    }
     let paint = match diff.exit_code() {
         2 => Paint::VERDICT_CRITICAL,
+        3 => Paint::VERDICT_UNKNOWN,
         1 => Paint::VERDICT_WARNING,
         _ => Paint::VERDICT_OK,
     };
