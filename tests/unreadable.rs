@@ -469,3 +469,53 @@ fn an_unreadable_fact_of_one_bond_member_is_unknown_not_critical() {
         assert_eq!(code, 3, "{file}: {doc}");
     }
 }
+
+/// The incident's loosened array cable (mpatha down to 2 of 4 paths) with
+/// another map's device-mapper name or UUID unreadable: that device is
+/// UNKNOWN on its own, and mpatha still fails. One unreadable file made
+/// every map unknown, so the CRITICAL became a WARNING (other checks) or
+/// an UNKNOWN.
+#[test]
+fn a_known_failure_of_one_map_survives_an_unreadable_device_of_another() {
+    const DM: &str = "sys/devices/virtual/block";
+    let mut cases: Vec<(String, bool)> = ["dm-1", "dm-2"]
+        .iter()
+        .flat_map(|dm| ["name", "uuid"].map(|f| (format!("{DM}/{dm}/dm/{f}"), false)))
+        .collect();
+    cases.push((format!("{DM}/dm-2/dm/uuid"), true));
+    for (rel, fifo) in cases {
+        let (_tmp, root) = crate::util::fixture_failing("san-array-cable-loose", &[], "EIO");
+        if fifo {
+            let file = root.join(&rel);
+            fs::remove_file(&file).unwrap();
+            let c = std::ffi::CString::new(file.to_str().unwrap()).unwrap();
+            // SAFETY: mkfifo with a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+        } else {
+            let path = root.join("manifest.json");
+            let mut m = parse_json(&fs::read_to_string(&path).unwrap());
+            m["read_errors"][&rel] = "EIO".into();
+            fs::write(&path, m.to_string()).unwrap();
+        }
+        let (code, doc) = crate::util::audit_json(&[
+            "-p",
+            repo().join("policies/storage-paths.yaml").to_str().unwrap(),
+            "--root",
+            root.to_str().unwrap(),
+            "--deadline",
+            "2s",
+        ]);
+        let status = |subject: &str| {
+            doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["check"] == "luns-redundant" && f["subject"] == subject)
+                .map(|f| f["status"].clone())
+        };
+        let dm = rel.split('/').nth(4).unwrap();
+        assert_eq!(code, 2, "{rel} (FIFO: {fifo}): {doc}");
+        assert_eq!(status("mpatha"), Some("FAIL".into()), "{rel}: {doc}");
+        assert_eq!(status(dm), Some("UNKNOWN".into()), "{rel}: {doc}");
+    }
+}

@@ -367,6 +367,9 @@ pub fn evaluate(check: &Check, spec: &Spec, snap: &Snapshot) -> Vec<Finding> {
     };
     each.findings(
         |m| {
+            if let Some(why) = &m.untold {
+                return Err(format!("name unknown: {why}"));
+            }
             let vendor = path_fact(m, |s| &s.vendor, snap);
             let model = path_fact(m, |s| &s.model, snap);
             Decide::new(&spec.select)

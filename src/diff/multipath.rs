@@ -77,25 +77,71 @@ pub(super) fn compare(ctx: &Ctx, out: &mut Vec<Change>) {
     ) else {
         return;
     };
+    // A device that could not be told on one side may be any map missing
+    // there: such a map is not known to be gone, nor another to be new.
+    let untold = |maps: &[MultipathMap]| {
+        let names: Vec<&str> = maps
+            .iter()
+            .filter(|m| m.untold.is_some())
+            .map(|m| m.name.as_str())
+            .collect();
+        names.join(", ")
+    };
+    let (untold_before, untold_after) = (untold(before), untold(after));
+    let cannot_tell = |m: &MultipathMap| {
+        m.untold.as_ref().map(|why| {
+            (
+                Severity::Warning,
+                format!(
+                    "a device-mapper device that could not be told: {}",
+                    why.detail
+                ),
+            )
+        })
+    };
     Listed::<MultipathMap> {
         kind: "multipath",
         field: "map",
         same: |b, a| b.name == a.name,
         subject: &|m| m.name.clone(),
         value: |m| Value::known(summary(m)),
-        gone: &|_| {
-            Some((
-                Severity::Critical,
-                "the map is gone: the LUN is no longer reachable through multipath, and what \
-                 used it (a mount, a VM, a database) has lost it"
-                    .into(),
-            ))
+        gone: &|m| {
+            Some(cannot_tell(m).unwrap_or_else(|| {
+                if untold_after.is_empty() {
+                    (
+                        Severity::Critical,
+                        "the map is gone: the LUN is no longer reachable through multipath, \
+                         and what used it (a mount, a VM, a database) has lost it"
+                            .into(),
+                    )
+                } else {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "not found after, where {untold_after} could not be told: it may \
+                             be this map"
+                        ),
+                    )
+                }
+            }))
         },
-        new: &|_| {
-            Some((
-                Severity::Warning,
-                "a new map: a LUN was presented to the host".into(),
-            ))
+        new: &|m| {
+            Some(cannot_tell(m).unwrap_or_else(|| {
+                if untold_before.is_empty() {
+                    (
+                        Severity::Warning,
+                        "a new map: a LUN was presented to the host".into(),
+                    )
+                } else {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "not found before, where {untold_before} could not be told: it may \
+                             have been this map"
+                        ),
+                    )
+                }
+            }))
         },
     }
     .compare(before, after, out, |at, b, a, out| one(ctx, at, b, a, out));
@@ -505,6 +551,40 @@ mod tests {
         assert_eq!(
             rows(&a, &b),
             [row(Severity::Warning, "multipath mpathb", "map")]
+        );
+    }
+
+    /// mpathb's device could not be told after (its name unread): mpathb is
+    /// not known to be gone, only not found.
+    #[test]
+    fn a_map_not_found_beside_a_device_that_could_not_be_told_is_no_map_gone() {
+        let b = san_healthy();
+        let mut a = b.clone();
+        let m = map(&mut a, "mpathb");
+        let why = Missing::new(
+            Reason::Failed,
+            "dm-1 is a multipath map whose name could not be read",
+        );
+        let dm = m.dm.clone().unwrap();
+        *m = MultipathMap {
+            name: dm.clone(),
+            untold: Some(why),
+            ..m.clone()
+        };
+        let untold = format!("multipath {dm}");
+        assert_eq!(
+            rows(&b, &a),
+            [
+                row(Severity::Warning, "multipath mpathb", "map"),
+                row(Severity::Warning, &untold, "map")
+            ]
+        );
+        assert_eq!(
+            rows(&a, &b),
+            [
+                row(Severity::Warning, &untold, "map"),
+                row(Severity::Warning, "multipath mpathb", "map")
+            ]
         );
     }
 

@@ -228,9 +228,10 @@ fn multipath(out: &mut String, maps: &[MultipathMap], notes: &mut Notes, style: 
     )
     .fold(&["SCSI", "WWID / DEV", "SIZE", "GROUP"]);
     for m in maps {
-        let name = match &m.dm {
-            Some(dm) => format!("{} ({dm})", m.name),
-            None => m.name.clone(),
+        let name = match (&m.untold, &m.dm) {
+            (Some(why), Some(dm)) => format!("{} ({dm})", notes.mark("multipath map name", why)),
+            (_, Some(dm)) => format!("{} ({dm})", m.name),
+            (_, None) => m.name.clone(),
         };
         let (summary, good, hbas) = match &m.paths {
             Fact::Unknown(miss) => (notes.mark("paths", miss), false, String::new()),

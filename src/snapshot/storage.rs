@@ -113,7 +113,15 @@ pub struct ScsiDevice {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MultipathMap {
     /// The map's name: `mpatha`, or the WWID when user-friendly names are off.
+    /// The kernel's device (`dm-2`) when the name could not be read.
     pub name: String,
+    /// Why this device could not be told: its UUID (is it a multipath map
+    /// at all?) or its name (which map is it?) could not be read. Its
+    /// other facts are unknown for the same reason; the maps that could
+    /// be told are judged without it. Not in the document: each of its
+    /// unknown facts says why.
+    #[serde(skip)]
+    pub untold: Option<super::Missing>,
     /// The kernel's block device: `dm-3`. `null` for a map named only by the
     /// status text (a fixture without a copy of `sys/block`).
     pub dm: Option<String>,

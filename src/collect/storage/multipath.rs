@@ -358,7 +358,7 @@ struct SysMap {
 
 /// The device-mapper devices of `sys/block` that are multipath maps, or
 /// why that could not be told.
-fn sysfs_maps(source: &Source, block: &[BlockDevice]) -> Vec<Result<SysMap, Missing>> {
+fn sysfs_maps(source: &Source, block: &[BlockDevice]) -> Vec<Result<SysMap, (String, Missing)>> {
     let mut out = Vec::new();
     for b in block.iter().filter(|b| b.name.starts_with("dm-")) {
         let dir = format!("{BLOCK}/{}/dm", b.name);
@@ -366,7 +366,7 @@ fn sysfs_maps(source: &Source, block: &[BlockDevice]) -> Vec<Result<SysMap, Miss
             Ok(u) => u,
             Err(m) => {
                 let why = format!("{} may be a multipath map: {}", b.name, m.detail);
-                out.push(Err(Missing::new(m.reason, why)));
+                out.push(Err((b.name.clone(), Missing::new(m.reason, why))));
                 continue;
             }
         };
@@ -382,7 +382,7 @@ fn sysfs_maps(source: &Source, block: &[BlockDevice]) -> Vec<Result<SysMap, Miss
                     "{} is a multipath map whose name could not be read: {}",
                     b.name, m.detail
                 );
-                out.push(Err(Missing::new(m.reason, why)));
+                out.push(Err((b.name.clone(), Missing::new(m.reason, why))));
                 continue;
             }
         };
@@ -404,12 +404,6 @@ fn sysfs_maps(source: &Source, block: &[BlockDevice]) -> Vec<Result<SysMap, Miss
 pub fn collect(source: &Source, block: &Fact<Vec<BlockDevice>>) -> Fact<Vec<MultipathMap>> {
     let devices: &[BlockDevice] = block.known().map(Vec::as_slice).unwrap_or(&[]);
     let sys = sysfs_maps(source, devices);
-    // A DM device whose UUID could not be read may be a map: unknown, not
-    // "no maps".
-    if let Some(Err(m)) = sys.iter().find(|s| s.is_err()) {
-        return Fact::Unknown(m.clone());
-    }
-    let sys: Vec<SysMap> = sys.into_iter().filter_map(Result::ok).collect();
     // Nothing to ask the kernel about: no maps, and no device-mapper query.
     if sys.is_empty() && block.known().is_some() {
         return Fact::Known(Vec::new());
@@ -431,13 +425,26 @@ pub fn collect(source: &Source, block: &Fact<Vec<BlockDevice>>) -> Fact<Vec<Mult
         .iter()
         .filter_map(|b| Some((b.dev.known()?.as_str(), b)))
         .collect();
+    let size_of = |dm: &str| {
+        devices.iter().find(|b| b.name == dm).map_or_else(
+            || Fact::unknown(Reason::Absent, format!("no {BLOCK}/{dm}")),
+            |b| b.size_bytes.clone(),
+        )
+    };
     let mut maps = Vec::new();
     for s in &sys {
+        // A device that may be a map, or a map without its name, is a map
+        // of unknown facts: unknown on its own, not the whole part, so a
+        // failure known of another map still fails.
+        let s = match s {
+            Ok(s) => s,
+            Err((dm, why)) => {
+                maps.push(untold(dm, why, size_of(dm)));
+                continue;
+            }
+        };
         let name = s.name.clone();
-        let size = devices.iter().find(|b| b.name == s.dm).map_or_else(
-            || Fact::unknown(Reason::Absent, format!("no {BLOCK}/{}", s.dm)),
-            |b| b.size_bytes.clone(),
-        );
+        let size = size_of(&s.dm);
         let slaves = format!("{BLOCK}/{}/slaves", s.dm);
         maps.push(build(
             source,
@@ -567,6 +574,7 @@ fn build(
     };
     MultipathMap {
         name,
+        untold: None,
         dm,
         wwid,
         size_bytes,
@@ -578,6 +586,26 @@ fn build(
         path_states_from,
         groups,
         paths,
+    }
+}
+
+/// A device-mapper device that could not be told to be a map, or which:
+/// named by its kernel device, every fact but its size unknown for that.
+fn untold(dm: &str, why: &Missing, size_bytes: Fact<u64>) -> MultipathMap {
+    MultipathMap {
+        name: dm.to_owned(),
+        untold: Some(why.clone()),
+        dm: Some(dm.to_owned()),
+        wwid: Fact::Unknown(why.clone()),
+        size_bytes,
+        suspended: Fact::Unknown(why.clone()),
+        queue_if_no_path: Fact::Unknown(why.clone()),
+        queueing: Fact::Unknown(why.clone()),
+        hardware_handler: Fact::Unknown(why.clone()),
+        status: Fact::Unknown(why.clone()),
+        path_states_from: FROM_TARGET,
+        groups: Fact::Unknown(why.clone()),
+        paths: Fact::Unknown(why.clone()),
     }
 }
 
