@@ -218,6 +218,31 @@ fn an_include_cycle_names_every_include_in_the_chain() {
     assert!(err.contains(&want), "{want}\nnot in:\n{err}");
 }
 
+/// An include that cannot be read is a mistake at the include, as one that
+/// does not exist is: said at its file:line:col, then what the file is.
+#[test]
+fn an_include_that_cannot_be_read_is_reported_at_its_include() {
+    let dir = tempdir();
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    let top = write(
+        dir.path(),
+        "top.yaml",
+        "policy: top\ninclude: [/dev/zero, sub, none.yaml]\n",
+    );
+    let d = dir.path().display();
+    refused_with(
+        &top,
+        path_str(&fixture("lb-healthy")),
+        &[
+            &format!(
+                "{d}/top.yaml:2:11: /dev/zero: cannot read: a character device, not a regular file"
+            ),
+            &format!("{d}/top.yaml:2:22: {d}/sub: cannot read: a directory, not a regular file"),
+            &format!("{d}/top.yaml:2:27: included file {d}/none.yaml does not exist"),
+        ],
+    );
+}
+
 #[test]
 fn yaml_errors_name_the_mistake_not_the_parser_api() {
     let dir = tempdir();
