@@ -9,8 +9,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::util::{
-    audit_json, fixture, fixture_failing, hostlint, parse_json, path_str, repo, run_expect, run_ok,
-    tempdir,
+    audit_json, copy_tree, fixture, fixture_failing, hostlint, parse_json, path_str, repo,
+    run_expect, run_ok, tempdir,
 };
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -330,6 +330,28 @@ fn read_errors_are_worded_once_for_operators() {
     let detail = doc["neighbors"]["detail"].as_str().unwrap();
     assert!(detail.starts_with("cmd/ip-neigh.json:1: "), "{detail}");
     assert!(!detail.contains("line 1"), "{detail}");
+}
+
+/// A file that is not text is named once, by the collector that read it.
+#[test]
+fn a_file_that_is_not_text_names_its_path_once() {
+    let tmp = tempdir();
+    let copy = tmp.path().join("lb");
+    copy_tree(&fixture("lb-healthy"), &copy);
+    fs::write(copy.join("proc/sys/kernel/hostname"), b"\xff\xfe\n").unwrap();
+    let show = run_ok(&mut hostlint(&[
+        "show",
+        "host",
+        "--root",
+        path_str(&copy),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        parse_json(&show)["host"]["hostname"]["detail"],
+        "proc/sys/kernel/hostname: not UTF-8 text",
+        "{show}"
+    );
 }
 
 /// A whole part of the storage that one side could not read is named once

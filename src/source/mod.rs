@@ -383,7 +383,8 @@ impl Source {
 
     /// Runs `call`, a filesystem call outside the root that can block (the
     /// state file), where this source's deadline can abandon it; `what`
-    /// names it in the error.
+    /// names it among the abandoned reads, and the caller names it in the
+    /// error.
     pub fn bounded<T: Send + 'static>(
         &self,
         what: &str,
