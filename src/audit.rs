@@ -306,7 +306,7 @@ fn run_holding(
         match state::of(&snapshot) {
             Some(next) => {
                 if let Err(e) = state::save(path, &next) {
-                    notes.push(format!("the state could not be saved: {e}"));
+                    notes.push(format!("the state could not be saved: {}", io_text(&e)));
                 }
             }
             None => notes.push("the state was not saved: the uptime could not be read".into()),

@@ -354,6 +354,67 @@ fn a_file_that_is_not_text_names_its_path_once() {
     );
 }
 
+/// What the system said, in its words, without Rust's "(os error N)" after
+/// them: a capture that is not there, a state file that cannot be locked
+/// or saved, standard output that is full.
+#[test]
+fn io_errors_are_worded_without_rusts_error_numbers() {
+    let dir = tempdir();
+    let missing = dir.path().join("none");
+    let none = path_str(&missing);
+    let healthy = fixture("lb-healthy");
+    let lb = path_str(&healthy);
+    let policy = write(
+        dir.path(),
+        "p.yaml",
+        "policy: p\nchecks:\n  - id: k\n    kernel: { expect: { tainted: false } }\n",
+    );
+    let stderr = |args: &[&str]| {
+        let out = hostlint(args).output().unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let unreadable =
+        format!("hostlint: {none}: cannot read the fixture: No such file or directory\n");
+    assert_eq!(stderr(&["show", "--root", none]), unreadable);
+    assert_eq!(stderr(&["diff", none, lb]), unreadable);
+
+    let state = format!("{none}/s.json");
+    let (code, doc) = audit_json(&["-p", &policy, "--root", lb, "--state", &state]);
+    assert_eq!(code, 3, "{doc}");
+    assert!(
+        doc["summary"].as_str().unwrap().ends_with(&format!(
+            "cannot lock {state}.lock: No such file or directory"
+        )),
+        "{doc}"
+    );
+
+    // A directory where the state file goes: the lock beside it is taken,
+    // but the new state cannot be renamed over a directory.
+    let state = dir.path().join("state");
+    fs::create_dir(&state).unwrap();
+    let (_, doc) = audit_json(&["-p", &policy, "--root", lb, "--state", path_str(&state)]);
+    let notes = doc["notes"].to_string();
+    assert!(
+        notes.contains(&format!(
+            "the state could not be saved: {}: cannot rename ",
+            state.display()
+        )) && notes.contains(" over it: Is a directory\""),
+        "{doc}"
+    );
+    assert!(!doc.to_string().contains("os error"), "{doc}");
+
+    if let Ok(full) = fs::OpenOptions::new().write(true).open("/dev/full") {
+        let out = hostlint(&["show", "--root", lb])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "hostlint: standard output: No space left on device\n"
+        );
+    }
+}
+
 /// A whole part of the storage that one side could not read is named once
 /// in the diff's footnote.
 #[test]
