@@ -13,6 +13,7 @@ use crate::finding::{
     Applies, Audit, Cause, Finding, OWN_FINDINGS, PolicyRef, Refusal, Run, Severity, Span, Status,
 };
 use crate::policy::{Applicability, Policy};
+use crate::snapshot::io_text;
 use crate::source::Source;
 use crate::state::{self, Lock, LockError, Previous};
 
@@ -95,13 +96,12 @@ pub fn policy_refs(policies: &[Policy]) -> Vec<PolicyRef> {
 /// (a state directory on a filesystem that stopped answering).
 fn lock_within(source: &Source, path: &Path) -> Result<Lock, LockError> {
     let owned = path.to_owned();
+    let mut lock = path.as_os_str().to_owned();
+    lock.push(".lock");
+    let lock = PathBuf::from(lock);
     source
-        .bounded("opening it", move || Ok(state::lock(&owned)))
-        .unwrap_or_else(|e| {
-            let mut lock = path.as_os_str().to_owned();
-            lock.push(".lock");
-            Err(LockError::Io(lock.into(), e))
-        })
+        .bounded(&lock.display().to_string(), move || Ok(state::lock(&owned)))
+        .unwrap_or_else(|e| Err(LockError::Io(lock, e)))
 }
 
 /// What an audit of `policies` must read of the host: the host facts (the
@@ -194,7 +194,9 @@ fn run_holding(
             let owned = path.clone();
             source
                 .bounded(&path.display().to_string(), move || Ok(state::load(&owned)))
-                .unwrap_or_else(|e| Previous::Unusable(e.to_string()))
+                .unwrap_or_else(|e| {
+                    Previous::Unusable(format!("{}: {}", path.display(), io_text(&e)))
+                })
         }
         None => Previous::None,
     };
@@ -304,7 +306,7 @@ fn run_holding(
         match state::of(&snapshot) {
             Some(next) => {
                 if let Err(e) = state::save(path, &next) {
-                    notes.push(format!("the state could not be saved: {e}"));
+                    notes.push(format!("the state could not be saved: {}", io_text(&e)));
                 }
             }
             None => notes.push("the state was not saved: the uptime could not be read".into()),

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::collect::{self, Scope};
-use crate::snapshot::{Fact, Interface, Link, LinkSettings, Missing, Reason, RouteTable, Snapshot};
+use crate::snapshot::{
+    Fact, Interface, Link, LinkSettings, Missing, Reason, RouteTable, Snapshot, io_text,
+};
 use crate::source::archive::{self, archive_stem};
 use crate::source::iproute::RouteWriter;
 use crate::source::limits::{MAX_JSON_FILE_BYTES, MAX_RECORDING_BYTES, size_text};
@@ -65,10 +67,10 @@ pub fn capture(
     // leaves nothing behind but what the cleanup below removes.
     let staging = out.with_file_name(format!(".{stem}.capture-{}", std::process::id()));
     fs::create_dir(&staging)
-        .map_err(|e| CaptureError(format!("creating {}: {e}", staging.display())))?;
+        .map_err(|e| CaptureError(format!("creating {}: {}", staging.display(), io_text(&e))))?;
     let result = capture_dir(source, &staging.join(&stem), label).and_then(|summary| {
         archive::write_archive(&staging.join(&stem), &stem, out)
-            .map_err(|e| CaptureError(format!("writing {}: {e}", out.display())))?;
+            .map_err(|e| CaptureError(format!("writing {}: {}", out.display(), io_text(&e))))?;
         Ok(CaptureSummary {
             dir: out.to_owned(),
             ..summary
@@ -131,7 +133,11 @@ fn capture_dir(
         }),
         Err(e) => {
             let _ = fs::remove_dir_all(&tmp);
-            Err(CaptureError(format!("writing {}: {e}", out.display())))
+            Err(CaptureError(format!(
+                "writing {}: {}",
+                out.display(),
+                io_text(&e)
+            )))
         }
     }
 }

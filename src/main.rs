@@ -17,6 +17,7 @@ use hostlint::report::table::{self, Part, Style};
 use hostlint::report::{
     audit_json, catalog, diff_json, diff_table, json, junit, nagios, output, prometheus, yaml,
 };
+use hostlint::snapshot::io_text;
 use hostlint::source::lldpcli::LldpConfig;
 use hostlint::source::probe::limit_text;
 use hostlint::source::{Deadline, FixtureError, Source};
@@ -340,9 +341,22 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("hostlint: {e}");
+            match e.downcast_ref::<io::Error>() {
+                Some(io) => eprintln!("hostlint: {}", io_text(io)),
+                None => eprintln!("hostlint: {e}"),
+            }
             ExitCode::from(EXIT_UNKNOWN)
         }
+    }
+}
+
+/// A failed write to standard output, said as one: a reader that went
+/// away stays the `BrokenPipe` that `main` does not report.
+fn on_stdout(e: io::Error) -> Box<dyn std::error::Error> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        e.into()
+    } else {
+        format!("standard output: {}", io_text(&e)).into()
     }
 }
 
@@ -419,12 +433,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             let mut out = io::stdout().lock();
             match format {
-                ShowFormat::Json => json::write(&snapshot, parts, &mut out)?,
-                ShowFormat::Yaml => yaml::write(&snapshot, parts, &mut out)?,
+                ShowFormat::Json => json::write(&snapshot, parts, &mut out).map_err(on_stdout)?,
+                ShowFormat::Yaml => yaml::write(&snapshot, parts, &mut out).map_err(on_stdout)?,
                 ShowFormat::Table => {
                     let style = terminal_style(color, true);
-                    out.write_all(table::render(&snapshot, parts, &style).as_bytes())?;
-                    out.flush()?;
+                    out.write_all(table::render(&snapshot, parts, &style).as_bytes())
+                        .and_then(|()| out.flush())
+                        .map_err(on_stdout)?;
                 }
             }
             Ok(if abandoned(&deadline, source.abandoned()) {
@@ -492,7 +507,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Generated::Man => manual::write_man_pages(Cli::command(), &output),
                 Generated::Completions => manual::write_completions(Cli::command(), &output),
             }
-            .map_err(|e| format!("writing into {}: {e}", output.display()))?;
+            .map_err(|e| format!("writing into {}: {}", output.display(), io_text(&e)))?;
             for path in written {
                 println!("{}", path.display());
             }
@@ -731,12 +746,15 @@ fn audit(
     }
     let text = render_audit(&report, format, passes, style);
     match output {
+        // The writer's error names the file already: said here too, it
+        // would be said twice.
         Some(path) => output::write_atomic(&path, text.as_bytes())
-            .map_err(|e| format!("writing {}: {e}", path.display()))?,
+            .map_err(|e| format!("the report could not be written: {}", io_text(&e)))?,
         None => {
             let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(on_stdout)?;
         }
     }
     Ok(ExitCode::from(cause.verdict().code()))
@@ -795,12 +813,15 @@ fn diff(
         DiffFormat::Json => diff_json::render(&report),
     };
     match output {
+        // The writer's error names the file already: said here too, it
+        // would be said twice.
         Some(path) => output::write_atomic(&path, text.as_bytes())
-            .map_err(|e| format!("writing {}: {e}", path.display()))?,
+            .map_err(|e| format!("the report could not be written: {}", io_text(&e)))?,
         None => {
             let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(on_stdout)?;
         }
     }
     abandoned(&deadline, report.abandoned.clone());

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::report::output::write_atomic;
-use crate::snapshot::{Fact, History, Reason, Snapshot};
+use crate::snapshot::{Fact, History, Reason, Snapshot, io_text};
 use crate::source::limits::MAX_STATE_BYTES;
 
 pub const SCHEMA: &str = "hostlint.state/1";
@@ -141,7 +141,7 @@ pub fn load(path: &Path) -> Previous {
     let text = match read {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Previous::None,
-        Err(e) => return Previous::Unusable(format!("{}: {e}", path.display())),
+        Err(e) => return Previous::Unusable(format!("{}: {}", path.display(), io_text(&e))),
     };
     match serde_json::from_slice::<State>(&text) {
         Ok(s) if s.schema == SCHEMA => Previous::Found(s),
@@ -243,7 +243,7 @@ impl std::fmt::Display for LockError {
                 "{} is a symbolic link: hostlint locks only a file of its own (remove the link)",
                 p.display()
             ),
-            LockError::Io(p, e) => write!(f, "cannot lock {}: {e}", p.display()),
+            LockError::Io(p, e) => write!(f, "cannot lock {}: {}", p.display(), io_text(e)),
         }
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{copy_tree, fixture, hostlint, path_str, tempdir};
+use crate::util::{copy_tree, fixture, hostlint, parse_json, path_str, tempdir};
 
 /// What a deadline may be overrun by: process start, the last read's
 /// wind-down, a loaded machine.
@@ -310,6 +310,44 @@ fn show_capture_and_diff_end_within_the_deadline_and_name_the_read_that_blocked(
         "{}",
         again.stdout
     );
+}
+
+/// A read the deadline abandoned is named once, by the reader that asked
+/// for it: `links unknown: timeout (cmd/ip-link.json: no answer before the
+/// deadline)`, not the path again from the guard that gave up on it.
+#[test]
+fn a_timeout_names_its_path_once() {
+    let dir = tempdir();
+    let root = dir.path().join("lb");
+    copy_tree(&fixture("lb-healthy"), &root);
+    let rel = "cmd/ip-link.json";
+    fs::remove_file(root.join(rel)).unwrap();
+    mkfifo(&root.join(rel));
+    let policy = dir.path().join("pcie.yaml");
+    fs::write(&policy, PCIE).unwrap();
+    let once = format!("timeout ({rel}: no answer before the deadline)");
+    let twice = format!("{rel}: {rel}");
+    let d = Duration::from_secs(2);
+    for args in [
+        vec!["show", "--root", path_str(&root)],
+        vec!["audit", "-p", path_str(&policy), "--root", path_str(&root)],
+        vec![
+            "capture",
+            "--root",
+            path_str(&root),
+            "-o",
+            path_str(&dir.path().join("cap")),
+        ],
+    ] {
+        let args = [&args[..], &["--deadline", "2s"]].concat();
+        let ran = unknown_within(&args, d, &once);
+        assert!(
+            !ran.stdout.contains(&twice) && !ran.stderr.contains(&twice),
+            "hostlint {args:?} names {rel} twice:\nstdout:\n{}\nstderr:\n{}",
+            ran.stdout,
+            ran.stderr
+        );
+    }
 }
 
 #[test]
@@ -614,6 +652,35 @@ fn a_fixture_file_of_gigabytes_costs_its_cap_not_its_size() {
         ran.max_rss_kib < 100 * 1024,
         "peak RSS {} KiB",
         ran.max_rss_kib
+    );
+}
+
+/// A file past its cap is named once, as the collector that read it names
+/// it, not again with the fixture's directory in front.
+#[test]
+fn a_file_too_large_names_its_path_once() {
+    let dir = tempdir();
+    let root = dir.path().join("san");
+    copy_tree(&fixture("san-healthy"), &root);
+    fs::File::create(root.join("proc/mounts"))
+        .unwrap()
+        .set_len(8 << 30)
+        .unwrap();
+    let ran = run(&mut hostlint(&[
+        "show",
+        "storage",
+        "--root",
+        path_str(&root),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let doc = parse_json(&ran.stdout);
+    assert_eq!(
+        doc["storage"]["mounts"]["detail"],
+        "proc/mounts: too large: more than the 64 MiB hostlint reads of one file",
+        "{}",
+        ran.stdout
     );
 }
 

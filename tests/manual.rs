@@ -115,4 +115,5 @@ fn generate_says_where_it_could_not_write() {
         err.contains(&format!("writing into {}", file.display())),
         "{err}"
     );
+    assert!(!err.contains("os error"), "{err}");
 }

@@ -9,8 +9,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::util::{
-    audit_json, fixture, fixture_failing, hostlint, parse_json, path_str, repo, run_expect, run_ok,
-    tempdir,
+    audit_json, copy_tree, fixture, fixture_failing, hostlint, parse_json, path_str, repo,
+    run_expect, run_ok, tempdir,
 };
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -218,6 +218,31 @@ fn an_include_cycle_names_every_include_in_the_chain() {
     assert!(err.contains(&want), "{want}\nnot in:\n{err}");
 }
 
+/// An include that cannot be read is a mistake at the include, as one that
+/// does not exist is: said at its file:line:col, then what the file is.
+#[test]
+fn an_include_that_cannot_be_read_is_reported_at_its_include() {
+    let dir = tempdir();
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    let top = write(
+        dir.path(),
+        "top.yaml",
+        "policy: top\ninclude: [/dev/zero, sub, none.yaml]\n",
+    );
+    let d = dir.path().display();
+    refused_with(
+        &top,
+        path_str(&fixture("lb-healthy")),
+        &[
+            &format!(
+                "{d}/top.yaml:2:11: /dev/zero: cannot read: a character device, not a regular file"
+            ),
+            &format!("{d}/top.yaml:2:22: {d}/sub: cannot read: a directory, not a regular file"),
+            &format!("{d}/top.yaml:2:27: included file {d}/none.yaml does not exist"),
+        ],
+    );
+}
+
 #[test]
 fn yaml_errors_name_the_mistake_not_the_parser_api() {
     let dir = tempdir();
@@ -305,6 +330,89 @@ fn read_errors_are_worded_once_for_operators() {
     let detail = doc["neighbors"]["detail"].as_str().unwrap();
     assert!(detail.starts_with("cmd/ip-neigh.json:1: "), "{detail}");
     assert!(!detail.contains("line 1"), "{detail}");
+}
+
+/// A file that is not text is named once, by the collector that read it.
+#[test]
+fn a_file_that_is_not_text_names_its_path_once() {
+    let tmp = tempdir();
+    let copy = tmp.path().join("lb");
+    copy_tree(&fixture("lb-healthy"), &copy);
+    fs::write(copy.join("proc/sys/kernel/hostname"), b"\xff\xfe\n").unwrap();
+    let show = run_ok(&mut hostlint(&[
+        "show",
+        "host",
+        "--root",
+        path_str(&copy),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        parse_json(&show)["host"]["hostname"]["detail"],
+        "proc/sys/kernel/hostname: not UTF-8 text",
+        "{show}"
+    );
+}
+
+/// What the system said, in its words, without Rust's "(os error N)" after
+/// them: a capture that is not there, a state file that cannot be locked
+/// or saved, standard output that is full.
+#[test]
+fn io_errors_are_worded_without_rusts_error_numbers() {
+    let dir = tempdir();
+    let missing = dir.path().join("none");
+    let none = path_str(&missing);
+    let healthy = fixture("lb-healthy");
+    let lb = path_str(&healthy);
+    let policy = write(
+        dir.path(),
+        "p.yaml",
+        "policy: p\nchecks:\n  - id: k\n    kernel: { expect: { tainted: false } }\n",
+    );
+    let stderr = |args: &[&str]| {
+        let out = hostlint(args).output().unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let unreadable =
+        format!("hostlint: {none}: cannot read the fixture: No such file or directory\n");
+    assert_eq!(stderr(&["show", "--root", none]), unreadable);
+    assert_eq!(stderr(&["diff", none, lb]), unreadable);
+
+    let state = format!("{none}/s.json");
+    let (code, doc) = audit_json(&["-p", &policy, "--root", lb, "--state", &state]);
+    assert_eq!(code, 3, "{doc}");
+    assert!(
+        doc["summary"].as_str().unwrap().ends_with(&format!(
+            "cannot lock {state}.lock: No such file or directory"
+        )),
+        "{doc}"
+    );
+
+    // A directory where the state file goes: the lock beside it is taken,
+    // but the new state cannot be renamed over a directory.
+    let state = dir.path().join("state");
+    fs::create_dir(&state).unwrap();
+    let (_, doc) = audit_json(&["-p", &policy, "--root", lb, "--state", path_str(&state)]);
+    let notes = doc["notes"].to_string();
+    assert!(
+        notes.contains(&format!(
+            "the state could not be saved: {}: cannot rename ",
+            state.display()
+        )) && notes.contains(" over it: Is a directory\""),
+        "{doc}"
+    );
+    assert!(!doc.to_string().contains("os error"), "{doc}");
+
+    if let Ok(full) = fs::OpenOptions::new().write(true).open("/dev/full") {
+        let out = hostlint(&["show", "--root", lb])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "hostlint: standard output: No space left on device\n"
+        );
+    }
 }
 
 /// A whole part of the storage that one side could not read is named once

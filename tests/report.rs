@@ -17,7 +17,7 @@ use hostlint::report::output::{AtomicFile, write_atomic};
 use hostlint::report::table::Style;
 use hostlint::report::{Counts, audit_json, junit, nagios, prometheus};
 
-use crate::util::{parse_json, repo, tempdir, tool_ready};
+use crate::util::{fixture, hostlint, parse_json, path_str, repo, tempdir, tool_ready};
 
 #[allow(clippy::too_many_arguments)]
 fn finding(
@@ -1375,4 +1375,39 @@ fn atomic_write_errors_name_the_path_and_leave_nothing_behind() {
 
     let e = write_atomic(std::path::Path::new("/"), b"x").expect_err("no file name");
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+/// `--output` to a directory that is not there: the report file is named
+/// once (the writer's error names it), and the system's words end the
+/// message, without Rust's "(os error 2)".
+#[test]
+fn a_report_that_cannot_be_written_names_its_file_once() {
+    let dir = tempdir();
+    let missing = dir.path().join("no-such-dir");
+    let target = missing.join("r.prom");
+    let out = hostlint(&[
+        "audit",
+        "--root",
+        path_str(&fixture("lb-healthy")),
+        "-p",
+        path_str(&repo().join("policies/lb-node.yaml")),
+        "--format",
+        "prometheus",
+        "--output",
+        path_str(&target),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let prefix = format!(
+        "hostlint: the report could not be written: {}: cannot create {}/.r.prom.",
+        target.display(),
+        missing.display()
+    );
+    assert!(
+        err.starts_with(&prefix) && err.ends_with(".tmp: No such file or directory\n"),
+        "{err}"
+    );
+    assert_eq!(err.matches(path_str(&target)).count(), 1, "{err}");
 }

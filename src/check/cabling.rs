@@ -1068,7 +1068,7 @@ mod tests {
         assert_eq!(
             load("      plan: missing.csv\n"),
             [
-                "D/p.yaml:5:13: D/missing.csv: cannot read the cabling plan: No such file or directory (os error 2)"
+                "D/p.yaml:5:13: D/missing.csv: cannot read the cabling plan: No such file or directory"
             ]
         );
         std::fs::write(dir.path().join("bad.csv"), "host,port,switch\nx,y,z\n").unwrap();

@@ -8,7 +8,7 @@ use std::io;
 
 use super::link::link_down_reason;
 use super::{absent_on_host, file_missing, parse_number, read_parsed, read_value};
-use crate::snapshot::{Counters, DriverInfo, Duplex, Fact, Interface, Missing, Reason};
+use crate::snapshot::{Counters, DriverInfo, Duplex, Fact, Interface, Missing, Reason, io_text};
 use crate::source::{Source, is_not_captured};
 
 const CLASS_NET: &str = "sys/class/net";
@@ -203,7 +203,10 @@ pub fn speed_duplex(source: &Source, iface: &Interface) -> (Fact<u32>, Fact<Dupl
     let name = &iface.name;
     let refuse = |file: &str, e: &io::Error| {
         let m = if e.raw_os_error() == Some(libc::EINVAL) {
-            Missing::new(Reason::NotSupported, format!("{}: {e}", attr(name, file)))
+            Missing::new(
+                Reason::NotSupported,
+                format!("{}: {}", attr(name, file), io_text(e)),
+            )
         } else {
             file_missing(&attr(name, file), e)
         };

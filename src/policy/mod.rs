@@ -200,12 +200,22 @@ impl Loader {
         let text = match read_text(path, MAX_POLICY_BYTES, "a policy", self.deadline) {
             Ok(t) => t,
             Err(e) => {
-                self.errors.push(PolicyError {
-                    file: shown,
-                    pos: None,
-                    message: match e.kind() {
-                        std::io::ErrorKind::InvalidData => "cannot read: not UTF-8 text".to_owned(),
-                        _ => format!("cannot read: {}", crate::snapshot::io_text(&e)),
+                let why = match e.kind() {
+                    std::io::ErrorKind::InvalidData => "cannot read: not UTF-8 text".to_owned(),
+                    _ => format!("cannot read: {}", crate::snapshot::io_text(&e)),
+                };
+                // An included file that cannot be read is a mistake in the
+                // include: said there, as one that does not exist is.
+                self.errors.push(match stack.last() {
+                    Some(including) => PolicyError {
+                        file: including.shown.clone(),
+                        pos: Some(including.include),
+                        message: format!("{shown}: {why}"),
+                    },
+                    None => PolicyError {
+                        file: shown,
+                        pos: None,
+                        message: why,
                     },
                 });
                 return;

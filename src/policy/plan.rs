@@ -78,7 +78,10 @@ pub fn load(path: &Path, deadline: Option<Deadline>) -> Result<Vec<Cable>, Vec<P
         vec![PolicyError {
             file: shown.clone(),
             pos: None,
-            message: format!("cannot read the cabling plan: {e}"),
+            message: format!(
+                "cannot read the cabling plan: {}",
+                crate::snapshot::io_text(&e)
+            ),
         }]
     })?;
     let is_yaml = path

@@ -22,6 +22,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::snapshot::io_text;
+
 /// A file being written that replaces `target` only on [`commit`]
 /// (`AtomicFile::commit`); dropped without it, it leaves no trace.
 #[derive(Debug)]
@@ -171,5 +173,8 @@ pub fn write_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
 /// The error with the target named first, keeping its kind so a caller can
 /// still tell (say) a permission problem from a missing directory.
 fn context(e: io::Error, target: &Path, what: &str) -> io::Error {
-    io::Error::new(e.kind(), format!("{}: {what}: {e}", target.display()))
+    io::Error::new(
+        e.kind(),
+        format!("{}: {what}: {}", target.display(), io_text(&e)),
+    )
 }

@@ -38,6 +38,7 @@ use super::limits::{
     MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_METADATA_BYTES, MAX_FILE_BYTES,
     MAX_JSON_FILE_BYTES, size_text,
 };
+use crate::snapshot::io_text;
 
 /// The most a member of a capture archive may hold: what hostlint reads of
 /// one file, and for the `ip -j` lists of `cmd/` (routes above all, read
@@ -440,7 +441,9 @@ pub fn unpack_until(input: impl Read, root: &Path, stop: &AtomicBool) -> io::Res
                     .write(true)
                     .create_new(true)
                     .open(&dest)
-                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", raw.display())))?;
+                    .map_err(|e| {
+                        io::Error::new(e.kind(), format!("{}: {}", raw.display(), io_text(&e)))
+                    })?;
                 let copied = io::copy(&mut (&mut entry).take(size), &mut file)?;
                 if copied != size {
                     return Err(invalid(format!("{}: truncated", raw.display())));
@@ -450,8 +453,9 @@ pub fn unpack_until(input: impl Read, root: &Path, stop: &AtomicBool) -> io::Res
                 let target = entry
                     .link_name()?
                     .ok_or_else(|| invalid(format!("{}: a symlink to nothing", raw.display())))?;
-                symlink(&*target, &dest)
-                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", raw.display())))?;
+                symlink(&*target, &dest).map_err(|e| {
+                    io::Error::new(e.kind(), format!("{}: {}", raw.display(), io_text(&e)))
+                })?;
             }
             // Metadata the tar reader has already applied or that a capture
             // does not need.

@@ -26,8 +26,8 @@ use netlink_sys::Socket;
 use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT, NETLINK_ROUTE};
 
 use super::netlink::{Netlink, checked_attrs};
-use crate::snapshot::names;
 use crate::snapshot::values::OPERSTATES;
+use crate::snapshot::{io_text, names};
 
 /// What changed, as the agent counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -228,8 +228,12 @@ impl Subscriptions {
     /// Joins every group. rtnetlink must work; ethtool's monitor group
     /// (absent before Linux 5.6) and uevents may be missing, each said why.
     pub fn open() -> io::Result<(Subscriptions, Vec<Unsubscribed>)> {
-        let rtnetlink = listener(NETLINK_ROUTE, &RTNL_GROUPS)
-            .map_err(|e| io::Error::new(e.kind(), format!("rtnetlink multicast groups: {e}")))?;
+        let rtnetlink = listener(NETLINK_ROUTE, &RTNL_GROUPS).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("rtnetlink multicast groups: {}", io_text(&e)),
+            )
+        })?;
         let mut missing = Vec::new();
         let ethtool = match ethtool_monitor() {
             Ok(s) => Some(s),
@@ -246,7 +250,7 @@ impl Subscriptions {
             Err(e) => {
                 missing.push(Unsubscribed {
                     stream: Stream::Uevent,
-                    why: format!("kernel uevent socket: {e}"),
+                    why: format!("kernel uevent socket: {}", io_text(&e)),
                 });
                 None
             }
@@ -326,7 +330,7 @@ impl Subscriptions {
                 Err(e) => {
                     return Err(io::Error::new(
                         e.kind(),
-                        format!("{} event socket: {e}", stream.as_str()),
+                        format!("{} event socket: {}", stream.as_str(), io_text(&e)),
                     ));
                 }
             };
@@ -388,7 +392,7 @@ fn ethtool_monitor() -> Result<(Socket, u16), String> {
         .map(|(_, id)| *id)
         .ok_or_else(|| "the ethtool netlink family has no monitor group".to_owned())?;
     let socket = listener(NETLINK_GENERIC, &[group])
-        .map_err(|e| format!("ethtool monitor group {group}: {e}"))?;
+        .map_err(|e| format!("ethtool monitor group {group}: {}", io_text(&e)))?;
     Ok((socket, family.id))
 }
 

@@ -72,11 +72,10 @@ fn spawn_worker() -> io::Result<Sender<Job>> {
     Ok(tx)
 }
 
-pub fn timed_out(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::TimedOut,
-        format!("{what}: no answer before the deadline"),
-    )
+/// The error of a read the deadline cut short. Like the system's own
+/// errors it names no path: the caller names what it was reading, once.
+pub fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "no answer before the deadline")
 }
 
 impl Guard {
@@ -126,8 +125,9 @@ impl Guard {
     }
 
     /// Runs `read` on the worker and waits for it until the read's own
-    /// limit or the deadline, whichever comes first. `what` names it in the
-    /// error.
+    /// limit or the deadline, whichever comes first. `what` names it among
+    /// the abandoned reads; the error leaves naming it to the caller, as
+    /// for any other failed read.
     pub fn run<T: Send + 'static>(
         &self,
         what: &str,
@@ -136,7 +136,7 @@ impl Guard {
         let wait = self.deadline.remaining().min(self.deadline.per_read);
         if wait.is_zero() {
             self.refuse();
-            return Err(timed_out(what));
+            return Err(timed_out());
         }
         let (done_tx, done_rx): (SyncSender<io::Result<T>>, _) = mpsc::sync_channel(1);
         let job: Job = Box::new(move || {
@@ -150,9 +150,7 @@ impl Guard {
             let sent = worker.as_ref().map(|w| w.send(job));
             if !matches!(sent, Some(Ok(()))) {
                 *worker = None;
-                return Err(io::Error::other(format!(
-                    "{what}: the reader thread is gone"
-                )));
+                return Err(io::Error::other("the reader thread is gone"));
             }
         }
         match done_rx.recv_timeout(wait) {
@@ -165,11 +163,11 @@ impl Guard {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push(what.to_owned());
-                Err(timed_out(what))
+                Err(timed_out())
             }
-            Err(RecvTimeoutError::Disconnected) => Err(io::Error::other(format!(
-                "{what}: the reader thread stopped"
-            ))),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(io::Error::other("the reader thread stopped"))
+            }
         }
     }
 }

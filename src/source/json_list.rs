@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::limits::{MAX_JSON_ELEMENT_BYTES, MAX_JSON_FILE_BYTES, size_text};
-use crate::snapshot::Reason;
+use crate::snapshot::{Reason, io_text};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -127,7 +127,7 @@ impl<R: Read> Splitter<R> {
         }
         self.filled = self.input.read(&mut self.buf).map_err(|e| {
             let reason = Reason::from_io(&e);
-            self.error(reason, e.to_string())
+            self.error(reason, io_text(&e))
         })?;
         self.at = 0;
         Ok(self.filled > 0)

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{
     Address, DriverInfo, Fact, Interface, LinkSettings, Missing, Neighbor, Origin, Reason,
-    RouteEntry, RouteTable, Rule,
+    RouteEntry, RouteTable, Rule, io_text,
 };
 use ethtool::IoctlSocket;
 pub use guard::Deadline;
@@ -293,7 +293,7 @@ impl Source {
         progress.at(dir);
         let meta = std::fs::metadata(dir).map_err(|e| FixtureError {
             path: dir.to_owned(),
-            message: format!("cannot read the fixture: {e}"),
+            message: format!("cannot read the fixture: {}", io_text(&e)),
         })?;
         if !meta.is_dir() {
             return Err(FixtureError {
@@ -330,7 +330,7 @@ impl Source {
             Err(e) => {
                 return Err(FixtureError {
                     path: manifest_path,
-                    message: e.to_string(),
+                    message: io_text(&e),
                 });
             }
         };
@@ -383,7 +383,8 @@ impl Source {
 
     /// Runs `call`, a filesystem call outside the root that can block (the
     /// state file), where this source's deadline can abandon it; `what`
-    /// names it in the error.
+    /// names it among the abandoned reads, and the caller names it in the
+    /// error.
     pub fn bounded<T: Send + 'static>(
         &self,
         what: &str,
@@ -418,7 +419,7 @@ impl Source {
         progress.at(path);
         let unpacked = archive::unpack_stopping(path, stop).map_err(|e| FixtureError {
             path: path.to_owned(),
-            message: format!("cannot unpack the capture archive: {e}"),
+            message: format!("cannot unpack the capture archive: {}", io_text(&e)),
         })?;
         let mut source =
             Source::fixture_reporting(unpacked.fixture(), progress).map_err(|e| FixtureError {
@@ -471,7 +472,7 @@ impl Source {
         })
         .map_err(|e| FixtureError {
             path: path.to_owned(),
-            message: format!("cannot start a reader thread: {e}"),
+            message: format!("cannot start a reader thread: {}", io_text(&e)),
         })?;
         // An abandoned unpacking stops at its next read and removes what
         // it wrote, unless its filesystem does not answer either.

@@ -14,6 +14,7 @@ use netlink_sys::{Socket, SocketAddr};
 pub use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_ROUTE};
 
 use super::limits::{MAX_NETLINK_REPLY_BYTES, size_text};
+use crate::snapshot::io_text;
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_NOOP: u16 = 1;
@@ -68,9 +69,9 @@ impl NetlinkError {
 impl fmt::Display for NetlinkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NetlinkError::Io(e) => write!(f, "netlink socket: {e}"),
+            NetlinkError::Io(e) => write!(f, "netlink socket: {}", io_text(e)),
             NetlinkError::Kernel { errno, message } => {
-                let err = io::Error::from_raw_os_error(*errno);
+                let err = io_text(&io::Error::from_raw_os_error(*errno));
                 match message {
                     Some(m) => write!(f, "kernel: {err}: {m}"),
                     None => write!(f, "kernel: {err}"),

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use super::root::{Root, is_not_captured};
 use super::sha256;
-use crate::snapshot::{Fact, Missing, ProbeAnswer, Reason};
+use crate::snapshot::{Fact, Missing, ProbeAnswer, Reason, io_text};
 
 /// Work started on a thread of its own, to be waited for until its
 /// deadline.
@@ -106,8 +106,8 @@ pub fn limit_text(d: Duration) -> String {
 
 fn errno_text(e: &io::Error) -> String {
     match e.raw_os_error() {
-        Some(n) => format!("{}: {e}", super::errno_name(n)),
-        None => e.to_string(),
+        Some(n) => format!("{}: {}", super::errno_name(n), io_text(e)),
+        None => io_text(e),
     }
 }
 

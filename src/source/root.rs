@@ -13,6 +13,10 @@
 //! reads as "not captured" (an error carrying [`NotCaptured`]), so that a
 //! tree copied by another tool never passes for a host without the file.
 //!
+//! Errors name no path, as the system's own name none: the caller names
+//! the file it asked for, once (`proc/mounts: too large: ...`), where a path
+//! here too would say it twice.
+//!
 //! Under a deadline, only the calls that can block go through the guard's
 //! worker thread, because each trip there costs two thread wake-ups, and a
 //! fixture of a host with a few hundred disks makes tens of thousands of
@@ -375,7 +379,7 @@ impl Root {
     pub fn open_captured(&self, rel: &str) -> io::Result<CapturedFile> {
         let (rel, path, kind) = self.open_path(rel)?;
         self.injected_error(&rel)?;
-        self.refuse_device(&rel, kind)?;
+        self.refuse_device(kind)?;
         let may_block = self.read_may_block(kind);
         let file = self
             .call(&rel, may_block, move || fs::File::open(path))
@@ -390,11 +394,11 @@ impl Root {
 
     /// A device node in a fixture is not a copy of anything hostlint
     /// reads, and opening one can act on the hardware behind it.
-    fn refuse_device(&self, rel: &str, kind: Option<FileType>) -> io::Result<()> {
+    fn refuse_device(&self, kind: Option<FileType>) -> io::Result<()> {
         match kind.filter(|k| !self.live && !k.is_file() && !k.is_fifo()) {
             Some(k) => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("{rel}: {}, not a file a fixture holds", kind_name(k)),
+                format!("{}, not a file a fixture holds", kind_name(k)),
             )),
             None => Ok(()),
         }
@@ -403,7 +407,7 @@ impl Root {
     fn read_bytes_up_to(&self, rel: &str, limit: u64) -> io::Result<Vec<u8>> {
         let (rel, path, kind) = self.open_path(rel)?;
         self.injected_error(&rel)?;
-        self.refuse_device(&rel, kind)?;
+        self.refuse_device(kind)?;
         let result = self
             .call(&rel, self.read_may_block(kind), move || {
                 read_bounded(&path, limit)
@@ -433,13 +437,12 @@ impl Root {
             return Err(io::Error::new(
                 io::ErrorKind::FileTooLarge,
                 format!(
-                    "{rel}: too large: more than the {MAX_TEXT_LINES} lines hostlint reads of one file"
+                    "too large: more than the {MAX_TEXT_LINES} lines hostlint reads of one file"
                 ),
             ));
         }
-        String::from_utf8(bytes).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: not UTF-8 text"))
-        })
+        String::from_utf8(bytes)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
     }
 
     /// Reads a one-value attribute file, without its trailing newline.
@@ -540,8 +543,7 @@ impl Root {
                         return Err(io::Error::new(
                             io::ErrorKind::FileTooLarge,
                             format!(
-                                "{}: too large: more than the {MAX_DIR_ENTRIES} entries hostlint lists of one directory",
-                                path.display()
+                                "too large: more than the {MAX_DIR_ENTRIES} entries hostlint lists of one directory"
                             ),
                         ));
                     }
@@ -600,7 +602,7 @@ impl Root {
             hops += 1;
             if hops > MAX_SYMLINK_HOPS {
                 return Err(io::Error::other(format!(
-                    "{rel}: more than {MAX_SYMLINK_HOPS} symlinks"
+                    "more than {MAX_SYMLINK_HOPS} symlinks"
                 )));
             }
             if target.starts_with('/') {
@@ -666,8 +668,7 @@ fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         io::ErrorKind::FileTooLarge => io::Error::new(
             e.kind(),
             format!(
-                "{}: too large: more than the {} hostlint reads of one file",
-                path.display(),
+                "too large: more than the {} hostlint reads of one file",
                 size_text(limit)
             ),
         ),
@@ -698,7 +699,7 @@ impl Read for CapturedFile {
         };
         if guard.deadline().passed() {
             guard.stop(format!("reading {}", self.rel));
-            return Err(super::guard::timed_out(&format!("reading {}", self.rel)));
+            return Err(super::guard::timed_out());
         }
         if !self.may_block {
             return self

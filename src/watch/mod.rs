@@ -30,6 +30,7 @@ use crate::finding::{Agent, Audit, Cause};
 use crate::policy::fields::PolicyError;
 use crate::policy::{self, Policy};
 use crate::report::{audit_json, output, prometheus, watch_json};
+use crate::snapshot::io_text;
 use crate::source::events::{Delivery, EventKind, Stream, Subscriptions};
 use crate::source::is_capture;
 use crate::source::lldpcli::LldpConfig;
@@ -108,7 +109,7 @@ impl fmt::Display for WatchError {
 impl std::error::Error for WatchError {}
 
 fn io_error(what: &str) -> impl Fn(io::Error) -> WatchError + '_ {
-    move |e| WatchError::Io(format!("{what}: {e}"))
+    move |e| WatchError::Io(format!("{what}: {}", io_text(&e)))
 }
 
 fn now_unix() -> f64 {
@@ -129,14 +130,16 @@ fn replay_steps(paths: &[PathBuf]) -> Result<Vec<PathBuf>, WatchError> {
         }
         let entries = std::fs::read_dir(path).map_err(|e| {
             WatchError::Usage(format!(
-                "{}: neither a capture nor a directory of captures: {e}",
-                path.display()
+                "{}: neither a capture nor a directory of captures: {}",
+                path.display(),
+                io_text(&e)
             ))
         })?;
         let mut inner = Vec::new();
         for entry in entries {
-            let entry = entry
-                .map_err(|e| WatchError::Usage(format!("{}: cannot list: {e}", path.display())))?;
+            let entry = entry.map_err(|e| {
+                WatchError::Usage(format!("{}: cannot list: {}", path.display(), io_text(&e)))
+            })?;
             if !entry.file_name().to_string_lossy().starts_with('.') {
                 inner.push(entry.path());
             }
@@ -340,7 +343,7 @@ impl Watcher {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
-                return Err(WatchError::Io(format!("poll: {e}")));
+                return Err(WatchError::Io(format!("poll: {}", io_text(&e))));
             }
 
             for (i, (what, _)) in waited.iter().enumerate() {
@@ -384,7 +387,7 @@ impl Watcher {
                                 coalescer.overrun(now, wall);
                             }
                         })
-                        .map_err(|e| WatchError::Io(e.to_string()))?;
+                        .map_err(|e| WatchError::Io(io_text(&e)))?;
                     }
                 }
             }
@@ -521,7 +524,11 @@ impl Watcher {
             Format::Json => audit_json::render(audit),
         };
         if let Err(e) = output::write_atomic(path, text.as_bytes()) {
-            eprintln!("hostlint watch: writing {}: {e}", path.display());
+            // The writer's error names the file already.
+            eprintln!(
+                "hostlint watch: the report could not be written: {}",
+                io_text(&e)
+            );
         }
     }
 
@@ -535,7 +542,8 @@ impl Watcher {
         if let Err(e) = out.write_all(lines.as_bytes()).and_then(|()| out.flush()) {
             if !self.stdout_failed {
                 eprintln!(
-                    "hostlint watch: standard output: {e}; transitions are no longer printed"
+                    "hostlint watch: standard output: {}; transitions are no longer printed",
+                    io_text(&e)
                 );
             }
             self.stdout_failed = true;

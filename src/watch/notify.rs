@@ -11,6 +11,8 @@ use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::time::Duration;
 
+use crate::snapshot::io_text;
+
 #[derive(Debug)]
 pub struct Notifier {
     socket: UnixDatagram,
@@ -42,9 +44,9 @@ impl Notifier {
                 "NOTIFY_SOCKET={name:?}: neither a path nor an @abstract socket name"
             ));
         }
-        .map_err(|e| format!("NOTIFY_SOCKET={name:?}: {e}"))?;
-        let socket =
-            UnixDatagram::unbound().map_err(|e| format!("a socket for NOTIFY_SOCKET: {e}"))?;
+        .map_err(|e| format!("NOTIFY_SOCKET={name:?}: {}", io_text(&e)))?;
+        let socket = UnixDatagram::unbound()
+            .map_err(|e| format!("a socket for NOTIFY_SOCKET: {}", io_text(&e)))?;
         Ok(Notifier {
             socket,
             to,
@@ -58,7 +60,12 @@ impl Notifier {
         self.socket
             .send_to_addr(state.as_bytes(), &self.to)
             .map(|_| ())
-            .map_err(|e| io::Error::new(e.kind(), format!("NOTIFY_SOCKET={}: {e}", self.name)))
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("NOTIFY_SOCKET={}: {}", self.name, io_text(&e)),
+                )
+            })
     }
 }
 
