@@ -341,8 +341,14 @@ fn a_sweep_audit_refused_for_a_held_lock_is_run_again_not_counted_as_nothing_unk
 /// one writes (a sysfs file behind a stuck driver, abandoned at the
 /// deadline).
 fn san_with_unreadable(dir: &Path, rel: &str, fifo: bool) -> PathBuf {
-    let root = dir.join("san");
-    copy_tree(&fixture("san-healthy"), &root);
+    with_unreadable("san-healthy", dir, rel, fifo)
+}
+
+/// A copy of the fixture `name` with `rel` unreadable, as
+/// [`san_with_unreadable`] makes it.
+fn with_unreadable(name: &str, dir: &Path, rel: &str, fifo: bool) -> PathBuf {
+    let root = dir.join(name);
+    copy_tree(&fixture(name), &root);
     if fifo {
         let file = root.join(rel);
         fs::remove_file(&file).unwrap();
@@ -484,19 +490,8 @@ fn a_known_failure_of_one_map_survives_an_unreadable_device_of_another() {
         .collect();
     cases.push((format!("{DM}/dm-2/dm/uuid"), true));
     for (rel, fifo) in cases {
-        let (_tmp, root) = crate::util::fixture_failing("san-array-cable-loose", &[], "EIO");
-        if fifo {
-            let file = root.join(&rel);
-            fs::remove_file(&file).unwrap();
-            let c = std::ffi::CString::new(file.to_str().unwrap()).unwrap();
-            // SAFETY: mkfifo with a valid NUL-terminated path.
-            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
-        } else {
-            let path = root.join("manifest.json");
-            let mut m = parse_json(&fs::read_to_string(&path).unwrap());
-            m["read_errors"][&rel] = "EIO".into();
-            fs::write(&path, m.to_string()).unwrap();
-        }
+        let dir = tempdir();
+        let root = with_unreadable("san-array-cable-loose", dir.path(), &rel, fifo);
         let (code, doc) = crate::util::audit_json(&[
             "-p",
             repo().join("policies/storage-paths.yaml").to_str().unwrap(),
