@@ -144,6 +144,27 @@ struct Case {
     what: &'static str,
 }
 
+/// A capture of `hlbench-routes` read back by `args`, against the live
+/// `ip -j` of the same routes, under the capture's targets.
+const fn replay_case(
+    name: &'static str,
+    args: &'static [&'static str],
+    what: &'static str,
+) -> Case {
+    Case {
+        name,
+        namespace: Some(ROUTES_NS),
+        hostlint: Hostlint::Binary { args, fresh: None },
+        baseline: Baseline::Ip(&[&["ip", "-j", "-4", "route", "show", "table", "all"]]),
+        max_time_ratio: Some(1.0),
+        max_time: None,
+        max_rss_bytes: Some(CAPTURE_RSS),
+        prepare: Some(capture_routes),
+        cpu: false,
+        what,
+    }
+}
+
 const CASES: &[Case] = &[
     Case {
         name: "routes",
@@ -231,47 +252,27 @@ const CASES: &[Case] = &[
         what: "capture of 1,000,000 IPv4 routes: hostlint capture -o DIR (everything, the routes \
                written as they are dumped) vs ip -j -4 route show table all > FILE",
     },
-    Case {
-        name: "show-capture",
-        namespace: Some(ROUTES_NS),
-        hostlint: Hostlint::Binary {
-            args: &["show", "routes", "--root", "{work}/routes-capture"],
-            fresh: None,
-        },
-        baseline: Baseline::Ip(&[&["ip", "-j", "-4", "route", "show", "table", "all"]]),
-        max_time_ratio: Some(1.0),
-        max_time: None,
-        max_rss_bytes: Some(CAPTURE_RSS),
-        prepare: Some(capture_routes),
-        cpu: false,
-        what: "1,000,000 IPv4 routes replayed: hostlint show --root CAPTURE routes (links, routes, \
-               rules, neighbours read from the capture) vs ip -j -4 route show table all (live)",
-    },
+    replay_case(
+        "show-capture",
+        &["show", "routes", "--root", "{work}/routes-capture"],
+        "1,000,000 IPv4 routes replayed: hostlint show --root CAPTURE routes (links, routes, \
+         rules, neighbours read from the capture) vs ip -j -4 route show table all (live)",
+    ),
     // The table prints a screenful and a count, so it is matched too with
     // the same routes printed whole, as `ip -j` prints them.
-    Case {
-        name: "show-capture-json",
-        namespace: Some(ROUTES_NS),
-        hostlint: Hostlint::Binary {
-            args: &[
-                "show",
-                "routes",
-                "--root",
-                "{work}/routes-capture",
-                "--format",
-                "json",
-            ],
-            fresh: None,
-        },
-        baseline: Baseline::Ip(&[&["ip", "-j", "-4", "route", "show", "table", "all"]]),
-        max_time_ratio: Some(1.0),
-        max_time: None,
-        max_rss_bytes: Some(CAPTURE_RSS),
-        prepare: Some(capture_routes),
-        cpu: false,
-        what: "1,000,000 IPv4 routes replayed and printed whole: hostlint show --root CAPTURE \
-               routes --format json vs ip -j -4 route show table all (live)",
-    },
+    replay_case(
+        "show-capture-json",
+        &[
+            "show",
+            "routes",
+            "--root",
+            "{work}/routes-capture",
+            "--format",
+            "json",
+        ],
+        "1,000,000 IPv4 routes replayed and printed whole: hostlint show --root CAPTURE \
+         routes --format json vs ip -j -4 route show table all (live)",
+    ),
     Case {
         name: "resolve",
         namespace: Some(ROUTES_NS),

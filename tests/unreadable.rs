@@ -337,15 +337,9 @@ fn a_sweep_audit_refused_for_a_held_lock_is_run_again_not_counted_as_nothing_unk
     );
 }
 
-/// san-healthy with `rel` unreadable: EIO in the manifest, or a FIFO no
-/// one writes (a sysfs file behind a stuck driver, abandoned at the
-/// deadline).
-fn san_with_unreadable(dir: &Path, rel: &str, fifo: bool) -> PathBuf {
-    with_unreadable("san-healthy", dir, rel, fifo)
-}
-
-/// A copy of the fixture `name` with `rel` unreadable, as
-/// [`san_with_unreadable`] makes it.
+/// A copy of the fixture `name` with `rel` unreadable: EIO in the
+/// manifest, or a FIFO no one writes (a sysfs file behind a stuck driver,
+/// abandoned at the deadline).
 fn with_unreadable(name: &str, dir: &Path, rel: &str, fifo: bool) -> PathBuf {
     let root = dir.join(name);
     copy_tree(&fixture(name), &root);
@@ -364,19 +358,25 @@ fn with_unreadable(name: &str, dir: &Path, rel: &str, fifo: bool) -> PathBuf {
     root
 }
 
-/// The storage policy's verdict and the finding of `check` on a copy of
-/// san-healthy with `rel` unreadable.
-fn storage_audit(rel: &str, fifo: bool, check: &str) -> (i32, serde_json::Value) {
+/// The storage policy's exit code and JSON audit of a copy of the fixture
+/// `name` with `rel` unreadable.
+fn storage_audit_of(name: &str, rel: &str, fifo: bool) -> (i32, serde_json::Value) {
     let dir = tempdir();
-    let root = san_with_unreadable(dir.path(), rel, fifo);
-    let (code, doc) = crate::util::audit_json(&[
+    let root = with_unreadable(name, dir.path(), rel, fifo);
+    crate::util::audit_json(&[
         "-p",
         repo().join("policies/storage-paths.yaml").to_str().unwrap(),
         "--root",
         root.to_str().unwrap(),
         "--deadline",
         "2s",
-    ]);
+    ])
+}
+
+/// The storage policy's verdict and the finding of `check` on a copy of
+/// san-healthy with `rel` unreadable.
+fn storage_audit(rel: &str, fifo: bool, check: &str) -> (i32, serde_json::Value) {
+    let (code, doc) = storage_audit_of("san-healthy", rel, fifo);
     let f = doc["findings"]
         .as_array()
         .unwrap()
@@ -490,16 +490,7 @@ fn a_known_failure_of_one_map_survives_an_unreadable_device_of_another() {
         .collect();
     cases.push((format!("{DM}/dm-2/dm/uuid"), true));
     for (rel, fifo) in cases {
-        let dir = tempdir();
-        let root = with_unreadable("san-array-cable-loose", dir.path(), &rel, fifo);
-        let (code, doc) = crate::util::audit_json(&[
-            "-p",
-            repo().join("policies/storage-paths.yaml").to_str().unwrap(),
-            "--root",
-            root.to_str().unwrap(),
-            "--deadline",
-            "2s",
-        ]);
+        let (code, doc) = storage_audit_of("san-array-cable-loose", &rel, fifo);
         let status = |subject: &str| {
             doc["findings"]
                 .as_array()
