@@ -376,7 +376,7 @@ fn source(
 
 /// Says on stderr which reads the deadline abandoned, if any: what was
 /// shown, captured or compared is incomplete, and exit 3 says so.
-fn abandoned(deadline: &Deadline, reads: Vec<String>) -> bool {
+fn abandoned(deadline: &Deadline, reads: &[String]) -> bool {
     if reads.is_empty() {
         return false;
     }
@@ -442,7 +442,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         .map_err(on_stdout)?;
                 }
             }
-            Ok(if abandoned(&deadline, source.abandoned()) {
+            Ok(if abandoned(&deadline, &source.abandoned()) {
                 ExitCode::from(EXIT_UNKNOWN)
             } else {
                 ExitCode::SUCCESS
@@ -586,7 +586,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 summary.files,
                 summary.dir.display()
             );
-            Ok(if abandoned(&deadline, summary.abandoned) {
+            Ok(if abandoned(&deadline, &summary.abandoned) {
                 ExitCode::from(EXIT_UNKNOWN)
             } else {
                 ExitCode::SUCCESS
@@ -824,6 +824,6 @@ fn diff(
                 .map_err(on_stdout)?;
         }
     }
-    abandoned(&deadline, report.abandoned.clone());
+    abandoned(&deadline, &report.abandoned);
     Ok(ExitCode::from(report.exit_code()))
 }

@@ -699,13 +699,7 @@ pub fn run(
         destinations: wanted.iter().map(flow_name).collect(),
         hidden: total - changes.len(),
         changes,
-        abandoned: {
-            // A file two parts read is one read that did not answer.
-            let mut reads = [before.1.abandoned(), after.1.abandoned()].concat();
-            reads.sort();
-            reads.dedup();
-            reads
-        },
+        abandoned: [before.1.abandoned(), after.1.abandoned()].concat(),
     })
 }
 

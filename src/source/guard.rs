@@ -118,10 +118,17 @@ impl Guard {
     /// step (resolving destinations, parsing a large file, unpacking) that
     /// no read timeout would have ended.
     pub fn stop(&self, what: String) {
-        self.abandoned
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(what);
+        self.record(what);
+    }
+
+    /// Adds `what` to the abandoned reads once: a file two parts read
+    /// (multipath maps and DM devices both read a device's UUID) is one
+    /// read that did not answer.
+    fn record(&self, what: String) {
+        let mut abandoned = self.abandoned.lock().unwrap_or_else(|p| p.into_inner());
+        if !abandoned.contains(&what) {
+            abandoned.push(what);
+        }
     }
 
     /// Runs `read` on the worker and waits for it until the read's own
@@ -159,10 +166,7 @@ impl Guard {
                 // The worker is stuck in this read: leave it, and let the
                 // next read start a new one.
                 *self.worker.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                self.abandoned
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(what.to_owned());
+                self.record(what.to_owned());
                 Err(timed_out())
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -194,6 +198,28 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(2));
         assert_eq!(g.run("fine", || Ok(7)).unwrap(), 7);
         assert_eq!(g.abandoned(), ["hang"]);
+    }
+
+    #[test]
+    fn a_file_read_twice_past_the_deadline_is_one_abandoned_read() {
+        let g = Guard::new(Deadline {
+            end: Instant::now() + Duration::from_secs(10),
+            per_read: Duration::from_millis(50),
+            total: Duration::from_secs(10),
+        });
+        for _ in 0..2 {
+            let hang = || -> io::Result<()> {
+                thread::sleep(Duration::from_secs(3600));
+                Ok(())
+            };
+            assert!(g.run("sys/block/dm-2/dm/uuid", hang).is_err());
+        }
+        g.stop("resolving destinations".into());
+        g.stop("resolving destinations".into());
+        assert_eq!(
+            g.abandoned(),
+            ["sys/block/dm-2/dm/uuid", "resolving destinations"]
+        );
     }
 
     #[test]
